@@ -32,6 +32,12 @@ public sealed class KcpEndPoint : EndPoint
     /// <summary>The UDP address and port.</summary>
     public IPEndPoint IPEndPoint { get; }
 
+    /// <summary>
+    /// Settings of this endpoint, applied at bind time over the transport's defaults
+    /// (<see cref="KcpTransportOptions.Defaults"/>, bound from the <c>Kcp</c> configuration section).
+    /// </summary>
+    public Action<KcpOptions>? Configure { get; init; }
+
     /// <inheritdoc />
     public override System.Net.Sockets.AddressFamily AddressFamily => IPEndPoint.AddressFamily;
 

@@ -1,0 +1,143 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+using KcpKestrel.Transport.Kcp.Sessions;
+
+namespace KcpKestrel.Transport.Kcp.Connections;
+
+/// <summary>
+/// A KCP session as Kestrel sees a connection: two pipes (the loop writes what KCP receives into
+/// <see cref="Transport"/>'s input and drains its output into KCP) and the usual features.
+/// </summary>
+internal sealed class KcpConnection : ConnectionContext,
+    IConnectionIdFeature,
+    IConnectionTransportFeature,
+    IConnectionItemsFeature,
+    IConnectionLifetimeFeature,
+    IConnectionEndPointFeature,
+    IMemoryPoolFeature,
+    IKcpSessionFeature
+{
+    private static long s_lastId;
+
+    private readonly KcpSession _session;
+    private readonly CancellationTokenSource _closedCts = new();
+    private readonly FeatureCollection _features = new();
+    private IDictionary<object, object?>? _items;
+    private string? _connectionId;
+    private int _closedSignalled;
+
+    public KcpConnection(KcpSession session, EndPoint localEndPoint, EndPoint remoteEndPoint, MemoryPool<byte> pool, KcpOptions options)
+    {
+        _session = session;
+        LocalEndPoint = localEndPoint;
+        RemoteEndPoint = remoteEndPoint;
+        MemoryPool = pool;
+
+        // Input: the loop writes, the app reads; the app's continuations must not run on the loop.
+        var input = new Pipe(new PipeOptions(
+            pool,
+            readerScheduler: PipeScheduler.ThreadPool,
+            writerScheduler: PipeScheduler.Inline,
+            pauseWriterThreshold: options.MaxReadBufferSize,
+            resumeWriterThreshold: options.MaxReadBufferSize / 2,
+            useSynchronizationContext: false));
+
+        // Output: the app writes, the loop reads; the read continuation only posts to the loop.
+        var output = new Pipe(new PipeOptions(
+            pool,
+            readerScheduler: PipeScheduler.Inline,
+            writerScheduler: PipeScheduler.ThreadPool,
+            pauseWriterThreshold: options.MaxWriteBufferSize,
+            resumeWriterThreshold: options.MaxWriteBufferSize / 2,
+            useSynchronizationContext: false));
+
+        Transport = new DuplexPipe(input.Reader, output.Writer);
+        Application = new DuplexPipe(output.Reader, input.Writer);
+        ConnectionClosed = _closedCts.Token;
+
+        _features.Set<IConnectionIdFeature>(this);
+        _features.Set<IConnectionTransportFeature>(this);
+        _features.Set<IConnectionItemsFeature>(this);
+        _features.Set<IConnectionLifetimeFeature>(this);
+        _features.Set<IConnectionEndPointFeature>(this);
+        _features.Set<IMemoryPoolFeature>(this);
+        _features.Set<IKcpSessionFeature>(this);
+    }
+
+    /// <summary>The loop's side of the pipes: reads what the app wrote, writes what arrived.</summary>
+    public IDuplexPipe Application { get; }
+
+    public override IDuplexPipe Transport { get; set; }
+
+    public override IFeatureCollection Features => _features;
+
+    public override string ConnectionId
+    {
+        get => _connectionId ??= "kcp-" + Interlocked.Increment(ref s_lastId).ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+        set => _connectionId = value;
+    }
+
+    public override IDictionary<object, object?> Items
+    {
+        get => _items ??= new ConnectionItems();
+        set => _items = value;
+    }
+
+    public override CancellationToken ConnectionClosed { get; set; }
+
+    public override EndPoint? LocalEndPoint { get; set; }
+
+    public override EndPoint? RemoteEndPoint { get; set; }
+
+    public MemoryPool<byte> MemoryPool { get; }
+
+    public uint Conv => _session.Conv;
+
+    public KcpCloseReason CloseReason => _session.CloseReason;
+
+    public KcpSessionStatistics GetStatistics() => _session.GetStatistics();
+
+    public override void Abort(ConnectionAbortedException abortReason) => _session.RequestAbort(abortReason);
+
+    public override ValueTask DisposeAsync()
+    {
+        Transport.Input.Complete();
+        Transport.Output.Complete();
+        _session.RequestDispose();
+        _closedCts.Dispose();
+        return default;
+    }
+
+    /// <summary>Fires <see cref="ConnectionClosed"/> once, off the loop thread so app callbacks never run on it.</summary>
+    internal void SignalClosed()
+    {
+        if (Interlocked.Exchange(ref _closedSignalled, 1) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(
+                static cts =>
+                {
+                    try
+                    {
+                        cts.Cancel();
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // Kestrel already disposed the connection: nobody is listening.
+                    }
+                },
+                _closedCts,
+                preferLocal: false);
+        }
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+}

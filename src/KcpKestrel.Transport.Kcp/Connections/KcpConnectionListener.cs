@@ -1,0 +1,192 @@
+using System.Buffers;
+using System.Net;
+using System.Threading.Channels;
+using KcpKestrel.Transport.Kcp.Io;
+using KcpKestrel.Transport.Kcp.Sessions;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace KcpKestrel.Transport.Kcp.Connections;
+
+/// <summary>
+/// A bound KCP endpoint: <see cref="KcpOptions.IoLoopCount"/> loops, each with its own socket on the
+/// same port (SO_REUSEPORT: the kernel spreads peers across them by address hash), feeding one
+/// accept queue. Unbind stops new sessions and leaves live ones running; dispose ends them.
+/// </summary>
+internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpListenerHost
+{
+    private readonly KcpOptions _options;
+    private readonly ILogger _logger;
+    private readonly Channel<KcpConnection> _accepts;
+    private readonly List<KcpIoLoop> _loops = [];
+    private readonly List<KcpServerSocket> _sockets = [];
+    private volatile bool _accepting = true;
+    private int _sessions;
+    private int _disposed;
+
+    public KcpConnectionListener(KcpEndPoint endPoint, KcpOptions options, MemoryPool<byte> pool, ILogger logger)
+    {
+        _options = options;
+        _logger = logger;
+        MemoryPool = pool;
+        EndPoint = endPoint;
+        LocalEndPoint = endPoint.IPEndPoint;
+        _accepts = Channel.CreateBounded<KcpConnection>(new BoundedChannelOptions(options.AcceptQueueDepth)
+        {
+            SingleWriter = false,
+            SingleReader = false,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    public EndPoint EndPoint { get; private set; }
+
+    public EndPoint LocalEndPoint { get; private set; }
+
+    public MemoryPool<byte> MemoryPool { get; }
+
+    public bool IsAccepting => _accepting;
+
+    public bool HasAcceptRoom => _accepts.Reader.Count < _options.AcceptQueueDepth;
+
+    /// <summary>Sums every loop's counters (figures a moment old).</summary>
+    public KcpTransportCounters Counters
+    {
+        get
+        {
+            var total = new KcpTransportCounters();
+            foreach (var loop in _loops)
+            {
+                total.Add(loop.Counters);
+            }
+
+            return total;
+        }
+    }
+
+    public int SessionCount => Volatile.Read(ref _sessions);
+
+    public void Bind()
+    {
+        var requested = ((KcpEndPoint)EndPoint).IPEndPoint;
+        var bound = requested;
+        try
+        {
+            for (var i = 0; i < _options.IoLoopCount; i++)
+            {
+                // With port 0 the first socket picks the port; the rest join it.
+                var socket = UdpSockets.Bind(bound, _options.SocketBufferSize);
+                bound = (IPEndPoint)socket.LocalEndPoint!;
+                var loop = new KcpIoLoop($"kcp-loop-{bound.Port}-{i}", SlotSize(_options));
+                _loops.Add(loop);
+                var channel = new UdpChannel(socket, null!, loop.Counters, SlotSize(_options));
+                var server = new KcpServerSocket(loop, channel, this, _options);
+                channel.Receiver = server;
+                _sockets.Add(server);
+                loop.Post(server);
+                loop.Start();
+            }
+        }
+        catch
+        {
+            foreach (var loop in _loops)
+            {
+                loop.Dispose();
+            }
+
+            throw;
+        }
+
+        LocalEndPoint = bound;
+        EndPoint = new KcpEndPoint(bound) { Configure = ((KcpEndPoint)EndPoint).Configure };
+        LogBound(_logger, bound, _options.IoLoopCount, _options.Crypt, _options.DataShards, _options.ParityShards);
+    }
+
+    internal static int SlotSize(KcpOptions options) => Math.Max(2048, options.Mtu + 64);
+
+    public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _accepts.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            return null;
+        }
+    }
+
+    public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
+    {
+        _accepting = false;
+        _accepts.Writer.TryComplete();
+
+        // Sessions opened but never accepted have no owner: end them.
+        while (_accepts.Reader.TryRead(out var orphan))
+        {
+            orphan.Abort(new ConnectionAbortedException("The KCP listener was unbound before the connection was accepted."));
+        }
+
+        return default;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await UnbindAsync().ConfigureAwait(false);
+        var done = new List<Task>();
+        for (var i = 0; i < _loops.Count; i++)
+        {
+            var work = new ShutdownWork(_sockets[i]);
+            _loops[i].Post(work);
+            done.Add(work.Completion);
+        }
+
+        await Task.WhenAny(Task.WhenAll(done), Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+        foreach (var loop in _loops)
+        {
+            loop.Dispose();
+        }
+    }
+
+    public bool TryReserveSession()
+    {
+        if (Interlocked.Increment(ref _sessions) > _options.MaxSessions)
+        {
+            Interlocked.Decrement(ref _sessions);
+            return false;
+        }
+
+        return true;
+    }
+
+    public void ReleaseSession() => Interlocked.Decrement(ref _sessions);
+
+    public bool TryEnqueueAccept(KcpConnection connection) => _accepting && _accepts.Writer.TryWrite(connection);
+
+    [LoggerMessage(1, LogLevel.Information, "KCP listening on {EndPoint} with {Loops} I/O loops (crypt {Crypt}, FEC {DataShards}/{ParityShards}).")]
+    private static partial void LogBound(ILogger logger, IPEndPoint endPoint, int loops, string crypt, int dataShards, int parityShards);
+
+    private sealed class ShutdownWork(KcpServerSocket socket) : ILoopWorkItem
+    {
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Completion => _done.Task;
+
+        public void Execute(KcpIoLoop loop, uint now)
+        {
+            try
+            {
+                socket.Shutdown();
+            }
+            finally
+            {
+                _done.TrySetResult();
+            }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+namespace KcpKestrel.Transport.Kcp;
+
+/// <summary>
+/// The KCP session under a connection, for connection middleware and handlers:
+/// <c>context.Features.Get&lt;IKcpSessionFeature&gt;()</c>.
+/// </summary>
+public interface IKcpSessionFeature
+{
+    /// <summary>The KCP conversation id.</summary>
+    uint Conv { get; }
+
+    /// <summary>A consistent snapshot of the session's live figures, refreshed by its I/O loop each time it runs the session.</summary>
+    KcpSessionStatistics GetStatistics();
+
+    /// <summary>Why the session ended, once it has; <see cref="KcpCloseReason.None"/> while it is open.</summary>
+    KcpCloseReason CloseReason { get; }
+}

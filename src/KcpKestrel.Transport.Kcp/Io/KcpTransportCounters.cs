@@ -1,0 +1,65 @@
+namespace KcpKestrel.Transport.Kcp.Io;
+
+/// <summary>
+/// Counters of one I/O loop. Written by that loop's thread only, with plain adds (no interlocked
+/// cost on the hot path); readers on other threads sum the loops and tolerate a value a moment old.
+/// </summary>
+internal sealed class KcpTransportCounters
+{
+    public long DatagramsReceived;
+    public long DatagramsSent;
+    public long BytesReceived;
+    public long BytesSent;
+    public long ReceiveCalls;
+    public long SendCalls;
+    public long DatagramsDroppedOnSend;
+
+    public long DroppedOversize;
+    public long DroppedCipher;
+    public long DroppedMalformed;
+    public long DroppedFec;
+    public long DroppedNoSession;
+    public long DroppedWrongConv;
+    public long DroppedTombstone;
+    public long DroppedMaxSessions;
+    public long DroppedAcceptQueueFull;
+    public long DroppedRateLimited;
+    public long DroppedUnbound;
+    public long DroppedReplay;
+
+    public long SessionsAccepted;
+    public long SessionsClosed;
+    public long SessionsReplaced;
+
+    public long FecRecovered;
+    public long KcpInputErrors;
+
+    /// <summary>Adds every field of <paramref name="other"/> into this one.</summary>
+    public void Add(KcpTransportCounters other)
+    {
+        DatagramsReceived += Volatile.Read(ref other.DatagramsReceived);
+        DatagramsSent += Volatile.Read(ref other.DatagramsSent);
+        BytesReceived += Volatile.Read(ref other.BytesReceived);
+        BytesSent += Volatile.Read(ref other.BytesSent);
+        ReceiveCalls += Volatile.Read(ref other.ReceiveCalls);
+        SendCalls += Volatile.Read(ref other.SendCalls);
+        DatagramsDroppedOnSend += Volatile.Read(ref other.DatagramsDroppedOnSend);
+        DroppedOversize += Volatile.Read(ref other.DroppedOversize);
+        DroppedCipher += Volatile.Read(ref other.DroppedCipher);
+        DroppedMalformed += Volatile.Read(ref other.DroppedMalformed);
+        DroppedFec += Volatile.Read(ref other.DroppedFec);
+        DroppedNoSession += Volatile.Read(ref other.DroppedNoSession);
+        DroppedWrongConv += Volatile.Read(ref other.DroppedWrongConv);
+        DroppedTombstone += Volatile.Read(ref other.DroppedTombstone);
+        DroppedMaxSessions += Volatile.Read(ref other.DroppedMaxSessions);
+        DroppedAcceptQueueFull += Volatile.Read(ref other.DroppedAcceptQueueFull);
+        DroppedRateLimited += Volatile.Read(ref other.DroppedRateLimited);
+        DroppedUnbound += Volatile.Read(ref other.DroppedUnbound);
+        DroppedReplay += Volatile.Read(ref other.DroppedReplay);
+        SessionsAccepted += Volatile.Read(ref other.SessionsAccepted);
+        SessionsClosed += Volatile.Read(ref other.SessionsClosed);
+        SessionsReplaced += Volatile.Read(ref other.SessionsReplaced);
+        FecRecovered += Volatile.Read(ref other.FecRecovered);
+        KcpInputErrors += Volatile.Read(ref other.KcpInputErrors);
+    }
+}

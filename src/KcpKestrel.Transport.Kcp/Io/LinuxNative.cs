@@ -1,0 +1,119 @@
+using System.Runtime.InteropServices;
+
+namespace KcpKestrel.Transport.Kcp.Io;
+
+/// <summary>
+/// The few Linux calls the I/O loop needs that .NET does not expose: epoll with an eventfd for
+/// wake-ups, and recvmmsg/sendmmsg to move a batch of datagrams per system call.
+/// </summary>
+internal static unsafe partial class LinuxNative
+{
+    public const int EAGAIN = 11;
+    public const int EINTR = 4;
+
+    public const int EPOLL_CTL_ADD = 1;
+    public const int EPOLL_CTL_DEL = 2;
+    public const uint EPOLLIN = 0x001;
+    public const int EPOLL_CLOEXEC = 0x80000;
+
+    public const int EFD_NONBLOCK = 0x800;
+    public const int EFD_CLOEXEC = 0x80000;
+
+    public const int MSG_DONTWAIT = 0x40;
+    public const int MSG_TRUNC = 0x20;
+
+    public const int SOL_SOCKET = 1;
+    public const int SO_REUSEPORT = 15;
+
+    public const int AF_INET = 2;
+    public const int AF_INET6 = 10;
+
+    /// <summary>sizeof(struct epoll_event): packed to 12 bytes on x86-64 only.</summary>
+    public static readonly int EpollEventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
+
+    public static bool IsSupported { get; } = OperatingSystem.IsLinux() && Probe();
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_create1(int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_ctl(int epfd, int op, int fd, byte* ev);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_wait(int epfd, byte* events, int maxevents, int timeout);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int eventfd(uint initval, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint read(int fd, void* buf, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint write(int fd, void* buf, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int recvmmsg(int fd, MMsgHdr* msgvec, uint vlen, int flags, void* timeout);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int sendmmsg(int fd, MMsgHdr* msgvec, uint vlen, int flags);
+
+    public static void WriteEpollEvent(byte* ev, uint events, ulong data)
+    {
+        *(uint*)ev = events;
+        *(ulong*)(ev + (EpollEventSize == 12 ? 4 : 8)) = data;
+    }
+
+    public static ulong ReadEpollData(byte* ev) => *(ulong*)(ev + (EpollEventSize == 12 ? 4 : 8));
+
+    private static bool Probe()
+    {
+        try
+        {
+            var fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+            if (fd < 0)
+            {
+                return false;
+            }
+
+            _ = close(fd);
+            return true;
+        }
+        catch (DllNotFoundException)
+        {
+            return false;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoVec
+    {
+        public void* Base;
+        public nuint Length;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MsgHdr
+    {
+        public void* Name;
+        public uint NameLength;
+        public IoVec* Iov;
+        public nuint IovLength;
+        public void* Control;
+        public nuint ControlLength;
+        public int Flags;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MMsgHdr
+    {
+        public MsgHdr Header;
+        public uint Length;
+    }
+}

@@ -1,0 +1,155 @@
+using System.Buffers;
+using System.Net;
+using System.Security.Cryptography;
+using KcpKestrel.Core.Arq;
+using KcpKestrel.Core.Crypto;
+using KcpKestrel.Transport.Kcp.Connections;
+using KcpKestrel.Transport.Kcp.Io;
+
+namespace KcpKestrel.Transport.Kcp.Sessions;
+
+/// <summary>
+/// One dialled session: a connected UDP socket of its own (a fresh local port, so the server keys
+/// it apart from our other sessions) served by a shared client loop.
+/// </summary>
+internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcpSessionOwner, ILoopWorkItem
+{
+    private const uint ProbeIntervalMs = 200;
+
+    private readonly KcpOptions _options;
+    private readonly MemoryPool<byte> _pool;
+    private readonly bool _waitForPeer;
+    private readonly TaskCompletionSource<KcpConnection> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly UdpChannel _channel;
+    private readonly IPEndPoint _remote;
+    private PacketCipher? _cipher;
+    private KcpIoLoop? _loop;
+    private KcpSession? _session;
+    private bool _peerAnswered;
+    private bool _closed;
+
+    public KcpClientSocket(System.Net.Sockets.Socket socket, IPEndPoint remote, KcpOptions options, MemoryPool<byte> pool, bool waitForPeer, KcpTransportCounters counters)
+    {
+        _remote = remote;
+        _options = options;
+        _pool = pool;
+        _waitForPeer = waitForPeer;
+        _channel = new UdpChannel(socket, this, counters, KcpConnectionListener.SlotSize(options));
+    }
+
+    public Task<KcpConnection> Connected => _connected.Task;
+
+    /// <summary>Runs on the loop: registers the socket, opens the session, sends the first probe.</summary>
+    public void Execute(KcpIoLoop loop, uint now)
+    {
+        if (_closed)
+        {
+            _channel.Dispose();
+            return;
+        }
+
+        _loop = loop;
+        try
+        {
+            _cipher = KcpCrypt.Create(_options);
+            loop.AddChannel(_channel);
+            var conv = (uint)RandomNumberGenerator.GetInt32(1, int.MaxValue);
+            var key = UdpAddressKey.From(_remote);
+            _session = new KcpSession(loop, _channel, key, [], conv, _options, _cipher, this, now);
+            var connection = new KcpConnection(_session, _channel.Socket.LocalEndPoint!, new KcpEndPoint(_remote), _pool, _options);
+            _session.Attach(connection);
+            if (_waitForPeer)
+            {
+                _session.SendControl((byte)KcpCommand.WindowAsk);
+                loop.Timers.Schedule(this, now + ProbeIntervalMs);
+            }
+            else
+            {
+                _connected.TrySetResult(connection);
+            }
+        }
+        catch (Exception ex)
+        {
+            _connected.TrySetException(ex);
+            Abandon();
+        }
+    }
+
+    public void OnDatagram(UdpChannel channel, Span<byte> datagram, ReadOnlySpan<byte> sockaddr, uint now)
+    {
+        if (_session is null || _cipher is null)
+        {
+            return;
+        }
+
+        var opened = _cipher.Open(datagram, out var offset, out var length);
+        if (opened != CipherResult.Ok)
+        {
+            _loop!.Counters.DroppedCipher++;
+            return;
+        }
+
+        if (!_peerAnswered)
+        {
+            _peerAnswered = true;
+            _loop!.Timers.Remove(this);
+            _connected.TrySetResult(_session.Connection!);
+        }
+
+        _session.OnPacket(datagram.Slice(offset, length), now);
+    }
+
+    /// <summary>Probe again until the server answers (the dial's own timeout bounds this).</summary>
+    public override void OnTimer(uint now)
+    {
+        if (_peerAnswered || _closed || _session is null || _session.IsEnded)
+        {
+            return;
+        }
+
+        _session.SendControl((byte)KcpCommand.WindowAsk);
+        _loop!.Timers.Schedule(this, now + ProbeIntervalMs);
+    }
+
+    public void OnSessionEnded(KcpSession session)
+    {
+        _closed = true;
+        _loop?.Timers.Remove(this);
+        _connected.TrySetException(new IOException("The KCP session ended before the server answered."));
+
+        // The socket must outlive this turn's queued sends; RemoveChannel flushes first.
+        _loop?.RemoveChannel(_channel);
+        _cipher?.Dispose();
+    }
+
+    /// <summary>Gives up a dial that timed out or was cancelled. Any thread.</summary>
+    public void Abandon()
+    {
+        if (_loop is null)
+        {
+            _closed = true;
+            return;
+        }
+
+        _loop.Post(new AbandonWork(this));
+    }
+
+    private sealed class AbandonWork(KcpClientSocket owner) : ILoopWorkItem
+    {
+        public void Execute(KcpIoLoop loop, uint now)
+        {
+            if (owner._session is { IsEnded: false } session)
+            {
+                session.End(Transport.Kcp.KcpCloseReason.Aborted, sendClose: owner._peerAnswered);
+
+                // Nobody got this connection: dispose it here so the session's engine is released.
+                _ = session.Connection?.DisposeAsync();
+            }
+            else if (owner._session is null && !owner._closed)
+            {
+                owner._closed = true;
+                loop.RemoveChannel(owner._channel);
+            }
+        }
+    }
+}

@@ -1,0 +1,242 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net;
+using KcpKestrel.Core.Arq;
+using KcpKestrel.Core.Crypto;
+using KcpKestrel.Core.Fec;
+using KcpKestrel.Transport.Kcp.Connections;
+using KcpKestrel.Transport.Kcp.Io;
+
+namespace KcpKestrel.Transport.Kcp.Sessions;
+
+/// <summary>
+/// The listening side of one I/O loop: one SO_REUSEPORT socket, the sessions the kernel hashed to
+/// it, their tombstones, and the admission rules for new remote endpoints.
+/// </summary>
+internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcpSessionOwner, ILoopWorkItem
+{
+    private const uint HousekeepingMs = 1000;
+
+    private readonly KcpIoLoop _loop;
+    private readonly IKcpListenerHost _host;
+    private readonly KcpOptions _options;
+    private readonly PacketCipher _cipher;
+    private readonly Dictionary<UdpAddressKey, KcpSession> _sessions = [];
+    private readonly Dictionary<(UdpAddressKey Key, uint Conv), uint> _tombstones = [];
+    private readonly List<(UdpAddressKey Key, uint Conv)> _expired = [];
+    private readonly TokenBucket _newSessions;
+    private readonly bool _fec;
+    private readonly uint _tombstoneMs;
+    private bool _shutdown;
+
+    public KcpServerSocket(KcpIoLoop loop, UdpChannel channel, IKcpListenerHost host, KcpOptions options)
+    {
+        _loop = loop;
+        Channel = channel;
+        _host = host;
+        _options = options;
+        _cipher = KcpCrypt.Create(options);
+        _fec = options.DataShards > 0 && options.ParityShards > 0;
+        _tombstoneMs = (uint)options.TombstoneLifetime.TotalMilliseconds;
+        _newSessions = new TokenBucket(Math.Max(1, options.NewSessionsPerSecond / Math.Max(1, options.IoLoopCount)));
+        if (options.NewSessionsPerSecond == 0)
+        {
+            _newSessions = new TokenBucket(0);
+        }
+    }
+
+    public UdpChannel Channel { get; }
+
+    public int SessionCount => _sessions.Count;
+
+    public void OnDatagram(UdpChannel channel, Span<byte> datagram, ReadOnlySpan<byte> sockaddr, uint now)
+    {
+        var counters = _loop.Counters;
+        if (!UdpAddressKey.TryRead(sockaddr, out var key))
+        {
+            counters.DroppedMalformed++;
+            return;
+        }
+
+        var opened = _cipher.Open(datagram, out var offset, out var length);
+        if (opened != CipherResult.Ok)
+        {
+            if (opened == CipherResult.Replayed)
+            {
+                counters.DroppedReplay++;
+            }
+            else
+            {
+                counters.DroppedCipher++;
+            }
+
+            return;
+        }
+
+        var payload = datagram.Slice(offset, length);
+        var hasHeader = TryReadFirstSegment(payload, out var conv, out var cmd, out var sn);
+
+        if (_sessions.TryGetValue(key, out var session))
+        {
+            if (!hasHeader || conv == session.Conv)
+            {
+                session.OnPacket(payload, now);
+                return;
+            }
+
+            // A new conv from a known endpoint replaces the old session only when it starts a new
+            // stream (PUSH with sn 0), as kcp-go does; anything else is a stray.
+            if (cmd != KcpCommand.Push || sn != 0 || IsTombstoned(key, conv, now))
+            {
+                counters.DroppedWrongConv++;
+                return;
+            }
+
+            counters.SessionsReplaced++;
+            session.End(KcpCloseReason.Replaced, sendClose: false);
+        }
+
+        if (!hasHeader || (cmd != KcpCommand.Push && cmd != KcpCommand.WindowAsk))
+        {
+            // Only data or a window probe (our clients' dial) opens a session; a stray ACK of a
+            // session long gone does not.
+            counters.DroppedNoSession++;
+            return;
+        }
+
+        if (IsTombstoned(key, conv, now))
+        {
+            counters.DroppedTombstone++;
+            return;
+        }
+
+        if (_shutdown || !_host.IsAccepting)
+        {
+            counters.DroppedUnbound++;
+            return;
+        }
+
+        if (!_host.TryReserveSession())
+        {
+            counters.DroppedMaxSessions++;
+            return;
+        }
+
+        if (!_host.HasAcceptRoom)
+        {
+            _host.ReleaseSession();
+            counters.DroppedAcceptQueueFull++;
+            return;
+        }
+
+        if (!_newSessions.TryTake(now))
+        {
+            _host.ReleaseSession();
+            counters.DroppedRateLimited++;
+            return;
+        }
+
+        session = new KcpSession(_loop, Channel, key, sockaddr, conv, _options, _cipher, this, now);
+        var connection = new KcpConnection(session, _host.LocalEndPoint, key.ToIPEndPoint(), _host.MemoryPool, _options);
+        session.Attach(connection);
+        _sessions[key] = session;
+        counters.SessionsAccepted++;
+        session.OnPacket(payload, now);
+        if (!session.IsEnded && !_host.TryEnqueueAccept(connection))
+        {
+            counters.DroppedAcceptQueueFull++;
+            session.End(KcpCloseReason.Shutdown, sendClose: false);
+        }
+    }
+
+    /// <summary>Reads conv, cmd and sn of the first KCP segment, behind the FEC header when FEC is on.</summary>
+    private bool TryReadFirstSegment(ReadOnlySpan<byte> payload, out uint conv, out KcpCommand cmd, out uint sn)
+    {
+        conv = 0;
+        cmd = 0;
+        sn = 0;
+        if (_fec)
+        {
+            if (payload.Length < FecPacket.HeaderSizePlusSize + SegmentHeader.Size
+                || BinaryPrimitives.ReadUInt16LittleEndian(payload[4..]) != FecPacket.TypeData)
+            {
+                return false;
+            }
+
+            payload = payload[FecPacket.HeaderSizePlusSize..];
+        }
+
+        if (!SegmentHeader.TryRead(payload, out var header)
+            || header.Cmd is < KcpCommand.Push or > KcpCommand.WindowTell && (byte)header.Cmd != KcpSession.CloseCommand)
+        {
+            return false;
+        }
+
+        conv = header.Conv;
+        cmd = header.Cmd;
+        sn = header.Sn;
+        return true;
+    }
+
+    private bool IsTombstoned(UdpAddressKey key, uint conv, uint now) =>
+        _tombstones.TryGetValue((key, conv), out var until) && (int)(until - now) > 0;
+
+    public void OnSessionEnded(KcpSession session)
+    {
+        if (_sessions.TryGetValue(session.Key, out var current) && ReferenceEquals(current, session))
+        {
+            _sessions.Remove(session.Key);
+        }
+
+        _host.ReleaseSession();
+        if (_tombstoneMs > 0)
+        {
+            _tombstones[(session.Key, session.Conv)] = KcpIoLoop.NowMs + _tombstoneMs;
+        }
+    }
+
+    /// <summary>Starts housekeeping on the loop (post as a work item once the loop runs).</summary>
+    public void Execute(KcpIoLoop loop, uint now)
+    {
+        loop.AddChannel(Channel);
+        loop.Timers.Schedule(this, now + HousekeepingMs);
+    }
+
+    public override void OnTimer(uint now)
+    {
+        foreach (var (entry, until) in _tombstones)
+        {
+            if ((int)(until - now) <= 0)
+            {
+                _expired.Add(entry);
+            }
+        }
+
+        foreach (var entry in _expired)
+        {
+            _tombstones.Remove(entry);
+        }
+
+        _expired.Clear();
+        if (!_shutdown)
+        {
+            _loop.Timers.Schedule(this, now + HousekeepingMs);
+        }
+    }
+
+    /// <summary>Ends every session and stops admitting new ones. Loop thread.</summary>
+    public void Shutdown()
+    {
+        _shutdown = true;
+        _loop.Timers.Remove(this);
+        var sessions = new List<KcpSession>(_sessions.Values);
+        foreach (var session in sessions)
+        {
+            session.End(KcpCloseReason.Shutdown, sendClose: true);
+        }
+
+        Channel.FlushSends();
+        _loop.RemoveChannel(Channel);
+        _cipher.Dispose();
+    }
+}
