@@ -1,0 +1,1179 @@
+using System.Buffers;
+using System.Buffers.Binary;
+
+namespace KcpKestrel.Core.Arq;
+
+/// <summary>
+/// One KCP conversation: the ARQ state machine of kcp-go 5.6.1's <c>KCP</c> (kcp.go), same wire bytes and
+/// same decisions, without a clock of its own (the caller passes the current time in ms, a wrapping uint32)
+/// and without allocations in steady state (segment payloads live in pooled arrays, queues are rings).
+/// </summary>
+/// <remarks>
+/// Not thread-safe: a control block belongs to the one I/O loop that owns its session.
+/// Differences from kcp-go, all invisible on the wire for well-behaved peers:
+/// malformed datagrams are rejected whole before any state changes; forged segments (sn outside any window a
+/// peer could use, acks for unsent sn, una beyond snd_nxt) are skipped and counted; a receive window that
+/// reopens after being advertised as zero or small is announced at once with WINS; <see cref="Check"/> ignores
+/// segments already acknowledged out of order.
+/// </remarks>
+internal sealed class KcpControlBlock : IDisposable
+{
+    public const int IKCP_RTO_NDL = 30;
+    public const int IKCP_RTO_MIN = 100;
+    public const int IKCP_RTO_DEF = 200;
+    public const int IKCP_RTO_MAX = 60000;
+    public const int IKCP_ASK_SEND = 1;
+    public const int IKCP_ASK_TELL = 2;
+    public const int IKCP_WND_SND = 32;
+    public const int IKCP_WND_RCV = 32;
+    public const int IKCP_MTU_DEF = 1400;
+    public const int IKCP_OVERHEAD = SegmentHeader.Size;
+    public const int IKCP_INTERVAL = 100;
+    public const int IKCP_DEADLINK = 20;
+    public const int IKCP_THRESH_INIT = 2;
+    public const int IKCP_THRESH_MIN = 2;
+    public const int IKCP_PROBE_INIT = 7000;
+    public const int IKCP_PROBE_LIMIT = 120000;
+
+    /// <summary>Most fragments one message may have: frg is one byte (kcp-go's limit, 255).</summary>
+    public const int MaxFragments = 255;
+
+    /// <summary>Largest mtu accepted: the largest UDP payload over IPv4.</summary>
+    public const int MaxMtu = 65507;
+
+    /// <summary>
+    /// A peer's in-flight span is bounded by the 16-bit wnd it learned from us, so no legitimate PUSH lags
+    /// rcv_nxt by more than this; older ones are forged or ancient and are not acknowledged.
+    /// </summary>
+    private const int MaxPushLag = 65536;
+
+    private readonly uint _conv;
+    private readonly IKcpOutput _output;
+    private readonly KcpSegmentQueue _sndQueue = new();
+    private readonly KcpSegmentQueue _sndBuf = new();
+    private readonly KcpSegmentQueue _rcvQueue = new();
+
+    // rcv_buf as slots indexed by sn: sn in [rcv_nxt, rcv_nxt + rcv_wnd) maps to one slot, O(1) insert/lookup.
+    private KcpSegment[] _rcvSlots;
+    private int _rcvBufCount;
+
+    private uint[] _ackSn = new uint[16];
+    private uint[] _ackTs = new uint[16];
+    private int _ackCount;
+
+    private byte[] _buffer;
+    private int _pos;
+
+    private uint _mtu = IKCP_MTU_DEF;
+    private uint _mss;
+    private int _reserved;
+    private uint _state;
+    private uint _snd_una, _snd_nxt, _rcv_nxt;
+    private uint _ssthresh = IKCP_THRESH_INIT;
+    private int _rx_rttvar, _rx_srtt;
+    private uint _rx_rto = IKCP_RTO_DEF, _rx_minrto = IKCP_RTO_MIN;
+    private uint _snd_wnd = IKCP_WND_SND, _rcv_wnd = IKCP_WND_RCV, _rmt_wnd = IKCP_WND_RCV, _cwnd, _probe;
+    private uint _interval = IKCP_INTERVAL, _ts_flush = IKCP_INTERVAL;
+    private uint _nodelay;
+    private bool _updated;
+    private uint _ts_probe, _probe_wait;
+    private uint _dead_link = IKCP_DEADLINK;
+    private uint _incr;
+    private int _fastresend;
+    private bool _nocwnd;
+    private uint _current;
+    private bool _disposed;
+
+    // The last wnd value we put on the wire; ushort.MaxValue + 1 means "nothing advertised yet".
+    private int _lastAdvertisedWnd = ushort.MaxValue + 1;
+
+    private ulong _fastRetrans, _earlyRetrans, _lostSegs, _repeatSegs, _inSegs, _outSegs, _reopenAnnouncements;
+    private ulong _rejTruncated, _rejLength, _rejConv, _rejCmd, _rejWindow, _rejUna;
+
+    public KcpControlBlock(uint conv, IKcpOutput output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        _conv = conv;
+        _output = output;
+        _mss = _mtu - IKCP_OVERHEAD;
+        _buffer = new byte[_mtu];
+        _rcvSlots = new KcpSegment[KcpSegmentQueue.RoundUpToPowerOfTwo((int)_rcv_wnd)];
+    }
+
+    /// <summary>The conversation id (conv) both peers share.</summary>
+    public uint Conv => _conv;
+
+    /// <summary>Maximum datagram size, reserved bytes included.</summary>
+    public int Mtu => (int)_mtu;
+
+    /// <summary>Maximum payload of one segment: mtu - 24 - <see cref="ReservedBytes"/>.</summary>
+    public int Mss => (int)_mss;
+
+    /// <summary>Largest message <see cref="Send"/> accepts in message mode.</summary>
+    public int MaxMessageSize => MaxFragments * (int)_mss;
+
+    /// <summary>Flush interval in ms.</summary>
+    public int Interval => (int)_interval;
+
+    /// <summary>
+    /// Bytes left free at the start of every output datagram for the FEC and cipher headers (kcp-go ReserveBytes).
+    /// </summary>
+    public int ReservedBytes
+    {
+        get => _reserved;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(value, (int)_mtu - IKCP_OVERHEAD);
+            _reserved = value;
+            _mss = _mtu - IKCP_OVERHEAD - (uint)value;
+        }
+    }
+
+    /// <summary>Stream mode: sends coalesce into full segments and frg is always 0.</summary>
+    public bool StreamMode { get; set; }
+
+    /// <summary>Transmissions of one segment after which the link counts as dead (kcp-go dead_link, default 20).</summary>
+    public int DeadLink
+    {
+        get => (int)_dead_link;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _dead_link = (uint)value;
+        }
+    }
+
+    /// <summary>True once a segment has been transmitted <see cref="DeadLink"/> times (kcp-go state 0xFFFFFFFF).</summary>
+    public bool IsDeadLink => _state == 0xFFFFFFFF;
+
+    /// <summary>
+    /// Announce a reopened receive window at once with a WINS segment (beyond kcp-go, on by default). Off
+    /// reproduces kcp-go's datagrams exactly.
+    /// </summary>
+    public bool AnnounceWindowReopen { get; set; } = true;
+
+    /// <summary>Segments not yet acknowledged: snd_buf plus snd_queue (kcp-go WaitSnd).</summary>
+    public int WaitSnd => _sndBuf.Count + _sndQueue.Count;
+
+    /// <summary>Segments in snd_queue, not yet sent once.</summary>
+    public int SendQueueCount => _sndQueue.Count;
+
+    /// <summary>Segments in rcv_queue, ready for <see cref="Receive"/>.</summary>
+    public int ReceiveQueueCount => _rcvQueue.Count;
+
+    /// <summary>The peer's last advertised receive window (rmt_wnd).</summary>
+    public int RemoteWindow => (int)_rmt_wnd;
+
+    /// <summary>Our send window (snd_wnd).</summary>
+    public int SendWindow => (int)_snd_wnd;
+
+    /// <summary>Our receive window (rcv_wnd).</summary>
+    public int ReceiveWindow => (int)_rcv_wnd;
+
+    /// <summary>The time (ms) last passed in by the caller.</summary>
+    public uint Current => _current;
+
+    /// <summary>True when a flush would announce a window update (WINS) the peer is waiting for.</summary>
+    public bool HasPendingWindowUpdate => (_probe & IKCP_ASK_TELL) != 0 || WindowReopened(WndUnused());
+
+    internal uint SndUna => _snd_una;
+
+    internal uint SndNxt => _snd_nxt;
+
+    internal uint RcvNxt => _rcv_nxt;
+
+    /// <summary>The live figures.</summary>
+    public KcpStatistics Statistics => new()
+    {
+        Srtt = _rx_srtt,
+        RttVar = _rx_rttvar,
+        Rto = _rx_rto,
+        Cwnd = _cwnd,
+        Ssthresh = _ssthresh,
+        InFlight = _snd_nxt - _snd_una,
+        SendQueueLength = _sndQueue.Count,
+        SendBufferLength = _sndBuf.Count,
+        ReceiveQueueLength = _rcvQueue.Count,
+        ReceiveBufferLength = _rcvBufCount,
+        FastRetransmits = _fastRetrans,
+        EarlyRetransmits = _earlyRetrans,
+        TimeoutRetransmits = _lostSegs,
+        DuplicateSegments = _repeatSegs,
+        SegmentsIn = _inSegs,
+        SegmentsOut = _outSegs,
+        RejectedTruncated = _rejTruncated,
+        RejectedLengthMismatch = _rejLength,
+        RejectedWrongConv = _rejConv,
+        RejectedUnknownCommand = _rejCmd,
+        RejectedOutOfWindow = _rejWindow,
+        RejectedInvalidUna = _rejUna,
+        WindowReopenAnnouncements = _reopenAnnouncements,
+    };
+
+    /// <summary>Changes the mtu (kcp-go SetMtu); false when it is below 50, above <see cref="MaxMtu"/> or leaves no mss.</summary>
+    public bool SetMtu(int mtu)
+    {
+        if (mtu < 50 || mtu > MaxMtu || _reserved >= mtu - IKCP_OVERHEAD)
+        {
+            return false;
+        }
+
+        _mtu = (uint)mtu;
+        _mss = _mtu - IKCP_OVERHEAD - (uint)_reserved;
+        if (_buffer.Length < mtu)
+        {
+            _buffer = new byte[mtu];
+        }
+
+        return true;
+    }
+
+    /// <summary>kcp-go NoDelay: negative values leave a setting unchanged; interval is clamped to 10..5000 ms.</summary>
+    public void SetNoDelay(int nodelay, int interval, int resend, bool nc)
+    {
+        if (nodelay >= 0)
+        {
+            _nodelay = (uint)nodelay;
+            _rx_minrto = nodelay != 0 ? IKCP_RTO_NDL : (uint)IKCP_RTO_MIN;
+        }
+
+        if (interval >= 0)
+        {
+            _interval = (uint)Math.Clamp(interval, 10, 5000);
+        }
+
+        if (resend >= 0)
+        {
+            _fastresend = resend;
+        }
+
+        _nocwnd = nc;
+    }
+
+    /// <summary>kcp-go WndSize: values ≤ 0 leave a window unchanged; rcvwnd is capped at 65535 (wnd is 16 bits).</summary>
+    public void SetWindowSize(int sndwnd, int rcvwnd)
+    {
+        if (sndwnd > 0)
+        {
+            _snd_wnd = (uint)sndwnd;
+        }
+
+        if (rcvwnd > 0)
+        {
+            _rcv_wnd = (uint)Math.Min(rcvwnd, ushort.MaxValue);
+            if (_rcvSlots.Length < (int)_rcv_wnd)
+            {
+                var larger = new KcpSegment[KcpSegmentQueue.RoundUpToPowerOfTwo((int)_rcv_wnd)];
+                for (var i = 0; i < _rcvSlots.Length; i++)
+                {
+                    if (_rcvSlots[i].Data is not null)
+                    {
+                        larger[_rcvSlots[i].Sn & (uint)(larger.Length - 1)] = _rcvSlots[i];
+                    }
+                }
+
+                _rcvSlots = larger;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Queues <paramref name="data"/> for sending (kcp-go Send). Returns the bytes accepted, -1 for an empty
+    /// buffer, -2 when a message would need more than <see cref="MaxFragments"/> fragments.
+    /// </summary>
+    public int Send(ReadOnlySpan<byte> data)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (data.IsEmpty)
+        {
+            return -1;
+        }
+
+        var accepted = data.Length;
+        var mss = (int)_mss;
+        if (StreamMode)
+        {
+            if (_sndQueue.Count > 0)
+            {
+                ref var last = ref _sndQueue.Last;
+                var capacity = Math.Min(mss, last.Data!.Length) - last.Length;
+                if (capacity > 0)
+                {
+                    var extend = Math.Min(capacity, data.Length);
+                    data[..extend].CopyTo(last.Data.AsSpan(last.Length));
+                    last.Length += extend;
+                    data = data[extend..];
+                }
+            }
+
+            if (data.IsEmpty)
+            {
+                return accepted;
+            }
+        }
+
+        var count = data.Length <= mss ? 1 : (data.Length + mss - 1) / mss;
+        if (!StreamMode && count > MaxFragments)
+        {
+            return -2;
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            var size = Math.Min(data.Length, mss);
+            var segment = new KcpSegment
+            {
+                Data = ArrayPool<byte>.Shared.Rent(mss),
+                Length = size,
+                Frg = StreamMode ? (byte)0 : (byte)(count - i - 1),
+            };
+            data[..size].CopyTo(segment.Data);
+            _sndQueue.PushBack(segment);
+            data = data[size..];
+        }
+
+        return accepted;
+    }
+
+    /// <summary>Size of the next complete message in rcv_queue, or -1 when there is none (kcp-go PeekSize).</summary>
+    public int PeekSize()
+    {
+        if (_rcvQueue.Count == 0)
+        {
+            return -1;
+        }
+
+        ref var first = ref _rcvQueue.First;
+        if (first.Frg == 0)
+        {
+            return first.Length;
+        }
+
+        if (_rcvQueue.Count < first.Frg + 1)
+        {
+            return -1;
+        }
+
+        var length = 0;
+        for (var k = 0; k < _rcvQueue.Count; k++)
+        {
+            ref var seg = ref _rcvQueue[k];
+            length += seg.Length;
+            if (seg.Frg == 0)
+            {
+                break;
+            }
+        }
+
+        return length;
+    }
+
+    /// <summary>
+    /// Copies the next message into <paramref name="buffer"/> (kcp-go Recv). Returns its length, -1 when no
+    /// complete message is queued, -2 when <paramref name="buffer"/> is smaller than <see cref="PeekSize"/>.
+    /// </summary>
+    public int Receive(Span<byte> buffer)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var peek = PeekSize();
+        if (peek < 0)
+        {
+            return -1;
+        }
+
+        if (peek > buffer.Length)
+        {
+            return -2;
+        }
+
+        var fastRecover = _rcvQueue.Count >= _rcv_wnd;
+        var n = 0;
+        while (_rcvQueue.Count > 0)
+        {
+            var seg = _rcvQueue.PopFront();
+            seg.Payload.CopyTo(buffer[n..]);
+            n += seg.Length;
+            ArrayPool<byte>.Shared.Return(seg.Data!);
+            if (seg.Frg == 0)
+            {
+                break;
+            }
+        }
+
+        MoveReceiveBuffer();
+
+        if (_rcvQueue.Count < _rcv_wnd && fastRecover)
+        {
+            _probe |= IKCP_ASK_TELL;
+        }
+
+        return n;
+    }
+
+    /// <summary>
+    /// Feeds one datagram's KCP bytes (kcp-go Input). <paramref name="regular"/> is false for packets rebuilt by
+    /// FEC: their wnd and ts are stale, so they update neither rmt_wnd nor the RTT estimate.
+    /// </summary>
+    public KcpInputResult Input(ReadOnlySpan<byte> data, uint current, bool ackNoDelay = false, bool regular = true)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _current = current;
+
+        var malformed = Validate(data);
+        if (malformed != KcpInputResult.Ok)
+        {
+            CountRejection(malformed);
+            return malformed;
+        }
+
+        var result = KcpInputResult.Ok;
+        var prevUna = _snd_una;
+        uint latest = 0;
+        var sawAck = false;
+        var windowSlides = false;
+
+        while (data.Length >= IKCP_OVERHEAD)
+        {
+            SegmentHeader.TryRead(data, out var h);
+            var payload = data.Slice(IKCP_OVERHEAD, (int)h.Len);
+            data = data[(IKCP_OVERHEAD + (int)h.Len)..];
+
+            var rejection = Screen(in h);
+            if (rejection != KcpInputResult.Ok)
+            {
+                CountRejection(rejection);
+                if (result == KcpInputResult.Ok)
+                {
+                    result = rejection;
+                }
+
+                continue;
+            }
+
+            if (regular)
+            {
+                _rmt_wnd = h.Wnd;
+            }
+
+            if (ParseUna(h.Una) > 0)
+            {
+                windowSlides = true;
+            }
+
+            ShrinkBuf();
+
+            switch (h.Cmd)
+            {
+                case KcpCommand.Ack:
+                    ParseAck(h.Sn);
+                    ParseFastAck(h.Sn, h.Ts);
+                    sawAck = true;
+                    latest = h.Ts;
+                    break;
+                case KcpCommand.Push:
+                    var repeat = true;
+                    AckPush(h.Sn, h.Ts);
+                    if (TimeDiff(h.Sn, _rcv_nxt) >= 0)
+                    {
+                        repeat = ParseData(h.Sn, h.Frg, payload);
+                    }
+
+                    if (regular && repeat)
+                    {
+                        _repeatSegs++;
+                    }
+
+                    break;
+                case KcpCommand.WindowAsk:
+                    _probe |= IKCP_ASK_TELL;
+                    break;
+                default:
+                    // WINS: the wnd it carries was taken above.
+                    break;
+            }
+
+            _inSegs++;
+        }
+
+        if (sawAck && regular && TimeDiff(current, latest) >= 0)
+        {
+            UpdateAck(TimeDiff(current, latest));
+        }
+
+        if (!_nocwnd && TimeDiff(_snd_una, prevUna) > 0 && _cwnd < _rmt_wnd)
+        {
+            var mss = _mss;
+            if (_cwnd < _ssthresh)
+            {
+                _cwnd++;
+                _incr += mss;
+            }
+            else
+            {
+                if (_incr < mss)
+                {
+                    _incr = mss;
+                }
+
+                _incr += (mss * mss / _incr) + (mss / 16);
+                if ((_cwnd + 1) * mss <= _incr)
+                {
+                    _cwnd = mss > 0 ? (_incr + mss - 1) / mss : _incr + mss - 1;
+                }
+            }
+
+            if (_cwnd > _rmt_wnd)
+            {
+                _cwnd = _rmt_wnd;
+                _incr = _rmt_wnd * mss;
+            }
+        }
+
+        if (windowSlides)
+        {
+            FlushCore(false);
+        }
+        else if (ackNoDelay && _ackCount > 0)
+        {
+            FlushCore(true);
+        }
+
+        return result;
+    }
+
+    /// <summary>Flushes at the time last passed in (by Input, Update, Check or <see cref="FlushAt"/>).</summary>
+    public void Flush(bool ackOnly = false)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        FlushCore(ackOnly);
+    }
+
+    /// <summary>
+    /// Flushes at <paramref name="current"/> (kcp-go flush): acks, window probes, new data within the window and
+    /// due retransmissions. Returns the ms until the nearest retransmission, at most the interval, as kcp-go's
+    /// session uses to schedule its next update.
+    /// </summary>
+    public uint FlushAt(uint current, bool ackOnly = false)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _current = current;
+        return FlushCore(ackOnly);
+    }
+
+    /// <summary>ikcp_update: flushes when the interval has elapsed since the last flush.</summary>
+    public void Update(uint current)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _current = current;
+        if (!_updated)
+        {
+            _updated = true;
+            _ts_flush = current;
+        }
+
+        var slap = TimeDiff(current, _ts_flush);
+        if (slap is >= 10000 or < -10000)
+        {
+            _ts_flush = current;
+            slap = 0;
+        }
+
+        if (slap >= 0)
+        {
+            _ts_flush += _interval;
+            if (TimeDiff(current, _ts_flush) >= 0)
+            {
+                _ts_flush = current + _interval;
+            }
+
+            FlushCore(false);
+        }
+        else if (HasPendingWindowUpdate)
+        {
+            // The reopened window is announced at once rather than at the next interval tick.
+            FlushCore(false);
+        }
+    }
+
+    /// <summary>ikcp_check: the time at which <see cref="Update"/> should next be called.</summary>
+    public uint Check(uint current)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _current = current;
+        if (!_updated || HasPendingWindowUpdate)
+        {
+            return current;
+        }
+
+        var tsFlush = _ts_flush;
+        if (TimeDiff(current, tsFlush) is >= 10000 or < -10000)
+        {
+            tsFlush = current;
+        }
+
+        if (TimeDiff(current, tsFlush) >= 0)
+        {
+            return current;
+        }
+
+        var tmFlush = TimeDiff(tsFlush, current);
+        var tmPacket = int.MaxValue;
+        for (var k = 0; k < _sndBuf.Count; k++)
+        {
+            ref var seg = ref _sndBuf[k];
+            if (seg.Acked)
+            {
+                continue;
+            }
+
+            var diff = TimeDiff(seg.ResendTs, current);
+            if (diff <= 0)
+            {
+                return current;
+            }
+
+            tmPacket = Math.Min(tmPacket, diff);
+        }
+
+        var minimal = (uint)Math.Min(tmPacket, tmFlush);
+        return current + Math.Min(minimal, _interval);
+    }
+
+    /// <summary>Returns every pooled buffer; the control block is unusable afterwards.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        ReleaseAll(_sndQueue);
+        ReleaseAll(_sndBuf);
+        ReleaseAll(_rcvQueue);
+        for (var i = 0; i < _rcvSlots.Length; i++)
+        {
+            if (_rcvSlots[i].Data is { } data)
+            {
+                ArrayPool<byte>.Shared.Return(data);
+                _rcvSlots[i] = default;
+            }
+        }
+
+        _rcvBufCount = 0;
+    }
+
+    /// <summary>Checks the window and sequence invariants; returns a description of the first broken one, or null.</summary>
+    internal string? CheckInvariants()
+    {
+        if (TimeDiff(_snd_nxt, _snd_una) < 0)
+        {
+            return $"snd_nxt {_snd_nxt} < snd_una {_snd_una}";
+        }
+
+        if (_sndBuf.Count != (int)(_snd_nxt - _snd_una))
+        {
+            return $"snd_buf holds {_sndBuf.Count}, snd_nxt - snd_una = {_snd_nxt - _snd_una}";
+        }
+
+        for (var k = 0; k < _sndBuf.Count; k++)
+        {
+            ref var seg = ref _sndBuf[k];
+            if (seg.Sn != _snd_una + (uint)k)
+            {
+                return $"snd_buf[{k}].sn = {seg.Sn}, expected {_snd_una + (uint)k}";
+            }
+
+            if (seg.Acked != (seg.Data is null))
+            {
+                return $"snd_buf[{k}] acked={seg.Acked} but buffer present={seg.Data is not null}";
+            }
+        }
+
+        var held = 0;
+        for (var i = 0; i < _rcvSlots.Length; i++)
+        {
+            ref var slot = ref _rcvSlots[i];
+            if (slot.Data is null)
+            {
+                continue;
+            }
+
+            held++;
+            if (TimeDiff(slot.Sn, _rcv_nxt) < 0 || TimeDiff(slot.Sn, _rcv_nxt + (uint)_rcvSlots.Length) >= 0)
+            {
+                return $"rcv_buf holds sn {slot.Sn} outside [{_rcv_nxt}, +{_rcvSlots.Length})";
+            }
+
+            if ((slot.Sn & (uint)(_rcvSlots.Length - 1)) != i)
+            {
+                return $"rcv_buf sn {slot.Sn} in wrong slot {i}";
+            }
+        }
+
+        if (held != _rcvBufCount)
+        {
+            return $"rcv_buf count {_rcvBufCount} but {held} slots used";
+        }
+
+        if (_rcvBufCount > 0 && _rcvSlots[_rcv_nxt & (uint)(_rcvSlots.Length - 1)].Data is not null && _rcvQueue.Count < _rcv_wnd)
+        {
+            return "segment rcv_nxt waits in rcv_buf although rcv_queue has room";
+        }
+
+        return null;
+    }
+
+    private static int TimeDiff(uint later, uint earlier) => (int)(later - earlier);
+
+    private static void ReleaseAll(KcpSegmentQueue queue)
+    {
+        while (queue.Count > 0)
+        {
+            var seg = queue.PopFront();
+            if (seg.Data is not null)
+            {
+                ArrayPool<byte>.Shared.Return(seg.Data);
+            }
+        }
+    }
+
+    private KcpInputResult Validate(ReadOnlySpan<byte> data)
+    {
+        if (data.Length < IKCP_OVERHEAD)
+        {
+            return KcpInputResult.Truncated;
+        }
+
+        while (data.Length >= IKCP_OVERHEAD)
+        {
+            if (BinaryPrimitives.ReadUInt32LittleEndian(data) != _conv)
+            {
+                return KcpInputResult.WrongConv;
+            }
+
+            var len = BinaryPrimitives.ReadUInt32LittleEndian(data[20..]);
+            if (len > (uint)(data.Length - IKCP_OVERHEAD))
+            {
+                return KcpInputResult.LengthMismatch;
+            }
+
+            var cmd = (KcpCommand)data[4];
+            if (cmd is not (KcpCommand.Push or KcpCommand.Ack or KcpCommand.WindowAsk or KcpCommand.WindowTell))
+            {
+                return KcpInputResult.UnknownCommand;
+            }
+
+            data = data[(IKCP_OVERHEAD + (int)len)..];
+        }
+
+        return KcpInputResult.Ok;
+    }
+
+    private KcpInputResult Screen(in SegmentHeader h)
+    {
+        if (TimeDiff(h.Una, _snd_nxt) > 0)
+        {
+            return KcpInputResult.InvalidUna;
+        }
+
+        return h.Cmd switch
+        {
+            KcpCommand.Ack when TimeDiff(h.Sn, _snd_nxt) >= 0 => KcpInputResult.OutOfWindow,
+            KcpCommand.Push when TimeDiff(h.Sn, _rcv_nxt + _rcv_wnd) >= 0 || TimeDiff(_rcv_nxt, h.Sn) > MaxPushLag
+                => KcpInputResult.OutOfWindow,
+            _ => KcpInputResult.Ok,
+        };
+    }
+
+    private void CountRejection(KcpInputResult result)
+    {
+        switch (result)
+        {
+            case KcpInputResult.Truncated:
+                _rejTruncated++;
+                break;
+            case KcpInputResult.LengthMismatch:
+                _rejLength++;
+                break;
+            case KcpInputResult.WrongConv:
+                _rejConv++;
+                break;
+            case KcpInputResult.UnknownCommand:
+                _rejCmd++;
+                break;
+            case KcpInputResult.OutOfWindow:
+                _rejWindow++;
+                break;
+            default:
+                _rejUna++;
+                break;
+        }
+    }
+
+    private void UpdateAck(int rtt)
+    {
+        // RFC 6298, with kcp-go's reduced weight for samples below srtt - rttvar.
+        if (_rx_srtt == 0)
+        {
+            _rx_srtt = rtt;
+            _rx_rttvar = rtt >> 1;
+        }
+        else
+        {
+            var delta = rtt - _rx_srtt;
+            _rx_srtt += delta >> 3;
+            if (delta < 0)
+            {
+                delta = -delta;
+            }
+
+            if (rtt < _rx_srtt - _rx_rttvar)
+            {
+                _rx_rttvar += (delta - _rx_rttvar) >> 5;
+            }
+            else
+            {
+                _rx_rttvar += (delta - _rx_rttvar) >> 2;
+            }
+        }
+
+        var rto = (uint)_rx_srtt + Math.Max(_interval, (uint)_rx_rttvar << 2);
+        _rx_rto = Math.Min(Math.Max(_rx_minrto, rto), IKCP_RTO_MAX);
+    }
+
+    private void ShrinkBuf() => _snd_una = _sndBuf.Count > 0 ? _sndBuf.First.Sn : _snd_nxt;
+
+    private void ParseAck(uint sn)
+    {
+        if (TimeDiff(sn, _snd_una) < 0 || TimeDiff(sn, _snd_nxt) >= 0)
+        {
+            return;
+        }
+
+        // snd_buf holds consecutive sn starting at snd_una, so the acked segment is found by index.
+        ref var seg = ref _sndBuf[(int)(sn - _snd_una)];
+        if (!seg.Acked)
+        {
+            seg.Acked = true;
+            ArrayPool<byte>.Shared.Return(seg.Data!);
+            seg.Data = null;
+        }
+    }
+
+    private void ParseFastAck(uint sn, uint ts)
+    {
+        if (TimeDiff(sn, _snd_una) < 0 || TimeDiff(sn, _snd_nxt) >= 0)
+        {
+            return;
+        }
+
+        var before = (int)(sn - _snd_una);
+        for (var k = 0; k < before; k++)
+        {
+            ref var seg = ref _sndBuf[k];
+            if (TimeDiff(seg.Ts, ts) <= 0)
+            {
+                seg.FastAck++;
+            }
+        }
+    }
+
+    private int ParseUna(uint una)
+    {
+        var count = 0;
+        while (_sndBuf.Count > 0 && TimeDiff(una, _sndBuf.First.Sn) > 0)
+        {
+            var seg = _sndBuf.PopFront();
+            if (seg.Data is not null)
+            {
+                ArrayPool<byte>.Shared.Return(seg.Data);
+            }
+
+            count++;
+        }
+
+        return count;
+    }
+
+    private void AckPush(uint sn, uint ts)
+    {
+        if (_ackCount == _ackSn.Length)
+        {
+            Array.Resize(ref _ackSn, _ackSn.Length * 2);
+            Array.Resize(ref _ackTs, _ackTs.Length * 2);
+        }
+
+        _ackSn[_ackCount] = sn;
+        _ackTs[_ackCount] = ts;
+        _ackCount++;
+    }
+
+    /// <summary>Stores a PUSH in rcv_buf unless already held; returns true for a repeat.</summary>
+    private bool ParseData(uint sn, byte frg, ReadOnlySpan<byte> payload)
+    {
+        ref var slot = ref _rcvSlots[sn & (uint)(_rcvSlots.Length - 1)];
+        if (slot.Data is not null)
+        {
+            MoveReceiveBuffer();
+            return true;
+        }
+
+        var data = ArrayPool<byte>.Shared.Rent(Math.Max(payload.Length, 1));
+        payload.CopyTo(data);
+        slot = new KcpSegment { Sn = sn, Frg = frg, Data = data, Length = payload.Length };
+        _rcvBufCount++;
+        MoveReceiveBuffer();
+        return false;
+    }
+
+    private void MoveReceiveBuffer()
+    {
+        var mask = (uint)(_rcvSlots.Length - 1);
+        while (_rcvBufCount > 0 && _rcvQueue.Count < _rcv_wnd)
+        {
+            ref var slot = ref _rcvSlots[_rcv_nxt & mask];
+            if (slot.Data is null || slot.Sn != _rcv_nxt)
+            {
+                break;
+            }
+
+            _rcvQueue.PushBack(slot);
+            slot = default;
+            _rcvBufCount--;
+            _rcv_nxt++;
+        }
+    }
+
+    private ushort WndUnused() => _rcvQueue.Count < _rcv_wnd ? (ushort)(_rcv_wnd - (uint)_rcvQueue.Count) : (ushort)0;
+
+    private bool WindowReopened(ushort wnd) =>
+        AnnounceWindowReopen && wnd > _lastAdvertisedWnd && (uint)_lastAdvertisedWnd * 2 < _rcv_wnd;
+
+    private void MakeSpace(int space)
+    {
+        if (_pos + space > (int)_mtu)
+        {
+            EmitBuffer();
+        }
+
+        if (_pos + space > _buffer.Length)
+        {
+            // Only after the mtu shrank under segments already cut to the old mss.
+            Array.Resize(ref _buffer, _pos + space);
+        }
+    }
+
+    private void EmitBuffer()
+    {
+        if (_pos > _reserved)
+        {
+            _output.Output(_buffer.AsSpan(0, _pos));
+        }
+
+        _pos = _reserved;
+    }
+
+    private void WriteHeader(KcpCommand cmd, byte frg, ushort wnd, uint ts, uint sn, uint una, int len)
+    {
+        new SegmentHeader(_conv, cmd, frg, wnd, ts, sn, una, (uint)len).Write(_buffer.AsSpan(_pos));
+        _pos += IKCP_OVERHEAD;
+        _lastAdvertisedWnd = wnd;
+        _outSegs++;
+    }
+
+    private uint FlushCore(bool ackOnly)
+    {
+        var wnd = WndUnused();
+        var una = _rcv_nxt;
+        _pos = _reserved;
+
+        for (var i = 0; i < _ackCount; i++)
+        {
+            MakeSpace(IKCP_OVERHEAD);
+
+            // As kcp-go: acks below rcv_nxt are covered by una, only the last one is kept (bufferbloat jitter filter).
+            if (TimeDiff(_ackSn[i], _rcv_nxt) >= 0 || i == _ackCount - 1)
+            {
+                WriteHeader(KcpCommand.Ack, 0, wnd, _ackTs[i], _ackSn[i], una, 0);
+            }
+        }
+
+        _ackCount = 0;
+
+        if (ackOnly)
+        {
+            EmitBuffer();
+            return _interval;
+        }
+
+        var current = _current;
+        if (_rmt_wnd == 0)
+        {
+            if (_probe_wait == 0)
+            {
+                _probe_wait = IKCP_PROBE_INIT;
+                _ts_probe = current + _probe_wait;
+            }
+            else if (TimeDiff(current, _ts_probe) >= 0)
+            {
+                if (_probe_wait < IKCP_PROBE_INIT)
+                {
+                    _probe_wait = IKCP_PROBE_INIT;
+                }
+
+                _probe_wait += _probe_wait / 2;
+                if (_probe_wait > IKCP_PROBE_LIMIT)
+                {
+                    _probe_wait = IKCP_PROBE_LIMIT;
+                }
+
+                _ts_probe = current + _probe_wait;
+                _probe |= IKCP_ASK_SEND;
+            }
+        }
+        else
+        {
+            _ts_probe = 0;
+            _probe_wait = 0;
+        }
+
+        if ((_probe & IKCP_ASK_SEND) != 0)
+        {
+            MakeSpace(IKCP_OVERHEAD);
+            WriteHeader(KcpCommand.WindowAsk, 0, wnd, 0, 0, una, 0);
+        }
+
+        var reopened = WindowReopened(wnd);
+        if ((_probe & IKCP_ASK_TELL) != 0 || reopened)
+        {
+            if ((_probe & IKCP_ASK_TELL) == 0)
+            {
+                _reopenAnnouncements++;
+            }
+
+            MakeSpace(IKCP_OVERHEAD);
+            WriteHeader(KcpCommand.WindowTell, 0, wnd, 0, 0, una, 0);
+        }
+
+        _probe = 0;
+
+        var cwnd = Math.Min(_snd_wnd, _rmt_wnd);
+        if (!_nocwnd)
+        {
+            cwnd = Math.Min(_cwnd, cwnd);
+        }
+
+        var newSegsCount = 0;
+        while (_sndQueue.Count > 0 && TimeDiff(_snd_nxt, _snd_una + cwnd) < 0)
+        {
+            var seg = _sndQueue.PopFront();
+            seg.Sn = _snd_nxt;
+            _sndBuf.PushBack(seg);
+            _snd_nxt++;
+            newSegsCount++;
+        }
+
+        var resent = _fastresend > 0 ? (uint)_fastresend : 0xFFFFFFFF;
+        ulong change = 0, lostSegs = 0, fastRetransSegs = 0, earlyRetransSegs = 0;
+        var minrto = (int)_interval;
+
+        for (var k = 0; k < _sndBuf.Count; k++)
+        {
+            ref var segment = ref _sndBuf[k];
+            if (segment.Acked)
+            {
+                continue;
+            }
+
+            var needsend = false;
+            if (segment.Xmit == 0)
+            {
+                needsend = true;
+                segment.Rto = _rx_rto;
+                segment.ResendTs = current + segment.Rto;
+            }
+            else if (segment.FastAck >= resent)
+            {
+                needsend = true;
+                segment.FastAck = 0;
+                segment.Rto = _rx_rto;
+                segment.ResendTs = current + segment.Rto;
+                change++;
+                fastRetransSegs++;
+            }
+            else if (segment.FastAck > 0 && newSegsCount == 0)
+            {
+                needsend = true;
+                segment.FastAck = 0;
+                segment.Rto = _rx_rto;
+                segment.ResendTs = current + segment.Rto;
+                change++;
+                earlyRetransSegs++;
+            }
+            else if (TimeDiff(current, segment.ResendTs) >= 0)
+            {
+                needsend = true;
+                segment.Rto += _nodelay == 0 ? _rx_rto : _rx_rto / 2;
+                segment.FastAck = 0;
+                segment.ResendTs = current + segment.Rto;
+                lostSegs++;
+            }
+
+            if (needsend)
+            {
+                segment.Xmit++;
+                segment.Ts = current;
+                MakeSpace(IKCP_OVERHEAD + segment.Length);
+                WriteHeader(KcpCommand.Push, segment.Frg, wnd, current, segment.Sn, una, segment.Length);
+                segment.Payload.CopyTo(_buffer.AsSpan(_pos));
+                _pos += segment.Length;
+
+                if (segment.Xmit >= _dead_link)
+                {
+                    _state = 0xFFFFFFFF;
+                }
+            }
+
+            var rto = TimeDiff(segment.ResendTs, current);
+            if (rto > 0 && rto < minrto)
+            {
+                minrto = rto;
+            }
+        }
+
+        EmitBuffer();
+
+        _lostSegs += lostSegs;
+        _fastRetrans += fastRetransSegs;
+        _earlyRetrans += earlyRetransSegs;
+
+        if (!_nocwnd)
+        {
+            // Rate halving (RFC 6937) on fast/early retransmits, as kcp-go: uint arithmetic wraps like Go's.
+            if (change > 0)
+            {
+                var inflight = _snd_nxt - _snd_una;
+                _ssthresh = Math.Max(inflight / 2, IKCP_THRESH_MIN);
+                _cwnd = _ssthresh + resent;
+                _incr = _cwnd * _mss;
+            }
+
+            if (lostSegs > 0)
+            {
+                _ssthresh = Math.Max(cwnd / 2, IKCP_THRESH_MIN);
+                _cwnd = 1;
+                _incr = _mss;
+            }
+
+            if (_cwnd < 1)
+            {
+                _cwnd = 1;
+                _incr = _mss;
+            }
+        }
+
+        return (uint)minrto;
+    }
+}
