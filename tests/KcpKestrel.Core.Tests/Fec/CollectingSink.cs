@@ -1,0 +1,10 @@
+using KcpKestrel.Core.Fec;
+
+namespace KcpKestrel.Core.Tests.Fec;
+
+internal sealed class CollectingSink : IFecSink
+{
+    public List<byte[]> Payloads { get; } = [];
+
+    public void OnKcpPayload(ReadOnlySpan<byte> kcpBytes) => Payloads.Add(kcpBytes.ToArray());
+}
