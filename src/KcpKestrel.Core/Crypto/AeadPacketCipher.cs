@@ -94,11 +94,19 @@ internal sealed class AeadPacketCipher : PacketCipher
     /// <summary>Counter of the last datagram opened successfully (for callers keeping their own window).</summary>
     public ulong LastSequence { get; private set; }
 
-    protected override void SealCore(Span<byte> packet, int payloadLength)
+    protected override void SealCore(Span<byte> packet, int payloadLength, ReadOnlySpan<byte> fixedNonce)
     {
         var nonce = packet[..NonceSize];
-        BinaryPrimitives.WriteUInt32LittleEndian(nonce, SenderId);
-        BinaryPrimitives.WriteUInt64LittleEndian(nonce[4..], _counter++);
+        if (fixedNonce.IsEmpty)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(nonce, SenderId);
+            BinaryPrimitives.WriteUInt64LittleEndian(nonce[4..], _counter++);
+        }
+        else
+        {
+            fixedNonce[..NonceSize].CopyTo(nonce);
+        }
+
         var payload = packet.Slice(NonceSize, payloadLength);
         var tag = packet.Slice(NonceSize + payloadLength, TagSize);
         if (_gcm is not null)

@@ -22,9 +22,17 @@ internal abstract class KcpHeaderPacketCipher : PacketCipher
 
     public override int HeaderSize => CryptHeaderSize;
 
-    protected sealed override void SealCore(Span<byte> packet, int payloadLength)
+    protected sealed override void SealCore(Span<byte> packet, int payloadLength, ReadOnlySpan<byte> nonce)
     {
-        _nonces.Fill(packet[..NonceSize]);
+        if (nonce.IsEmpty)
+        {
+            _nonces.Fill(packet[..NonceSize]);
+        }
+        else
+        {
+            nonce[..NonceSize].CopyTo(packet);
+        }
+
         BinaryPrimitives.WriteUInt32LittleEndian(packet[NonceSize..], Crc32.HashToUInt32(packet[CryptHeaderSize..]));
         Encrypt(packet);
     }

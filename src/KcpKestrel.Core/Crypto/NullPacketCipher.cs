@@ -7,7 +7,7 @@ internal sealed class NullPacketCipher : PacketCipher
 
     public override int HeaderSize => 0;
 
-    protected override void SealCore(Span<byte> packet, int payloadLength)
+    protected override void SealCore(Span<byte> packet, int payloadLength, ReadOnlySpan<byte> nonce)
     {
     }
 

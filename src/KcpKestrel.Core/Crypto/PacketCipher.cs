@@ -62,7 +62,14 @@ internal abstract class PacketCipher : IDisposable
     /// (<c>HeaderSize + payloadLength + TrailerSize</c>).
     /// </summary>
     /// <exception cref="ArgumentException">The span cannot hold header, payload and trailer (a caller bug, not bad input).</exception>
-    public int Seal(Span<byte> packet, int payloadLength)
+    public int Seal(Span<byte> packet, int payloadLength) => SealWithNonce(packet, payloadLength, default);
+
+    /// <summary>
+    /// <see cref="Seal"/> with a caller-chosen header nonce (16 bytes for kcp-go modes, 12 for AEAD;
+    /// ignored by "null"). For known-answer tests and interop tools only: a repeated nonce breaks
+    /// the AEAD modes' security.
+    /// </summary>
+    internal int SealWithNonce(Span<byte> packet, int payloadLength, ReadOnlySpan<byte> nonce)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentOutOfRangeException.ThrowIfNegative(payloadLength);
@@ -72,7 +79,7 @@ internal abstract class PacketCipher : IDisposable
             throw new ArgumentException($"The packet span holds {packet.Length} bytes; header, payload and trailer need {total}.", nameof(packet));
         }
 
-        SealCore(packet[..total], payloadLength);
+        SealCore(packet[..total], payloadLength, nonce);
         Sealed++;
         return total;
     }
@@ -104,8 +111,8 @@ internal abstract class PacketCipher : IDisposable
         return result;
     }
 
-    /// <summary>Seals <paramref name="packet"/>, already cut to header + payload + trailer.</summary>
-    protected abstract void SealCore(Span<byte> packet, int payloadLength);
+    /// <summary>Seals <paramref name="packet"/>, already cut to header + payload + trailer; an empty <paramref name="nonce"/> means "make one".</summary>
+    protected abstract void SealCore(Span<byte> packet, int payloadLength, ReadOnlySpan<byte> nonce);
 
     /// <summary>Opens a datagram; must not throw on any input.</summary>
     protected abstract CipherResult OpenCore(Span<byte> datagram, ReplayWindow? replayWindow, out int payloadOffset, out int payloadLength);
