@@ -17,7 +17,7 @@ internal sealed class LossyUdpRelay : IAsyncDisposable
     private readonly LinkImpairment _impairment;
     private readonly Random _random;
     private readonly Lock _randomLock = new();
-    private readonly ConcurrentDictionary<IPEndPoint, Upstream> _upstreams = new();
+    private readonly ConcurrentDictionary<IPEndPoint, UpstreamSocket> _upstreams = new();
     private readonly PriorityQueue<Delayed, long> _delayLine = new();
     private readonly Lock _delayLock = new();
     private readonly SemaphoreSlim _delaySignal = new(0);
@@ -81,7 +81,7 @@ internal sealed class LossyUdpRelay : IAsyncDisposable
             var client = (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(from);
             if (!_upstreams.TryGetValue(client, out var upstream))
             {
-                upstream = new Upstream(this, client);
+                upstream = new UpstreamSocket(this, client);
                 _upstreams[client] = upstream;
                 _tasks.Add(Task.Run(upstream.ReceiveLoopAsync));
             }
@@ -245,12 +245,12 @@ internal sealed class LossyUdpRelay : IAsyncDisposable
 
     private sealed record Delayed(Socket Via, byte[] Datagram, IPEndPoint? To, RelayCounters Counters);
 
-    private sealed class Upstream
+    private sealed class UpstreamSocket
     {
         private readonly LossyUdpRelay _relay;
         private readonly IPEndPoint _client;
 
-        public Upstream(LossyUdpRelay relay, IPEndPoint client)
+        public UpstreamSocket(LossyUdpRelay relay, IPEndPoint client)
         {
             _relay = relay;
             _client = client;

@@ -109,7 +109,7 @@ internal sealed class KcpConnection : ConnectionContext,
         Transport.Output.Complete();
         _session.RequestDispose();
         _closedCts.Dispose();
-        return default;
+        return base.DisposeAsync();
     }
 
     /// <summary>Fires <see cref="ConnectionClosed"/> once, off the loop thread so app callbacks never run on it.</summary>

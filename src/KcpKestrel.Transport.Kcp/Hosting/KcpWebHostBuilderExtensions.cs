@@ -30,12 +30,7 @@ public static class KcpWebHostBuilderExtensions
                 optionsBuilder.Configure(configure);
             }
 
-            optionsBuilder.Validate(o =>
-            {
-                o.Defaults.Validate();
-                return true;
-            });
-
+            // Each endpoint validates its own settings (defaults plus its ListenKcp callback) at bind.
             // Kestrel adds its sockets transport with TryAdd; make sure it is there whatever the
             // order of calls, so IP endpoints keep working beside KCP ones.
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionListenerFactory, SocketTransportFactory>());

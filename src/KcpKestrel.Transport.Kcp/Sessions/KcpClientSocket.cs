@@ -12,7 +12,7 @@ namespace KcpKestrel.Transport.Kcp.Sessions;
 /// One dialled session: a connected UDP socket of its own (a fresh local port, so the server keys
 /// it apart from our other sessions) served by a shared client loop.
 /// </summary>
-internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcpSessionOwner, ILoopWorkItem
+internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcpSessionOwner, ILoopWorkItem, IDisposable
 {
     private const uint ProbeIntervalMs = 200;
 
@@ -55,7 +55,10 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             loop.AddChannel(_channel);
             var conv = (uint)RandomNumberGenerator.GetInt32(1, int.MaxValue);
             var key = UdpAddressKey.From(_remote);
-            _session = new KcpSession(loop, _channel, key, [], conv, _options, _cipher, this, now);
+            _session = new KcpSession(loop, _channel, key, [], conv, _options, _cipher, this, now)
+            {
+                ReplayWindow = _cipher.SupportsReplayWindow ? new ReplayWindow() : null,
+            };
             var connection = new KcpConnection(_session, _channel.Socket.LocalEndPoint!, new KcpEndPoint(_remote), _pool, _options);
             _session.Attach(connection);
             if (_waitForPeer)
@@ -82,7 +85,7 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             return;
         }
 
-        var opened = _cipher.Open(datagram, out var offset, out var length);
+        var opened = _cipher.Open(datagram, _session.ReplayWindow, out var offset, out var length);
         if (opened != CipherResult.Ok)
         {
             _loop!.Counters.DroppedCipher++;
@@ -134,6 +137,9 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         _loop.Post(new AbandonWork(this));
     }
 
+    /// <summary>Closes the socket of a dial that never reached its loop.</summary>
+    public void Dispose() => _channel.Dispose();
+
     private sealed class AbandonWork(KcpClientSocket owner) : ILoopWorkItem
     {
         public void Execute(KcpIoLoop loop, uint now)
@@ -142,8 +148,8 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             {
                 session.End(Transport.Kcp.KcpCloseReason.Aborted, sendClose: owner._peerAnswered);
 
-                // Nobody got this connection: dispose it here so the session's engine is released.
-                _ = session.Connection?.DisposeAsync();
+                // Nobody got this connection: release the session's engine here.
+                session.Dispose();
             }
             else if (owner._session is null && !owner._closed)
             {

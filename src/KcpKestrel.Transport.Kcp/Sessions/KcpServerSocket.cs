@@ -27,6 +27,7 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
     private readonly TokenBucket _newSessions;
     private readonly bool _fec;
     private readonly uint _tombstoneMs;
+    private ReplayWindow _spareWindow = new();
     private bool _shutdown;
 
     public KcpServerSocket(KcpIoLoop loop, UdpChannel channel, IKcpListenerHost host, KcpOptions options)
@@ -58,7 +59,19 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             return;
         }
 
-        var opened = _cipher.Open(datagram, out var offset, out var length);
+        _sessions.TryGetValue(key, out var session);
+        ReplayWindow? window = null;
+        if (_cipher.SupportsReplayWindow)
+        {
+            // A peer's first datagram binds a fresh window, handed to its session if one opens.
+            window = session?.ReplayWindow ?? _spareWindow;
+            if (session is null)
+            {
+                _spareWindow.Reset();
+            }
+        }
+
+        var opened = _cipher.Open(datagram, window, out var offset, out var length);
         if (opened != CipherResult.Ok)
         {
             if (opened == CipherResult.Replayed)
@@ -76,7 +89,7 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         var payload = datagram.Slice(offset, length);
         var hasHeader = TryReadFirstSegment(payload, out var conv, out var cmd, out var sn);
 
-        if (_sessions.TryGetValue(key, out var session))
+        if (session is not null)
         {
             if (!hasHeader || conv == session.Conv)
             {
@@ -136,7 +149,14 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             return;
         }
 
-        session = new KcpSession(_loop, Channel, key, sockaddr, conv, _options, _cipher, this, now);
+        ReplayWindow? sessionWindow = null;
+        if (window is not null)
+        {
+            sessionWindow = window;
+            _spareWindow = new ReplayWindow();
+        }
+
+        session = new KcpSession(_loop, Channel, key, sockaddr, conv, _options, _cipher, this, now) { ReplayWindow = sessionWindow };
         var connection = new KcpConnection(session, _host.LocalEndPoint, key.ToIPEndPoint(), _host.MemoryPool, _options);
         session.Attach(connection);
         _sessions[key] = session;

@@ -16,7 +16,7 @@ namespace KcpKestrel.Transport.Kcp.Sessions;
 /// channel and a <see cref="KcpConnection"/>'s pipes. Everything but the <c>Request*</c> methods
 /// and <see cref="GetStatistics"/> runs on the owning loop's thread, so KCP state needs no lock.
 /// </summary>
-internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, ILoopWorkItem
+internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, ILoopWorkItem, IDisposable
 {
     /// <summary>Our close signal's cmd. kcp-go rejects unknown commands (-3) and carries on, so it is harmless there.</summary>
     public const byte CloseCommand = 88;
@@ -58,6 +58,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
     private bool _dirtyQueued;
     private bool _ended;
     private bool _disposeRequested;
+    private bool _released;
     private int _pendingWork;
     private uint _now;
     private uint _lastReceive;
@@ -124,6 +125,9 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
 
     public KcpOptions Options { get; }
 
+    /// <summary>The AEAD replay window of this peer (null for ciphers without one).</summary>
+    public ReplayWindow? ReplayWindow { get; init; }
+
     public KcpConnection? Connection { get; private set; }
 
     public KcpCloseReason CloseReason => _closeReason;
@@ -161,7 +165,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
                 _counters.FecRecovered++;
                 _fecRecovered++;
             }
-            else if (result >= FecDecodeResult.FirstDropReason)
+            else if (result >= FecDecodeResult.Truncated)
             {
                 _counters.DroppedFec++;
             }
@@ -251,7 +255,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
         _now = now;
         DrainReceive();
         PumpOutput();
-        _kcp.Flush();
+        _kcp.FlushAt(now);
         AfterActivity(now);
     }
 
@@ -377,7 +381,10 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
             return;
         }
 
+        // Kept in a field and consumed exactly once, by the completion callback, when it does not complete now.
+#pragma warning disable CA2012
         var flush = writer.FlushAsync();
+#pragma warning restore CA2012
         if (flush.IsCompleted)
         {
             if (flush.Result.IsCompleted)
@@ -400,7 +407,10 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
         _inputPaused = false;
         try
         {
+            // Runs from the flush's completion callback: the ValueTask is complete here.
+#pragma warning disable CA2012
             if (_pendingFlush.Result.IsCompleted)
+#pragma warning restore CA2012
             {
                 _inputCompleted = true;
             }
@@ -425,7 +435,10 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
 
         while (_kcp.WaitSnd < _sendLimit)
         {
+            // Kept in a field and consumed exactly once, by the completion callback, when it does not complete now.
+#pragma warning disable CA2012
             var read = _appOutput.ReadAsync();
+#pragma warning restore CA2012
             if (!read.IsCompleted)
             {
                 _readInFlight = true;
@@ -447,7 +460,10 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
         ReadResult result;
         try
         {
+            // Runs from the read's completion callback: the ValueTask is complete here.
+#pragma warning disable CA2012
             result = _pendingRead.Result;
+#pragma warning restore CA2012
         }
         catch (InvalidOperationException)
         {
@@ -613,8 +629,17 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
         }
     }
 
+    /// <summary>Releases the engine's pooled buffers. Loop thread, after the session ended.</summary>
+    public void Dispose() => Release();
+
     private void Release()
     {
+        if (_released)
+        {
+            return;
+        }
+
+        _released = true;
         _kcp.Dispose();
         _fecEncoder?.Dispose();
         _fecDecoder?.Dispose();
@@ -635,19 +660,19 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
         var s = _kcp.Statistics;
         var snapshot = new KcpSessionStatistics
         {
-            SmoothedRtt = s.SmoothedRtt,
-            RttVariance = s.RttVariance,
-            Rto = s.Rto,
-            CongestionWindow = s.CongestionWindow,
-            InFlight = s.InFlight,
+            SmoothedRtt = s.Srtt,
+            RttVariance = s.RttVar,
+            Rto = (int)s.Rto,
+            CongestionWindow = (int)s.Cwnd,
+            InFlight = (int)s.InFlight,
             SendQueue = s.SendQueueLength,
             ReceiveQueue = s.ReceiveQueueLength,
             RemoteWindow = _kcp.RemoteWindow,
-            FastRetransmits = s.FastRetransmits,
-            EarlyRetransmits = s.EarlyRetransmits,
-            TimeoutRetransmits = s.TimeoutRetransmits,
-            LostSegments = s.LostSegments,
-            DuplicateSegments = s.DuplicateSegments,
+            FastRetransmits = (long)s.FastRetransmits,
+            EarlyRetransmits = (long)s.EarlyRetransmits,
+            TimeoutRetransmits = (long)s.TimeoutRetransmits,
+            LostSegments = (long)s.LostSegments,
+            DuplicateSegments = (long)s.DuplicateSegments,
             FecRecovered = _fecRecovered,
             BytesReceived = _bytesReceived,
             BytesSent = _bytesSent,

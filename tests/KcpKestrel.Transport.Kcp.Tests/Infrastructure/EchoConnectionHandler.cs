@@ -1,0 +1,19 @@
+using Microsoft.AspNetCore.Connections;
+
+namespace KcpKestrel.Transport.Kcp.Tests.Infrastructure;
+
+/// <summary>Writes back every byte it reads, then completes.</summary>
+public sealed class EchoConnectionHandler : ConnectionHandler
+{
+    public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        try
+        {
+            await connection.Transport.Input.CopyToAsync(connection.Transport.Output, connection.ConnectionClosed);
+        }
+        catch (OperationCanceledException)
+        {
+            // ConnectionClosed fired (ConnectionAbortedException is one of these too).
+        }
+    }
+}
