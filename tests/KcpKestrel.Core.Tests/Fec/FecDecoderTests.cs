@@ -93,14 +93,14 @@ public sealed class FecDecoderTests
         var sink = new CollectingSink();
         Assert.Equal(FecDecodeResult.Truncated, decoder.Decode([1, 2, 3], 0, ref sink));
         Assert.Equal(FecDecodeResult.BadFlag, decoder.Decode(Packet(0, 0x51, 10), 0, ref sink));
-        Assert.Equal(FecDecodeResult.Truncated, decoder.Decode(Packet(0, FecPacket.TypeData, 0).AsSpan(0, 7), 0, ref sink));
+        Assert.Equal(FecDecodeResult.Truncated, decoder.Decode(Packet(0, FecPacket.TypeData, 1), 0, ref sink));
         var badSize = Packet(0, FecPacket.TypeData, 10);
         BinaryPrimitives.WriteUInt16LittleEndian(badSize.AsSpan(6), 11);
         Assert.Equal(FecDecodeResult.BadSize, decoder.Decode(badSize, 0, ref sink));
         BinaryPrimitives.WriteUInt16LittleEndian(badSize.AsSpan(6), 1);
         Assert.Equal(FecDecodeResult.BadSize, decoder.Decode(badSize, 0, ref sink));
         Assert.Equal(FecDecodeResult.Oversize, decoder.Decode(Packet(0, FecPacket.TypeData, 1495), 0, ref sink));
-        Assert.Equal(FecDecodeResult.Truncated, decoder.Decode(Packet(2, FecPacket.TypeParity, 0).AsSpan(0, 7), 0, ref sink));
+        Assert.Equal(FecDecodeResult.Truncated, decoder.Decode(Packet(2, FecPacket.TypeParity, 1), 0, ref sink));
         Assert.Equal(FecDecodeResult.Misplaced, decoder.Decode(Packet(0, FecPacket.TypeParity, 10), 0, ref sink));
         Assert.Empty(sink.Payloads);
         Assert.Equal(1, decoder.GetDropCount(FecDecodeResult.BadFlag));
