@@ -1,0 +1,49 @@
+using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
+
+namespace KcpKestrel.Transport.Kcp.Tests;
+
+public sealed class ConcurrentEchoTests
+{
+    [Theory]
+    [InlineData(100, 16 << 20, "aes", 0, 0)]
+    [InlineData(20, 2 << 20, "aes-128-gcm", 10, 3)]
+    public async Task Echo_ManyConcurrentClients_EveryByteIntact(int clients, int bytesEach, string crypt, int dataShards, int parityShards)
+    {
+        await using var host = await KcpTestHost.StartAsync<EchoConnectionHandler>(k =>
+        {
+            k.Crypt = crypt;
+            k.DataShards = dataShards;
+            k.ParityShards = parityShards;
+        });
+        await using var factory = KcpTestHost.Client(k =>
+        {
+            k.Crypt = crypt;
+            k.DataShards = dataShards;
+            k.ParityShards = parityShards;
+        }).CreateFactory();
+
+        var runs = new Task<(byte[], byte[])>[clients];
+        for (var i = 0; i < clients; i++)
+        {
+            var seed = i;
+            runs[i] = Task.Run(async () =>
+            {
+                var connection = await factory.ConnectAsync(host.KcpEndPoint);
+                try
+                {
+                    return await StreamCheck.EchoAsync(connection, bytesEach, seed, TimeSpan.FromMinutes(4));
+                }
+                finally
+                {
+                    await connection.DisposeAsync();
+                }
+            });
+        }
+
+        var results = await Task.WhenAll(runs);
+        foreach (var (sent, received) in results)
+        {
+            Assert.Equal(sent, received);
+        }
+    }
+}
