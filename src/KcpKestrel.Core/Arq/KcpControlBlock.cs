@@ -596,7 +596,7 @@ internal sealed class KcpControlBlock : IDisposable
 
             FlushCore(false);
         }
-        else if (HasPendingWindowUpdate)
+        else if (AnnounceWindowReopen && HasPendingWindowUpdate)
         {
             // The reopened window is announced at once rather than at the next interval tick.
             FlushCore(false);
@@ -608,7 +608,7 @@ internal sealed class KcpControlBlock : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _current = current;
-        if (!_updated || HasPendingWindowUpdate)
+        if (!_updated || (AnnounceWindowReopen && HasPendingWindowUpdate))
         {
             return current;
         }

@@ -35,13 +35,13 @@ public sealed class KcpLinkPropertyTests
     [Fact]
     public void MessageMode_DeliversEveryMessageOnceInOrder()
     {
-        CaseGen(6000, 40).Sample(c => Run(c, stream: false), iter: 250, threads: 1);
+        CaseGen(6000, 40).Sample(c => Run(c, stream: false), iter: 400, threads: 1);
     }
 
     [Fact]
     public void StreamMode_DeliversTheByteStreamIntact()
     {
-        CaseGen(9000, 30).Sample(c => Run(c, stream: true), iter: 120, threads: 1);
+        CaseGen(9000, 30).Sample(c => Run(c, stream: true), iter: 200, threads: 1);
     }
 
     private static byte[] Message(int seed, int index, int size)
