@@ -87,6 +87,12 @@ internal sealed class KcpControlBlock : IDisposable
     // The last wnd value we put on the wire; ushort.MaxValue + 1 means "nothing advertised yet".
     private int _lastAdvertisedWnd = ushort.MaxValue + 1;
 
+    // A window reopened from zero is re-announced a few times (backing off from rto) until the peer sends
+    // data again: one lost WINS must not leave the peer waiting for its 7 s window probe.
+    private const int ReopenRepeats = 3;
+    private int _reopenRepeatsLeft;
+    private uint _reopenNextTs, _reopenBackoff;
+
     private ulong _fastRetrans, _earlyRetrans, _lostSegs, _repeatSegs, _inSegs, _outSegs, _reopenAnnouncements;
     private ulong _rejTruncated, _rejLength, _rejConv, _rejCmd, _rejWindow, _rejUna;
 
@@ -472,6 +478,7 @@ internal sealed class KcpControlBlock : IDisposable
                     latest = h.Ts;
                     break;
                 case KcpCommand.Push:
+                    _reopenRepeatsLeft = 0;
                     var repeat = true;
                     AckPush(h.Sn, h.Ts);
                     if (TimeDiff(h.Sn, _rcv_nxt) >= 0)
@@ -589,7 +596,7 @@ internal sealed class KcpControlBlock : IDisposable
 
             FlushCore(false);
         }
-        else if (HasPendingWindowUpdate)
+        else if (AnnounceWindowReopen && HasPendingWindowUpdate)
         {
             // The reopened window is announced at once rather than at the next interval tick.
             FlushCore(false);
@@ -601,7 +608,7 @@ internal sealed class KcpControlBlock : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _current = current;
-        if (!_updated || HasPendingWindowUpdate)
+        if (!_updated || (AnnounceWindowReopen && HasPendingWindowUpdate))
         {
             return current;
         }
@@ -662,6 +669,17 @@ internal sealed class KcpControlBlock : IDisposable
         }
 
         _rcvBufCount = 0;
+    }
+
+    /// <summary>Starts the sequence space at <paramref name="sn"/> (tests of sn wrap); only before any traffic.</summary>
+    internal void StartSequenceAt(uint sn)
+    {
+        if (WaitSnd != 0 || _rcvBufCount != 0 || _rcvQueue.Count != 0)
+        {
+            throw new InvalidOperationException("The sequence space can only be moved before any traffic.");
+        }
+
+        _snd_una = _snd_nxt = _rcv_nxt = sn;
     }
 
     /// <summary>Checks the window and sequence invariants; returns a description of the first broken one, or null.</summary>
@@ -979,6 +997,17 @@ internal sealed class KcpControlBlock : IDisposable
     {
         new SegmentHeader(_conv, cmd, frg, wnd, ts, sn, una, (uint)len).Write(_buffer.AsSpan(_pos));
         _pos += IKCP_OVERHEAD;
+        if (wnd == 0)
+        {
+            _reopenRepeatsLeft = 0;
+        }
+        else if (_lastAdvertisedWnd == 0 && AnnounceWindowReopen)
+        {
+            _reopenRepeatsLeft = ReopenRepeats;
+            _reopenBackoff = _rx_rto;
+            _reopenNextTs = _current + _reopenBackoff;
+        }
+
         _lastAdvertisedWnd = wnd;
         _outSegs++;
     }
@@ -1053,6 +1082,15 @@ internal sealed class KcpControlBlock : IDisposable
                 _reopenAnnouncements++;
             }
 
+            MakeSpace(IKCP_OVERHEAD);
+            WriteHeader(KcpCommand.WindowTell, 0, wnd, 0, 0, una, 0);
+        }
+        else if (_reopenRepeatsLeft > 0 && _pos == _reserved && TimeDiff(current, _reopenNextTs) >= 0)
+        {
+            _reopenRepeatsLeft--;
+            _reopenBackoff *= 2;
+            _reopenNextTs = current + _reopenBackoff;
+            _reopenAnnouncements++;
             MakeSpace(IKCP_OVERHEAD);
             WriteHeader(KcpCommand.WindowTell, 0, wnd, 0, 0, una, 0);
         }

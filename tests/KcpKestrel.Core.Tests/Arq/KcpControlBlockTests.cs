@@ -1,0 +1,261 @@
+using System.Buffers.Binary;
+using KcpKestrel.Core.Arq;
+
+namespace KcpKestrel.Core.Tests.Arq;
+
+public sealed class KcpControlBlockTests
+{
+    private const uint Conv = 0x0A0B0C0D;
+
+    private static byte[] Segment(KcpCommand cmd, uint sn, uint una = 0, ushort wnd = 32, int len = 0, uint conv = Conv, uint? lenField = null)
+    {
+        var bytes = new byte[SegmentHeader.Size + len];
+        new SegmentHeader(conv, cmd, 0, wnd, 0, sn, una, lenField ?? (uint)len).Write(bytes);
+        return bytes;
+    }
+
+    private static void Pump(KcpControlBlock from, CapturingOutput fromOut, KcpControlBlock to, CapturingOutput toOut, uint now)
+    {
+        from.FlushAt(now);
+        foreach (var d in fromOut.Take())
+        {
+            Assert.Equal(KcpInputResult.Ok, to.Input(d, now));
+        }
+
+        to.FlushAt(now);
+        foreach (var d in toOut.Take())
+        {
+            Assert.Equal(KcpInputResult.Ok, from.Input(d, now));
+        }
+    }
+
+    [Fact]
+    public void Send_RejectsEmptyAndTooManyFragments()
+    {
+        using var kcp = new KcpControlBlock(Conv, new CapturingOutput());
+        Assert.Equal(-1, kcp.Send([]));
+        Assert.Equal(-2, kcp.Send(new byte[kcp.MaxMessageSize + 1]));
+        Assert.Equal(0, kcp.WaitSnd);
+        Assert.Equal(kcp.MaxMessageSize, kcp.Send(new byte[kcp.MaxMessageSize]));
+        Assert.Equal(KcpControlBlock.MaxFragments, kcp.SendQueueCount);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(1376)]
+    [InlineData(1377)]
+    [InlineData(255 * 1376)]
+    public void Message_OfAnyAllowedSize_RoundTrips(int size)
+    {
+        var ao = new CapturingOutput();
+        var bo = new CapturingOutput();
+        using var a = new KcpControlBlock(Conv, ao);
+        using var b = new KcpControlBlock(Conv, bo);
+        a.SetNoDelay(1, 10, 2, true);
+        a.SetWindowSize(256, 256);
+        b.SetWindowSize(256, 256);
+        var message = new byte[size];
+        new Random(size).NextBytes(message);
+        Assert.Equal(size, a.Send(message));
+
+        for (uint t = 0; t < 10 && b.PeekSize() < 0; t++)
+        {
+            Pump(a, ao, b, bo, t);
+        }
+
+        Assert.Equal(size, b.PeekSize());
+        Assert.Equal(-2, b.Receive(new byte[size - 1]));
+        Assert.Equal(size, b.PeekSize());
+        var buffer = new byte[size];
+        Assert.Equal(size, b.Receive(buffer));
+        Assert.Equal(message, buffer);
+        Assert.Equal(-1, b.Receive(buffer));
+    }
+
+    [Fact]
+    public void StreamMode_CoalescesWritesIntoFullSegments()
+    {
+        using var kcp = new KcpControlBlock(Conv, new CapturingOutput()) { StreamMode = true };
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.Equal(30, kcp.Send(new byte[30]));
+        }
+
+        Assert.Equal(3, kcp.SendQueueCount);
+    }
+
+    [Fact]
+    public void SequenceNumbers_WrapAround()
+    {
+        var ao = new CapturingOutput();
+        var bo = new CapturingOutput();
+        using var a = new KcpControlBlock(Conv, ao);
+        using var b = new KcpControlBlock(Conv, bo);
+        a.StartSequenceAt(uint.MaxValue - 5);
+        b.StartSequenceAt(uint.MaxValue - 5);
+        a.Apply(KcpMode.Fast3);
+        for (var i = 0; i < 20; i++)
+        {
+            a.Send([(byte)i]);
+        }
+
+        var buffer = new byte[10];
+        var received = 0;
+        for (uint t = uint.MaxValue - 50; received < 20; t += 10)
+        {
+            Pump(a, ao, b, bo, t);
+            while (b.Receive(buffer) == 1)
+            {
+                Assert.Equal(received++, buffer[0]);
+            }
+
+            Assert.Null(a.CheckInvariants());
+            Assert.Null(b.CheckInvariants());
+        }
+
+        Assert.Equal(13u, b.RcvNxt - (uint.MaxValue - 5) - 7);
+    }
+
+    [Fact]
+    public void DeadLink_FlipsAfterDeadLinkTransmissions()
+    {
+        using var kcp = new KcpControlBlock(Conv, new CapturingOutput()) { DeadLink = 3 };
+        kcp.Apply(KcpMode.Fast3);
+        kcp.Send([1]);
+        for (uint t = 0; t < 100_000 && !kcp.IsDeadLink; t += 10)
+        {
+            kcp.Update(t);
+        }
+
+        Assert.True(kcp.IsDeadLink);
+        Assert.Equal(2UL, kcp.Statistics.TimeoutRetransmits);
+    }
+
+    [Fact]
+    public void Rto_StaysWithinBounds()
+    {
+        var output = new CapturingOutput();
+        using var kcp = new KcpControlBlock(Conv, output);
+        kcp.SetNoDelay(1, 10, 2, true);
+        kcp.Send([1]);
+        kcp.FlushAt(1000);
+        var prompt = Segment(KcpCommand.Ack, 0, 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(prompt.AsSpan(8), 1000);
+        Assert.Equal(KcpInputResult.Ok, kcp.Input(prompt, 1000));
+        Assert.Equal((uint)KcpControlBlock.IKCP_RTO_NDL, kcp.Statistics.Rto);
+
+        kcp.Send([2]);
+        kcp.FlushAt(1000);
+        var late = Segment(KcpCommand.Ack, 1, 2);
+        BinaryPrimitives.WriteUInt32LittleEndian(late.AsSpan(8), 1000);
+        Assert.Equal(KcpInputResult.Ok, kcp.Input(late, 1000 + 500_000));
+        Assert.Equal((uint)KcpControlBlock.IKCP_RTO_MAX, kcp.Statistics.Rto);
+
+        kcp.SetNoDelay(0, 40, 2, true);
+        kcp.Send([3]);
+        kcp.FlushAt(0);
+        Assert.Equal(KcpInputResult.Ok, kcp.Input(Segment(KcpCommand.Ack, 2, 3), 0));
+        Assert.True(kcp.Statistics.Rto >= KcpControlBlock.IKCP_RTO_MIN);
+    }
+
+    [Fact]
+    public void Modes_ApplyKcptunPresets()
+    {
+        using var kcp = new KcpControlBlock(Conv, new CapturingOutput());
+        kcp.Apply(KcpMode.Normal);
+        Assert.Equal(40, kcp.Interval);
+        kcp.Apply(KcpMode.Fast);
+        Assert.Equal(30, kcp.Interval);
+        kcp.Apply(KcpMode.Fast2);
+        Assert.Equal(20, kcp.Interval);
+        kcp.Apply(KcpMode.Fast3);
+        Assert.Equal(10, kcp.Interval);
+        Assert.Equal((1, 10, 2, true), KcpMode.Fast3.GetNoDelay());
+    }
+
+    [Fact]
+    public void Check_SchedulesWithinTheInterval()
+    {
+        using var kcp = new KcpControlBlock(Conv, new CapturingOutput());
+        kcp.Apply(KcpMode.Normal);
+        Assert.Equal(uint.MaxValue - 3, kcp.Check(uint.MaxValue - 3));
+        kcp.Update(uint.MaxValue - 3);
+        var next = kcp.Check(uint.MaxValue - 3);
+        Assert.InRange((int)(next - (uint.MaxValue - 3)), 1, 40);
+    }
+
+    [Fact]
+    public void MtuAndReservedBytes_SetMss()
+    {
+        using var kcp = new KcpControlBlock(Conv, new CapturingOutput());
+        Assert.False(kcp.SetMtu(49));
+        Assert.True(kcp.SetMtu(1200));
+        kcp.ReservedBytes = 8 + 16 + 4;
+        Assert.Equal(1200 - 24 - 28, kcp.Mss);
+        Assert.Throws<ArgumentOutOfRangeException>(() => kcp.ReservedBytes = 1200 - 24);
+        Assert.False(kcp.SetMtu(50));
+    }
+
+    [Fact]
+    public void Dispose_ReturnsBuffersAndRefusesFurtherUse()
+    {
+        var kcp = new KcpControlBlock(Conv, new CapturingOutput());
+        kcp.Send(new byte[5000]);
+        kcp.FlushAt(0);
+        kcp.Send(new byte[10]);
+        kcp.Dispose();
+        kcp.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => kcp.Send([1]));
+    }
+
+    [Fact]
+    public void SteadyState_AllocatesNothing()
+    {
+        var forward = new ForwardingOutput();
+        var back = new ForwardingOutput();
+        using var a = new KcpControlBlock(Conv, forward);
+        using var b = new KcpControlBlock(Conv, back);
+        forward.Target = b;
+        back.Target = a;
+        a.Apply(KcpMode.Fast3);
+        b.Apply(KcpMode.Fast3);
+        var payload = new byte[1400];
+        var buffer = new byte[2000];
+        uint now = 0;
+
+        void Cycle()
+        {
+            now += 10;
+            forward.Now = back.Now = now;
+            a.Send(payload);
+            a.FlushAt(now);
+            b.FlushAt(now);
+            while (b.Receive(buffer) >= 0)
+            {
+            }
+        }
+
+        for (var i = 0; i < 2000; i++)
+        {
+            Cycle();
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 2000; i++)
+        {
+            Cycle();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, a.WaitSnd);
+    }
+
+    private sealed class ForwardingOutput : IKcpOutput
+    {
+        public KcpControlBlock? Target { get; set; }
+
+        public uint Now { get; set; }
+
+        public void Output(Span<byte> buffer) => Target!.Input(buffer, Now);
+    }
+}
