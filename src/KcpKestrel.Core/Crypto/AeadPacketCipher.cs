@@ -12,8 +12,9 @@ namespace KcpKestrel.Core.Crypto;
 /// instance and the counter starts at a random value below 2^62 and counts up, so nonces never
 /// repeat within an instance and instances sharing a key (every peer of a pre-shared key) collide
 /// only with negligible odds. kcp-go's own aes-128-gcm senders use random nonces, so
-/// <see cref="SupportsReplayWindow"/> is false for that mode. A failed tag costs a caught
-/// <see cref="CryptographicException"/> (the .NET AEAD types signal it that way).
+/// <see cref="SupportsReplayWindow"/> is false for that mode. AES-GCM runs on <see cref="AesNiGcm"/>
+/// where the CPU allows (else .NET's AesGcm); with the .NET types a failed tag costs a caught
+/// <see cref="CryptographicException"/>, the only way they report it.
 /// </remarks>
 internal sealed class AeadPacketCipher : PacketCipher
 {
@@ -23,14 +24,16 @@ internal sealed class AeadPacketCipher : PacketCipher
     /// <summary>Tag bytes on the wire.</summary>
     public const int TagSize = 16;
 
+    private readonly AesNiGcm? _ni;
     private readonly AesGcm? _gcm;
     private readonly ChaCha20Poly1305? _chacha;
     private readonly bool _replayProtected;
     private ulong _counter;
 
-    private AeadPacketCipher(string name, AesGcm? gcm, ChaCha20Poly1305? chacha, bool replayProtected)
+    private AeadPacketCipher(string name, AesNiGcm? ni, AesGcm? gcm, ChaCha20Poly1305? chacha, bool replayProtected)
     {
         Name = name;
+        _ni = ni;
         _gcm = gcm;
         _chacha = chacha;
         _replayProtected = replayProtected;
@@ -59,7 +62,7 @@ internal sealed class AeadPacketCipher : PacketCipher
             throw new PlatformNotSupportedException("ChaCha20-Poly1305 is not supported by this platform's crypto library.");
         }
 
-        return new AeadPacketCipher("chacha20-poly1305", null, new System.Security.Cryptography.ChaCha20Poly1305(key), replayProtected: true);
+        return new AeadPacketCipher("chacha20-poly1305", null, null, new System.Security.Cryptography.ChaCha20Poly1305(key), replayProtected: true);
     }
 
     private static AeadPacketCipher Gcm(string name, ReadOnlySpan<byte> key, int keySize, bool replayProtected)
@@ -69,7 +72,9 @@ internal sealed class AeadPacketCipher : PacketCipher
             throw new ArgumentException($"{name} needs a {keySize}-byte key.", nameof(key));
         }
 
-        return new AeadPacketCipher(name, new AesGcm(key, TagSize), null, replayProtected);
+        return AesNiGcm.IsSupported
+            ? new AeadPacketCipher(name, new AesNiGcm(key), null, null, replayProtected)
+            : new AeadPacketCipher(name, null, new AesGcm(key, TagSize), null, replayProtected);
     }
 
     public override string Name { get; }
@@ -109,7 +114,11 @@ internal sealed class AeadPacketCipher : PacketCipher
 
         var payload = packet.Slice(NonceSize, payloadLength);
         var tag = packet.Slice(NonceSize + payloadLength, TagSize);
-        if (_gcm is not null)
+        if (_ni is not null)
+        {
+            _ni.Seal(nonce, payload, tag);
+        }
+        else if (_gcm is not null)
         {
             _gcm.Encrypt(nonce, payload, payload, tag);
         }
@@ -144,6 +153,28 @@ internal sealed class AeadPacketCipher : PacketCipher
         var nonce = datagram[..NonceSize];
         var payload = datagram.Slice(NonceSize, length);
         var tag = datagram.Slice(NonceSize + length, TagSize);
+        if (_ni is not null)
+        {
+            if (!_ni.Open(nonce, payload, tag))
+            {
+                return CipherResult.AuthenticationFailed;
+            }
+        }
+        else if (!OpenWithPlatform(nonce, payload, tag))
+        {
+            return CipherResult.AuthenticationFailed;
+        }
+
+        window?.Commit(sender, sequence);
+        LastSender = sender;
+        LastSequence = sequence;
+        payloadOffset = NonceSize;
+        payloadLength = length;
+        return CipherResult.Ok;
+    }
+
+    private bool OpenWithPlatform(ReadOnlySpan<byte> nonce, Span<byte> payload, ReadOnlySpan<byte> tag)
+    {
         try
         {
             if (_gcm is not null)
@@ -157,21 +188,17 @@ internal sealed class AeadPacketCipher : PacketCipher
         }
         catch (CryptographicException)
         {
-            return CipherResult.AuthenticationFailed;
+            return false;
         }
 
-        window?.Commit(sender, sequence);
-        LastSender = sender;
-        LastSequence = sequence;
-        payloadOffset = NonceSize;
-        payloadLength = length;
-        return CipherResult.Ok;
+        return true;
     }
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
+            _ni?.Dispose();
             _gcm?.Dispose();
             _chacha?.Dispose();
         }

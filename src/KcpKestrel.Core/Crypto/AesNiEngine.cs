@@ -38,6 +38,12 @@ internal sealed class AesNiEngine : BlockEngine
 
     public static bool IsSupported => AesNi.IsSupported;
 
+    /// <summary>The encryption round keys (shared with <see cref="AesNiGcm"/>).</summary>
+    internal Vector128<byte>[] RoundKeys => _roundKeys;
+
+    /// <summary>10, 12 or 14.</summary>
+    internal int Rounds => _rounds;
+
     public override int BlockSize => 16;
 
     public override void EncryptBlock(ReadOnlySpan<byte> source, Span<byte> destination)
@@ -142,7 +148,7 @@ internal sealed class AesNiEngine : BlockEngine
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<byte> Encrypt(Vector128<byte> block, ref Vector128<byte> rk, int rounds)
+    internal static Vector128<byte> Encrypt(Vector128<byte> block, ref Vector128<byte> rk, int rounds)
     {
         block ^= rk;
         for (var r = 1; r < rounds; r++)
@@ -154,7 +160,7 @@ internal sealed class AesNiEngine : BlockEngine
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Encrypt4(
+    internal static void Encrypt4(
         ref Vector128<byte> b0, ref Vector128<byte> b1, ref Vector128<byte> b2, ref Vector128<byte> b3,
         ref Vector128<byte> rk, int rounds)
     {

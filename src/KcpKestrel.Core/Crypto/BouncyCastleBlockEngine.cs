@@ -9,6 +9,10 @@ internal sealed class BouncyCastleBlockEngine : BlockEngine
 {
     private readonly IBlockCipher _cipher;
 
+    // The array API: some engines' span overloads (Cast5's) copy to fresh arrays per block.
+    private readonly byte[] _in = new byte[16];
+    private readonly byte[] _out = new byte[16];
+
     public BouncyCastleBlockEngine(IBlockCipher cipher, ReadOnlySpan<byte> key)
     {
         _cipher = cipher;
@@ -20,7 +24,12 @@ internal sealed class BouncyCastleBlockEngine : BlockEngine
     public override int BlockSize { get; }
 
     public override void EncryptBlock(ReadOnlySpan<byte> source, Span<byte> destination)
-        => _cipher.ProcessBlock(source, destination);
+    {
+        var bs = BlockSize;
+        source[..bs].CopyTo(_in);
+        _cipher.ProcessBlock(_in, 0, _out, 0);
+        _out.AsSpan(0, bs).CopyTo(destination);
+    }
 
     public static BouncyCastleBlockEngine Aes(ReadOnlySpan<byte> key) => new(AesUtilities.CreateEngine(), key);
 

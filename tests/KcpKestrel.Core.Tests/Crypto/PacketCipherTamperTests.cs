@@ -127,7 +127,8 @@ public sealed class PacketCipherTamperTests
                 return offset == 0 && length == 0;
             },
             seed: "0N0XIzNsQ0O2",
-            iter: 300);
+            iter: 300,
+            threads: 1); // one cipher instance: they are single-threaded by contract
     }
 
     [Theory]
@@ -170,7 +171,8 @@ public sealed class PacketCipherTamperTests
                     && payload.AsSpan().SequenceEqual(packet.AsSpan(offset, length));
             },
             seed: "4bn2XWGv3pC1",
-            iter: 200);
+            iter: 200,
+            threads: 1); // one cipher instance: they are single-threaded by contract
     }
 
     [Theory]
