@@ -9,14 +9,18 @@ public sealed class ConcurrentEchoTests
     [InlineData(20, 2 << 20, "aes-128-gcm", 10, 3)]
     public async Task Echo_ManyConcurrentClients_EveryByteIntact(int clients, int bytesEach, string crypt, int dataShards, int parityShards)
     {
+        // 100 sessions share two server sockets: windows of 128 segments (not 1024) keep the
+        // total in flight within what loopback socket buffers hold, as one would size them.
         await using var host = await KcpTestHost.StartAsync<EchoConnectionHandler>(k =>
         {
+            k.SendWindow = k.ReceiveWindow = 128;
             k.Crypt = crypt;
             k.DataShards = dataShards;
             k.ParityShards = parityShards;
         });
         await using var factory = KcpTestHost.Client(k =>
         {
+            k.SendWindow = k.ReceiveWindow = 128;
             k.Crypt = crypt;
             k.DataShards = dataShards;
             k.ParityShards = parityShards;

@@ -516,7 +516,10 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
         }
 
         var all = consumed.Equals(buffer.End);
-        _appOutput!.AdvanceTo(consumed, buffer.End);
+
+        // Marking unconsumed bytes as examined would make the next read wait for new data that
+        // a writer blocked on back-pressure never sends: examine only what KCP took.
+        _appOutput!.AdvanceTo(consumed, all ? buffer.End : consumed);
         if (result.IsCompleted && all)
         {
             _outputCompleted = true;

@@ -10,8 +10,8 @@ public sealed class KcpClientOptionsBuilder(Action<KcpOptions>? configure)
         var options = new KcpClientOptions
         {
             Kcp = new KcpOptions { Crypt = "aes", Key = "test-secret" },
-            ConnectTimeout = TimeSpan.FromSeconds(2),
-            ConnectRetries = 2,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            ConnectRetries = 3,
         };
         configure?.Invoke(options.Kcp);
         return options;

@@ -12,7 +12,7 @@ public static class StreamCheck
     {
         using var cts = new CancellationTokenSource(timeout);
         var writer = WriteAsync(connection.Transport.Output, bytes, seed, cts.Token);
-        var reader = ReadAsync(connection.Transport.Input, bytes, cts.Token);
+        var reader = ReadAsync(connection.Transport.Input, bytes, cts.Token, connection);
         await Task.WhenAll(writer, reader);
         return (await writer, await reader);
     }
@@ -40,7 +40,7 @@ public static class StreamCheck
         return hash.GetHashAndReset();
     }
 
-    public static async Task<byte[]> ReadAsync(PipeReader input, long bytes, CancellationToken cancellationToken)
+    public static async Task<byte[]> ReadAsync(PipeReader input, long bytes, CancellationToken cancellationToken, ConnectionContext? connection = null)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long received = 0;
@@ -56,7 +56,8 @@ public static class StreamCheck
             input.AdvanceTo(result.Buffer.End);
             if (result.IsCompleted && received < bytes)
             {
-                throw new IOException($"The connection ended after {received} of {bytes} bytes.");
+                var session = connection?.Features.Get<IKcpSessionFeature>();
+                throw new IOException($"The connection ended after {received} of {bytes} bytes ({session?.CloseReason}, {session?.GetStatistics()}).");
             }
         }
 
