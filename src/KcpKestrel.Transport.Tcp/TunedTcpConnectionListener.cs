@@ -175,7 +175,9 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
             }
         }
 
-        await _loopsDone.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // The loops end promptly once their sockets are closed, so the token is not needed to bound this wait;
+        // Kestrel passes an already-cancelled one when a host is disposed after it stopped.
+        await _loopsDone.ConfigureAwait(false);
         _accepted.Writer.TryComplete();
     }
 
