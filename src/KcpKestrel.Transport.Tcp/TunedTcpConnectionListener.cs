@@ -134,19 +134,25 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
         }
 
         _loops = loops;
-        for (var i = 0; i < loops.Length; i++)
+        for (var i = 0; i < loops.Length && loops.Length > 1; i++)
         {
             var loop = loops[i];
             loop.Task = Task.Run(() => RunAcceptLoopAsync(loop));
             tasks[i] = loop.Task;
         }
 
-        _loopsDone = Task.WhenAll(tasks);
+        _loopsDone = loops.Length > 1 ? Task.WhenAll(tasks) : Task.CompletedTask;
         TunedTcpLog.Listening(_logger, EndPoint, loops.Length);
     }
 
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
     {
+        if (_loops.Length == 1)
+        {
+            // One socket: accept on Kestrel's own accept call, saving the hand-off through the queue.
+            return await AcceptOneAsync(_loops[0]).ConfigureAwait(false);
+        }
+
         var reader = _accepted.Reader;
         while (true)
         {
@@ -216,6 +222,30 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
     {
         var writer = _accepted.Writer;
         var stopping = _stopping.Token;
+        while (await AcceptOneAsync(loop).ConfigureAwait(false) is { } connection)
+        {
+            if (writer.TryWrite(connection))
+            {
+                continue;
+            }
+
+            try
+            {
+                await writer.WriteAsync(connection, stopping).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
+            {
+                connection.Abort(new ConnectionAbortedException("The tuned TCP listener is stopping."));
+                await connection.DisposeAsync().ConfigureAwait(false);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Accepts until one connection is admitted and set up; null once the listener stops.</summary>
+    private async ValueTask<ConnectionContext?> AcceptOneAsync(TunedTcpAcceptLoop loop)
+    {
+        var stopping = _stopping.Token;
         var backoffMs = 0;
         while (!stopping.IsCancellationRequested)
         {
@@ -226,11 +256,11 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
             }
             catch (ObjectDisposedException)
             {
-                return;
+                return null;
             }
             catch (SocketException) when (stopping.IsCancellationRequested)
             {
-                return;
+                return null;
             }
             catch (SocketException e)
             {
@@ -251,7 +281,7 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
                 }
                 catch (OperationCanceledException)
                 {
-                    return;
+                    return null;
                 }
 
                 continue;
@@ -289,22 +319,10 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
             }
 
             connection.ConnectionClosed.UnsafeRegister(ReleaseSlot, this);
-            if (writer.TryWrite(connection))
-            {
-                continue;
-            }
-
-            try
-            {
-                await writer.WriteAsync(connection, stopping).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
-            {
-                connection.Abort(new ConnectionAbortedException("The tuned TCP listener is stopping."));
-                await connection.DisposeAsync().ConfigureAwait(false);
-                return;
-            }
+            return connection;
         }
+
+        return null;
     }
 
     private bool TryTakeSlot()
