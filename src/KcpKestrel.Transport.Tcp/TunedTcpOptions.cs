@@ -1,15 +1,23 @@
+using System.Net;
+
 namespace KcpKestrel.Transport.Tcp;
 
 /// <summary>Options of the tuned TCP listener.</summary>
+/// <remarks>
+/// Linux-specific options (SO_REUSEPORT, TCP_FASTOPEN, TCP_DEFER_ACCEPT) are skipped with a logged warning on
+/// other systems; when the kernel refuses an option the listener logs a warning and carries on without it.
+/// </remarks>
 public sealed class TunedTcpOptions
 {
     /// <summary>Number of accept loops, each with its own SO_REUSEPORT listening socket. Default: processor count.</summary>
     public int AcceptLoops { get; set; } = Environment.ProcessorCount;
 
-    /// <summary>Listen backlog of each listening socket.</summary>
+    /// <summary>Listen backlog of each listening socket; also the capacity of the queue of accepted connections
+    /// waiting for Kestrel.</summary>
     public int Backlog { get; set; } = 512;
 
-    /// <summary>TCP_FASTOPEN queue length; 0 turns Fast Open off.</summary>
+    /// <summary>TCP_FASTOPEN queue length; 0 turns Fast Open off. The server side also needs bit 2 of the
+    /// <c>net.ipv4.tcp_fastopen</c> sysctl (e.g. value 3); the listener logs a warning when it is missing.</summary>
     public int FastOpenQueueLength { get; set; } = 256;
 
     /// <summary>TCP_DEFER_ACCEPT: seconds the kernel holds a connection until data arrives; 0 turns it off.</summary>
@@ -21,6 +29,37 @@ public sealed class TunedTcpOptions
     /// <summary>Maximum open connections; past it new connections are closed at accept and counted. 0: no limit.</summary>
     public int MaxConnections { get; set; }
 
+    /// <summary>Seconds of idleness before the first keep-alive probe (SO_KEEPALIVE + TCP_KEEPIDLE); 0 leaves
+    /// TCP keep-alive off.</summary>
+    public int KeepAliveIdleSeconds { get; set; }
+
+    /// <summary>Seconds between keep-alive probes (TCP_KEEPINTVL), used when <see cref="KeepAliveIdleSeconds"/> is set.</summary>
+    public int KeepAliveIntervalSeconds { get; set; } = 15;
+
+    /// <summary>Unanswered keep-alive probes before the connection is dropped (TCP_KEEPCNT), used when
+    /// <see cref="KeepAliveIdleSeconds"/> is set.</summary>
+    public int KeepAliveProbeCount { get; set; } = 4;
+
+    /// <summary>SO_RCVBUF of the listening sockets, inherited by accepted connections; 0 keeps the kernel default.</summary>
+    public int ReceiveBufferSize { get; set; }
+
+    /// <summary>SO_SNDBUF of the listening sockets, inherited by accepted connections; 0 keeps the kernel default.</summary>
+    public int SendBufferSize { get; set; }
+
+    /// <summary>When binding an IPv6 address (such as <see cref="IPAddress.IPv6Any"/>), also accept IPv4 connections
+    /// (IPV6_V6ONLY off).</summary>
+    public bool DualMode { get; set; } = true;
+
+    /// <summary>
+    /// When true (the default) the factory registered by <c>UseTunedTcp</c> binds every plain <see cref="IPEndPoint"/>
+    /// Kestrel listens on (<c>Listen</c>, <c>ListenAnyIP</c>, URLs), replacing Kestrel's default sockets transport for them.
+    /// When false it binds only <see cref="TunedTcpEndPoint"/> endpoints (<c>ListenTunedTcp</c>) and leaves plain
+    /// <see cref="IPEndPoint"/> endpoints to Kestrel's default sockets transport, so both run side by side.
+    /// Subclasses of <see cref="IPEndPoint"/> other than <see cref="TunedTcpEndPoint"/> are never bound.
+    /// Ignored in the per-endpoint <see cref="TunedTcpEndPoint.Options"/>.
+    /// </summary>
+    public bool BindAllIPEndPoints { get; set; } = true;
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option out of range.</summary>
     public void Validate()
     {
@@ -30,5 +69,16 @@ public sealed class TunedTcpOptions
         ArgumentOutOfRangeException.ThrowIfNegative(FastOpenQueueLength, nameof(FastOpenQueueLength));
         ArgumentOutOfRangeException.ThrowIfNegative(DeferAcceptSeconds, nameof(DeferAcceptSeconds));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxConnections, nameof(MaxConnections));
+        // Linux caps TCP_KEEPIDLE/TCP_KEEPINTVL at 32767 s and TCP_KEEPCNT at 127.
+        ArgumentOutOfRangeException.ThrowIfNegative(KeepAliveIdleSeconds, nameof(KeepAliveIdleSeconds));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(KeepAliveIdleSeconds, 32767, nameof(KeepAliveIdleSeconds));
+        ArgumentOutOfRangeException.ThrowIfLessThan(KeepAliveIntervalSeconds, 1, nameof(KeepAliveIntervalSeconds));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(KeepAliveIntervalSeconds, 32767, nameof(KeepAliveIntervalSeconds));
+        ArgumentOutOfRangeException.ThrowIfLessThan(KeepAliveProbeCount, 1, nameof(KeepAliveProbeCount));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(KeepAliveProbeCount, 127, nameof(KeepAliveProbeCount));
+        ArgumentOutOfRangeException.ThrowIfNegative(ReceiveBufferSize, nameof(ReceiveBufferSize));
+        ArgumentOutOfRangeException.ThrowIfNegative(SendBufferSize, nameof(SendBufferSize));
     }
+
+    internal TunedTcpOptions Clone() => (TunedTcpOptions)MemberwiseClone();
 }

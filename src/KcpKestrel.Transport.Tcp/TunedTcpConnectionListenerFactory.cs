@@ -1,0 +1,86 @@
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace KcpKestrel.Transport.Tcp;
+
+/// <summary>
+/// Kestrel listener factory for the tuned TCP listener: several SO_REUSEPORT accept loops per endpoint,
+/// TCP_FASTOPEN, TCP_DEFER_ACCEPT, keep-alive and buffer tuning, a connection limit enforced at accept, and
+/// back-off on accept errors. Per-connection I/O is Kestrel's own socket connection code.
+/// </summary>
+/// <remarks>
+/// Binds <see cref="TunedTcpEndPoint"/> always, and plain <see cref="IPEndPoint"/> instances when
+/// <see cref="TunedTcpOptions.BindAllIPEndPoints"/> is true. Register it with <c>IWebHostBuilder.UseTunedTcp</c>.
+/// </remarks>
+public sealed class TunedTcpConnectionListenerFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector
+{
+    private readonly TunedTcpOptions _options;
+    private readonly ILogger _logger;
+    private readonly List<TunedTcpConnectionListener> _listeners = [];
+
+    /// <summary>Creates the factory.</summary>
+    /// <param name="options">Options used for every endpoint that carries none of its own.</param>
+    /// <param name="loggerFactory">Source of the listener's logger.</param>
+    public TunedTcpConnectionListenerFactory(IOptions<TunedTcpOptions> options, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        _options = options.Value.Clone();
+        _options.Validate();
+        _logger = loggerFactory.CreateLogger("KcpKestrel.Transport.Tcp");
+    }
+
+    /// <summary>Listeners bound and not yet disposed.</summary>
+    internal IReadOnlyList<TunedTcpConnectionListener> Listeners
+    {
+        get
+        {
+            lock (_listeners)
+            {
+                return [.. _listeners];
+            }
+        }
+    }
+
+    /// <summary>True for a <see cref="TunedTcpEndPoint"/>, and for a plain <see cref="IPEndPoint"/> when
+    /// <see cref="TunedTcpOptions.BindAllIPEndPoints"/> is set.</summary>
+    /// <param name="endpoint">The endpoint Kestrel wants bound.</param>
+    /// <returns>Whether this factory binds <paramref name="endpoint"/>.</returns>
+    public bool CanBind(EndPoint endpoint) =>
+        endpoint is TunedTcpEndPoint
+        || (_options.BindAllIPEndPoints && endpoint is not null && endpoint.GetType() == typeof(IPEndPoint));
+
+    /// <summary>Binds the accept loops' listening sockets and starts accepting.</summary>
+    /// <param name="endpoint">An <see cref="IPEndPoint"/>; a <see cref="TunedTcpEndPoint"/> may carry its own options.</param>
+    /// <param name="cancellationToken">Unused: binding does not block.</param>
+    /// <returns>The listener; its <see cref="IConnectionListener.EndPoint"/> is a <see cref="TunedTcpEndPoint"/> with the bound port.</returns>
+    public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (endpoint is not IPEndPoint ipEndPoint)
+        {
+            throw new NotSupportedException($"The tuned TCP listener binds IP endpoints only, not {endpoint.GetType().Name}.");
+        }
+
+        var options = (endpoint as TunedTcpEndPoint)?.Options?.Clone() ?? _options;
+        options.Validate();
+        var listener = new TunedTcpConnectionListener(ipEndPoint, options, _logger, Forget);
+        listener.Bind();
+        lock (_listeners)
+        {
+            _listeners.Add(listener);
+        }
+
+        return new ValueTask<IConnectionListener>(listener);
+    }
+
+    private void Forget(TunedTcpConnectionListener listener)
+    {
+        lock (_listeners)
+        {
+            _listeners.Remove(listener);
+        }
+    }
+}
