@@ -37,6 +37,9 @@ internal sealed unsafe class UdpChannel : IDisposable
 
     public int PendingSends => _send.Count;
 
+    /// <summary>True once the socket and its native batch are gone: nothing may be queued any more.</summary>
+    public bool IsDisposed => _disposed;
+
     /// <summary>The next free send slot; commit it with <see cref="CommitSend"/>. Loop thread only.</summary>
     public Span<byte> BeginSend()
     {

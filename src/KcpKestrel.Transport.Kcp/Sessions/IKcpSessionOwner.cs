@@ -4,4 +4,7 @@ namespace KcpKestrel.Transport.Kcp.Sessions;
 internal interface IKcpSessionOwner
 {
     void OnSessionEnded(KcpSession session);
+
+    /// <summary>The session has also finished sending (its close signal repeats): its socket may go.</summary>
+    void OnSessionReleased(KcpSession session);
 }

@@ -119,8 +119,11 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         _closed = true;
         _loop?.Timers.Remove(this);
         _connected.TrySetException(new IOException("The KCP session ended before the server answered."));
+    }
 
-        // The socket must outlive this turn's queued sends; RemoveChannel flushes first.
+    public void OnSessionReleased(KcpSession session)
+    {
+        // The socket must outlive the close signal's repeats; RemoveChannel flushes first.
         _loop?.RemoveChannel(_channel);
         _cipher?.Dispose();
     }

@@ -215,6 +215,11 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         }
     }
 
+    public void OnSessionReleased(KcpSession session)
+    {
+        // The socket is shared by every session of this loop: nothing to release per session.
+    }
+
     /// <summary>Starts housekeeping on the loop (post as a work item once the loop runs).</summary>
     public void Execute(KcpIoLoop loop, uint now)
     {

@@ -26,6 +26,9 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
     private const int WorkAbort = 4;
     private const int WorkDispose = 8;
 
+    // Extra copies of the close signal after the first.
+    private const int CloseRepeats = 3;
+
     // Bounds a graceful close whose last bytes are never acknowledged (a peer that vanished).
     private const uint CloseLingerMs = 10_000;
 
@@ -39,6 +42,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
     private readonly KcpTransportCounters _counters;
     private readonly IKcpSessionOwner _owner;
     private readonly int _prefix;
+    private readonly int _reserved;
     private readonly int _sendLimit;
     private readonly int _maxChunk;
     private readonly uint _idleTimeoutMs;
@@ -59,6 +63,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
     private bool _ended;
     private bool _disposeRequested;
     private bool _released;
+    private int _lingerLeft;
     private int _pendingWork;
     private uint _now;
     private uint _lastReceive;
@@ -108,6 +113,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
             StreamMode = options.StreamMode,
             DeadLink = options.DeadLink,
         };
+        _reserved = _kcp.ReservedBytes;
         _kcp.SetMtu(options.Mtu);
         var (nodelay, interval, resend, nc) = options.EffectiveNoDelay();
         _kcp.SetNoDelay(nodelay, interval, resend, nc);
@@ -205,7 +211,13 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
 
     public void Output(Span<byte> buffer)
     {
-        var kcpBytes = buffer[_kcp.ReservedBytes..];
+        if (_channel.IsDisposed)
+        {
+            // The listener or client shut down under us: nothing can leave any more.
+            return;
+        }
+
+        var kcpBytes = buffer[_reserved..];
         var slot = _channel.BeginSend();
         kcpBytes.CopyTo(slot[_prefix..]);
         var length = _prefix + kcpBytes.Length;
@@ -236,9 +248,9 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
     /// <summary>Sends one bare segment (close signal, window probe) through FEC and cipher like any other.</summary>
     internal void SendControl(byte cmd)
     {
-        Span<byte> buffer = stackalloc byte[_kcp.ReservedBytes + SegmentHeader.Size];
+        Span<byte> buffer = stackalloc byte[_reserved + SegmentHeader.Size];
         new SegmentHeader(Conv, (KcpCommand)cmd, 0, (ushort)Math.Min(Options.ReceiveWindow, ushort.MaxValue), _now, 0, 0, 0)
-            .Write(buffer[_kcp.ReservedBytes..]);
+            .Write(buffer[_reserved..]);
         Output(buffer);
     }
 
@@ -263,6 +275,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
     {
         if (_ended)
         {
+            Linger(now);
             return;
         }
 
@@ -580,10 +593,14 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
             _disposeRequested = true;
 
             // Kestrel is done with the connection and has completed its output: what is still
-            // unsent drains, then the graceful close finishes. An ended session releases its engine now.
+            // unsent drains, then the graceful close finishes. An ended session releases its engine
+            // now, or when it has finished repeating its close signal.
             if (_ended)
             {
-                Release();
+                if (_lingerLeft == 0)
+                {
+                    Release();
+                }
             }
             else
             {
@@ -602,13 +619,17 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
 
         _ended = true;
         _closeReason = reason;
+        _loop.Timers.Remove(this);
         if (sendClose && !_closeSent)
         {
+            // The close signal is one unacknowledged datagram: repeat it a few times, an RTO
+            // apart, so a lossy link rarely leaves the peer waiting for its idle timeout.
             _closeSent = true;
             SendControl(CloseCommand);
+            _lingerLeft = CloseRepeats;
+            _loop.Timers.Schedule(this, _now + LingerInterval());
         }
 
-        _loop.Timers.Remove(this);
         UpdateStatistics();
 
         Exception? error = reason == KcpCloseReason.Aborted ? _abortReason : null;
@@ -626,6 +647,43 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
         _counters.SessionsClosed++;
         _owner.OnSessionEnded(this);
         Connection?.SignalClosed();
+        if (_lingerLeft == 0)
+        {
+            _owner.OnSessionReleased(this);
+            if (_disposeRequested || Connection is null)
+            {
+                Release();
+            }
+        }
+    }
+
+    private uint LingerInterval() => (uint)Math.Clamp(_kcp.Statistics.Rto, 20u, 500u);
+
+    private void Linger(uint now)
+    {
+        if (_lingerLeft <= 0)
+        {
+            return;
+        }
+
+        if (_channel.IsDisposed)
+        {
+            _lingerLeft = 1;
+        }
+
+        _now = now;
+        if (!_channel.IsDisposed)
+        {
+            SendControl(CloseCommand);
+        }
+
+        if (--_lingerLeft > 0)
+        {
+            _loop.Timers.Schedule(this, now + LingerInterval());
+            return;
+        }
+
+        _owner.OnSessionReleased(this);
         if (_disposeRequested || Connection is null)
         {
             Release();
@@ -633,7 +691,14 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
     }
 
     /// <summary>Releases the engine's pooled buffers. Loop thread, after the session ended.</summary>
-    public void Dispose() => Release();
+    public void Dispose()
+    {
+        _disposeRequested = true;
+        if (_lingerLeft == 0)
+        {
+            Release();
+        }
+    }
 
     private void Release()
     {

@@ -30,7 +30,7 @@ public sealed class KcpTestHost : IAsyncDisposable
 
     public IServiceProvider Services => _host.Services;
 
-    public static async Task<KcpTestHost> StartAsync<THandler>(Action<KcpOptions>? configureKcp = null, Action<IServiceCollection>? services = null)
+    public static async Task<KcpTestHost> StartAsync<THandler>(Action<KcpOptions>? configureKcp = null, Action<IServiceCollection>? services = null, int kcpPort = 0)
         where THandler : ConnectionHandler
     {
         ListenOptions? kcp = null;
@@ -40,7 +40,7 @@ public sealed class KcpTestHost : IAsyncDisposable
             .ConfigureWebHost(web => web
                 .UseKestrel(o =>
                 {
-                    o.ListenKcp(IPAddress.Loopback, 0, k =>
+                    o.ListenKcp(IPAddress.Loopback, kcpPort, k =>
                     {
                         k.Crypt = "aes";
                         k.Key = "test-secret";
