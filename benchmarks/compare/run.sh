@@ -236,8 +236,8 @@ cmd "kcpkestrel bench --tcp ADDR --workload bulk --bytes $BULK   |   kcpkestrel 
   echo
   echo "## Notes"
   echo
-  echo "- Sessions: 5,000 sessions x 10 msg/s from one client process works (0 errors in a trial with \\`SESSIONS=5000\\`), but client and server together saturate the 2 shared cores (RTT p50 ~85 ms; the 5,000 paced dials alone took ~35 s), so the table uses \\`SESSIONS=$SESSIONS\\` x ${SESSION_SECONDS} s. Under that load the sessions RTT rows measure queueing on the machine, not the protocol; the server CPU row is the figure to read."
-  echo "- The relay is kcpkestrel's own (\\`kcpkestrel relay\\`, user-space, seeded), in front of either server; loss applies to each direction."
+  echo "- Sessions: 5,000 sessions x 10 msg/s from one client process works (0 errors in a trial with \`SESSIONS=5000\`), but client and server together saturate the 2 shared cores (RTT p50 ~85 ms; the 5,000 paced dials alone took ~35 s), so the table uses \`SESSIONS=$SESSIONS\` x ${SESSION_SECONDS} s. Under that load the sessions RTT rows measure queueing on the machine, not the protocol; the server CPU row is the figure to read."
+  echo "- The relay is kcpkestrel's own (\`kcpkestrel relay\`, user-space, seeded), in front of either server; loss applies to each direction."
   echo "- The UDP ceiling is one sender and one receiver thread on loopback (sendmmsg/recvmmsg, 64 datagrams per call); it shares the cores with whatever else runs, as every row does."
   echo
   echo "## Commands"
