@@ -1,12 +1,7 @@
-using System.CommandLine;
-
 namespace KcpKestrel.Cli;
 
 internal static class Program
 {
-    public static int Main(string[] args)
-    {
-        var root = new RootCommand("kcpkestrel: KCP (reliable UDP) and tuned TCP for Kestrel.");
-        return root.Parse(args).Invoke();
-    }
+    public static async Task<int> Main(string[] args) =>
+        await CliApp.RunAsync(args, CliIo.FromConsole(), TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
 }

@@ -1,0 +1,74 @@
+using System.Text;
+using System.Text.Json;
+
+namespace KcpKestrel.Cli.Bench;
+
+/// <summary>The one JSON line a bench prints last; field names as the Go peer's.</summary>
+internal sealed record BenchResult
+{
+    public required string Workload { get; init; }
+
+    public string Transport { get; init; } = "kcp";
+
+    public long Bytes { get; init; }
+
+    public double Seconds { get; init; }
+
+    public double RttP50Us { get; init; }
+
+    public double RttP99Us { get; init; }
+
+    public bool Ok { get; init; }
+
+    public int Errors { get; init; }
+
+    public string? Error { get; init; }
+
+    /// <summary>Sessions that ran (sessions workload).</summary>
+    public int Sessions { get; init; }
+
+    /// <summary>Retransmitted segments over the bench's KCP sessions (fast + early + timeout).</summary>
+    public long Retransmits { get; init; }
+
+    /// <summary>Data shards rebuilt from FEC parity on the bench's side.</summary>
+    public long FecRecovered { get; init; }
+
+    public double MegabytesPerSecond => Seconds > 0 ? Bytes / Seconds / 1e6 : 0;
+
+    public string ToJson()
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream))
+        {
+            json.WriteStartObject();
+            json.WriteString("workload", Workload);
+            json.WriteString("transport", Transport);
+            json.WriteNumber("bytes", Bytes);
+            json.WriteNumber("seconds", Math.Round(Seconds, 6));
+            json.WriteNumber("mb_per_s", Math.Round(MegabytesPerSecond, 3));
+            json.WriteNumber("rtt_p50_us", RttP50Us);
+            json.WriteNumber("rtt_p99_us", RttP99Us);
+            json.WriteBoolean("ok", Ok);
+            json.WriteNumber("errors", Errors);
+            if (Sessions > 0)
+            {
+                json.WriteNumber("sessions", Sessions);
+            }
+
+            if (Transport == "kcp")
+            {
+                json.WriteNumber("retransmits", Retransmits);
+                json.WriteNumber("fec_recovered", FecRecovered);
+            }
+
+            if (Error is not null)
+            {
+                json.WriteString("error", Error);
+            }
+
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+}

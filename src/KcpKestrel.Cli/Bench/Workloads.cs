@@ -1,0 +1,300 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Security.Cryptography;
+
+namespace KcpKestrel.Cli.Bench;
+
+/// <summary>The bench workloads, the same code over KCP and TCP.</summary>
+internal static class Workloads
+{
+    private const int Chunk = 32 * 1024;
+    private const int PayloadSize = 1 << 20;
+
+    /// <summary>Seeded pseudo-random bytes sent in a cycle (a multiple of <see cref="Chunk"/> long).</summary>
+    private static readonly byte[] Payload = CreatePayload();
+
+    private static byte[] CreatePayload()
+    {
+        var payload = new byte[PayloadSize];
+        new Random(1).NextBytes(payload);
+        return payload;
+    }
+
+    /// <summary>Sends <paramref name="bytes"/> to a sink; done when its reported total reaches them.</summary>
+    public static async Task<BenchResult> BulkAsync(BenchConnection connection, long bytes, BenchProgress progress, CancellationToken cancellationToken)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var stream = connection.Stream;
+        var acks = Task.Run(() => ReadSinkTotalsAsync(stream, bytes, progress, cancellationToken), cancellationToken);
+        await WritePayloadAsync(stream, bytes, null, cancellationToken).ConfigureAwait(false);
+        var acked = await acks.ConfigureAwait(false);
+        var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var (retransmits, fec) = connection.Statistics();
+        var ok = acked == bytes;
+        return new BenchResult
+        {
+            Workload = "bulk",
+            Bytes = bytes,
+            Seconds = seconds,
+            Ok = ok,
+            Errors = ok ? 0 : 1,
+            Error = ok ? null : $"the sink reported {acked} bytes, expected {bytes}",
+            Retransmits = retransmits,
+            FecRecovered = fec,
+        };
+    }
+
+    private static async Task<long> ReadSinkTotalsAsync(Stream stream, long bytes, BenchProgress progress, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[4096];
+        var pending = new byte[8];
+        var pendingCount = 0;
+        long acked = 0;
+        while (acked < bytes)
+        {
+            var n = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                throw new IOException($"the sink closed the connection after reporting {acked} of {bytes} bytes");
+            }
+
+            for (var i = 0; i < n; i++)
+            {
+                pending[pendingCount++] = buffer[i];
+                if (pendingCount == 8)
+                {
+                    acked = (long)BinaryPrimitives.ReadUInt64LittleEndian(pending);
+                    pendingCount = 0;
+                }
+            }
+
+            progress.Set(acked);
+        }
+
+        return acked;
+    }
+
+    private static async Task WritePayloadAsync(Stream stream, long bytes, IncrementalHash? hash, CancellationToken cancellationToken)
+    {
+        long written = 0;
+        while (written < bytes)
+        {
+            var offset = (int)(written % PayloadSize);
+            var n = (int)Math.Min(Chunk, bytes - written);
+            var slice = Payload.AsMemory(offset, n);
+            hash?.AppendData(slice.Span);
+            await stream.WriteAsync(slice, cancellationToken).ConfigureAwait(false);
+            written += n;
+        }
+
+        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends <paramref name="bytes"/> to an echo server and checks the SHA-256 of what comes back.</summary>
+    public static async Task<BenchResult> EchoAsync(BenchConnection connection, long bytes, BenchProgress progress, CancellationToken cancellationToken)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var stream = connection.Stream;
+        using var sent = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var received = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var reader = Task.Run(
+            async () =>
+            {
+                var buffer = new byte[64 * 1024];
+                long total = 0;
+                while (total < bytes)
+                {
+                    var n = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, bytes - total)), cancellationToken).ConfigureAwait(false);
+                    if (n == 0)
+                    {
+                        break;
+                    }
+
+                    received.AppendData(buffer, 0, n);
+                    total += n;
+                    progress.Set(total);
+                }
+
+                return total;
+            },
+            cancellationToken);
+        await WritePayloadAsync(stream, bytes, sent, cancellationToken).ConfigureAwait(false);
+        var back = await reader.ConfigureAwait(false);
+        var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var (retransmits, fec) = connection.Statistics();
+        string? error = null;
+        if (back != bytes)
+        {
+            error = $"the echo server sent back {back} of {bytes} bytes";
+        }
+        else if (!sent.GetHashAndReset().AsSpan().SequenceEqual(received.GetHashAndReset()))
+        {
+            error = "sha256 mismatch";
+        }
+
+        return new BenchResult
+        {
+            Workload = "echo",
+            Bytes = bytes,
+            Seconds = seconds,
+            Ok = error is null,
+            Errors = error is null ? 0 : 1,
+            Error = error,
+            Retransmits = retransmits,
+            FecRecovered = fec,
+        };
+    }
+
+    /// <summary>One message of <paramref name="size"/> bytes out and back, <paramref name="count"/> times, each timed.</summary>
+    public static async Task<BenchResult> PingPongAsync(BenchConnection connection, int size, int count, BenchProgress progress, CancellationToken cancellationToken)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var rtts = new RttRecorder(count);
+        var message = new byte[size];
+        var reply = new byte[size];
+        string? error = null;
+        for (var i = 0; i < count && error is null; i++)
+        {
+            error = await RoundTripAsync(connection.Stream, message, reply, (uint)i, rtts, cancellationToken).ConfigureAwait(false);
+            progress.Set(i + 1);
+        }
+
+        var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var (p50, p99) = rtts.Percentiles();
+        var (retransmits, fec) = connection.Statistics();
+        return new BenchResult
+        {
+            Workload = "pingpong",
+            Bytes = (long)rtts.Count * size * 2,
+            Seconds = seconds,
+            RttP50Us = p50,
+            RttP99Us = p99,
+            Ok = error is null,
+            Errors = error is null ? 0 : 1,
+            Error = error,
+            Retransmits = retransmits,
+            FecRecovered = fec,
+        };
+    }
+
+    private static async Task<string?> RoundTripAsync(Stream stream, byte[] message, byte[] reply, uint sequence, RttRecorder rtts, CancellationToken cancellationToken)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(message, sequence);
+        var t = Stopwatch.GetTimestamp();
+        await stream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await stream.ReadExactlyAsync(reply, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EndOfStreamException)
+        {
+            return $"the server closed the connection at round trip {sequence}";
+        }
+
+        rtts.Add(t);
+        return BinaryPrimitives.ReadUInt32LittleEndian(reply) == sequence ? null : $"reply {sequence} out of order";
+    }
+
+    /// <summary>
+    /// <paramref name="sessions"/> concurrent sessions, each a ping-pong of <paramref name="size"/>-byte
+    /// messages at <paramref name="rate"/> per second for <paramref name="duration"/>. Dials are paced
+    /// (a bounded number in flight) so a server's new-session limit is not the thing measured.
+    /// </summary>
+    public static async Task<BenchResult> SessionsAsync(BenchDialer dialer, int sessions, double rate, TimeSpan duration, int size, BenchProgress progress, CancellationToken cancellationToken)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var rtts = new RttRecorder(Math.Max(1024, (int)Math.Min(4_000_000, sessions * rate * duration.TotalSeconds)));
+        using var dialGate = new SemaphoreSlim(32);
+        var errors = 0;
+        string? firstError = null;
+        long retransmits = 0, fec = 0;
+        var interval = TimeSpan.FromSeconds(1 / rate);
+        var tasks = new Task[sessions];
+        for (var s = 0; s < sessions; s++)
+        {
+            var phase = interval * Random.Shared.NextDouble();
+            tasks[s] = Task.Run(() => OneSessionAsync(phase), cancellationToken);
+        }
+
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+        var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var (p50, p99) = rtts.Percentiles();
+        return new BenchResult
+        {
+            Workload = "sessions",
+            Transport = dialer.Transport,
+            Sessions = sessions,
+            Bytes = (long)rtts.Count * size * 2,
+            Seconds = seconds,
+            RttP50Us = p50,
+            RttP99Us = p99,
+            Ok = errors == 0 && rtts.Count > 0,
+            Errors = errors,
+            Error = firstError,
+            Retransmits = retransmits,
+            FecRecovered = fec,
+        };
+
+        async Task OneSessionAsync(TimeSpan phase)
+        {
+            BenchConnection? connection = null;
+            try
+            {
+                await dialGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    connection = await dialer.ConnectAsync(cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    dialGate.Release();
+                }
+
+                var message = new byte[size];
+                var reply = new byte[size];
+                var began = Stopwatch.GetTimestamp();
+                var next = phase;
+                for (uint i = 0; ; i++)
+                {
+                    var elapsed = Stopwatch.GetElapsedTime(began);
+                    if (elapsed >= duration)
+                    {
+                        break;
+                    }
+
+                    if (next > elapsed)
+                    {
+                        await Task.Delay(next - elapsed, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    var error = await RoundTripAsync(connection.Stream, message, reply, i, rtts, cancellationToken).ConfigureAwait(false);
+                    if (error is not null)
+                    {
+                        throw new IOException(error);
+                    }
+
+                    progress.Add(1);
+
+                    // Behind schedule (a slow round trip): carry on from now rather than burst to catch up.
+                    next = TimeSpan.FromTicks(Math.Max((next + interval).Ticks, Stopwatch.GetElapsedTime(began).Ticks));
+                }
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or System.Net.Sockets.SocketException or TimeoutException or Polly.Timeout.TimeoutRejectedException or ObjectDisposedException)
+            {
+                Interlocked.Increment(ref errors);
+                Interlocked.CompareExchange(ref firstError, e.Message, null);
+            }
+            finally
+            {
+                if (connection is not null)
+                {
+                    var (r, f) = connection.Statistics();
+                    Interlocked.Add(ref retransmits, r);
+                    Interlocked.Add(ref fec, f);
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+        }
+    }
+}

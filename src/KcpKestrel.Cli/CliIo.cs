@@ -1,0 +1,15 @@
+namespace KcpKestrel.Cli;
+
+/// <summary>Where a command writes and what it may read; tests pass writers of their own.</summary>
+/// <param name="Out">Results and the ready line.</param>
+/// <param name="Error">Diagnostics.</param>
+/// <param name="In">Watched by relay: when it ends the relay stops. Null: not watched.</param>
+/// <param name="Interactive">A terminal: live progress with Spectre.Console instead of plain lines.</param>
+internal sealed record CliIo(TextWriter Out, TextWriter Error, TextReader? In, bool Interactive)
+{
+    public static CliIo FromConsole() => new(
+        Console.Out,
+        Console.Error,
+        Console.In,
+        !Console.IsOutputRedirected && !Console.IsErrorRedirected);
+}

@@ -1,0 +1,124 @@
+using System.CommandLine;
+using KcpKestrel.Cli.Bench;
+
+namespace KcpKestrel.Cli.Commands;
+
+/// <summary><c>kcpkestrel bench</c>: a client workload against a serve (or a kcp-go peer); the last line is JSON.</summary>
+internal static class BenchCommand
+{
+    public static readonly string[] WorkloadNames = ["bulk", "echo", "pingpong", "sessions", "udpblast"];
+
+    public static Command Create(CliIo io)
+    {
+        var kcp = Flags.Endpoint("--kcp", "KCP server to dial");
+        var tcp = Flags.Endpoint("--tcp", "TCP server to dial");
+        var workload = Flags.Choice("--workload", "bulk: --bytes to a sink; echo: --bytes to an echo server, SHA-256 checked; pingpong: --count round trips of --size bytes; sessions: --sessions sessions each ping-ponging at --rate for --duration; udpblast: raw UDP on loopback, the ceiling", WorkloadNames);
+        workload.Required = true;
+        var bytes = Flags.Bytes("--bytes", "Bytes to send for bulk and echo (default 16M)", 1, 1L << 40);
+        var size = Flags.Int("--size", "Message size for pingpong and sessions (default 64)", 4, 1 << 20, "4 to 1048576 bytes");
+        var count = Flags.Int("--count", "Round trips for pingpong (default 1000)", 1, 100_000_000);
+        var sessions = Flags.Int("--sessions", "Concurrent sessions (default 100)", 1, 100_000);
+        var rate = Flags.Double("--rate", "Messages per second per session (default 10)", 0.01, 100_000, "0.01 to 100000 messages per second");
+        var duration = Flags.Double("--duration", "Seconds each session runs, or udpblast's length (default 10)", 0.1, 86_400, "0.1 to 86400 seconds");
+        var timeout = Flags.Double("--timeout", "Give up after this many seconds (default 120)", 1, 86_400, "1 to 86400 seconds");
+        var kcpFlags = new KcpFlags();
+        var command = new Command("bench", "Run a client workload over KCP or TCP; the last line of output is one JSON object.");
+        foreach (var option in new Option[] { kcp, tcp, workload, bytes, size, count, sessions, rate, duration, timeout })
+        {
+            command.Options.Add(option);
+        }
+
+        kcpFlags.AddTo(command);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var name = result.GetValue(workload)!;
+            var kcpTarget = result.GetValue(kcp);
+            var tcpTarget = result.GetValue(tcp);
+            var options = kcpFlags.Build(result);
+            if (name != "udpblast" && (kcpTarget is null) == (tcpTarget is null))
+            {
+                throw new UsageException("bench needs exactly one of --kcp HOST:PORT or --tcp HOST:PORT.");
+            }
+
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(TimeSpan.FromSeconds(result.GetValue(timeout) ?? 120));
+            var settings = new Settings(
+                name,
+                result.GetValue(bytes) ?? 16L << 20,
+                result.GetValue(size) ?? 64,
+                result.GetValue(count) ?? 1000,
+                result.GetValue(sessions) ?? 100,
+                result.GetValue(rate) ?? 10,
+                TimeSpan.FromSeconds(result.GetValue(duration) ?? 10));
+            BenchResult outcome;
+            try
+            {
+                if (name == "udpblast")
+                {
+                    var progress = new BenchProgress("udpblast", (long)settings.Duration.TotalSeconds, "s");
+                    outcome = await progress.RunAsync(io, () => UdpBlast.RunAsync(settings.Duration, deadline.Token)).ConfigureAwait(false);
+                }
+                else
+                {
+                    await using var dialer = kcpTarget is not null
+                        ? BenchDialer.Kcp(kcpTarget, options, name == "sessions" ? 2 : 1)
+                        : BenchDialer.Tcp(tcpTarget!);
+                    outcome = await RunAsync(io, dialer, settings, deadline.Token).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or System.Net.Sockets.SocketException or TimeoutException or Polly.Timeout.TimeoutRejectedException)
+            {
+                var why = e is OperationCanceledException && !cancellationToken.IsCancellationRequested ? "timed out (--timeout)" : e.Message;
+                outcome = new BenchResult { Workload = name, Transport = kcpTarget is null ? "tcp" : "kcp", Ok = false, Errors = 1, Error = why };
+            }
+
+            await io.Out.WriteLineAsync(outcome.ToJson()).ConfigureAwait(false);
+            await io.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            return outcome.Ok ? 0 : 1;
+        });
+        return command;
+    }
+
+    /// <summary>Runs one workload with a dialer (also used by demo).</summary>
+    public static async Task<BenchResult> RunAsync(CliIo io, BenchDialer dialer, Settings settings, CancellationToken cancellationToken)
+    {
+        if (settings.Workload == "sessions")
+        {
+            var total = (long)(settings.Sessions * settings.Rate * settings.Duration.TotalSeconds);
+            var progress = new BenchProgress($"sessions over {dialer.Transport}", total, "messages");
+            return await progress.RunAsync(io, () => Workloads.SessionsAsync(dialer, settings.Sessions, settings.Rate, settings.Duration, settings.Size, progress, cancellationToken)).ConfigureAwait(false);
+        }
+
+        await using var connection = await dialer.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        BenchResult outcome;
+        switch (settings.Workload)
+        {
+            case "bulk":
+            {
+                var progress = new BenchProgress($"bulk over {dialer.Transport}", settings.Bytes, "bytes");
+                outcome = await progress.RunAsync(io, () => Workloads.BulkAsync(connection, settings.Bytes, progress, cancellationToken)).ConfigureAwait(false);
+                break;
+            }
+
+            case "echo":
+            {
+                var progress = new BenchProgress($"echo over {dialer.Transport}", settings.Bytes, "bytes");
+                outcome = await progress.RunAsync(io, () => Workloads.EchoAsync(connection, settings.Bytes, progress, cancellationToken)).ConfigureAwait(false);
+                break;
+            }
+
+            default:
+            {
+                var progress = new BenchProgress($"pingpong over {dialer.Transport}", settings.Count, "round trips");
+                outcome = await progress.RunAsync(io, () => Workloads.PingPongAsync(connection, settings.Size, settings.Count, progress, cancellationToken)).ConfigureAwait(false);
+                break;
+            }
+        }
+
+        return outcome with { Transport = dialer.Transport };
+    }
+
+    /// <summary>What to run.</summary>
+    internal sealed record Settings(string Workload, long Bytes, int Size, int Count, int Sessions, double Rate, TimeSpan Duration);
+
+}

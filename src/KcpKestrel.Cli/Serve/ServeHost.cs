@@ -1,0 +1,151 @@
+using System.Net;
+using KcpKestrel.Transport.Kcp;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace KcpKestrel.Cli.Serve;
+
+/// <summary>The Kestrel host of <c>serve</c> (and of <c>demo</c>): the same app on a KCP and a TCP endpoint.</summary>
+internal sealed class ServeHost : IAsyncDisposable
+{
+    public static readonly string[] AppNames = ["echo", "sink", "http"];
+
+    private readonly WebApplication _app;
+    private readonly ListenOptions? _kcp;
+    private readonly ListenOptions? _tcp;
+
+    private ServeHost(WebApplication app, ListenOptions? kcp, ListenOptions? tcp)
+    {
+        _app = app;
+        _kcp = kcp;
+        _tcp = tcp;
+    }
+
+    /// <summary>The bound KCP endpoint (the real port when 0 was asked for).</summary>
+    public IPEndPoint? KcpEndPoint => (_kcp?.EndPoint as KcpEndPoint)?.IPEndPoint;
+
+    /// <summary>The bound TCP endpoint.</summary>
+    public IPEndPoint? TcpEndPoint => _tcp?.EndPoint as IPEndPoint;
+
+    public string ReadyLine =>
+        "listening" + (KcpEndPoint is { } k ? $" kcp={k}" : string.Empty) + (TcpEndPoint is { } t ? $" tcp={t}" : string.Empty);
+
+    public static async Task<ServeHost> StartAsync(IPEndPoint? kcp, IPEndPoint? tcp, string app, KcpOptions kcpOptions, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.AddFilter(level => level >= LogLevel.Warning);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Services.AddSingleton<EchoApp>();
+        builder.Services.AddSingleton<SinkApp>();
+        builder.WebHost.UseKcp();
+        UseTcpTransport(builder.WebHost);
+
+        ListenOptions? kcpListen = null;
+        ListenOptions? tcpListen = null;
+        builder.WebHost.ConfigureKestrel(o =>
+        {
+            o.Limits.MaxRequestBodySize = null;
+            if (kcp is not null)
+            {
+                o.ListenKcp(kcp.Address, kcp.Port, k => Copy(kcpOptions, k), l =>
+                {
+                    kcpListen = l;
+                    UseApp(l, app);
+                });
+            }
+
+            if (tcp is not null)
+            {
+                o.Listen(tcp, l =>
+                {
+                    tcpListen = l;
+                    UseApp(l, app);
+                });
+            }
+        });
+
+        var web = builder.Build();
+        if (app == "http")
+        {
+            web.MapGet("/plaintext", () => Results.Text("Hello, World!", "text/plain"));
+            web.MapPost("/echo", static async (HttpContext context) =>
+            {
+                context.Response.ContentType = context.Request.ContentType ?? "application/octet-stream";
+                await context.Request.Body.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+            });
+        }
+
+        await web.StartAsync(cancellationToken).ConfigureAwait(false);
+        return new ServeHost(web, kcpListen, tcpListen);
+    }
+
+    /// <summary>
+    /// Kestrel's sockets transport serves the TCP endpoint for now. To serve it with the tuned TCP
+    /// listener instead, this is the one line to change: <c>webHost.UseTunedTcp();</c>.
+    /// </summary>
+    private static void UseTcpTransport(IWebHostBuilder webHost) => _ = webHost;
+
+    private static void UseApp(ListenOptions listen, string app)
+    {
+        switch (app)
+        {
+            case "echo":
+                listen.UseConnectionHandler<EchoApp>();
+                break;
+            case "sink":
+                listen.UseConnectionHandler<SinkApp>();
+                break;
+            default:
+                listen.Protocols = HttpProtocols.Http1;
+                break;
+        }
+    }
+
+    private static void Copy(KcpOptions from, KcpOptions to)
+    {
+        to.Mode = from.Mode;
+        to.NoDelay = from.NoDelay;
+        to.Interval = from.Interval;
+        to.Resend = from.Resend;
+        to.NoCongestionControl = from.NoCongestionControl;
+        to.SendWindow = from.SendWindow;
+        to.ReceiveWindow = from.ReceiveWindow;
+        to.Mtu = from.Mtu;
+        to.DataShards = from.DataShards;
+        to.ParityShards = from.ParityShards;
+        to.Crypt = from.Crypt;
+        to.Key = from.Key;
+        to.SocketBufferSize = from.SocketBufferSize;
+        to.IoLoopCount = from.IoLoopCount;
+        to.MaxSessions = from.MaxSessions;
+        to.NewSessionsPerSecond = from.NewSessionsPerSecond;
+        to.AcceptQueueDepth = from.AcceptQueueDepth;
+    }
+
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _app.StopAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Connections that did not finish in time are aborted.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}

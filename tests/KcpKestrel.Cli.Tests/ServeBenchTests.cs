@@ -1,0 +1,110 @@
+using System.Net.Http;
+using KcpKestrel.Cli.Tests.Infrastructure;
+
+namespace KcpKestrel.Cli.Tests;
+
+public sealed class ServeBenchTests
+{
+    private static readonly string[] Kcp = ["--crypt", "aes", "--key", "cli-test", "--datashard", "10", "--parityshard", "3", "--mode", "fast3"];
+
+    [Fact]
+    public async Task ServePrintsOneReadyLineWithTheBoundPortsAndStopsCleanly()
+    {
+        var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--tcp", "127.0.0.1:0", .. Kcp]);
+        Assert.Matches(@"^listening kcp=127\.0\.0\.1:\d+ tcp=127\.0\.0\.1:\d+$", serve.ReadyLine);
+        Assert.NotEqual(0, serve.Kcp.Port);
+        Assert.Equal(0, await serve.StopAsync());
+        Assert.Single(serve.Out.Lines);
+    }
+
+    [Theory]
+    [InlineData("kcp")]
+    [InlineData("tcp")]
+    public async Task EchoComesBackWithTheSameSha256(string transport)
+    {
+        await using var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--tcp", "127.0.0.1:0", "--app", "echo", .. Kcp]);
+        var target = transport == "kcp" ? serve.Kcp : serve.Tcp!;
+        var (code, output, _) = await CliRunner.RunAsync(["bench", $"--{transport}", target.ToString(), "--workload", "echo", "--bytes", "2M", .. Kcp]);
+        var json = CliRunner.LastLineJson(output);
+        Assert.True(json.GetProperty("ok").GetBoolean(), output.Text);
+        Assert.Equal(0, code);
+        Assert.Equal("echo", json.GetProperty("workload").GetString());
+        Assert.Equal(2L << 20, json.GetProperty("bytes").GetInt64());
+        Assert.Equal(0, json.GetProperty("errors").GetInt32());
+        Assert.True(json.GetProperty("mb_per_s").GetDouble() > 0);
+        Assert.True(json.TryGetProperty("rtt_p50_us", out _));
+        Assert.True(json.TryGetProperty("seconds", out _));
+    }
+
+    [Theory]
+    [InlineData("kcp")]
+    [InlineData("tcp")]
+    public async Task BulkEndsWhenTheSinkReportsEveryByte(string transport)
+    {
+        await using var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--tcp", "127.0.0.1:0", "--app", "sink", .. Kcp]);
+        var target = transport == "kcp" ? serve.Kcp : serve.Tcp!;
+        var (code, output, _) = await CliRunner.RunAsync(["bench", $"--{transport}", target.ToString(), "--workload", "bulk", "--bytes", "3000000", .. Kcp]);
+        var json = CliRunner.LastLineJson(output);
+        Assert.True(json.GetProperty("ok").GetBoolean(), output.Text);
+        Assert.Equal(0, code);
+        Assert.Equal(3000000, json.GetProperty("bytes").GetInt64());
+    }
+
+    [Fact]
+    public async Task PingPongMeasuresEveryRoundTrip()
+    {
+        await using var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", .. Kcp]);
+        var (code, output, _) = await CliRunner.RunAsync(["bench", "--kcp", serve.Kcp.ToString(), "--workload", "pingpong", "--count", "100", "--size", "100", .. Kcp]);
+        var json = CliRunner.LastLineJson(output);
+        Assert.True(json.GetProperty("ok").GetBoolean(), output.Text);
+        Assert.Equal(0, code);
+        Assert.Equal(100 * 100 * 2, json.GetProperty("bytes").GetInt64());
+        var p50 = json.GetProperty("rtt_p50_us").GetDouble();
+        Assert.True(p50 > 0 && p50 <= json.GetProperty("rtt_p99_us").GetDouble());
+    }
+
+    [Fact]
+    public async Task SessionsRunConcurrently()
+    {
+        await using var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", .. Kcp]);
+        var (code, output, _) = await CliRunner.RunAsync(["bench", "--kcp", serve.Kcp.ToString(), "--workload", "sessions", "--sessions", "8", "--rate", "20", "--duration", "1", .. Kcp]);
+        var json = CliRunner.LastLineJson(output);
+        Assert.True(json.GetProperty("ok").GetBoolean(), output.Text);
+        Assert.Equal(0, code);
+        Assert.Equal(8, json.GetProperty("sessions").GetInt32());
+        Assert.True(json.GetProperty("bytes").GetInt64() > 0);
+    }
+
+    [Fact]
+    public async Task BenchAgainstNothingReportsFailureInJsonAndExitsNonZero()
+    {
+        var (code, output, _) = await CliRunner.RunAsync("bench", "--tcp", "127.0.0.1:1", "--workload", "pingpong", "--count", "1");
+        var json = CliRunner.LastLineJson(output);
+        Assert.False(json.GetProperty("ok").GetBoolean());
+        Assert.Equal(1, json.GetProperty("errors").GetInt32());
+        Assert.NotEqual(0, code);
+    }
+
+    [Fact]
+    public async Task HttpAppServesPlaintextAndEchoOverTcp()
+    {
+        await using var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--tcp", "127.0.0.1:0", "--app", "http", .. Kcp]);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{serve.Tcp}") };
+        using var plain = await http.GetAsync(new Uri("/plaintext", UriKind.Relative));
+        Assert.Equal("Hello, World!", await plain.Content.ReadAsStringAsync());
+        Assert.Equal("text/plain", plain.Content.Headers.ContentType?.MediaType);
+        using var body = new ByteArrayContent([1, 2, 3, 4, 5]);
+        using var echo = await http.PostAsync(new Uri("/echo", UriKind.Relative), body);
+        Assert.Equal([1, 2, 3, 4, 5], await echo.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task UdpBlastMeasuresTheCeiling()
+    {
+        var (code, output, _) = await CliRunner.RunAsync("bench", "--workload", "udpblast", "--duration", "0.5");
+        var json = CliRunner.LastLineJson(output);
+        Assert.True(json.GetProperty("ok").GetBoolean(), output.Text);
+        Assert.Equal(0, code);
+        Assert.True(json.GetProperty("bytes").GetInt64() > 0);
+    }
+}
