@@ -12,11 +12,11 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public KcpConnectionFactory Factory { get; private set; } = null!;
 
-    public static KcpConnectionFactory CreateFactory() => new(new KcpClientOptions
+    public static KcpConnectionFactory CreateFactory(int connectRetries = 3) => new(new KcpClientOptions
     {
         Kcp = CreateKcpOptions(),
         ConnectTimeout = TimeSpan.FromSeconds(3),
-        ConnectRetries = 3,
+        ConnectRetries = connectRetries,
     });
 
     public static KcpOptions CreateKcpOptions()
