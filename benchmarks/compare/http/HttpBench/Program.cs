@@ -1,7 +1,9 @@
 // Requests per second of one minimal API + gRPC app over KCP and over Kestrel's sockets transport,
 // same host, same process, same run: HTTP/1.1 keep-alive GET and gRPC unary, N concurrent callers,
-// fixed duration per round, rounds interleaved (KCP, TCP, KCP, TCP...) so neighbours' noise hits both.
-// Usage: dotnet run -c Release --project benchmarks/compare/http/HttpBench -- [seconds=5] [concurrency=32] [rounds=2] [--wait]
+// fixed duration per round, short rounds interleaved (KCP, lean KCP, TCP, KCP...) so neighbours' noise
+// hits all of them; the ratio reported is the median of the per-round ratios, the rates are means.
+// Clients and connections are made once and kept across rounds (keep-alive).
+// Usage: dotnet run -c Release --project benchmarks/compare/http/HttpBench -- [seconds=2] [concurrency=32] [rounds=8] [--wait]
 // --wait keeps the server up after printing its endpoints (for wrk against the TCP one).
 using System.Diagnostics;
 using System.Globalization;
@@ -18,9 +20,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 var positional = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
-var seconds = positional.Length > 0 ? int.Parse(positional[0], CultureInfo.InvariantCulture) : 5;
+var seconds = positional.Length > 0 ? int.Parse(positional[0], CultureInfo.InvariantCulture) : 2;
 var concurrency = positional.Length > 1 ? int.Parse(positional[1], CultureInfo.InvariantCulture) : 32;
-var rounds = positional.Length > 2 ? int.Parse(positional[2], CultureInfo.InvariantCulture) : 2;
+var rounds = positional.Length > 2 ? int.Parse(positional[2], CultureInfo.InvariantCulture) : 8;
 const string Key = "bench-secret";
 
 // Two KCP profiles: the transport's defaults (fast mode, FEC 10/3, AES) and a lean one (no FEC, no cipher).
@@ -79,6 +81,37 @@ HttpMessageHandler Handler(string name) => name switch
 
 string Address(string name) => name.StartsWith("tcp", StringComparison.Ordinal) ? $"http://{endpoints[name].EndPoint}/" : "http://kcp-server/";
 
+// One HttpClient (one keep-alive connection) per caller for HTTP/1.1; gRPC callers share a few
+// channels (HTTP/2 multiplexes; one connection per 8 callers).
+var httpClients = new Dictionary<string, HttpClient[]>();
+var greeters = new Dictionary<string, Greeter.GreeterClient[]>();
+var channels = new List<GrpcChannel>();
+foreach (var name in new[] { "kcp-h1", "lean-h1", "tcp-h1" })
+{
+    httpClients[name] = Enumerable.Range(0, concurrency).Select(_ => new HttpClient(Handler(name)) { BaseAddress = new Uri(Address(name)) }).ToArray();
+}
+
+foreach (var name in new[] { "kcp-h2", "lean-h2", "tcp-h2" })
+{
+    greeters[name] = Enumerable.Range(0, Math.Max(1, concurrency / 8)).Select(_ =>
+    {
+        var channel = GrpcChannel.ForAddress(Address(name), new GrpcChannelOptions { HttpHandler = Handler(name) });
+        channels.Add(channel);
+        return new Greeter.GreeterClient(channel);
+    }).ToArray();
+}
+
+// Warm-up: JIT, connections.
+foreach (var name in httpClients.Keys)
+{
+    await HttpRoundAsync(name, 1);
+}
+
+foreach (var name in greeters.Keys)
+{
+    await GrpcRoundAsync(name, 1);
+}
+
 var results = new Dictionary<string, List<double>>();
 void Record(string key, double rate)
 {
@@ -88,85 +121,71 @@ void Record(string key, double rate)
     }
 
     list.Add(rate);
-    Console.WriteLine($"  {key,-16} {rate,10:F0} req/s");
+    Console.Write($"  {key} {rate:F0}");
 }
-
-// Warm-up: JIT, connection pools.
-await HttpRoundAsync("kcp-h1", 1);
-await HttpRoundAsync("tcp-h1", 1);
-await GrpcRoundAsync("kcp-h2", 1);
-await GrpcRoundAsync("tcp-h2", 1);
-results.Clear();
 
 for (var round = 1; round <= rounds; round++)
 {
-    Console.WriteLine($"Round {round} ({seconds} s each, {concurrency} callers)");
-    foreach (var name in new[] { "kcp-h1", "lean-h1", "tcp-h1" })
+    Console.Write($"Round {round}:");
+    foreach (var name in httpClients.Keys)
     {
         Record($"http1 {name[..^3]}", await HttpRoundAsync(name, seconds));
     }
 
-    foreach (var name in new[] { "kcp-h2", "lean-h2", "tcp-h2" })
+    foreach (var name in greeters.Keys)
     {
         Record($"grpc {name[..^3]}", await GrpcRoundAsync(name, seconds));
     }
+
+    Console.WriteLine();
 }
 
 Console.WriteLine();
-Console.WriteLine("| workload | KCP defaults (req/s) | KCP lean (req/s) | TCP (req/s) | KCP/TCP | lean/TCP |");
+Console.WriteLine($"{rounds} rounds x {seconds} s per profile, {concurrency} callers, {Environment.ProcessorCount} cores, load average at end: {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+Console.WriteLine("| workload | KCP defaults (req/s) | KCP lean (req/s) | TCP (req/s) | KCP/TCP (median of rounds) | lean/TCP (median) |");
 Console.WriteLine("|---|---|---|---|---|---|");
 foreach (var workload in new[] { "http1", "grpc" })
 {
-    var kcp = results[$"{workload} kcp"].Average();
-    var lean = results[$"{workload} lean"].Average();
-    var tcp = results[$"{workload} tcp"].Average();
-    Console.WriteLine($"| {(workload == "http1" ? "HTTP/1.1 keep-alive GET" : "gRPC unary (HTTP/2)")} | {kcp:F0} | {lean:F0} | {tcp:F0} | {kcp / tcp:F2} | {lean / tcp:F2} |");
+    var kcp = results[$"{workload} kcp"];
+    var lean = results[$"{workload} lean"];
+    var tcp = results[$"{workload} tcp"];
+    Console.WriteLine($"| {(workload == "http1" ? "HTTP/1.1 keep-alive GET" : "gRPC unary (HTTP/2)")} | {kcp.Average():F0} | {lean.Average():F0} | {tcp.Average():F0} | {MedianRatio(kcp, tcp):F2} | {MedianRatio(lean, tcp):F2} |");
+}
+
+foreach (var client in httpClients.Values.SelectMany(c => c))
+{
+    client.Dispose();
+}
+
+foreach (var channel in channels)
+{
+    channel.Dispose();
 }
 
 await app.StopAsync();
 
-// HTTP/1.1 keep-alive: one HttpClient (one connection) per caller.
+static double MedianRatio(List<double> a, List<double> b)
+{
+    var ratios = a.Zip(b, (x, y) => x / y).Order().ToArray();
+    return ratios.Length % 2 == 1 ? ratios[ratios.Length / 2] : (ratios[(ratios.Length / 2) - 1] + ratios[ratios.Length / 2]) / 2;
+}
+
 async Task<double> HttpRoundAsync(string name, int duration)
 {
-    var clients = new HttpClient[concurrency];
-    for (var i = 0; i < concurrency; i++)
-    {
-        clients[i] = new HttpClient(Handler(name)) { BaseAddress = new Uri(Address(name)) };
-    }
-
+    var clients = httpClients[name];
     var uri = new Uri("hello", UriKind.Relative);
-    var rate = await RunAsync(duration, async (i, token) =>
+    return await RunAsync(duration, async (i, token) =>
     {
         using var response = await clients[i].GetAsync(uri, token);
         response.EnsureSuccessStatusCode();
     });
-    foreach (var client in clients)
-    {
-        client.Dispose();
-    }
-
-    return rate;
 }
 
-// gRPC unary: callers share a few channels (HTTP/2 multiplexes; one more connection per 8 callers).
 async Task<double> GrpcRoundAsync(string name, int duration)
 {
-    var channels = new GrpcChannel[Math.Max(1, concurrency / 8)];
-    var greeters = new Greeter.GreeterClient[channels.Length];
-    for (var i = 0; i < channels.Length; i++)
-    {
-        channels[i] = GrpcChannel.ForAddress(Address(name), new GrpcChannelOptions { HttpHandler = Handler(name) });
-        greeters[i] = new Greeter.GreeterClient(channels[i]);
-    }
-
+    var clients = greeters[name];
     var request = new HelloRequest { Name = "bench" };
-    var rate = await RunAsync(duration, async (i, token) => await greeters[i % greeters.Length].SayHelloAsync(request, cancellationToken: token));
-    foreach (var channel in channels)
-    {
-        channel.Dispose();
-    }
-
-    return rate;
+    return await RunAsync(duration, async (i, token) => await clients[i % clients.Length].SayHelloAsync(request, cancellationToken: token));
 }
 
 async Task<double> RunAsync(int duration, Func<int, CancellationToken, Task> call)
