@@ -50,16 +50,7 @@ public sealed class GrpcTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     {
         await using var link = await Link.OpenAsync(fixture, lossy);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        using var call = link.Client.ServerStream(new StreamRequest { Count = Messages, Size = MaxSize, Seed = 42 }, cancellationToken: cts.Token);
-        var expected = new Random(42);
-        var count = 0;
-        await foreach (var chunk in call.ResponseStream.ReadAllAsync(cts.Token))
-        {
-            Assert.Equal(Payloads.Chunk(expected, count, MaxSize), chunk);
-            count++;
-        }
-
-        Assert.Equal(Messages, count);
+        await AssertServerStreamAsync(link.Client, Messages, seed: 42, cts.Token);
     }
 
     [Theory]
@@ -69,20 +60,7 @@ public sealed class GrpcTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     {
         await using var link = await Link.OpenAsync(fixture, lossy);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        using var call = link.Client.ClientStream(cancellationToken: cts.Token);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var random = new Random(7);
-        for (var i = 0; i < Messages; i++)
-        {
-            var chunk = Payloads.Chunk(random, i, MaxSize);
-            hash.AppendData(chunk.Payload.Span);
-            await call.RequestStream.WriteAsync(chunk, cts.Token);
-        }
-
-        await call.RequestStream.CompleteAsync();
-        var summary = await call;
-        Assert.Equal(Messages, summary.Count);
-        Assert.Equal(ByteString.CopyFrom(hash.GetHashAndReset()), summary.Sha256);
+        await AssertClientStreamAsync(link.Client, Messages, seed: 7, cts.Token);
     }
 
     [Theory]
@@ -96,7 +74,7 @@ public sealed class GrpcTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     }
 
     [Fact]
-    public async Task FiftyConcurrentClients_AllCallKinds_Intact()
+    public async Task FiftyConcurrentClients_AllFourCallKinds_Intact()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var clients = new Task[50];
@@ -116,11 +94,61 @@ public sealed class GrpcTests(ServerFixture fixture) : IClassFixture<ServerFixtu
                     Assert.Equal(chunk, await client.UnaryAsync(chunk, cancellationToken: cts.Token));
                 }
 
+                await AssertServerStreamAsync(client, 50, seed, cts.Token);
+                await AssertClientStreamAsync(client, 50, seed, cts.Token);
                 await AssertBidiAsync(client, 50, seed, cts.Token);
             });
         }
 
         await Task.WhenAll(clients);
+    }
+
+    [Fact]
+    public async Task AllCallKinds_OverTlsOnKcp_Intact()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var handler = KcpHttpHandler.Create(fixture.Factory, fixture.Server.KcpHttps, h =>
+            h.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                certificate is not null && certificate.GetCertHashString() == TestCertificate.Instance.GetCertHashString());
+        using var channel = GrpcChannel.ForAddress("https://localhost", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = false });
+        var client = new Echo.EchoClient(channel);
+        var chunk = Payloads.Chunk(new Random(1), 0, MaxSize);
+        Assert.Equal(chunk, await client.UnaryAsync(chunk, cancellationToken: cts.Token));
+        await AssertServerStreamAsync(client, Messages, 2, cts.Token);
+        await AssertClientStreamAsync(client, Messages, 3, cts.Token);
+        await AssertBidiAsync(client, Messages, 4, cts.Token);
+    }
+
+    private static async Task AssertServerStreamAsync(Echo.EchoClient client, int messages, int seed, CancellationToken cancellationToken)
+    {
+        using var call = client.ServerStream(new StreamRequest { Count = messages, Size = MaxSize, Seed = seed }, cancellationToken: cancellationToken);
+        var expected = new Random(seed);
+        var count = 0;
+        await foreach (var chunk in call.ResponseStream.ReadAllAsync(cancellationToken))
+        {
+            Assert.Equal(Payloads.Chunk(expected, count, MaxSize), chunk);
+            count++;
+        }
+
+        Assert.Equal(messages, count);
+    }
+
+    private static async Task AssertClientStreamAsync(Echo.EchoClient client, int messages, int seed, CancellationToken cancellationToken)
+    {
+        using var call = client.ClientStream(cancellationToken: cancellationToken);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var random = new Random(seed);
+        for (var i = 0; i < messages; i++)
+        {
+            var chunk = Payloads.Chunk(random, i, MaxSize);
+            hash.AppendData(chunk.Payload.Span);
+            await call.RequestStream.WriteAsync(chunk, cancellationToken);
+        }
+
+        await call.RequestStream.CompleteAsync();
+        var summary = await call;
+        Assert.Equal(messages, summary.Count);
+        Assert.Equal(ByteString.CopyFrom(hash.GetHashAndReset()), summary.Sha256);
     }
 
     private static async Task AssertBidiAsync(Echo.EchoClient client, int messages, int seed, CancellationToken cancellationToken)
