@@ -87,11 +87,8 @@ internal sealed class ServeHost : IAsyncDisposable
         return new ServeHost(web, kcpListen, tcpListen);
     }
 
-    /// <summary>
-    /// Kestrel's sockets transport serves the TCP endpoint for now. To serve it with the tuned TCP
-    /// listener instead, this is the one line to change: <c>webHost.UseTunedTcp();</c>.
-    /// </summary>
-    private static void UseTcpTransport(IWebHostBuilder webHost) => _ = webHost;
+    /// <summary>The TCP endpoint is served by the tuned listener (SO_REUSEPORT accept loops, Fast Open, limits).</summary>
+    private static void UseTcpTransport(IWebHostBuilder webHost) => webHost.UseTunedTcp();
 
     private static void UseApp(ListenOptions listen, string app)
     {
