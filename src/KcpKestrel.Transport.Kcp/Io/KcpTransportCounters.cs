@@ -13,6 +13,7 @@ internal sealed class KcpTransportCounters
     public long ReceiveCalls;
     public long SendCalls;
     public long DatagramsDroppedOnSend;
+    public long SendWaits;
 
     public long DroppedOversize;
     public long DroppedCipher;
@@ -44,6 +45,7 @@ internal sealed class KcpTransportCounters
         ReceiveCalls += Volatile.Read(ref other.ReceiveCalls);
         SendCalls += Volatile.Read(ref other.SendCalls);
         DatagramsDroppedOnSend += Volatile.Read(ref other.DatagramsDroppedOnSend);
+        SendWaits += Volatile.Read(ref other.SendWaits);
         DroppedOversize += Volatile.Read(ref other.DroppedOversize);
         DroppedCipher += Volatile.Read(ref other.DroppedCipher);
         DroppedMalformed += Volatile.Read(ref other.DroppedMalformed);

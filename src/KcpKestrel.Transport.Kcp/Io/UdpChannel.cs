@@ -67,6 +67,7 @@ internal sealed unsafe class UdpChannel : IDisposable
     public void FlushSends()
     {
         var sent = 0;
+        var waits = 0;
         var count = _send.Count;
         while (sent < count && !_disposed)
         {
@@ -79,8 +80,17 @@ internal sealed unsafe class UdpChannel : IDisposable
                     continue;
                 }
 
-                // EAGAIN: the kernel buffer is full. Anything else (ECONNREFUSED on a connected
-                // socket whose peer is gone, ENETUNREACH...) is also a lost datagram to UDP.
+                // EAGAIN: the socket's buffer is full, which on loopback means the receiver has not
+                // read yet. Wait briefly for room, as a blocking write would, rather than turn local
+                // back-pressure into loss that KCP then has to retransmit.
+                if (errno == LinuxNative.EAGAIN && waits < MaxSendWaits && WaitWritable())
+                {
+                    waits++;
+                    continue;
+                }
+
+                // Still full, or another error (ECONNREFUSED on a connected socket whose peer is
+                // gone, ENETUNREACH...): to UDP these are lost datagrams, and KCP retransmits.
                 _counters.DatagramsDroppedOnSend += count - sent;
                 break;
             }
@@ -96,6 +106,15 @@ internal sealed unsafe class UdpChannel : IDisposable
         }
 
         _send.Count = 0;
+    }
+
+    private const int MaxSendWaits = 8;
+
+    private bool WaitWritable()
+    {
+        var pfd = new LinuxNative.PollFd { Fd = Fd, Events = LinuxNative.POLLOUT };
+        _counters.SendWaits++;
+        return LinuxNative.poll(&pfd, 1, 5) > 0;
     }
 
     /// <summary>Drains the socket into <paramref name="batch"/> until it would block, a bounded number of rounds for fairness.</summary>
