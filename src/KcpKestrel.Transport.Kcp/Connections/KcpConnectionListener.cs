@@ -168,6 +168,7 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
         }
 
         await Task.WhenAny(Task.WhenAll(done), Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+        Diagnostics.Sweep();
         var totals = Counters;
         _registry?.Remove(this);
         KcpLog.ListenerClosed(_logger, LocalEndPoint, totals.SessionsAccepted, totals.DatagramsReceived, totals.DatagramsSent, DroppedTotal(totals));
@@ -193,7 +194,11 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
         return true;
     }
 
-    public void ReleaseSession() => Interlocked.Decrement(ref _sessions);
+    public void ReleaseSession()
+    {
+        Interlocked.Decrement(ref _sessions);
+        Diagnostics.OnSessionReleased();
+    }
 
     public bool TryEnqueueAccept(KcpConnection connection) => _accepting && _accepts.Writer.TryWrite(connection);
 

@@ -12,6 +12,9 @@ namespace KcpKestrel.Transport.Kcp.Diagnostics;
 /// </summary>
 internal sealed class KcpListenerDiagnostics
 {
+    /// <summary>How long session-end sweeps coalesce: at most this many sweeps a second whatever the churn.</summary>
+    private static readonly TimeSpan SweepDelay = TimeSpan.FromMilliseconds(100);
+
     private readonly ConcurrentDictionary<KcpConnection, long> _live = new();
     private readonly KcpMetrics? _metrics;
     private readonly ILogger _logger;
@@ -20,6 +23,7 @@ internal sealed class KcpListenerDiagnostics
     private long _closedTimeout;
     private long _closedLost;
     private long _closedDuplicate;
+    private int _sweepScheduled;
     private KeyValuePair<string, object?> _endpointTag = new(KcpMetrics.EndpointTag, string.Empty);
 
     public KcpListenerDiagnostics(KcpMetrics? metrics, ILogger logger)
@@ -44,11 +48,45 @@ internal sealed class KcpListenerDiagnostics
         connection.ConnectionClosed.Register(static state =>
         {
             var (diagnostics, closed) = ((KcpListenerDiagnostics, KcpConnection))state!;
-            diagnostics.OnClosed(closed);
+            diagnostics.OnSessionEnded(closed);
         }, (this, connection));
     }
 
-    private void OnClosed(KcpConnection connection)
+    /// <summary>
+    /// A session of the listener ended (called on the loop thread). Kestrel disposes a connection when
+    /// its app returns, often before the graceful close completes, and ConnectionClosed never fires
+    /// after that; so the ended sessions are found by a sweep, coalesced so that churn costs at
+    /// most one pass over the live sessions per <see cref="SweepDelay"/>.
+    /// </summary>
+    public void OnSessionReleased()
+    {
+        if (!_live.IsEmpty && Interlocked.Exchange(ref _sweepScheduled, 1) == 0)
+        {
+            _ = SweepSoonAsync();
+        }
+    }
+
+    /// <summary>Records every accepted session that has ended.</summary>
+    public void Sweep()
+    {
+        foreach (var (connection, _) in _live)
+        {
+            if (connection.CloseReason != KcpCloseReason.None)
+            {
+                OnSessionEnded(connection);
+            }
+        }
+    }
+
+    private async Task SweepSoonAsync()
+    {
+        await Task.Delay(SweepDelay).ConfigureAwait(false);
+        Volatile.Write(ref _sweepScheduled, 0);
+        Sweep();
+    }
+
+    /// <summary>Records an accepted session's end once (metrics, totals, debug log). Any thread.</summary>
+    public void OnSessionEnded(KcpConnection connection)
     {
         if (!_live.TryRemove(connection, out var openedAt))
         {
