@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.Diagnostics.Metrics;
 using System.Net;
 using KcpKestrel.Transport.Kcp.Connections;
+using KcpKestrel.Transport.Kcp.Diagnostics;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -12,22 +14,29 @@ namespace KcpKestrel.Transport.Kcp;
 /// Kestrel's entry to the KCP transport. It binds only <see cref="KcpEndPoint"/>s, so Kestrel's
 /// sockets transport keeps serving IP endpoints in the same host.
 /// </summary>
-public sealed class KcpConnectionListenerFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector
+public sealed class KcpConnectionListenerFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
 {
     private readonly KcpTransportOptions _options;
     private readonly ILoggerFactory _loggerFactory;
     private readonly MemoryPool<byte> _pool;
+    private readonly KcpListenerRegistry _registry = new();
+    private readonly KcpMetrics _metrics;
 
     /// <summary>Creates the factory (DI does this after <c>UseKcp</c>).</summary>
     /// <param name="options">Transport options.</param>
     /// <param name="loggerFactory">Logger factory.</param>
-    public KcpConnectionListenerFactory(IOptions<KcpTransportOptions> options, ILoggerFactory? loggerFactory = null)
+    /// <param name="meterFactory">Creates the <c>KcpKestrel</c> meter (DI's, so OpenTelemetry and dotnet-counters see it); without one the factory owns a plain meter.</param>
+    public KcpConnectionListenerFactory(IOptions<KcpTransportOptions> options, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _pool = MemoryPool<byte>.Shared;
+        _metrics = new KcpMetrics(meterFactory, _registry);
     }
+
+    /// <summary>The listeners bound and not yet disposed (for the health check).</summary>
+    internal KcpListenerRegistry Listeners => _registry;
 
     /// <inheritdoc />
     public bool CanBind(EndPoint endpoint) => endpoint is KcpEndPoint;
@@ -44,8 +53,11 @@ public sealed class KcpConnectionListenerFactory : IConnectionListenerFactory, I
         kcpEndPoint.Configure?.Invoke(options);
         options.Validate();
 
-        var listener = new KcpConnectionListener(kcpEndPoint, options, _pool, _loggerFactory.CreateLogger("KcpKestrel.Transport.Kcp"));
+        var listener = new KcpConnectionListener(kcpEndPoint, options, _pool, _loggerFactory.CreateLogger(KcpLog.Category), _registry, _metrics);
         listener.Bind();
         return new ValueTask<IConnectionListener>(listener);
     }
+
+    /// <summary>Releases the meter when the factory created its own.</summary>
+    public void Dispose() => _metrics.Dispose();
 }

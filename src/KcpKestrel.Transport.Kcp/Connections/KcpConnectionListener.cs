@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Threading.Channels;
+using KcpKestrel.Transport.Kcp.Diagnostics;
 using KcpKestrel.Transport.Kcp.Io;
 using KcpKestrel.Transport.Kcp.Sessions;
 using Microsoft.AspNetCore.Connections;
@@ -20,14 +21,17 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
     private readonly Channel<KcpConnection> _accepts;
     private readonly List<KcpIoLoop> _loops = [];
     private readonly List<KcpServerSocket> _sockets = [];
+    private readonly KcpListenerRegistry? _registry;
     private volatile bool _accepting = true;
     private int _sessions;
     private int _disposed;
 
-    public KcpConnectionListener(KcpEndPoint endPoint, KcpOptions options, MemoryPool<byte> pool, ILogger logger)
+    public KcpConnectionListener(KcpEndPoint endPoint, KcpOptions options, MemoryPool<byte> pool, ILogger logger, KcpListenerRegistry? registry = null, KcpMetrics? metrics = null)
     {
         _options = options;
         _logger = logger;
+        _registry = registry;
+        Diagnostics = new KcpListenerDiagnostics(metrics, logger);
         MemoryPool = pool;
         EndPoint = endPoint;
         LocalEndPoint = endPoint.IPEndPoint;
@@ -46,6 +50,14 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
     public MemoryPool<byte> MemoryPool { get; }
 
     public bool IsAccepting => _accepting;
+
+    /// <summary>This endpoint's effective options (defaults plus its own settings).</summary>
+    public KcpOptions Options => _options;
+
+    /// <summary>Sessions opened and waiting for Kestrel to accept them.</summary>
+    public int AcceptQueueLength => _accepts.Reader.Count;
+
+    public KcpListenerDiagnostics Diagnostics { get; }
 
     public bool HasAcceptRoom => _accepts.Reader.Count < _options.AcceptQueueDepth;
 
@@ -100,6 +112,8 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
         LocalEndPoint = bound;
         EndPoint = new KcpEndPoint(bound) { Configure = ((KcpEndPoint)EndPoint).Configure };
         LogBound(_logger, bound, _options.IoLoopCount, _options.Crypt, _options.DataShards, _options.ParityShards);
+        Diagnostics.OnBound(this);
+        _registry?.Add(this);
     }
 
     internal static int SlotSize(KcpOptions options) => Math.Max(2048, options.Mtu + 64);
@@ -108,7 +122,9 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
     {
         try
         {
-            return await _accepts.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var connection = await _accepts.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            Diagnostics.OnAccepted(connection);
+            return connection;
         }
         catch (ChannelClosedException)
         {
@@ -118,6 +134,11 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
 
     public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
     {
+        if (_accepting)
+        {
+            KcpLog.ListenerUnbound(_logger, LocalEndPoint, SessionCount);
+        }
+
         _accepting = false;
         _accepts.Writer.TryComplete();
 
@@ -147,11 +168,20 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
         }
 
         await Task.WhenAny(Task.WhenAll(done), Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+        Diagnostics.Sweep();
+        var totals = Counters;
+        _registry?.Remove(this);
+        KcpLog.ListenerClosed(_logger, LocalEndPoint, totals.SessionsAccepted, totals.DatagramsReceived, totals.DatagramsSent, DroppedTotal(totals));
         foreach (var loop in _loops)
         {
             loop.Dispose();
         }
     }
+
+    private static long DroppedTotal(KcpTransportCounters c) =>
+        c.DroppedOversize + c.DroppedCipher + c.DroppedMalformed + c.DroppedFec + c.DroppedNoSession + c.DroppedWrongConv
+        + c.DroppedTombstone + c.DroppedMaxSessions + c.DroppedAcceptQueueFull + c.DroppedRateLimited + c.DroppedUnbound
+        + c.DroppedReplay + c.DatagramsDroppedOnSend;
 
     public bool TryReserveSession()
     {
@@ -164,7 +194,11 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
         return true;
     }
 
-    public void ReleaseSession() => Interlocked.Decrement(ref _sessions);
+    public void ReleaseSession()
+    {
+        Interlocked.Decrement(ref _sessions);
+        Diagnostics.OnSessionReleased();
+    }
 
     public bool TryEnqueueAccept(KcpConnection connection) => _accepting && _accepts.Writer.TryWrite(connection);
 

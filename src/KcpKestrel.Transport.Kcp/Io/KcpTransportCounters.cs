@@ -35,6 +35,14 @@ internal sealed class KcpTransportCounters
     public long FecRecovered;
     public long KcpInputErrors;
 
+    // Added at session end from the engine's own statistics (kcp-go InSegs/OutSegs, FECParityShards,
+    // FECShortShards, FECErrs): one add per session, not per packet.
+    public long SegmentsReceived;
+    public long SegmentsSent;
+    public long FecParityShardsReceived;
+    public long FecShortGroups;
+    public long FecFailedReconstructs;
+
     /// <summary>Adds every field of <paramref name="other"/> into this one.</summary>
     public void Add(KcpTransportCounters other)
     {
@@ -63,5 +71,10 @@ internal sealed class KcpTransportCounters
         SessionsReplaced += Volatile.Read(ref other.SessionsReplaced);
         FecRecovered += Volatile.Read(ref other.FecRecovered);
         KcpInputErrors += Volatile.Read(ref other.KcpInputErrors);
+        SegmentsReceived += Volatile.Read(ref other.SegmentsReceived);
+        SegmentsSent += Volatile.Read(ref other.SegmentsSent);
+        FecParityShardsReceived += Volatile.Read(ref other.FecParityShardsReceived);
+        FecShortGroups += Volatile.Read(ref other.FecShortGroups);
+        FecFailedReconstructs += Volatile.Read(ref other.FecFailedReconstructs);
     }
 }

@@ -1,0 +1,220 @@
+using System.Diagnostics.Metrics;
+using KcpKestrel.Transport.Kcp.Connections;
+using KcpKestrel.Transport.Kcp.Io;
+
+namespace KcpKestrel.Transport.Kcp.Diagnostics;
+
+/// <summary>
+/// The <c>KcpKestrel</c> meter. Most instruments are observable: their callbacks sum the per-loop
+/// counters of the live listeners when a collector asks, so the I/O loops pay nothing for metrics.
+/// Only session close records directly (close reason, RTT and duration histograms).
+/// The names and their kcp-go SNMP counterparts are in docs/metrics.md.
+/// </summary>
+internal sealed class KcpMetrics : IDisposable
+{
+    /// <summary>Name of the meter (for dotnet-counters, OpenTelemetry's AddMeter, MetricCollector).</summary>
+    public const string MeterName = "KcpKestrel";
+
+    public const string EndpointTag = "endpoint";
+    public const string ReasonTag = "reason";
+    public const string KindTag = "kind";
+
+    private static readonly double[] RttBuckets = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
+    private static readonly double[] DurationBuckets = [0.1, 1, 10, 60, 300, 1800, 3600, 14400, 86400];
+
+    private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+    private readonly KcpListenerRegistry _registry;
+    private readonly Counter<long> _sessionsClosed;
+    private readonly Histogram<double> _sessionRtt;
+    private readonly Histogram<double> _sessionDuration;
+
+    public KcpMetrics(IMeterFactory? meterFactory, KcpListenerRegistry registry)
+    {
+        _registry = registry;
+        var version = typeof(KcpMetrics).Assembly.GetName().Version?.ToString();
+        if (meterFactory is not null)
+        {
+            _meter = meterFactory.Create(new MeterOptions(MeterName) { Version = version });
+        }
+        else
+        {
+            _meter = new Meter(MeterName, version);
+            _ownsMeter = true;
+        }
+
+        _meter.CreateObservableUpDownCounter("kcp.sessions.active", () => PerListener(static l => l.SessionCount), "{session}", "KCP sessions open now (accepted or waiting in the accept queue).");
+        _meter.CreateObservableUpDownCounter("kcp.sessions.limit", () => PerListener(static l => l.Options.MaxSessions), "{session}", "MaxSessions of each listener.");
+        _meter.CreateObservableCounter("kcp.sessions.accepted", () => PerListenerCounter(static c => c.SessionsAccepted), "{session}", "Sessions opened by new peers and queued for the app.");
+        _meter.CreateObservableCounter("kcp.sessions.replaced", () => PerListenerCounter(static c => c.SessionsReplaced), "{session}", "Sessions ended because their peer address started a new conversation.");
+        _meter.CreateObservableCounter("kcp.sessions.rejected", ObserveRejected, "{session}", "New peers refused, by reason (a subset of kcp.datagrams.dropped).");
+        _sessionsClosed = _meter.CreateCounter<long>("kcp.sessions.closed", "{session}", "Accepted sessions that ended, by reason.");
+        _sessionRtt = _meter.CreateHistogram("kcp.session.rtt", "ms", "Smoothed round-trip time of each session when it ended.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RttBuckets });
+        _sessionDuration = _meter.CreateHistogram("kcp.session.duration", "s", "How long each accepted session lasted.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+
+        _meter.CreateObservableCounter("kcp.datagrams.received", () => PerListenerCounter(static c => c.DatagramsReceived), "{datagram}", "UDP datagrams read from the sockets.");
+        _meter.CreateObservableCounter("kcp.datagrams.sent", () => PerListenerCounter(static c => c.DatagramsSent), "{datagram}", "UDP datagrams the kernel took.");
+        _meter.CreateObservableCounter("kcp.bytes.received", () => PerListenerCounter(static c => c.BytesReceived), "By", "UDP payload bytes read (headers, FEC and cipher overhead included).");
+        _meter.CreateObservableCounter("kcp.bytes.sent", () => PerListenerCounter(static c => c.BytesSent), "By", "UDP payload bytes sent.");
+        _meter.CreateObservableCounter("kcp.datagrams.dropped", ObserveDropped, "{datagram}", "Datagrams discarded, by reason.");
+        _meter.CreateObservableCounter("kcp.io.calls", ObserveSyscalls, "{call}", "recvmmsg and sendmmsg system calls (datagrams per call = batching).");
+
+        _meter.CreateObservableCounter("kcp.segments.received", () => PerListenerCounter(static c => c.SegmentsReceived), "{segment}", "KCP segments input, added when each session ends.");
+        _meter.CreateObservableCounter("kcp.segments.sent", () => PerListenerCounter(static c => c.SegmentsSent), "{segment}", "KCP segments output, added when each session ends.");
+        _meter.CreateObservableCounter("kcp.segments.retransmitted", ObserveRetransmits, "{segment}", "Segments sent again, by kind: fast (duplicate acks), early, timeout.");
+        _meter.CreateObservableCounter("kcp.segments.lost", () => PerListenerTotals(static t => t.LostSegments), "{segment}", "Segments inferred lost (timeout retransmissions).");
+        _meter.CreateObservableCounter("kcp.segments.duplicate", () => PerListenerTotals(static t => t.DuplicateSegments), "{segment}", "Segments received twice.");
+        _meter.CreateObservableCounter("kcp.input.errors", () => PerListenerCounter(static c => c.KcpInputErrors), "{datagram}", "Datagrams KCP's input refused after decryption (bad segment headers).");
+        _meter.CreateObservableCounter("kcp.fec.recovered", () => PerListenerCounter(static c => c.FecRecovered), "{shard}", "Data shards rebuilt from Reed-Solomon parity.");
+        _meter.CreateObservableCounter("kcp.fec.parity_received", () => PerListenerCounter(static c => c.FecParityShardsReceived), "{shard}", "FEC parity shards received, added when each session ends.");
+        _meter.CreateObservableCounter("kcp.fec.short_groups", () => PerListenerCounter(static c => c.FecShortGroups), "{group}", "FEC groups that expired with too few shards to rebuild, added when each session ends.");
+        _meter.CreateObservableCounter("kcp.fec.failed", () => PerListenerCounter(static c => c.FecFailedReconstructs), "{group}", "FEC reconstructions that failed, added when each session ends.");
+
+        _meter.CreateObservableUpDownCounter("kcp.queue.send", () => PerListenerTotals(static t => t.SendQueue), "{segment}", "Segments queued to send (not yet in flight), summed over accepted sessions.");
+        _meter.CreateObservableUpDownCounter("kcp.queue.receive", () => PerListenerTotals(static t => t.ReceiveQueue), "{segment}", "Segments received and waiting for the app, summed over accepted sessions.");
+        _meter.CreateObservableUpDownCounter("kcp.segments.in_flight", () => PerListenerTotals(static t => t.InFlight), "{segment}", "Segments sent and not yet acknowledged, summed over accepted sessions.");
+    }
+
+    public Meter Meter => _meter;
+
+    public void RecordSessionClosed(KeyValuePair<string, object?> endpoint, KcpCloseReason reason, KcpSessionStatistics stats, TimeSpan duration)
+    {
+        _sessionsClosed.Add(1, endpoint, new KeyValuePair<string, object?>(ReasonTag, ReasonName(reason)));
+        if (stats.SmoothedRtt > 0)
+        {
+            // Sessions that never measured a round trip (no data acknowledged) would read 0 ms.
+            _sessionRtt.Record(stats.SmoothedRtt, endpoint);
+        }
+
+        _sessionDuration.Record(duration.TotalSeconds, endpoint);
+    }
+
+    public void Dispose()
+    {
+        if (_ownsMeter)
+        {
+            _meter.Dispose();
+        }
+    }
+
+    internal static string ReasonName(KcpCloseReason reason) => reason switch
+    {
+        KcpCloseReason.LocalClose => "local_close",
+        KcpCloseReason.RemoteClose => "remote_close",
+        KcpCloseReason.Aborted => "aborted",
+        KcpCloseReason.IdleTimeout => "idle_timeout",
+        KcpCloseReason.DeadLink => "dead_link",
+        KcpCloseReason.Replaced => "replaced",
+        KcpCloseReason.Shutdown => "shutdown",
+        _ => "none",
+    };
+
+    private List<Measurement<long>> PerListener(Func<KcpConnectionListener, long> read)
+    {
+        var listeners = _registry.Listeners;
+        var result = new List<Measurement<long>>(listeners.Length);
+        foreach (var listener in listeners)
+        {
+            result.Add(new Measurement<long>(read(listener), listener.Diagnostics.EndpointTag));
+        }
+
+        return result;
+    }
+
+    private List<Measurement<long>> PerListenerCounter(Func<KcpTransportCounters, long> read)
+    {
+        var listeners = _registry.Listeners;
+        var result = new List<Measurement<long>>(listeners.Length);
+        foreach (var listener in listeners)
+        {
+            result.Add(new Measurement<long>(read(listener.Counters), listener.Diagnostics.EndpointTag));
+        }
+
+        return result;
+    }
+
+    private List<Measurement<long>> PerListenerTotals(Func<KcpListenerDiagnostics.SessionTotals, long> read)
+    {
+        var listeners = _registry.Listeners;
+        var result = new List<Measurement<long>>(listeners.Length);
+        foreach (var listener in listeners)
+        {
+            result.Add(new Measurement<long>(read(listener.Diagnostics.GetTotals()), listener.Diagnostics.EndpointTag));
+        }
+
+        return result;
+    }
+
+    private List<Measurement<long>> ObserveRejected()
+    {
+        var result = new List<Measurement<long>>();
+        foreach (var listener in _registry.Listeners)
+        {
+            var c = listener.Counters;
+            var endpoint = listener.Diagnostics.EndpointTag;
+            result.Add(Tagged(c.DroppedMaxSessions, endpoint, ReasonTag, "max_sessions"));
+            result.Add(Tagged(c.DroppedAcceptQueueFull, endpoint, ReasonTag, "accept_queue_full"));
+            result.Add(Tagged(c.DroppedRateLimited, endpoint, ReasonTag, "rate_limited"));
+            result.Add(Tagged(c.DroppedUnbound, endpoint, ReasonTag, "unbound"));
+        }
+
+        return result;
+    }
+
+    private List<Measurement<long>> ObserveDropped()
+    {
+        var result = new List<Measurement<long>>();
+        foreach (var listener in _registry.Listeners)
+        {
+            var c = listener.Counters;
+            var endpoint = listener.Diagnostics.EndpointTag;
+            result.Add(Tagged(c.DroppedCipher, endpoint, ReasonTag, "cipher"));
+            result.Add(Tagged(c.DroppedMalformed, endpoint, ReasonTag, "malformed"));
+            result.Add(Tagged(c.DroppedFec, endpoint, ReasonTag, "fec"));
+            result.Add(Tagged(c.DroppedNoSession, endpoint, ReasonTag, "no_session"));
+            result.Add(Tagged(c.DroppedWrongConv, endpoint, ReasonTag, "wrong_conv"));
+            result.Add(Tagged(c.DroppedTombstone, endpoint, ReasonTag, "tombstone"));
+            result.Add(Tagged(c.DroppedMaxSessions, endpoint, ReasonTag, "max_sessions"));
+            result.Add(Tagged(c.DroppedAcceptQueueFull, endpoint, ReasonTag, "accept_queue_full"));
+            result.Add(Tagged(c.DroppedRateLimited, endpoint, ReasonTag, "rate_limited"));
+            result.Add(Tagged(c.DroppedUnbound, endpoint, ReasonTag, "unbound"));
+            result.Add(Tagged(c.DroppedReplay, endpoint, ReasonTag, "replay"));
+            result.Add(Tagged(c.DroppedOversize, endpoint, ReasonTag, "oversize"));
+            result.Add(Tagged(c.DatagramsDroppedOnSend, endpoint, ReasonTag, "send_dropped"));
+        }
+
+        return result;
+    }
+
+    private List<Measurement<long>> ObserveSyscalls()
+    {
+        var result = new List<Measurement<long>>();
+        foreach (var listener in _registry.Listeners)
+        {
+            var c = listener.Counters;
+            var endpoint = listener.Diagnostics.EndpointTag;
+            result.Add(Tagged(c.ReceiveCalls, endpoint, "call", "recvmmsg"));
+            result.Add(Tagged(c.SendCalls, endpoint, "call", "sendmmsg"));
+        }
+
+        return result;
+    }
+
+    private List<Measurement<long>> ObserveRetransmits()
+    {
+        var result = new List<Measurement<long>>();
+        foreach (var listener in _registry.Listeners)
+        {
+            var t = listener.Diagnostics.GetTotals();
+            var endpoint = listener.Diagnostics.EndpointTag;
+            result.Add(Tagged(t.FastRetransmits, endpoint, KindTag, "fast"));
+            result.Add(Tagged(t.EarlyRetransmits, endpoint, KindTag, "early"));
+            result.Add(Tagged(t.TimeoutRetransmits, endpoint, KindTag, "timeout"));
+        }
+
+        return result;
+    }
+
+    private static Measurement<long> Tagged(long value, KeyValuePair<string, object?> endpoint, string key, string tag) =>
+        new(value, endpoint, new KeyValuePair<string, object?>(key, tag));
+}
