@@ -45,6 +45,7 @@ internal sealed class ServeHost : IAsyncDisposable
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.AddSingleton<EchoApp>();
         builder.Services.AddSingleton<SinkApp>();
+        builder.Services.AddHealthChecks().AddKcp();
         builder.WebHost.UseKcp();
         UseTcpTransport(builder.WebHost);
 
@@ -76,6 +77,7 @@ internal sealed class ServeHost : IAsyncDisposable
         if (app == "http")
         {
             web.MapGet("/plaintext", () => Results.Text("Hello, World!", "text/plain"));
+            web.MapHealthChecks("/healthz");
             web.MapPost("/echo", static async (HttpContext context) =>
             {
                 context.Response.ContentType = context.Request.ContentType ?? "application/octet-stream";

@@ -645,6 +645,16 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
         }
 
         _counters.SessionsClosed++;
+        var figures = _kcp.Statistics;
+        _counters.SegmentsReceived += (long)figures.SegmentsIn;
+        _counters.SegmentsSent += (long)figures.SegmentsOut;
+        if (_fecDecoder is not null)
+        {
+            _counters.FecParityShardsReceived += _fecDecoder.ParityShardsReceived;
+            _counters.FecShortGroups += _fecDecoder.ShortGroups;
+            _counters.FecFailedReconstructs += _fecDecoder.FailedReconstructs;
+        }
+
         _owner.OnSessionEnded(this);
         Connection?.SignalClosed();
         if (_lingerLeft == 0)
