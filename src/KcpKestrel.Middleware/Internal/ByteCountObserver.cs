@@ -17,7 +17,7 @@ internal sealed class ByteCountObserver : IPipeObserver
 
     public void OnReceived(in ReadOnlySequence<byte> data) => Volatile.Write(ref _received, _received + data.Length);
 
-    public void OnSent(ReadOnlySpan<byte> data) => Volatile.Write(ref _sent, _sent + data.Length);
+    public void OnSent(int count, ReadOnlySpan<byte> data) => Volatile.Write(ref _sent, _sent + count);
 
     public TimeSpan GetFlushDelay(long pendingBytes) => TimeSpan.Zero;
 }

@@ -39,7 +39,7 @@ internal sealed class ConnectionTimeoutWatch : IPipeObserver, IDisposable
 
     public void OnReceived(in ReadOnlySequence<byte> data) => Volatile.Write(ref _lastInput, _timeProvider.GetTimestamp());
 
-    public void OnSent(ReadOnlySpan<byte> data)
+    public void OnSent(int count, ReadOnlySpan<byte> data)
     {
     }
 

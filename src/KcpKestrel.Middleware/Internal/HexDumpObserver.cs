@@ -26,7 +26,7 @@ internal sealed class HexDumpObserver(ILogger logger, string connectionId, int l
         _received += take;
     }
 
-    public void OnSent(ReadOnlySpan<byte> data)
+    public void OnSent(int count, ReadOnlySpan<byte> data)
     {
         if (_sent >= limit || !logger.IsEnabled(LogLevel.Trace))
         {
@@ -34,9 +34,15 @@ internal sealed class HexDumpObserver(ILogger logger, string connectionId, int l
         }
 
         var take = (int)Math.Min(limit - _sent, data.Length);
+        if (take == 0)
+        {
+            _sent += count;
+            return;
+        }
+
         var hex = Convert.ToHexString(data[..take]);
         ConnectionLog.Bytes(logger, connectionId, "out", _sent, _sent + take, hex);
-        _sent += take;
+        _sent += count;
     }
 
     public TimeSpan GetFlushDelay(long pendingBytes) => TimeSpan.Zero;

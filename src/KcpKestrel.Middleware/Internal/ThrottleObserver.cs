@@ -13,7 +13,7 @@ internal sealed class ThrottleObserver(long bytesPerSecond, long burst, TimeProv
 
     public void OnReceived(in ReadOnlySequence<byte> data) => _inbound.Take(data.Length);
 
-    public void OnSent(ReadOnlySpan<byte> data)
+    public void OnSent(int count, ReadOnlySpan<byte> data)
     {
     }
 

@@ -14,8 +14,8 @@ internal interface IPipeObserver
     /// <summary>Bytes that arrived from the peer since the previous read (never re-reports unconsumed bytes).</summary>
     void OnReceived(in ReadOnlySequence<byte> data);
 
-    /// <summary>Bytes the app wrote for the peer.</summary>
-    void OnSent(ReadOnlySpan<byte> data);
+    /// <summary>The app wrote <paramref name="count"/> bytes for the peer; <paramref name="data"/> is as much of them as the writer saw (maybe fewer).</summary>
+    void OnSent(int count, ReadOnlySpan<byte> data);
 
     /// <summary>Called before a flush of <paramref name="pendingBytes"/> bytes; returns how long the flush must wait.</summary>
     TimeSpan GetFlushDelay(long pendingBytes);

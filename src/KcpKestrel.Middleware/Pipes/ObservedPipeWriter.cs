@@ -22,13 +22,16 @@ internal sealed class ObservedPipeWriter(PipeWriter inner, IPipeObserver observe
 
     public override void Advance(int bytes)
     {
+        // Callers may Advance more than once per GetMemory (Kestrel writes headers then body into one
+        // buffer), so the remembered memory slides forward; bytes beyond what we saw are counted, not shown.
         if (bytes > 0)
         {
-            observer.OnSent(_lastMemory.Span[..bytes]);
+            var seen = Math.Min(bytes, _lastMemory.Length);
+            observer.OnSent(bytes, _lastMemory.Span[..seen]);
+            _lastMemory = _lastMemory[seen..];
             _pending += bytes;
         }
 
-        _lastMemory = default;
         inner.Advance(bytes);
     }
 
