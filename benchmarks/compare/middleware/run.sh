@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Keep-alive plaintext on Kestrel's sockets listener with and without the whole middleware set
+# (logging, metrics, address filter, rate limiter with bandwidth, idle/lifetime timeouts), one sitting,
+# variants interleaved per run. Server pinned to SERVER_CPUS, wrk to WRK_CPUS. Not part of CI.
+# Usage: benchmarks/compare/middleware/run.sh [out.md]
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+SERVER_CPUS=${SERVER_CPUS:-0}
+WRK_CPUS=${WRK_CPUS:-1}
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-256}
+PORT=${PORT:-18090}
+OUT=${1:-/dev/null}
+
+dotnet build benchmarks/compare/middleware/MiddlewareServer -c Release -o /tmp/middleware-server >/dev/null
+server=/tmp/middleware-server/MiddlewareServer
+url="http://127.0.0.1:$PORT/plaintext"
+
+run_one() { # on|off -> requests/sec
+  local pid rps
+  taskset -c "$SERVER_CPUS" "$server" --middleware "$1" --port "$PORT" >/dev/null &
+  pid=$!
+  for _ in $(seq 100); do curl -sf "$url" >/dev/null 2>&1 && break; sleep 0.1; done
+  taskset -c "$WRK_CPUS" wrk -t1 -c"$CONNECTIONS" -d2s "$url" >/dev/null 2>&1   # warm-up (JIT, pools)
+  rps=$(taskset -c "$WRK_CPUS" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" "$url" 2>&1 | awk '/Requests\/sec/ {print $2}')
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  sleep 2
+  echo "${rps:-0}"
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+off=(); on=()
+for run in $(seq "$RUNS"); do
+  # Alternate which goes first so drift in the shared machine's load does not favour one.
+  if (( run % 2 )); then order=(off on); else order=(on off); fi
+  for v in "${order[@]}"; do
+    rps=$(run_one "$v")
+    echo "run $run middleware=$v: $rps req/s (load $(cut -d' ' -f1 /proc/loadavg))" >&2
+    if [ "$v" = off ]; then off+=("$rps"); else on+=("$rps"); fi
+  done
+done
+moff=$(median "${off[@]}"); mon=$(median "${on[@]}")
+{
+  echo "| variant | runs (req/s) | median req/s | ratio vs without |"
+  echo "| --- | --- | --- | --- |"
+  echo "| without middleware | ${off[*]} | $moff | 1.000 |"
+  echo "| whole middleware set | ${on[*]} | $mon | $(awk -v a="$mon" -v b="$moff" 'BEGIN {printf "%.3f", a/b}') |"
+} | tee "$OUT"

@@ -1,0 +1,110 @@
+using System.Net;
+using System.Threading.RateLimiting;
+using KcpKestrel.Middleware.Pipes;
+using Microsoft.AspNetCore.Connections;
+
+namespace KcpKestrel.Middleware.Internal;
+
+/// <summary>
+/// New-connection rate per address prefix and concurrent connections per address (System.Threading.RateLimiting
+/// partitioned limiters), and a per-connection bandwidth limit on the transport pipes.
+/// </summary>
+internal sealed class ConnectionRateLimiterMiddleware
+{
+    private readonly ConnectionDelegate _next;
+    private readonly ConnectionRateLimiterOptions _options;
+    private readonly ConnectionInstruments _instruments;
+    private readonly ConnectionTags _tags;
+    private readonly TimeProvider _timeProvider;
+    private readonly PartitionedRateLimiter<IPAddress>? _newConnections;
+    private readonly PartitionedRateLimiter<IPAddress>? _concurrent;
+    private readonly string _rateMessage;
+    private readonly string _concurrencyMessage;
+    private long _accepted;
+    private long _refusedRate;
+    private long _refusedConcurrency;
+
+    public ConnectionRateLimiterMiddleware(ConnectionDelegate next, ConnectionRateLimiterOptions options, ConnectionInstruments instruments, ConnectionTags tags, TimeProvider timeProvider)
+    {
+        _next = next;
+        _options = options;
+        _instruments = instruments;
+        _tags = tags;
+        _timeProvider = timeProvider;
+        if (options.NewConnectionLimit > 0)
+        {
+            var window = new FixedWindowRateLimiterOptions
+            {
+                PermitLimit = options.NewConnectionLimit,
+                Window = options.NewConnectionWindow,
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            };
+            _newConnections = PartitionedRateLimiter.Create<IPAddress, IPAddress>(key => RateLimitPartition.GetFixedWindowLimiter(key, _ => window));
+        }
+
+        if (options.ConcurrentConnectionLimit > 0)
+        {
+            var concurrency = new ConcurrencyLimiterOptions { PermitLimit = options.ConcurrentConnectionLimit, QueueLimit = 0 };
+            _concurrent = PartitionedRateLimiter.Create<IPAddress, IPAddress>(key => RateLimitPartition.GetConcurrencyLimiter(key, _ => concurrency));
+        }
+
+        _rateMessage = $"Connection refused: more than {options.NewConnectionLimit} new connections per {options.NewConnectionWindow} from this address range.";
+        _concurrencyMessage = $"Connection refused: more than {options.ConcurrentConnectionLimit} concurrent connections from this address.";
+    }
+
+    public long Accepted => Interlocked.Read(ref _accepted);
+
+    public long RefusedRate => Interlocked.Read(ref _refusedRate);
+
+    public long RefusedConcurrency => Interlocked.Read(ref _refusedConcurrency);
+
+    public async Task OnConnectionAsync(ConnectionContext context)
+    {
+        var address = ConnectionTags.RemoteAddress(context);
+        RateLimitLease? concurrencyLease = null;
+        if (address is not null)
+        {
+            if (_newConnections is not null)
+            {
+                var prefix = AddressPrefix.Network(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? _options.IPv4PrefixLength : _options.IPv6PrefixLength);
+                using var lease = _newConnections.AttemptAcquire(prefix);
+                if (!lease.IsAcquired)
+                {
+                    Interlocked.Increment(ref _refusedRate);
+                    _instruments.Refuse(context, _tags, CloseReasons.RateLimited, _rateMessage);
+                    return;
+                }
+            }
+
+            if (_concurrent is not null)
+            {
+                concurrencyLease = _concurrent.AttemptAcquire(address);
+                if (!concurrencyLease.IsAcquired)
+                {
+                    concurrencyLease.Dispose();
+                    Interlocked.Increment(ref _refusedConcurrency);
+                    _instruments.Refuse(context, _tags, CloseReasons.ConcurrencyLimited, _concurrencyMessage);
+                    return;
+                }
+            }
+        }
+
+        Interlocked.Increment(ref _accepted);
+        var original = context.Transport;
+        try
+        {
+            if (_options.BandwidthLimit > 0)
+            {
+                context.Transport = new ObservedDuplexPipe(original, new ThrottleObserver(_options.BandwidthLimit, _options.EffectiveBurst, _timeProvider), _timeProvider);
+            }
+
+            await _next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.Transport = original;
+            concurrencyLease?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,28 @@
+using KcpKestrel.Middleware.Pipes;
+using Microsoft.AspNetCore.Connections;
+
+namespace KcpKestrel.Middleware.Internal;
+
+/// <summary>Closes connections idle (no input) past a limit or alive past a maximum lifetime, with a clear reason.</summary>
+internal sealed class ConnectionTimeoutMiddleware(ConnectionDelegate next, ConnectionTimeoutOptions options, TimeProvider timeProvider)
+{
+    public async Task OnConnectionAsync(ConnectionContext context)
+    {
+        var reason = ConnectionCloseReasonFeature.GetOrAdd(context);
+        var original = context.Transport;
+        using var watch = new ConnectionTimeoutWatch(context, reason, options.IdleTimeout, options.MaxLifetime, timeProvider);
+        if (options.IdleTimeout != Timeout.InfiniteTimeSpan)
+        {
+            context.Transport = new ObservedDuplexPipe(original, watch, timeProvider, observeInput: true, observeOutput: false);
+        }
+
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.Transport = original;
+        }
+    }
+}

@@ -1,0 +1,94 @@
+using System.IO.Pipelines;
+
+namespace KcpKestrel.Middleware.Pipes;
+
+/// <summary>
+/// A pass-through <see cref="PipeWriter"/> that reports written bytes to an observer and delays a
+/// flush when the observer asks (throttling: bytes leave at the flush, after their delay).
+/// </summary>
+internal sealed class ObservedPipeWriter(PipeWriter inner, IPipeObserver observer, TimeProvider timeProvider) : PipeWriter
+{
+    private Memory<byte> _lastMemory;
+    private long _pending;
+    private CancellationTokenSource? _delayCts;
+
+    public override bool CanGetUnflushedBytes => inner.CanGetUnflushedBytes;
+
+    public override long UnflushedBytes => inner.UnflushedBytes;
+
+    public override Memory<byte> GetMemory(int sizeHint = 0) => _lastMemory = inner.GetMemory(sizeHint);
+
+    public override Span<byte> GetSpan(int sizeHint = 0) => (_lastMemory = inner.GetMemory(sizeHint)).Span;
+
+    public override void Advance(int bytes)
+    {
+        // Callers may Advance more than once per GetMemory (Kestrel writes headers then body into one
+        // buffer), so the remembered memory slides forward; bytes beyond what we saw are counted, not shown.
+        if (bytes > 0)
+        {
+            var seen = Math.Min(bytes, _lastMemory.Length);
+            observer.OnSent(bytes, _lastMemory.Span[..seen]);
+            _lastMemory = _lastMemory[seen..];
+            _pending += bytes;
+        }
+
+        inner.Advance(bytes);
+    }
+
+    public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+    {
+        var pending = _pending;
+        _pending = 0;
+        var delay = observer.GetFlushDelay(pending);
+        return delay > TimeSpan.Zero ? DelayThenFlushAsync(delay, cancellationToken) : inner.FlushAsync(cancellationToken);
+    }
+
+    public override void CancelPendingFlush()
+    {
+        try
+        {
+            Volatile.Read(ref _delayCts)?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Completed meanwhile: nothing is waiting.
+        }
+
+        inner.CancelPendingFlush();
+    }
+
+    public override void Complete(Exception? exception = null)
+    {
+        _delayCts?.Dispose();
+        inner.Complete(exception);
+    }
+
+    public override ValueTask CompleteAsync(Exception? exception = null)
+    {
+        _delayCts?.Dispose();
+        return inner.CompleteAsync(exception);
+    }
+
+    private async ValueTask<FlushResult> DelayThenFlushAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        var cts = _delayCts;
+        if (cts is null || !cts.TryReset())
+        {
+            cts?.Dispose();
+            cts = new CancellationTokenSource();
+            Volatile.Write(ref _delayCts, cts);
+        }
+
+        using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cts.Token, cancellationToken) : null;
+        try
+        {
+            await Task.Delay(delay, timeProvider, linked?.Token ?? cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // CancelPendingFlush: the inner flush below reports the cancellation.
+        }
+
+        return await inner.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

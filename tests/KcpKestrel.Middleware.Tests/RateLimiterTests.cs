@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using KcpKestrel.Middleware.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Xunit.Abstractions;
+
+namespace KcpKestrel.Middleware.Tests;
+
+public sealed class RateLimiterTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Step = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task New_connection_limit_holds_under_a_burst_on_every_listener()
+    {
+        const int limit = 60;
+        await using var host = await ThreeListenerHost.StartAsync(l => l.UseConnectionRateLimiter(o =>
+        {
+            o.NewConnectionLimit = limit;
+            o.NewConnectionWindow = TimeSpan.FromHours(1);
+        }));
+        using var refused = MetricsReader.Collect<long>(host.Services, "kcpkestrel.connections.refused");
+
+        var attempts = new Dictionary<Listener, int> { [Listener.Kcp] = 200, [Listener.TunedTcp] = 1000, [Listener.Sockets] = 1000 };
+        var results = await Task.WhenAll(ThreeListenerHost.All.Select(l => BurstAsync(host, l, attempts[l], l == Listener.Kcp ? 16 : 64)));
+
+        foreach (var (listener, accepted, closed) in results)
+        {
+            Assert.Equal(limit, accepted);
+            Assert.Equal(attempts[listener] - limit, closed);
+            Assert.Equal(limit, host.Handler.AcceptedOn(host.EndPoint(listener).Port));
+            Assert.Equal(attempts[listener] - limit, MetricsReader.Sum(refused, "endpoint", host.EndpointTag(listener), "rate_limited"));
+        }
+    }
+
+    [Fact]
+    public async Task Concurrent_limit_refuses_extra_connections_until_one_closes()
+    {
+        const int limit = 5;
+        await using var host = await ThreeListenerHost.StartAsync(l => l.UseConnectionRateLimiter(o => o.ConcurrentConnectionLimit = limit));
+        using var refused = MetricsReader.Collect<long>(host.Services, "kcpkestrel.connections.refused");
+
+        await Task.WhenAll(ThreeListenerHost.All.Select(async listener =>
+        {
+            var held = new List<TestClient>();
+            for (var i = 0; i < limit; i++)
+            {
+                var client = await host.ConnectAsync(listener);
+                Assert.True(await client.ReadGreetingAsync(Step), $"{listener}: connection {i} under the limit was refused");
+                held.Add(client);
+            }
+
+            var extraRefused = 0;
+            for (var i = 0; i < 20; i++)
+            {
+                await using var extra = await host.ConnectAsync(listener);
+                Assert.False(await extra.ReadGreetingAsync(Step), $"{listener}: connection over the limit was accepted");
+                extraRefused++;
+            }
+
+            await held[0].DisposeAsync();
+            held.RemoveAt(0);
+
+            // The slot frees when the server side of the closed connection has ended; retry until then.
+            var deadline = Stopwatch.StartNew();
+            var accepted = false;
+            while (!accepted && deadline.Elapsed < Step)
+            {
+                await using var again = await host.ConnectAsync(listener);
+                accepted = await again.ReadGreetingAsync(Step);
+                if (!accepted)
+                {
+                    extraRefused++;
+                    await Task.Delay(50);
+                }
+            }
+
+            Assert.True(accepted, $"{listener}: slot never freed");
+            Assert.Equal(extraRefused, MetricsReader.Sum(refused, "endpoint", host.EndpointTag(listener), "concurrency_limited"));
+            foreach (var client in held)
+            {
+                await client.DisposeAsync();
+            }
+        }));
+    }
+
+    [Fact]
+    public async Task Bandwidth_limit_holds_within_ten_percent_over_16_MiB_each_way()
+    {
+        // Low enough that KCP keeps up on a loaded 2-core machine (its unthrottled echo fell to ~3 MiB/s at
+        // load 17 with two TCP transfers beside it), high enough that 16 MiB takes ~4 s.
+        const long rate = 4L * 1024 * 1024;
+        const int size = 16 * 1024 * 1024;
+        await using var host = await ThreeListenerHost.StartAsync(l => l.UseConnectionRateLimiter(o =>
+        {
+            o.BandwidthLimit = rate;
+            o.BandwidthBurst = 64 * 1024;
+        }));
+
+        var payload = new byte[size];
+        new Random(12).NextBytes(payload);
+        // One listener at a time: three transfers at once starve KCP's loop of CPU on this shared 2-core machine.
+        var rates = new List<(Listener listener, double bytesPerSecond)>();
+        foreach (var listener in ThreeListenerHost.All)
+        {
+            await using var client = await host.ConnectAsync(listener);
+            Assert.True(await client.ReadGreetingAsync(Step));
+            var watch = Stopwatch.StartNew();
+            var send = Task.Run(async () =>
+            {
+                for (var offset = 0; offset < size; offset += 64 * 1024)
+                {
+                    await client.Stream.WriteAsync(payload.AsMemory(offset, 64 * 1024));
+                }
+
+                await client.Stream.FlushAsync();
+            });
+            var back = new byte[size];
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await client.Stream.ReadExactlyAsync(back, cts.Token);
+            await send;
+            var elapsed = watch.Elapsed.TotalSeconds;
+            Assert.True(payload.AsSpan().SequenceEqual(back), $"{listener}: echo corrupted");
+            rates.Add((listener, size / elapsed));
+        }
+
+        foreach (var (listener, bytesPerSecond) in rates)
+        {
+            var ratio = bytesPerSecond / rate;
+            output.WriteLine($"{listener}: {bytesPerSecond / 1048576:F3} MiB/s ({ratio:P1} of the limit)");
+            Assert.True(ratio is > 0.9 and < 1.1, $"{listener}: {bytesPerSecond / 1048576:F2} MiB/s is not within 10% of {rate / 1048576} MiB/s");
+        }
+    }
+
+    private static async Task<(Listener Listener, int Accepted, int Closed)> BurstAsync(ThreeListenerHost host, Listener listener, int attempts, int parallel)
+    {
+        var accepted = 0;
+        var closed = 0;
+        using var gate = new SemaphoreSlim(parallel);
+        await Task.WhenAll(Enumerable.Range(0, attempts).Select(async _ =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                await using var client = await host.ConnectAsync(listener);
+                if (await client.ReadGreetingAsync(Step))
+                {
+                    Interlocked.Increment(ref accepted);
+                }
+                else
+                {
+                    Interlocked.Increment(ref closed);
+                }
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+        return (listener, accepted, closed);
+    }
+}
