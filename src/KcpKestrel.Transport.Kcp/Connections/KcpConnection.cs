@@ -99,6 +99,12 @@ internal sealed class KcpConnection : ConnectionContext,
 
     public KcpCloseReason CloseReason => _session.CloseReason;
 
+    public long SendRateLimit
+    {
+        get => _session.SendRateLimit;
+        set => _session.SendRateLimit = value;
+    }
+
     public KcpSessionStatistics GetStatistics() => _session.GetStatistics();
 
     public override void Abort(ConnectionAbortedException abortReason) => _session.RequestAbort(abortReason);

@@ -64,6 +64,11 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
     private bool _disposeRequested;
     private bool _released;
     private int _lingerLeft;
+    private long _sendRateLimit;
+    private double _rateTokens;
+    private uint _rateLast;
+    private bool _rateStarted;
+    private bool _rateBlocked;
     private int _pendingWork;
     private uint _now;
     private uint _lastReceive;
@@ -137,6 +142,13 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
     public KcpConnection? Connection { get; private set; }
 
     public KcpCloseReason CloseReason => _closeReason;
+
+    /// <summary>Bytes per second moved from the app into KCP at most (0: no cap). Any thread.</summary>
+    public long SendRateLimit
+    {
+        get => Volatile.Read(ref _sendRateLimit);
+        set => Volatile.Write(ref _sendRateLimit, Math.Max(0, value));
+    }
 
     public bool IsEnded => _ended;
 
@@ -324,7 +336,19 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
         // datagram or app write, or when the idle deadline comes. This keeps thousands of quiet
         // sessions from costing a wake-up every interval.
         uint due;
-        if (_kcp.WaitSnd == 0)
+        if (_rateBlocked)
+        {
+            due = now + RateRefillMs();
+            if (_kcp.WaitSnd > 0)
+            {
+                var check = _kcp.Check(now);
+                if ((int)(check - due) < 0)
+                {
+                    due = check;
+                }
+            }
+        }
+        else if (_kcp.WaitSnd == 0)
         {
             var idleLeft = _idleTimeoutMs - (now - _lastReceive);
             due = now + Math.Clamp(idleLeft, 1u, 1000u);
@@ -441,6 +465,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
 
     private void PumpOutput()
     {
+        _rateBlocked = false;
         if (_appOutput is null || _outputCompleted || _readInFlight || _ended)
         {
             return;
@@ -511,12 +536,27 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
             while (!span.IsEmpty && _kcp.WaitSnd < _sendLimit)
             {
                 var chunk = span.Length > _maxChunk ? span[.._maxChunk] : span;
+                var allowance = RateAllowance();
+                if (allowance <= 0)
+                {
+                    // Paced before KCP rather than after: what KCP holds is only what the cap let
+                    // through, so its window and retransmissions are not fighting a second queue.
+                    _rateBlocked = true;
+                    break;
+                }
+
+                if (chunk.Length > allowance)
+                {
+                    chunk = chunk[..allowance];
+                }
+
                 var n = _kcp.Send(chunk);
                 if (n < 0)
                 {
                     break;
                 }
 
+                _rateTokens -= chunk.Length;
                 _bytesSent += chunk.Length;
                 span = span[chunk.Length..];
                 consumed = buffer.GetPosition(chunk.Length, consumed);
@@ -541,7 +581,49 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
             return false;
         }
 
-        return all || _kcp.WaitSnd < _sendLimit;
+        return !_rateBlocked && (all || _kcp.WaitSnd < _sendLimit);
+    }
+
+    /// <summary>Bytes the send-rate cap lets into KCP now (int.MaxValue without a cap).</summary>
+    private int RateAllowance()
+    {
+        var limit = SendRateLimit;
+        if (limit <= 0)
+        {
+            return int.MaxValue;
+        }
+
+        // A tenth of a second's worth, at least a few segments, so pacing is smooth but not chatty.
+        var burst = Math.Max(limit / 10.0, 16 * 1024);
+        if (!_rateStarted)
+        {
+            _rateStarted = true;
+            _rateTokens = burst;
+        }
+        else
+        {
+            var elapsed = (int)(_now - _rateLast);
+            if (elapsed > 0)
+            {
+                _rateTokens = Math.Min(burst, _rateTokens + (elapsed * limit / 1000.0));
+            }
+        }
+
+        _rateLast = _now;
+        return (int)Math.Min(_rateTokens, int.MaxValue);
+    }
+
+    /// <summary>Milliseconds until the cap has refilled enough for a useful write.</summary>
+    private uint RateRefillMs()
+    {
+        var limit = SendRateLimit;
+        if (limit <= 0)
+        {
+            return 1;
+        }
+
+        var missing = Math.Max(1.0, 4096 - _rateTokens);
+        return (uint)Math.Clamp(Math.Ceiling(missing * 1000.0 / limit), 1, 1000);
     }
 
     // ---- requests from other threads ----
