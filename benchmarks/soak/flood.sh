@@ -37,13 +37,25 @@ sleep 1
 python3 benchmarks/soak/flood.py 127.0.0.1 "$PORT" "$DURATION" "$FLOOD_SOCKETS" 100 | tee "$OUT/flood-sender.json"
 wait $BPID
 cat "$OUT/flood-under.json"
+sleep 2
+
+# Control: the flooder itself takes about one of the 2 cores; burn one core for the same time with no
+# packets, so the slowdown due to CPU contention alone can be told apart from the cost of the junk packets.
+echo "== control: one core busy, no flood"
+( bench >"$OUT/flood-control.json" ) & BPID=$!
+sleep 1
+python3 -c "import time
+t=time.monotonic()+$DURATION
+while time.monotonic()<t: pass"
+wait $BPID
+cat "$OUT/flood-control.json"
 RSS=$(awk '/^VmRSS:/{print $2}' /proc/$SPID/status)
 echo "server VmRSS after flood: ${RSS} kB" | tee "$OUT/flood-server-rss.txt"
 
-python3 - "$OUT/flood-baseline.json" "$OUT/flood-under.json" <<'PY'
+python3 - "$OUT/flood-baseline.json" "$OUT/flood-under.json" "$OUT/flood-control.json" <<'PY' | tee "$OUT/flood-summary.txt"
 import json, sys
-a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
+a, b, c = (json.load(open(f)) for f in sys.argv[1:4])
 for k in ("rtt_p50_us", "rtt_p99_us"):
-    print(f"{k}: baseline {a[k]} flood {b[k]} ratio {b[k] / a[k]:.2f}")
-print(f"ok: {a['ok']}/{b['ok']} errors: {a['errors']}/{b['errors']}")
+    print(f"{k}: baseline {a[k]} flood {b[k]} (x{b[k] / a[k]:.2f}) one-core-busy control {c[k]} (x{c[k] / a[k]:.2f})")
+print(f"ok baseline/flood/control: {a['ok']}/{b['ok']}/{c['ok']} errors: {a['errors']}/{b['errors']}/{c['errors']}")
 PY

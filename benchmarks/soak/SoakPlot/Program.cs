@@ -79,7 +79,7 @@ if (!double.IsNaN(benchEnd))
 
 plt.Axes.SetLimitsY(0, rssMiB.Count == 0 ? 1 : rssMiB.Max() * 1.15, plt.Axes.Left);
 plt.Axes.SetLimitsY(0, cpuPct.Count == 0 ? 100 : Math.Max(100, cpuPct.Max() * 1.15), plt.Axes.Right);
-plt.ShowLegend(Alignment.LowerRight);
+plt.ShowLegend(Alignment.UpperLeft);
 
 Directory.CreateDirectory(args[1]);
 var outPng = Path.Combine(args[1], "soak-rss.png");
