@@ -96,18 +96,7 @@ internal sealed class ConnectionRateLimiterMiddleware
         {
             if (_options.BandwidthLimit > 0)
             {
-                // On KCP the session itself paces what it sends (one mechanism with its window);
-                // the pipe throttle then only limits what arrives.
-                var kcp = context.Features.Get<KcpKestrel.Transport.Kcp.IKcpSessionFeature>();
-                if (kcp is not null)
-                {
-                    kcp.SendRateLimit = _options.BandwidthLimit;
-                }
-
-                context.Transport = new ObservedDuplexPipe(
-                    original,
-                    new ThrottleObserver(_options.BandwidthLimit, _options.EffectiveBurst, _timeProvider, throttleOutbound: kcp is null),
-                    _timeProvider);
+                context.Transport = new ObservedDuplexPipe(original, new ThrottleObserver(_options.BandwidthLimit, _options.EffectiveBurst, _timeProvider), _timeProvider);
             }
 
             await _next(context).ConfigureAwait(false);

@@ -3,11 +3,8 @@ using KcpKestrel.Middleware.Pipes;
 
 namespace KcpKestrel.Middleware.Internal;
 
-/// <summary>
-/// Per-connection bandwidth limit: one token bucket per direction. With <paramref name="throttleOutbound"/>
-/// false the transport paces what the app sends (KCP's session cap) and this only limits what arrives.
-/// </summary>
-internal sealed class ThrottleObserver(long bytesPerSecond, long burst, TimeProvider timeProvider, bool throttleOutbound = true) : IPipeObserver
+/// <summary>Per-connection bandwidth limit: one token bucket per direction.</summary>
+internal sealed class ThrottleObserver(long bytesPerSecond, long burst, TimeProvider timeProvider) : IPipeObserver
 {
     private readonly ByteTokenBucket _inbound = new(bytesPerSecond, burst, timeProvider);
     private readonly ByteTokenBucket _outbound = new(bytesPerSecond, burst, timeProvider);
@@ -20,6 +17,5 @@ internal sealed class ThrottleObserver(long bytesPerSecond, long burst, TimeProv
     {
     }
 
-    public TimeSpan GetFlushDelay(long pendingBytes) =>
-        !throttleOutbound ? TimeSpan.Zero : pendingBytes > 0 ? _outbound.Take(pendingBytes) : _outbound.Delay();
+    public TimeSpan GetFlushDelay(long pendingBytes) => pendingBytes > 0 ? _outbound.Take(pendingBytes) : _outbound.Delay();
 }
