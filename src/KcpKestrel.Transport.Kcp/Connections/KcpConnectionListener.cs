@@ -43,6 +43,9 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
         });
     }
 
+    /// <summary>How long dispose waits for sessions still sending their last bytes.</summary>
+    internal static TimeSpan DrainTimeout { get; } = TimeSpan.FromSeconds(5);
+
     public EndPoint EndPoint { get; private set; }
 
     public EndPoint LocalEndPoint { get; private set; }
@@ -159,6 +162,16 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
         }
 
         await UnbindAsync().ConfigureAwait(false);
+
+        // Kestrel disposes the listener once its connections are done, but a session whose app
+        // has finished may still be sending its last bytes (a response not yet acknowledged).
+        // Give those a bounded moment to finish before the sockets close under them.
+        var drainUntil = Environment.TickCount64 + (long)DrainTimeout.TotalMilliseconds;
+        while (Volatile.Read(ref _sessions) > 0 && Environment.TickCount64 < drainUntil)
+        {
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+
         var done = new List<Task>();
         for (var i = 0; i < _loops.Count; i++)
         {
