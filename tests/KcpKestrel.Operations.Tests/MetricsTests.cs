@@ -71,9 +71,9 @@ public sealed class MetricsTests
         Assert.Equal(1, close.Value);
         Assert.Equal(endpoint, close.Tags["endpoint"]);
         Assert.Contains((string)close.Tags["reason"]!, new[] { "remote_close", "local_close" });
-        Assert.Single(rtt.GetMeasurementSnapshot());
+        // The histograms are recorded right after the close counter, not atomically with it.
+        Assert.True(await Eventually.TrueAsync(() => rtt.GetMeasurementSnapshot().Count == 1 && duration.GetMeasurementSnapshot().Count == 1));
         Assert.True(rtt.LastMeasurement!.Value > 0);
-        Assert.Single(duration.GetMeasurementSnapshot());
 
         Assert.True(await Eventually.TrueAsync(() =>
         {
