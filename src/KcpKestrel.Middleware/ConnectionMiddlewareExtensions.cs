@@ -2,6 +2,7 @@ using KcpKestrel.Middleware;
 using KcpKestrel.Middleware.Internal;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -27,7 +28,12 @@ public static class ConnectionMiddlewareExtensions
         configure(options);
         options.Validate();
         var services = builder.ApplicationServices;
-        builder.Use(next => new ConnectionRateLimiterMiddleware(next, options, ConnectionInstruments.Get(services), new ConnectionTags(builder), Clock(options.TimeProvider, services)).OnConnectionAsync);
+        builder.Use(next =>
+        {
+            var middleware = new ConnectionRateLimiterMiddleware(next, options, ConnectionInstruments.Get(services), new ConnectionTags(builder), Clock(options.TimeProvider, services));
+            services.GetService<IHostApplicationLifetime>()?.ApplicationStopped.Register(static m => ((ConnectionRateLimiterMiddleware)m!).Dispose(), middleware);
+            return middleware.OnConnectionAsync;
+        });
         return builder;
     }
 

@@ -7,9 +7,11 @@ namespace KcpKestrel.Middleware.Internal;
 
 /// <summary>
 /// New-connection rate per address prefix and concurrent connections per address (System.Threading.RateLimiting
-/// partitioned limiters), and a per-connection bandwidth limit on the transport pipes.
+/// partitioned limiters), and a per-connection bandwidth limit on the transport pipes. The partitioned
+/// limiters run a replenishment timer for their life, so they are disposed when the host stops; a
+/// connection that still arrives after that is refused rather than failing on a disposed limiter.
 /// </summary>
-internal sealed class ConnectionRateLimiterMiddleware
+internal sealed class ConnectionRateLimiterMiddleware : IDisposable
 {
     private readonly ConnectionDelegate _next;
     private readonly ConnectionRateLimiterOptions _options;
@@ -18,11 +20,13 @@ internal sealed class ConnectionRateLimiterMiddleware
     private readonly TimeProvider _timeProvider;
     private readonly PartitionedRateLimiter<IPAddress>? _newConnections;
     private readonly PartitionedRateLimiter<IPAddress>? _concurrent;
+    private const string StoppedMessage = "Connection refused: the server is stopping.";
     private readonly string _rateMessage;
     private readonly string _concurrencyMessage;
     private long _accepted;
     private long _refusedRate;
     private long _refusedConcurrency;
+    private volatile bool _disposed;
 
     public ConnectionRateLimiterMiddleware(ConnectionDelegate next, ConnectionRateLimiterOptions options, ConnectionInstruments instruments, ConnectionTags tags, TimeProvider timeProvider)
     {
@@ -59,16 +63,37 @@ internal sealed class ConnectionRateLimiterMiddleware
 
     public long RefusedConcurrency => Interlocked.Read(ref _refusedConcurrency);
 
+    public bool IsDisposed => _disposed;
+
+    public void Dispose()
+    {
+        _disposed = true;
+        _newConnections?.Dispose();
+        _concurrent?.Dispose();
+    }
+
     public async Task OnConnectionAsync(ConnectionContext context)
     {
         var address = ConnectionTags.RemoteAddress(context);
         RateLimitLease? concurrencyLease = null;
+        if (_disposed)
+        {
+            context.Abort(new ConnectionAbortedException(StoppedMessage));
+            return;
+        }
+
         if (address is not null)
         {
             if (_newConnections is not null)
             {
                 var prefix = AddressPrefix.Network(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? _options.IPv4PrefixLength : _options.IPv6PrefixLength);
-                using var lease = _newConnections.AttemptAcquire(prefix);
+                using var lease = TryAcquire(_newConnections, prefix);
+                if (lease is null)
+                {
+                    context.Abort(new ConnectionAbortedException(StoppedMessage));
+                    return;
+                }
+
                 if (!lease.IsAcquired)
                 {
                     Interlocked.Increment(ref _refusedRate);
@@ -79,7 +104,13 @@ internal sealed class ConnectionRateLimiterMiddleware
 
             if (_concurrent is not null)
             {
-                concurrencyLease = _concurrent.AttemptAcquire(address);
+                concurrencyLease = TryAcquire(_concurrent, address);
+                if (concurrencyLease is null)
+                {
+                    context.Abort(new ConnectionAbortedException(StoppedMessage));
+                    return;
+                }
+
                 if (!concurrencyLease.IsAcquired)
                 {
                     concurrencyLease.Dispose();
@@ -105,6 +136,19 @@ internal sealed class ConnectionRateLimiterMiddleware
         {
             context.Transport = original;
             concurrencyLease?.Dispose();
+        }
+    }
+
+    // The host can stop (and dispose the limiters) between the check above and the acquire.
+    private static RateLimitLease? TryAcquire(PartitionedRateLimiter<IPAddress> limiter, IPAddress key)
+    {
+        try
+        {
+            return limiter.AttemptAcquire(key);
+        }
+        catch (ObjectDisposedException)
+        {
+            return null;
         }
     }
 }
