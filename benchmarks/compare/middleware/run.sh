@@ -17,33 +17,43 @@ dotnet build benchmarks/compare/middleware/MiddlewareServer -c Release -o /tmp/m
 server=/tmp/middleware-server/MiddlewareServer
 url="http://127.0.0.1:$PORT/plaintext"
 
-run_one() { # on|off -> requests/sec
-  local pid rps
-  taskset -c "$SERVER_CPUS" "$server" --middleware "$1" --port "$PORT" >/dev/null &
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+CLK=$(getconf CLK_TCK)
+
+run_one() { # on|off -> "requests/sec cpu-microseconds-per-request"
+  local pid rps out t0 t1 reqs
+  taskset -c "$SERVER_CPUS" "$server" --middleware "$1" --pieces "${PIECES:-logging,metrics,filter,limits,timeouts}" --port "$PORT" >/dev/null &
   pid=$!
   for _ in $(seq 100); do curl -sf "$url" >/dev/null 2>&1 && break; sleep 0.1; done
   taskset -c "$WRK_CPUS" wrk -t1 -c"$CONNECTIONS" -d2s "$url" >/dev/null 2>&1   # warm-up (JIT, pools)
-  rps=$(taskset -c "$WRK_CPUS" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" "$url" 2>&1 | awk '/Requests\/sec/ {print $2}')
+  t0=$(cpu_ticks "$pid")
+  out=$(taskset -c "$WRK_CPUS" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" "$url" 2>&1)
+  t1=$(cpu_ticks "$pid")
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  reqs=$(awk '/requests in/ {print $1}' <<<"$out")
   kill "$pid"; wait "$pid" 2>/dev/null || true
   sleep 2
-  echo "${rps:-0}"
+  # Server CPU time per request: unlike req/s it barely moves when another process takes CPU from the
+  # server, so it is the figure to read on a shared machine.
+  echo "${rps:-0} $(awk -v t=$((t1 - t0)) -v c="$CLK" -v n="${reqs:-1}" 'BEGIN {printf "%.2f", t / c * 1e6 / n}')"
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-off=(); on=()
+off=(); on=(); offcpu=(); oncpu=()
 for run in $(seq "$RUNS"); do
   # Alternate which goes first so drift in the shared machine's load does not favour one.
   if (( run % 2 )); then order=(off on); else order=(on off); fi
   for v in "${order[@]}"; do
-    rps=$(run_one "$v")
-    echo "run $run middleware=$v: $rps req/s (load $(cut -d' ' -f1 /proc/loadavg))" >&2
-    if [ "$v" = off ]; then off+=("$rps"); else on+=("$rps"); fi
+    read -r rps cpu < <(run_one "$v")
+    echo "run $run middleware=$v: $rps req/s, $cpu us CPU/request (load $(cut -d' ' -f1 /proc/loadavg))" >&2
+    if [ "$v" = off ]; then off+=("$rps"); offcpu+=("$cpu"); else on+=("$rps"); oncpu+=("$cpu"); fi
   done
 done
 moff=$(median "${off[@]}"); mon=$(median "${on[@]}")
+coff=$(median "${offcpu[@]}"); con=$(median "${oncpu[@]}")
 {
-  echo "| variant | runs (req/s) | median req/s | ratio vs without |"
-  echo "| --- | --- | --- | --- |"
-  echo "| without middleware | ${off[*]} | $moff | 1.000 |"
-  echo "| whole middleware set | ${on[*]} | $mon | $(awk -v a="$mon" -v b="$moff" 'BEGIN {printf "%.3f", a/b}') |"
+  echo "| variant | runs (req/s) | median req/s | ratio vs without | runs (server CPU µs/request) | median µs/request | CPU ratio vs without |"
+  echo "| --- | --- | --- | --- | --- | --- | --- |"
+  echo "| without middleware | ${off[*]} | $moff | 1.000 | ${offcpu[*]} | $coff | 1.000 |"
+  echo "| whole middleware set | ${on[*]} | $mon | $(awk -v a="$mon" -v b="$moff" 'BEGIN {printf "%.3f", a/b}') | ${oncpu[*]} | $con | $(awk -v a="$con" -v b="$coff" 'BEGIN {printf "%.3f", a/b}') |"
 } | tee "$OUT"

@@ -1,20 +1,37 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
 
 namespace KcpKestrel.Middleware.Pipes;
 
 /// <summary>
 /// A pass-through <see cref="PipeReader"/> that reports newly arrived bytes to an observer and waits
 /// before a read when the observer asks (throttling). Consumed/examined positions go through untouched.
+/// A read that has to wait completes through this reader itself (a reusable value-task source: a pipe
+/// has one read outstanding at a time), so a keep-alive connection allocates nothing per request.
 /// </summary>
-internal sealed class ObservedPipeReader(PipeReader inner, IPipeObserver observer, TimeProvider timeProvider) : PipeReader
+internal sealed class ObservedPipeReader : PipeReader, IValueTaskSource<ReadResult>
 {
+    private readonly PipeReader inner;
+    private readonly IPipeObserver observer;
+    private readonly TimeProvider timeProvider;
+    private readonly Action _onInnerReadCompleted;
+    private ManualResetValueTaskSourceCore<ReadResult> _source;
+    private ConfiguredValueTaskAwaitable<ReadResult>.ConfiguredValueTaskAwaiter _pending;
     private ReadOnlySequence<byte> _last;
 
     // Bytes of _last the app left unconsumed: they are not "new" on the next read.
     private long _unconsumed;
     private CancellationTokenSource? _delayCts;
+
+    public ObservedPipeReader(PipeReader inner, IPipeObserver observer, TimeProvider timeProvider)
+    {
+        this.inner = inner;
+        this.observer = observer;
+        this.timeProvider = timeProvider;
+        _onInnerReadCompleted = OnInnerReadCompleted;
+    }
 
     public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
@@ -25,8 +42,23 @@ internal sealed class ObservedPipeReader(PipeReader inner, IPipeObserver observe
         }
 
         var pending = inner.ReadAsync(cancellationToken);
-        return pending.IsCompletedSuccessfully ? new ValueTask<ReadResult>(Observe(pending.Result)) : AwaitReadAsync(pending);
+        if (pending.IsCompletedSuccessfully)
+        {
+            return new ValueTask<ReadResult>(Observe(pending.Result));
+        }
+
+        _source.Reset();
+        _pending = pending.ConfigureAwait(false).GetAwaiter();
+        _pending.UnsafeOnCompleted(_onInnerReadCompleted);
+        return new ValueTask<ReadResult>(this, _source.Version);
     }
+
+    ReadResult IValueTaskSource<ReadResult>.GetResult(short token) => _source.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<ReadResult>.GetStatus(short token) => _source.GetStatus(token);
+
+    void IValueTaskSource<ReadResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _source.OnCompleted(continuation, state, token, flags);
 
     public override bool TryRead(out ReadResult result)
     {
@@ -88,8 +120,23 @@ internal sealed class ObservedPipeReader(PipeReader inner, IPipeObserver observe
         return result;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ReadResult> AwaitReadAsync(ValueTask<ReadResult> pending) => Observe(await pending.ConfigureAwait(false));
+    private void OnInnerReadCompleted()
+    {
+        var pending = _pending;
+        _pending = default;
+        ReadResult result;
+        try
+        {
+            result = Observe(pending.GetResult());
+        }
+        catch (Exception ex)
+        {
+            _source.SetException(ex);
+            return;
+        }
+
+        _source.SetResult(result);
+    }
 
     private async ValueTask<ReadResult> DelayThenReadAsync(TimeSpan delay, CancellationToken cancellationToken)
     {
