@@ -54,6 +54,10 @@ internal sealed class KcpControlBlock : IDisposable
     private readonly KcpSegmentQueue _rcvQueue = new();
 
     // rcv_buf as slots indexed by sn: sn in [rcv_nxt, rcv_nxt + rcv_wnd) maps to one slot, O(1) insert/lookup.
+    // rcv_buf as a ring indexed by sn. It starts small and grows (to at most rcv_wnd rounded up) only when
+    // a segment arrives that far ahead of rcv_nxt: thousands of quiet sessions with 1024-segment windows
+    // would otherwise hold 48 KB each of empty slots.
+    private const int InitialReceiveSlots = 32;
     private KcpSegment[] _rcvSlots;
     private int _rcvBufCount;
 
@@ -103,7 +107,7 @@ internal sealed class KcpControlBlock : IDisposable
         _output = output;
         _mss = _mtu - IKCP_OVERHEAD;
         _buffer = new byte[_mtu];
-        _rcvSlots = new KcpSegment[KcpSegmentQueue.RoundUpToPowerOfTwo((int)_rcv_wnd)];
+        _rcvSlots = new KcpSegment[InitialReceiveSlots];
     }
 
     /// <summary>The conversation id (conv) both peers share.</summary>
@@ -268,19 +272,6 @@ internal sealed class KcpControlBlock : IDisposable
         if (rcvwnd > 0)
         {
             _rcv_wnd = (uint)Math.Min(rcvwnd, ushort.MaxValue);
-            if (_rcvSlots.Length < (int)_rcv_wnd)
-            {
-                var larger = new KcpSegment[KcpSegmentQueue.RoundUpToPowerOfTwo((int)_rcv_wnd)];
-                for (var i = 0; i < _rcvSlots.Length; i++)
-                {
-                    if (_rcvSlots[i].Data is not null)
-                    {
-                        larger[_rcvSlots[i].Sn & (uint)(larger.Length - 1)] = _rcvSlots[i];
-                    }
-                }
-
-                _rcvSlots = larger;
-            }
         }
     }
 
@@ -931,6 +922,13 @@ internal sealed class KcpControlBlock : IDisposable
     /// <summary>Stores a PUSH in rcv_buf unless already held; returns true for a repeat.</summary>
     private bool ParseData(uint sn, byte frg, ReadOnlySpan<byte> payload)
     {
+        // The caller admitted sn within [rcv_nxt, rcv_nxt + rcv_wnd): the ring must reach that far.
+        var ahead = sn - _rcv_nxt;
+        if (ahead >= (uint)_rcvSlots.Length)
+        {
+            GrowReceiveSlots((int)Math.Min(ahead + 1, ushort.MaxValue + 1u));
+        }
+
         ref var slot = ref _rcvSlots[sn & (uint)(_rcvSlots.Length - 1)];
         if (slot.Data is not null)
         {
@@ -944,6 +942,24 @@ internal sealed class KcpControlBlock : IDisposable
         _rcvBufCount++;
         MoveReceiveBuffer();
         return false;
+    }
+
+    /// <summary>Slots in the receive ring now (it grows towards rcv_wnd on demand).</summary>
+    internal int ReceiveSlots => _rcvSlots.Length;
+
+    private void GrowReceiveSlots(int needed)
+    {
+        var larger = new KcpSegment[KcpSegmentQueue.RoundUpToPowerOfTwo(Math.Max(needed, _rcvSlots.Length * 2))];
+        var mask = (uint)(larger.Length - 1);
+        for (var i = 0; i < _rcvSlots.Length; i++)
+        {
+            if (_rcvSlots[i].Data is not null)
+            {
+                larger[_rcvSlots[i].Sn & mask] = _rcvSlots[i];
+            }
+        }
+
+        _rcvSlots = larger;
     }
 
     private void MoveReceiveBuffer()

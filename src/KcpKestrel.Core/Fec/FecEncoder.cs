@@ -12,12 +12,14 @@ namespace KcpKestrel.Core.Fec;
 /// <remarks>
 /// Packet layout (as in kcp-go): <c>[headerOffset bytes for the cipher][seqid u32][flag u16][size u16][KCP bytes]</c>.
 /// Parity packets have the same layout with parity bytes from the size field on.
-/// Not thread-safe: one session's loop owns it.
+/// Not thread-safe: one session's loop owns it. Shard buffers are rented as a group fills and returned
+/// once its parity has been taken (at the next <see cref="Encode(Span{byte}, int, uint, uint)"/>), so a quiet
+/// session holds only its partial group, not dataShards + parityShards MTU-sized buffers for its life.
 /// </remarks>
 internal sealed class FecEncoder : IDisposable
 {
     private readonly ReedSolomon _codec;
-    private readonly byte[][] _shards;
+    private readonly byte[]?[] _shards;
     private readonly int[] _lengths;
     private readonly uint _paws;
     private readonly int _payloadOffset;
@@ -46,11 +48,6 @@ internal sealed class FecEncoder : IDisposable
         var shardSize = (uint)(dataShards + parityShards);
         _paws = uint.MaxValue / shardSize * shardSize;
         _shards = new byte[dataShards + parityShards][];
-        for (var i = 0; i < _shards.Length; i++)
-        {
-            _shards[i] = ArrayPool<byte>.Shared.Rent(maxPacketSize);
-        }
-
         _lengths = new int[dataShards];
     }
 
@@ -95,13 +92,20 @@ internal sealed class FecEncoder : IDisposable
             throw new ArgumentOutOfRangeException(nameof(length), length, "Packet must hold the FEC header and fit MaxPacketSize.");
         }
 
+        if (_shardCount == 0)
+        {
+            // The caller has sent the previous group's parity by now (valid until this call).
+            ReturnShards(DataShards, ParityShards);
+        }
+
         var header = packet[HeaderOffset..];
         BinaryPrimitives.WriteUInt32LittleEndian(header, NextSeqId);
         BinaryPrimitives.WriteUInt16LittleEndian(header[4..], FecPacket.TypeData);
         BinaryPrimitives.WriteUInt16LittleEndian(header[6..], (ushort)(length - _payloadOffset));
         NextSeqId++;
 
-        packet[_payloadOffset..length].CopyTo(_shards[_shardCount].AsSpan(_payloadOffset));
+        var shard = _shards[_shardCount] ??= ArrayPool<byte>.Shared.Rent(MaxPacketSize);
+        packet[_payloadOffset..length].CopyTo(shard.AsSpan(_payloadOffset));
         _lengths[_shardCount] = length;
         _shardCount++;
         _maxSize = Math.Max(_maxSize, length);
@@ -113,13 +117,18 @@ internal sealed class FecEncoder : IDisposable
             {
                 for (var i = 0; i < DataShards; i++)
                 {
-                    _shards[i].AsSpan(_lengths[i], _maxSize - _lengths[i]).Clear();
+                    _shards[i]!.AsSpan(_lengths[i], _maxSize - _lengths[i]).Clear();
                 }
 
-                _codec.Encode(_shards, _payloadOffset, _maxSize - _payloadOffset);
                 for (var p = 0; p < ParityShards; p++)
                 {
-                    var parity = _shards[DataShards + p].AsSpan(HeaderOffset);
+                    _shards[DataShards + p] = ArrayPool<byte>.Shared.Rent(MaxPacketSize);
+                }
+
+                _codec.Encode(_shards!, _payloadOffset, _maxSize - _payloadOffset);
+                for (var p = 0; p < ParityShards; p++)
+                {
+                    var parity = _shards[DataShards + p]!.AsSpan(HeaderOffset);
                     BinaryPrimitives.WriteUInt32LittleEndian(parity, NextSeqId);
                     BinaryPrimitives.WriteUInt16LittleEndian(parity[4..], FecPacket.TypeParity);
                     NextSeqId = (NextSeqId + 1) % _paws;
@@ -134,6 +143,7 @@ internal sealed class FecEncoder : IDisposable
                 ParitySkippedGroups++;
             }
 
+            ReturnShards(0, DataShards);
             _shardCount = 0;
             _maxSize = 0;
         }
@@ -152,7 +162,7 @@ internal sealed class FecEncoder : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, ParityShards);
         length = _parityLength;
-        return _shards[DataShards + index].AsSpan(0, length);
+        return ParityShard(index).AsSpan(0, length);
     }
 
     /// <summary>The buffer behind <see cref="GetParityPacket"/>, for callers that need an array (e.g. to pin for sendmmsg).</summary>
@@ -161,7 +171,7 @@ internal sealed class FecEncoder : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, ParityShards);
-        return _shards[DataShards + index];
+        return ParityShard(index);
     }
 
     public void Dispose()
@@ -172,9 +182,21 @@ internal sealed class FecEncoder : IDisposable
         }
 
         _disposed = true;
-        foreach (var shard in _shards)
+        ReturnShards(0, _shards.Length);
+    }
+
+    private byte[] ParityShard(int index) =>
+        _shards[DataShards + index] ?? throw new InvalidOperationException("No parity is ready: the last Encode did not complete a group.");
+
+    private void ReturnShards(int start, int count)
+    {
+        for (var i = start; i < start + count; i++)
         {
-            ArrayPool<byte>.Shared.Return(shard);
+            if (_shards[i] is { } shard)
+            {
+                ArrayPool<byte>.Shared.Return(shard);
+                _shards[i] = null;
+            }
         }
     }
 }
