@@ -112,7 +112,7 @@ public sealed class UdpOffloadLoopbackTests
             Assert.True(receiveCounters.GroReceives > 0);
             Assert.True(receiveCounters.GroSegmentsReceived > receiveCounters.GroReceives);
         }
-        else
+        else if (!receiver.GroEnabled)
         {
             Assert.Equal(0, receiveCounters.GroReceives);
         }
