@@ -81,6 +81,12 @@ public sealed class KcpOptions
     /// <summary>Bytes the app may buffer for sending before its writes wait.</summary>
     public long MaxWriteBufferSize { get; set; } = 1024 * 1024;
 
+    /// <summary>Use UDP GSO (UDP_SEGMENT) on Linux where the kernel has it. Internal: a switch for tests; KCPKESTREL_UDP_GSO=0 turns it off from outside.</summary>
+    internal bool UdpGso { get; set; } = true;
+
+    /// <summary>Use UDP GRO (UDP_GRO) on Linux where the kernel has it. Internal: a switch for tests; KCPKESTREL_UDP_GRO=0 turns it off from outside.</summary>
+    internal bool UdpGro { get; set; } = true;
+
     /// <summary>Returns a copy, so per-endpoint changes leave the defaults alone.</summary>
     public KcpOptions Clone() => (KcpOptions)MemberwiseClone();
 

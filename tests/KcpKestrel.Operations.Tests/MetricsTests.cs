@@ -84,6 +84,45 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task Udp_gso_and_gro_counters_are_in_the_meter()
+    {
+        await using var host = await OpsHost.StartEchoAsync();
+        var meterFactory = host.Services.GetRequiredService<IMeterFactory>();
+        using var gsoMessages = new MetricCollector<long>(meterFactory, Meter, "kcp.io.gso.messages");
+        using var gsoSegments = new MetricCollector<long>(meterFactory, Meter, "kcp.io.gso.segments");
+        using var gsoDisabled = new MetricCollector<long>(meterFactory, Meter, "kcp.io.gso.disabled");
+        using var groBuffers = new MetricCollector<long>(meterFactory, Meter, "kcp.io.gro.buffers");
+        using var groSegments = new MetricCollector<long>(meterFactory, Meter, "kcp.io.gro.segments");
+
+        await using var client = Client.Create();
+        var connection = await client.ConnectAsync(host.KcpEndPoint);
+        await Client.EchoAsync(connection, 1 << 20);
+
+        gsoMessages.RecordObservableInstruments();
+        gsoSegments.RecordObservableInstruments();
+        gsoDisabled.RecordObservableInstruments();
+        groBuffers.RecordObservableInstruments();
+        groSegments.RecordObservableInstruments();
+
+        Assert.Equal(host.KcpEndPoint.IPEndPoint.ToString(), gsoMessages.LastMeasurement!.Tags["endpoint"]);
+        Assert.Equal(0, gsoDisabled.LastMeasurement!.Value);
+        Assert.True(groSegments.LastMeasurement!.Value >= groBuffers.LastMeasurement!.Value);
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        if (Transport.Kcp.Io.UdpOffload.TryEnableGso(probe, allowed: true))
+        {
+            // The echo's bulk replies leave as GSO messages of several datagrams each.
+            Assert.True(gsoMessages.LastMeasurement!.Value > 0, "no GSO message in a 1 MiB echo");
+            Assert.True(gsoSegments.LastMeasurement!.Value >= 2 * gsoMessages.LastMeasurement.Value);
+        }
+        else
+        {
+            Assert.Equal(0, gsoMessages.LastMeasurement!.Value);
+        }
+
+        await connection.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Forged_datagrams_are_counted_by_reason()
     {
         await using var host = await OpsHost.StartEchoAsync();

@@ -94,7 +94,7 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
                 bound = (IPEndPoint)socket.LocalEndPoint!;
                 var loop = new KcpIoLoop($"kcp-loop-{bound.Port}-{i}", SlotSize(_options));
                 _loops.Add(loop);
-                var channel = new UdpChannel(socket, null!, loop.Counters, SlotSize(_options));
+                var channel = new UdpChannel(socket, null!, loop.Counters, SlotSize(_options), _options.UdpGso, _options.UdpGro);
                 var server = new KcpServerSocket(loop, channel, this, _options);
                 channel.Receiver = server;
                 _sockets.Add(server);

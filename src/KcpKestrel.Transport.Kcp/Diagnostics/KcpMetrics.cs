@@ -58,6 +58,11 @@ internal sealed class KcpMetrics : IDisposable
         _meter.CreateObservableCounter("kcp.bytes.sent", () => PerListenerCounter(static c => c.BytesSent), "By", "UDP payload bytes sent.");
         _meter.CreateObservableCounter("kcp.datagrams.dropped", ObserveDropped, "{datagram}", "Datagrams discarded, by reason.");
         _meter.CreateObservableCounter("kcp.io.calls", ObserveSyscalls, "{call}", "recvmmsg and sendmmsg system calls (datagrams per call = batching).");
+        _meter.CreateObservableCounter("kcp.io.gso.messages", () => PerListenerCounter(static c => c.GsoMessagesSent), "{message}", "Messages sent with UDP GSO (UDP_SEGMENT), each carrying several datagrams.");
+        _meter.CreateObservableCounter("kcp.io.gso.segments", () => PerListenerCounter(static c => c.GsoSegmentsSent), "{datagram}", "Datagrams sent inside UDP GSO messages (÷ kcp.io.gso.messages = segments per send).");
+        _meter.CreateObservableCounter("kcp.io.gso.disabled", () => PerListenerCounter(static c => c.GsoDisabled), "{socket}", "Sockets that turned UDP GSO off after the kernel refused a GSO send (its datagrams were resent plainly).");
+        _meter.CreateObservableCounter("kcp.io.gro.buffers", () => PerListenerCounter(static c => c.GroReceives), "{buffer}", "Received buffers the kernel had coalesced with UDP GRO.");
+        _meter.CreateObservableCounter("kcp.io.gro.segments", () => PerListenerCounter(static c => c.GroSegmentsReceived), "{datagram}", "Datagrams split out of UDP GRO buffers.");
 
         _meter.CreateObservableCounter("kcp.segments.received", () => PerListenerCounter(static c => c.SegmentsReceived), "{segment}", "KCP segments input, added when each session ends.");
         _meter.CreateObservableCounter("kcp.segments.sent", () => PerListenerCounter(static c => c.SegmentsSent), "{segment}", "KCP segments output, added when each session ends.");

@@ -21,6 +21,7 @@ internal sealed unsafe class KcpIoLoop : IDisposable
     private readonly List<UdpChannel> _flushQueue = [];
     private readonly List<ILoopFlushable> _dirty = [];
     private readonly MessageBatch _receiveBatch;
+    private MessageBatch? _groReceiveBatch;
     private readonly byte* _events;
     private readonly int _epfd;
     private readonly int _eventfd;
@@ -51,6 +52,12 @@ internal sealed unsafe class KcpIoLoop : IDisposable
     }
 
     public KcpTransportCounters Counters { get; }
+
+    /// <summary>
+    /// The receive batch of sockets with UDP_GRO on: a coalesced buffer can reach 64 KiB, so fewer,
+    /// larger slots (16 × 64 KiB, made on first use so loops without GRO sockets never pay for it).
+    /// </summary>
+    internal MessageBatch GroReceiveBatch => _groReceiveBatch ??= new MessageBatch(16, 65536, controlSize: 64);
 
     public TimerWheel Timers { get; } = new();
 
@@ -232,6 +239,7 @@ internal sealed unsafe class KcpIoLoop : IDisposable
         _ = LinuxNative.close(_eventfd);
         _ = LinuxNative.close(_epfd);
         _receiveBatch.Dispose();
+        _groReceiveBatch?.Dispose();
         NativeMemory.Free(_events);
     }
 }

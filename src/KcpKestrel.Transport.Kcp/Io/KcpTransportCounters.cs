@@ -15,6 +15,14 @@ internal sealed class KcpTransportCounters
     public long DatagramsDroppedOnSend;
     public long SendWaits;
 
+    // UDP GSO/GRO: messages sent with UDP_SEGMENT and the datagrams they carried; sockets that turned
+    // GSO off after the kernel refused it; received buffers the kernel had coalesced, and their datagrams.
+    public long GsoMessagesSent;
+    public long GsoSegmentsSent;
+    public long GsoDisabled;
+    public long GroReceives;
+    public long GroSegmentsReceived;
+
     public long DroppedOversize;
     public long DroppedCipher;
     public long DroppedMalformed;
@@ -54,6 +62,11 @@ internal sealed class KcpTransportCounters
         SendCalls += Volatile.Read(ref other.SendCalls);
         DatagramsDroppedOnSend += Volatile.Read(ref other.DatagramsDroppedOnSend);
         SendWaits += Volatile.Read(ref other.SendWaits);
+        GsoMessagesSent += Volatile.Read(ref other.GsoMessagesSent);
+        GsoSegmentsSent += Volatile.Read(ref other.GsoSegmentsSent);
+        GsoDisabled += Volatile.Read(ref other.GsoDisabled);
+        GroReceives += Volatile.Read(ref other.GroReceives);
+        GroSegmentsReceived += Volatile.Read(ref other.GroSegmentsReceived);
         DroppedOversize += Volatile.Read(ref other.DroppedOversize);
         DroppedCipher += Volatile.Read(ref other.DroppedCipher);
         DroppedMalformed += Volatile.Read(ref other.DroppedMalformed);

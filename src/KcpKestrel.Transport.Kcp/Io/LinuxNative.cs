@@ -10,6 +10,11 @@ internal static unsafe partial class LinuxNative
 {
     public const int EAGAIN = 11;
     public const int EINTR = 4;
+    public const int EIO = 5;
+    public const int EINVAL = 22;
+    public const int EMSGSIZE = 90;
+    public const int ENOPROTOOPT = 92;
+    public const int EOPNOTSUPP = 95;
 
     public const int EPOLL_CTL_ADD = 1;
     public const int EPOLL_CTL_DEL = 2;
@@ -21,6 +26,15 @@ internal static unsafe partial class LinuxNative
 
     public const int MSG_DONTWAIT = 0x40;
     public const int MSG_TRUNC = 0x20;
+    public const int MSG_CTRUNC = 0x08;
+
+    public const int SOL_UDP = 17;
+
+    /// <summary>UDP GSO (Linux 4.18): a cmsg or socket option carrying the segment size (u16).</summary>
+    public const int UDP_SEGMENT = 103;
+
+    /// <summary>UDP GRO (Linux 5.0): a socket option, and a received cmsg carrying the segment size (int).</summary>
+    public const int UDP_GRO = 104;
 
     public const int SOL_SOCKET = 1;
     public const int SO_REUSEPORT = 15;

@@ -14,12 +14,23 @@ internal sealed unsafe class MessageBatch : IDisposable
     private readonly byte* _addresses;
     private readonly LinuxNative.IoVec* _iovecs;
     private readonly LinuxNative.MMsgHdr* _headers;
+    private readonly byte* _controls;
+    private readonly int _controlSize;
+    private readonly int[] _lengths;
+    private readonly bool[] _sameDestination;
     private bool _disposed;
 
-    public MessageBatch(int capacity, int slotSize)
+    /// <param name="capacity">Slots.</param>
+    /// <param name="slotSize">Bytes per slot.</param>
+    /// <param name="controlSize">Bytes of ancillary data per slot on receive (the UDP_GRO cmsg); 0 for none.</param>
+    public MessageBatch(int capacity, int slotSize, int controlSize = 0)
     {
         Capacity = capacity;
         SlotSize = slotSize;
+        _controlSize = controlSize;
+        _controls = controlSize > 0 ? (byte*)NativeMemory.AllocZeroed((nuint)(capacity * controlSize)) : null;
+        _lengths = new int[capacity];
+        _sameDestination = new bool[capacity];
         _buffers = (byte*)NativeMemory.AlignedAlloc((nuint)(capacity * slotSize), 64);
         _addresses = (byte*)NativeMemory.AllocZeroed((nuint)(capacity * AddressSize));
         _iovecs = (LinuxNative.IoVec*)NativeMemory.AllocZeroed((nuint)(capacity * sizeof(LinuxNative.IoVec)));
@@ -42,6 +53,15 @@ internal sealed unsafe class MessageBatch : IDisposable
 
     public LinuxNative.MMsgHdr* Headers => _headers;
 
+    /// <summary>One iovec per slot, consecutive: a GSO message takes a run of them as its scatter list.</summary>
+    public LinuxNative.IoVec* IoVecs => _iovecs;
+
+    /// <summary>Lengths of the queued sends.</summary>
+    public ReadOnlySpan<int> SendLengths => _lengths.AsSpan(0, Count);
+
+    /// <summary>Per queued send: true when it goes to the same address as the one before it.</summary>
+    public ReadOnlySpan<bool> SameDestinationAsPrevious => _sameDestination.AsSpan(0, Count);
+
     public Span<byte> Slot(int index) => new(_buffers + ((nint)index * SlotSize), SlotSize);
 
     public Span<byte> Address(int index) => new(_addresses + (index * AddressSize), AddressSize);
@@ -51,6 +71,22 @@ internal sealed unsafe class MessageBatch : IDisposable
     public int AddressLength(int index) => (int)_headers[index].Header.NameLength;
 
     public bool IsTruncated(int index) => (_headers[index].Header.Flags & LinuxNative.MSG_TRUNC) != 0;
+
+    /// <summary>The UDP_GRO segment size the kernel reported for received slot <paramref name="index"/>; 0 when it coalesced nothing.</summary>
+    public int GroSegmentSize(int index)
+    {
+        ref var h = ref _headers[index];
+        if (_controlSize == 0 || h.Header.Control == null)
+        {
+            return 0;
+        }
+
+        var length = (int)Math.Min(h.Header.ControlLength, (nuint)_controlSize);
+        return UdpSegmentation.ReadGroSegmentSize(new ReadOnlySpan<byte>(h.Header.Control, length));
+    }
+
+    /// <summary>True when the kernel had more ancillary data than room for it (the segment size may be missing).</summary>
+    public bool IsControlTruncated(int index) => (_headers[index].Header.Flags & LinuxNative.MSG_CTRUNC) != 0;
 
     /// <summary>Arms every slot to receive a full-size datagram and its sender's address.</summary>
     public void PrepareReceive()
@@ -63,6 +99,11 @@ internal sealed unsafe class MessageBatch : IDisposable
             h.Header.Flags = 0;
             h.Length = 0;
             _iovecs[i].Length = (nuint)SlotSize;
+            if (_controlSize > 0)
+            {
+                h.Header.Control = _controls + (i * _controlSize);
+                h.Header.ControlLength = (nuint)_controlSize;
+            }
         }
     }
 
@@ -71,10 +112,12 @@ internal sealed unsafe class MessageBatch : IDisposable
     {
         ref var h = ref _headers[index];
         _iovecs[index].Length = (nuint)length;
+        _lengths[index] = length;
         if (address.IsEmpty)
         {
             h.Header.Name = null;
             h.Header.NameLength = 0;
+            _sameDestination[index] = index > 0 && _headers[index - 1].Header.NameLength == 0;
         }
         else
         {
@@ -82,6 +125,9 @@ internal sealed unsafe class MessageBatch : IDisposable
             address.CopyTo(new Span<byte>(target, AddressSize));
             h.Header.Name = target;
             h.Header.NameLength = (uint)address.Length;
+            _sameDestination[index] = index > 0
+                && _headers[index - 1].Header.NameLength == (uint)address.Length
+                && address.SequenceEqual(new ReadOnlySpan<byte>(_addresses + ((index - 1) * AddressSize), address.Length));
         }
 
         h.Header.Flags = 0;
@@ -99,5 +145,9 @@ internal sealed unsafe class MessageBatch : IDisposable
         NativeMemory.Free(_addresses);
         NativeMemory.Free(_iovecs);
         NativeMemory.Free(_headers);
+        if (_controls != null)
+        {
+            NativeMemory.Free(_controls);
+        }
     }
 }

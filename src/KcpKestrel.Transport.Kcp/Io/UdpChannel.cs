@@ -5,22 +5,43 @@ namespace KcpKestrel.Transport.Kcp.Io;
 
 /// <summary>
 /// One UDP socket owned by one I/O loop: drains it with recvmmsg, and queues outgoing datagrams in a
-/// native batch that leaves in one sendmmsg per loop turn (or sooner, when the batch fills).
+/// native batch that leaves in one sendmmsg per loop turn (or sooner, when the batch fills). Where
+/// the kernel has them, runs of same-size datagrams to one peer leave as single UDP GSO messages,
+/// and GRO-coalesced receives are split back into their datagrams.
 /// </summary>
 internal sealed unsafe class UdpChannel : IDisposable
 {
     private readonly MessageBatch _send;
+    private readonly GsoMessageBatch? _gsoMessages;
     private readonly KcpTransportCounters _counters;
+    private readonly int _datagramLimit;
+    private bool _gso;
     private bool _disposed;
 
-    public UdpChannel(Socket socket, IDatagramReceiver receiver, KcpTransportCounters counters, int slotSize)
+    /// <param name="socket">The UDP socket, bound or connected.</param>
+    /// <param name="receiver">Gets every received datagram.</param>
+    /// <param name="counters">The owning loop's counters.</param>
+    /// <param name="slotSize">Largest datagram sent or received.</param>
+    /// <param name="gso">Use UDP GSO if the kernel has it.</param>
+    /// <param name="gro">Use UDP GRO if the kernel has it.</param>
+    public UdpChannel(Socket socket, IDatagramReceiver receiver, KcpTransportCounters counters, int slotSize, bool gso = false, bool gro = false)
     {
         Socket = socket;
         Fd = (int)socket.Handle;
         Receiver = receiver;
         _counters = counters;
+        _datagramLimit = slotSize;
         _send = new MessageBatch(64, slotSize);
+        _gso = UdpOffload.TryEnableGso(socket, gso);
+        _gsoMessages = _gso ? new GsoMessageBatch(_send.Capacity) : null;
+        GroEnabled = UdpOffload.TryEnableGro(socket, gro);
     }
+
+    /// <summary>True while sends are grouped into UDP GSO messages (off for good after the kernel refused one).</summary>
+    public bool GsoEnabled => _gso;
+
+    /// <summary>True when the socket has UDP_GRO on: receives need the loop's large GRO batch.</summary>
+    public bool GroEnabled { get; }
 
     public Socket Socket { get; }
 
@@ -66,9 +87,91 @@ internal sealed unsafe class UdpChannel : IDisposable
     /// <summary>Sends everything queued. A full socket buffer drops the rest, counted: KCP retransmits.</summary>
     public void FlushSends()
     {
+        var count = _send.Count;
+        var from = 0;
+        if (_gso && count > 1)
+        {
+            from = FlushSegmented(count);
+        }
+
+        if (from < count)
+        {
+            FlushPlain(from, count);
+        }
+
+        _send.Count = 0;
+    }
+
+    /// <summary>Sends the batch as GSO messages; returns the first datagram still to send plainly (count when done).</summary>
+    private int FlushSegmented(int count)
+    {
+        var messages = _gsoMessages!;
+        messages.Build(_send);
+        if (messages.SegmentedCount == 0)
+        {
+            // Nothing to coalesce: the plain path sends the very same messages.
+            return 0;
+        }
+
         var sent = 0;
         var waits = 0;
-        var count = _send.Count;
+        while (sent < messages.Count && !_disposed)
+        {
+            var n = LinuxNative.sendmmsg(Fd, messages.Headers + sent, (uint)(messages.Count - sent), LinuxNative.MSG_DONTWAIT);
+            if (n < 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == LinuxNative.EINTR)
+                {
+                    continue;
+                }
+
+                if (errno == LinuxNative.EAGAIN && waits < MaxSendWaits && WaitWritable())
+                {
+                    waits++;
+                    continue;
+                }
+
+                // The kernel has UDP_SEGMENT but this route or device cannot segment (no checksum
+                // offload, xfrm, a segment larger than the path MTU...): stop trying on this socket
+                // and send these datagrams one by one, so nothing is lost to the attempt.
+                if (messages.SlotCount(sent) > 1 && IsOffloadRefusal(errno))
+                {
+                    _gso = false;
+                    _counters.GsoDisabled++;
+                    return messages.FirstSlot(sent);
+                }
+
+                _counters.DatagramsDroppedOnSend += count - messages.FirstSlot(sent);
+                return count;
+            }
+
+            for (var i = sent; i < sent + n; i++)
+            {
+                var segments = messages.SlotCount(i);
+                _counters.BytesSent += (long)messages.Headers[i].Length;
+                _counters.DatagramsSent += segments;
+                if (segments > 1)
+                {
+                    _counters.GsoMessagesSent++;
+                    _counters.GsoSegmentsSent += segments;
+                }
+            }
+
+            _counters.SendCalls++;
+            sent += n;
+        }
+
+        return count;
+    }
+
+    private static bool IsOffloadRefusal(int errno) => errno is LinuxNative.EIO or LinuxNative.EINVAL or LinuxNative.EOPNOTSUPP
+        or LinuxNative.EMSGSIZE or LinuxNative.ENOPROTOOPT;
+
+    private void FlushPlain(int from, int count)
+    {
+        var sent = from;
+        var waits = 0;
         while (sent < count && !_disposed)
         {
             var n = LinuxNative.sendmmsg(Fd, _send.Headers + sent, (uint)(count - sent), LinuxNative.MSG_DONTWAIT);
@@ -104,8 +207,6 @@ internal sealed unsafe class UdpChannel : IDisposable
             _counters.SendCalls++;
             sent += n;
         }
-
-        _send.Count = 0;
     }
 
     private const int MaxSendWaits = 8;
@@ -117,9 +218,17 @@ internal sealed unsafe class UdpChannel : IDisposable
         return LinuxNative.poll(&pfd, 1, 5) > 0;
     }
 
-    /// <summary>Drains the socket into <paramref name="batch"/> until it would block, a bounded number of rounds for fairness.</summary>
+    /// <summary>
+    /// Drains the socket into <paramref name="batch"/> (or, with GRO on, the loop's GRO batch of
+    /// fewer, 64 KiB slots) until it would block, a bounded number of rounds for fairness.
+    /// </summary>
     public void DrainReceive(MessageBatch batch, uint now)
     {
+        if (GroEnabled && Loop is not null)
+        {
+            batch = Loop.GroReceiveBatch;
+        }
+
         for (var round = 0; round < 16 && !_disposed; round++)
         {
             batch.PrepareReceive();
@@ -140,18 +249,41 @@ internal sealed unsafe class UdpChannel : IDisposable
             for (var i = 0; i < n; i++)
             {
                 var length = batch.ReceivedLength(i);
-                _counters.DatagramsReceived++;
-                _counters.BytesReceived += length;
                 if (batch.IsTruncated(i) || length > batch.SlotSize)
                 {
+                    // A cut buffer cannot be split or parsed safely: drop it whole.
+                    _counters.DatagramsReceived++;
+                    _counters.BytesReceived += length;
                     _counters.DroppedOversize++;
                     continue;
                 }
 
-                Receiver.OnDatagram(this, batch.Slot(i)[..length], batch.Address(i)[..batch.AddressLength(i)], now);
-                if (_disposed)
+                var segmentSize = GroEnabled ? batch.GroSegmentSize(i) : 0;
+                var segments = UdpSegmentation.SegmentCount(length, segmentSize);
+                if (segments > 1)
                 {
-                    return;
+                    _counters.GroReceives++;
+                    _counters.GroSegmentsReceived += segments;
+                }
+
+                var buffer = batch.Slot(i)[..length];
+                var address = batch.Address(i)[..batch.AddressLength(i)];
+                for (var s = 0; s < segments; s++)
+                {
+                    var datagram = buffer[UdpSegmentation.Segment(length, segmentSize, s)];
+                    _counters.DatagramsReceived++;
+                    _counters.BytesReceived += datagram.Length;
+                    if (datagram.Length > _datagramLimit)
+                    {
+                        _counters.DroppedOversize++;
+                        continue;
+                    }
+
+                    Receiver.OnDatagram(this, datagram, address, now);
+                    if (_disposed)
+                    {
+                        return;
+                    }
                 }
             }
 
@@ -172,5 +304,6 @@ internal sealed unsafe class UdpChannel : IDisposable
         _disposed = true;
         Socket.Dispose();
         _send.Dispose();
+        _gsoMessages?.Dispose();
     }
 }

@@ -34,7 +34,7 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         _options = options;
         _pool = pool;
         _waitForPeer = waitForPeer;
-        _channel = new UdpChannel(socket, this, counters, KcpConnectionListener.SlotSize(options));
+        _channel = new UdpChannel(socket, this, counters, KcpConnectionListener.SlotSize(options), options.UdpGso, options.UdpGro);
     }
 
     public Task<KcpConnection> Connected => _connected.Task;
