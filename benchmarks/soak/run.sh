@@ -10,6 +10,9 @@ DURATION=${DURATION:-600}
 INTERVAL=${INTERVAL:-5}
 TAIL=${TAIL:-75}
 PORT=${PORT:-47310}
+# Server and bench client each get a core of their own, so the server's CPU and memory figures are its own.
+SERVER_CPUS=${SERVER_CPUS:-0}
+CLIENT_CPUS=${CLIENT_CPUS:-1}
 OUT=${OUT:-docs/soak}
 KCPFLAGS=(--crypt aes --key soak --datashard 10 --parityshard 3 --mode fast3)
 CLI=src/KcpKestrel.Cli/bin/Release/net10.0/KcpKestrel.Cli
@@ -18,7 +21,7 @@ mkdir -p "$OUT"
 CLK=$(getconf CLK_TCK)
 PAGE=$(getconf PAGESIZE); : "$PAGE"
 
-"$CLI" serve --kcp 127.0.0.1:$PORT --app echo "${KCPFLAGS[@]}" >"$OUT/serve.log" 2>&1 &
+taskset -c "$SERVER_CPUS" "$CLI" serve --kcp 127.0.0.1:$PORT --app echo "${KCPFLAGS[@]}" >"$OUT/serve.log" 2>&1 &
 SPID=$!
 trap 'kill $SPID 2>/dev/null || true; [ -n "${SAMPLER:-}" ] && kill $SAMPLER 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do grep -q '^listening' "$OUT/serve.log" && break; sleep 0.2; done
@@ -47,7 +50,7 @@ sample & SAMPLER=$!
 
 START=$(date -u +%FT%TZ)
 set +e
-/usr/bin/time -v "$CLI" bench --kcp 127.0.0.1:$PORT --workload sessions --sessions "$SESSIONS" --rate "$RATE" \
+/usr/bin/time -v taskset -c "$CLIENT_CPUS" "$CLI" bench --kcp 127.0.0.1:$PORT --workload sessions --sessions "$SESSIONS" --rate "$RATE" \
   --duration "$DURATION" --size 64 --timeout $((DURATION + 600)) "${KCPFLAGS[@]}" \
   >"$OUT/bench.out" 2>"$OUT/bench.err"
 BRC=$?
