@@ -81,6 +81,9 @@ public sealed class KcpOptions
     /// <summary>Bytes the app may buffer for sending before its writes wait.</summary>
     public long MaxWriteBufferSize { get; set; } = 1024 * 1024;
 
+    /// <summary>Forces the native or the portable UDP I/O path (tests); null: the process-wide choice of <see cref="Io.UdpIo"/>.</summary>
+    internal Io.UdpIoMode? IoMode { get; set; }
+
     /// <summary>Returns a copy, so per-endpoint changes leave the defaults alone.</summary>
     public KcpOptions Clone() => (KcpOptions)MemberwiseClone();
 

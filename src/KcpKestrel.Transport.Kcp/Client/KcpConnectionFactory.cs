@@ -35,7 +35,7 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
         _loops = new KcpIoLoop[_options.IoLoopCount];
         for (var i = 0; i < _loops.Length; i++)
         {
-            _loops[i] = new KcpIoLoop($"kcp-client-{i}", Math.Max(2048, _options.Kcp.Mtu + 64));
+            _loops[i] = new KcpIoLoop($"kcp-client-{i}", Math.Max(2048, _options.Kcp.Mtu + 64), UdpIo.Resolve(_options.Kcp.IoMode));
             _loops[i].Start();
         }
     }
@@ -61,7 +61,7 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
     {
         var socket = UdpSockets.Connect(remote, _options.Kcp.SocketBufferSize);
         var loop = _loops[(int)((uint)Interlocked.Increment(ref _next) % (uint)_loops.Length)];
-        var dial = new KcpClientSocket(socket, remote, _options.Kcp, _pool, _options.WaitForPeer, loop.Counters);
+        var dial = new KcpClientSocket(socket, remote, _options.Kcp, _pool, _options.WaitForPeer, loop);
         loop.Post(dial);
         try
         {

@@ -7,7 +7,7 @@ namespace KcpKestrel.Transport.Kcp.Io;
 /// One UDP socket owned by one I/O loop: drains it with recvmmsg, and queues outgoing datagrams in a
 /// native batch that leaves in one sendmmsg per loop turn (or sooner, when the batch fills).
 /// </summary>
-internal sealed unsafe class UdpChannel : IDisposable
+internal sealed unsafe class UdpChannel : IDatagramChannel
 {
     private readonly MessageBatch _send;
     private readonly KcpTransportCounters _counters;
@@ -29,11 +29,11 @@ internal sealed unsafe class UdpChannel : IDisposable
     public IDatagramReceiver Receiver { get; set; }
 
     /// <summary>Index in the owning loop's channel table (the epoll cookie).</summary>
-    internal int LoopIndex { get; set; } = -1;
+    public int LoopIndex { get; set; } = -1;
 
-    internal bool FlushQueued { get; set; }
+    public bool FlushQueued { get; set; }
 
-    internal KcpIoLoop? Loop { get; set; }
+    public KcpIoLoop? Loop { get; set; }
 
     public int PendingSends => _send.Count;
 
