@@ -40,6 +40,9 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
         }
     }
 
+    /// <summary>How this factory's loops move datagrams, chosen when it was created.</summary>
+    internal UdpIoMode IoMode => _loops[0].Mode;
+
     /// <inheritdoc />
     public async ValueTask<ConnectionContext> ConnectAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
