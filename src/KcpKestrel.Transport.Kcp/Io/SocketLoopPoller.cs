@@ -78,7 +78,16 @@ internal sealed class SocketLoopPoller : ILoopPoller
         }
 
         var waitMs = timeoutMs is < 0 or > MaxWaitMs ? MaxWaitMs : timeoutMs;
-        Socket.Select(_ready, null, null, waitMs * 1000);
+        try
+        {
+            Socket.Select(_ready, null, null, waitMs * 1000);
+        }
+        catch (SocketException)
+        {
+            // Interrupted, or out of resources for the moment: a turn with nothing read, as an
+            // epoll_wait that returns -1 is on the native path.
+            _ready.Clear();
+        }
         var now = KcpIoLoop.NowMs;
         foreach (var socket in _ready)
         {
