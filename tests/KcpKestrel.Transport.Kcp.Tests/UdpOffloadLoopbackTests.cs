@@ -246,7 +246,7 @@ public sealed class UdpOffloadLoopbackTests
     {
         public List<byte[]> Datagrams { get; } = [];
 
-        public void OnDatagram(UdpChannel channel, Span<byte> datagram, ReadOnlySpan<byte> sockaddr, uint now) =>
+        public void OnDatagram(IDatagramChannel channel, Span<byte> datagram, ReadOnlySpan<byte> sockaddr, uint now) =>
             Datagrams.Add(datagram.ToArray());
     }
 }

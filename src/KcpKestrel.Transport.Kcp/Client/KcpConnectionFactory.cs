@@ -35,10 +35,13 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
         _loops = new KcpIoLoop[_options.IoLoopCount];
         for (var i = 0; i < _loops.Length; i++)
         {
-            _loops[i] = new KcpIoLoop($"kcp-client-{i}", Math.Max(2048, _options.Kcp.Mtu + 64));
+            _loops[i] = new KcpIoLoop($"kcp-client-{i}", Math.Max(2048, _options.Kcp.Mtu + 64), UdpIo.Resolve(_options.Kcp.IoMode));
             _loops[i].Start();
         }
     }
+
+    /// <summary>How this factory's loops move datagrams, chosen when it was created.</summary>
+    internal UdpIoMode IoMode => _loops[0].Mode;
 
     /// <inheritdoc />
     public async ValueTask<ConnectionContext> ConnectAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
@@ -61,7 +64,7 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
     {
         var socket = UdpSockets.Connect(remote, _options.Kcp.SocketBufferSize);
         var loop = _loops[(int)((uint)Interlocked.Increment(ref _next) % (uint)_loops.Length)];
-        var dial = new KcpClientSocket(socket, remote, _options.Kcp, _pool, _options.WaitForPeer, loop.Counters);
+        var dial = new KcpClientSocket(socket, remote, _options.Kcp, _pool, _options.WaitForPeer, loop);
         loop.Post(dial);
         try
         {

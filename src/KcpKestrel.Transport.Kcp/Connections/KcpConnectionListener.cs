@@ -81,10 +81,22 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
 
     public int SessionCount => Volatile.Read(ref _sessions);
 
+    /// <summary>How this listener's loops move datagrams, chosen at bind.</summary>
+    public UdpIoMode IoMode { get; private set; }
+
     public void Bind()
     {
         var requested = ((KcpEndPoint)EndPoint).IPEndPoint;
         var bound = requested;
+        IoMode = UdpIo.Resolve(_options.IoMode);
+        if (!UdpIo.SupportsReusePortBalancing)
+        {
+            // Without a kernel spreading peers across sockets of one port, one socket and loop. The
+            // options are this endpoint's own copy: the admission rate per loop and the health
+            // check then see the loop count in use.
+            _options.IoLoopCount = 1;
+        }
+
         try
         {
             for (var i = 0; i < _options.IoLoopCount; i++)
@@ -92,9 +104,9 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
                 // With port 0 the first socket picks the port; the rest join it.
                 var socket = UdpSockets.Bind(bound, _options.SocketBufferSize);
                 bound = (IPEndPoint)socket.LocalEndPoint!;
-                var loop = new KcpIoLoop($"kcp-loop-{bound.Port}-{i}", SlotSize(_options));
+                var loop = new KcpIoLoop($"kcp-loop-{bound.Port}-{i}", SlotSize(_options), IoMode);
                 _loops.Add(loop);
-                var channel = new UdpChannel(socket, null!, loop.Counters, SlotSize(_options), _options.UdpGso, _options.UdpGro);
+                var channel = loop.CreateChannel(socket, null!, SlotSize(_options), _options.UdpGso, _options.UdpGro);
                 var server = new KcpServerSocket(loop, channel, this, _options);
                 channel.Receiver = server;
                 _sockets.Add(server);
@@ -114,7 +126,7 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
 
         LocalEndPoint = bound;
         EndPoint = new KcpEndPoint(bound) { Configure = ((KcpEndPoint)EndPoint).Configure };
-        LogBound(_logger, bound, _options.IoLoopCount, _options.Crypt, _options.DataShards, _options.ParityShards);
+        LogBound(_logger, bound, _options.IoLoopCount, IoMode == UdpIoMode.Native ? "native" : "socket", _options.Crypt, _options.DataShards, _options.ParityShards);
         Diagnostics.OnBound(this);
         _registry?.Add(this);
     }
@@ -215,8 +227,8 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
 
     public bool TryEnqueueAccept(KcpConnection connection) => _accepting && _accepts.Writer.TryWrite(connection);
 
-    [LoggerMessage(1, LogLevel.Information, "KCP listening on {EndPoint} with {Loops} I/O loops (crypt {Crypt}, FEC {DataShards}/{ParityShards}).")]
-    private static partial void LogBound(ILogger logger, IPEndPoint endPoint, int loops, string crypt, int dataShards, int parityShards);
+    [LoggerMessage(1, LogLevel.Information, "KCP listening on {EndPoint} with {Loops} I/O loops ({UdpIo} UDP I/O, crypt {Crypt}, FEC {DataShards}/{ParityShards}).")]
+    private static partial void LogBound(ILogger logger, IPEndPoint endPoint, int loops, string udpIo, string crypt, int dataShards, int parityShards);
 
     private sealed class ShutdownWork(KcpServerSocket socket) : ILoopWorkItem
     {

@@ -1,55 +1,40 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace KcpKestrel.Transport.Kcp.Io;
 
 /// <summary>
-/// One event-loop thread: waits in epoll on its sockets and an eventfd with the timer wheel's next
-/// deadline as the timeout, drains sockets with recvmmsg, runs work posted from other threads and
-/// due timers, flushes sessions touched this turn, and sends each socket's batch with sendmmsg.
-/// Every session it owns is touched by this thread only, so KCP state needs no lock.
+/// One event-loop thread: waits on its sockets and a wake-up signal with the timer wheel's next
+/// deadline as the timeout, drains readable sockets, runs work posted from other threads and due
+/// timers, flushes sessions touched this turn, and sends each socket's queued datagrams. Every
+/// session it owns is touched by this thread only, so KCP state needs no lock. The waiting and the
+/// datagram calls are its <see cref="ILoopPoller"/>'s: epoll and recvmmsg/sendmmsg on Linux, or
+/// portable Socket calls (see <see cref="UdpIo"/>).
 /// </summary>
-internal sealed unsafe class KcpIoLoop : IDisposable
+internal sealed class KcpIoLoop : IDisposable
 {
-    private const int MaxEvents = 64;
     private static readonly double TicksPerMillisecond = Stopwatch.Frequency / 1000.0;
 
     private readonly ConcurrentQueue<ILoopWorkItem> _work = new();
-    private readonly List<UdpChannel?> _channels = [];
+    private readonly List<IDatagramChannel?> _channels = [];
     private readonly Stack<int> _freeChannelSlots = new();
-    private readonly List<UdpChannel> _flushQueue = [];
+    private readonly List<IDatagramChannel> _flushQueue = [];
     private readonly List<ILoopFlushable> _dirty = [];
-    private readonly MessageBatch _receiveBatch;
+    private readonly ILoopPoller _poller;
     private MessageBatch? _groReceiveBatch;
-    private readonly byte* _events;
-    private readonly int _epfd;
-    private readonly int _eventfd;
     private readonly Thread _thread;
     private volatile bool _stopping;
     private int _wakePending;
     private bool _disposed;
 
-    public KcpIoLoop(string name, int slotSize)
+    public KcpIoLoop(string name, int slotSize, UdpIoMode mode)
     {
-        if (!LinuxNative.IsSupported)
-        {
-            throw new PlatformNotSupportedException("The KCP transport's I/O loop needs Linux (epoll, eventfd, recvmmsg, sendmmsg).");
-        }
-
         Counters = new KcpTransportCounters();
-        _receiveBatch = new MessageBatch(64, slotSize);
-        _events = (byte*)NativeMemory.AllocZeroed((nuint)(MaxEvents * LinuxNative.EpollEventSize));
-        _epfd = LinuxNative.epoll_create1(LinuxNative.EPOLL_CLOEXEC);
-        _eventfd = LinuxNative.eventfd(0, LinuxNative.EFD_NONBLOCK | LinuxNative.EFD_CLOEXEC);
-        if (_epfd < 0 || _eventfd < 0)
-        {
-            throw new InvalidOperationException($"epoll/eventfd failed: errno {Marshal.GetLastPInvokeError()}");
-        }
-
-        Register(_eventfd, ulong.MaxValue);
+        _poller = mode == UdpIoMode.Native ? new EpollLoopPoller(slotSize) : new SocketLoopPoller(slotSize);
         _thread = new Thread(Run) { IsBackground = true, Name = name };
     }
+
+    public UdpIoMode Mode => _poller.Mode;
 
     public KcpTransportCounters Counters { get; }
 
@@ -68,8 +53,12 @@ internal sealed unsafe class KcpIoLoop : IDisposable
 
     public void Start() => _thread.Start();
 
+    /// <summary>A channel of this loop's kind for <paramref name="socket"/>; add it on the loop with <see cref="AddChannel"/>.</summary>
+    public IDatagramChannel CreateChannel(System.Net.Sockets.Socket socket, IDatagramReceiver receiver, int slotSize, bool gso, bool gro) =>
+        _poller.CreateChannel(socket, receiver, Counters, slotSize, gso, gro);
+
     /// <summary>Adds a socket to this loop. Loop thread only (post a work item from elsewhere).</summary>
-    public void AddChannel(UdpChannel channel)
+    public void AddChannel(IDatagramChannel channel)
     {
         var index = _freeChannelSlots.Count > 0 ? _freeChannelSlots.Pop() : _channels.Count;
         if (index == _channels.Count)
@@ -83,11 +72,11 @@ internal sealed unsafe class KcpIoLoop : IDisposable
 
         channel.LoopIndex = index;
         channel.Loop = this;
-        Register(channel.Fd, (ulong)index);
+        _poller.Add(channel);
     }
 
     /// <summary>Removes and disposes a socket. Loop thread only.</summary>
-    public void RemoveChannel(UdpChannel channel)
+    public void RemoveChannel(IDatagramChannel channel)
     {
         if (channel.LoopIndex < 0)
         {
@@ -99,7 +88,7 @@ internal sealed unsafe class KcpIoLoop : IDisposable
             channel.FlushSends();
         }
 
-        _ = LinuxNative.epoll_ctl(_epfd, LinuxNative.EPOLL_CTL_DEL, channel.Fd, null);
+        _poller.Remove(channel);
         _channels[channel.LoopIndex] = null;
         _freeChannelSlots.Push(channel.LoopIndex);
         channel.LoopIndex = -1;
@@ -117,15 +106,14 @@ internal sealed unsafe class KcpIoLoop : IDisposable
     {
         if (Interlocked.Exchange(ref _wakePending, 1) == 0)
         {
-            ulong one = 1;
-            _ = LinuxNative.write(_eventfd, &one, sizeof(ulong));
+            _poller.Signal();
         }
     }
 
     /// <summary>Queues an end-of-turn flush (acks, data, window updates). Loop thread only.</summary>
     public void MarkDirty(ILoopFlushable item) => _dirty.Add(item);
 
-    internal void QueueFlush(UdpChannel channel) => _flushQueue.Add(channel);
+    internal void QueueFlush(IDatagramChannel channel) => _flushQueue.Add(channel);
 
     /// <summary>Stops the thread and waits for it (bounded).</summary>
     public void Stop()
@@ -148,42 +136,18 @@ internal sealed unsafe class KcpIoLoop : IDisposable
         }
     }
 
-    private void Register(int fd, ulong data)
-    {
-        var ev = stackalloc byte[16];
-        LinuxNative.WriteEpollEvent(ev, LinuxNative.EPOLLIN, data);
-        if (LinuxNative.epoll_ctl(_epfd, LinuxNative.EPOLL_CTL_ADD, fd, ev) < 0)
-        {
-            throw new InvalidOperationException($"epoll_ctl(ADD) failed: errno {Marshal.GetLastPInvokeError()}");
-        }
-    }
+    /// <summary>The channel at a poller's cookie, or null if it left. Loop thread only.</summary>
+    internal IDatagramChannel? ChannelAt(int index) => index < _channels.Count ? _channels[index] : null;
+
+    /// <summary>The poller consumed the wake-up signal: the next <see cref="Wake"/> must signal again.</summary>
+    internal void OnSignalled() => Volatile.Write(ref _wakePending, 0);
 
     private void Run()
     {
         while (!_stopping)
         {
-            var now = NowMs;
-            var timeout = _work.IsEmpty ? Timers.NextTimeout(now) : 0;
-            var n = LinuxNative.epoll_wait(_epfd, _events, MaxEvents, timeout);
-            now = NowMs;
-            for (var i = 0; i < n; i++)
-            {
-                var data = LinuxNative.ReadEpollData(_events + (i * LinuxNative.EpollEventSize));
-                if (data == ulong.MaxValue)
-                {
-                    ulong value;
-                    _ = LinuxNative.read(_eventfd, &value, sizeof(ulong));
-                    Volatile.Write(ref _wakePending, 0);
-                    continue;
-                }
-
-                var index = (int)data;
-                if (index < _channels.Count && _channels[index] is { } channel)
-                {
-                    channel.DrainReceive(_receiveBatch, now);
-                }
-            }
-
+            var timeout = _work.IsEmpty ? Timers.NextTimeout(NowMs) : 0;
+            var now = _poller.WaitAndReceive(timeout, this);
             RunTurn(now);
         }
 
@@ -236,10 +200,7 @@ internal sealed unsafe class KcpIoLoop : IDisposable
         }
 
         _channels.Clear();
-        _ = LinuxNative.close(_eventfd);
-        _ = LinuxNative.close(_epfd);
-        _receiveBatch.Dispose();
+        _poller.Dispose();
         _groReceiveBatch?.Dispose();
-        NativeMemory.Free(_events);
     }
 }

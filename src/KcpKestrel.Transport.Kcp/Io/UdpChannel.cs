@@ -9,7 +9,7 @@ namespace KcpKestrel.Transport.Kcp.Io;
 /// the kernel has them, runs of same-size datagrams to one peer leave as single UDP GSO messages,
 /// and GRO-coalesced receives are split back into their datagrams.
 /// </summary>
-internal sealed unsafe class UdpChannel : IDisposable
+internal sealed unsafe class UdpChannel : IDatagramChannel
 {
     private readonly MessageBatch _send;
     private readonly GsoMessageBatch? _gsoMessages;
@@ -50,11 +50,11 @@ internal sealed unsafe class UdpChannel : IDisposable
     public IDatagramReceiver Receiver { get; set; }
 
     /// <summary>Index in the owning loop's channel table (the epoll cookie).</summary>
-    internal int LoopIndex { get; set; } = -1;
+    public int LoopIndex { get; set; } = -1;
 
-    internal bool FlushQueued { get; set; }
+    public bool FlushQueued { get; set; }
 
-    internal KcpIoLoop? Loop { get; set; }
+    public KcpIoLoop? Loop { get; set; }
 
     public int PendingSends => _send.Count;
 

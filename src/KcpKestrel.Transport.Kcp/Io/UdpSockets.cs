@@ -6,13 +6,17 @@ namespace KcpKestrel.Transport.Kcp.Io;
 /// <summary>Creates the UDP sockets the loops own, with the options KCP wants.</summary>
 internal static class UdpSockets
 {
-    /// <summary>A socket bound to <paramref name="endPoint"/> with SO_REUSEPORT, so several loops can share one port.</summary>
+    /// <summary>A socket bound to <paramref name="endPoint"/>, with SO_REUSEPORT on Linux so several loops can share one port.</summary>
     public static Socket Bind(IPEndPoint endPoint, int bufferSize)
     {
         var socket = Create(endPoint.AddressFamily, bufferSize);
         try
         {
-            socket.SetRawSocketOption(LinuxNative.SOL_SOCKET, LinuxNative.SO_REUSEPORT, BitConverter.GetBytes(1));
+            if (UdpIo.SupportsReusePortBalancing)
+            {
+                // The option's numbers are Linux's; elsewhere the listener binds one socket.
+                socket.SetRawSocketOption(LinuxNative.SOL_SOCKET, LinuxNative.SO_REUSEPORT, BitConverter.GetBytes(1));
+            }
             socket.Bind(endPoint);
             return socket;
         }

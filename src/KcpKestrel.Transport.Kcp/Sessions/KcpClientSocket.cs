@@ -20,7 +20,7 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
     private readonly MemoryPool<byte> _pool;
     private readonly bool _waitForPeer;
     private readonly TaskCompletionSource<KcpConnection> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly UdpChannel _channel;
+    private readonly IDatagramChannel _channel;
     private readonly IPEndPoint _remote;
     private PacketCipher? _cipher;
     private KcpIoLoop? _loop;
@@ -28,13 +28,13 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
     private bool _peerAnswered;
     private bool _closed;
 
-    public KcpClientSocket(System.Net.Sockets.Socket socket, IPEndPoint remote, KcpOptions options, MemoryPool<byte> pool, bool waitForPeer, KcpTransportCounters counters)
+    public KcpClientSocket(System.Net.Sockets.Socket socket, IPEndPoint remote, KcpOptions options, MemoryPool<byte> pool, bool waitForPeer, KcpIoLoop loop)
     {
         _remote = remote;
         _options = options;
         _pool = pool;
         _waitForPeer = waitForPeer;
-        _channel = new UdpChannel(socket, this, counters, KcpConnectionListener.SlotSize(options), options.UdpGso, options.UdpGro);
+        _channel = loop.CreateChannel(socket, this, KcpConnectionListener.SlotSize(options), options.UdpGso, options.UdpGro);
     }
 
     public Task<KcpConnection> Connected => _connected.Task;
@@ -78,7 +78,7 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         }
     }
 
-    public void OnDatagram(UdpChannel channel, Span<byte> datagram, ReadOnlySpan<byte> sockaddr, uint now)
+    public void OnDatagram(IDatagramChannel channel, Span<byte> datagram, ReadOnlySpan<byte> sockaddr, uint now)
     {
         if (_session is null || _cipher is null)
         {

@@ -30,7 +30,7 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
     private ReplayWindow _spareWindow = new();
     private bool _shutdown;
 
-    public KcpServerSocket(KcpIoLoop loop, UdpChannel channel, IKcpListenerHost host, KcpOptions options)
+    public KcpServerSocket(KcpIoLoop loop, IDatagramChannel channel, IKcpListenerHost host, KcpOptions options)
     {
         _loop = loop;
         Channel = channel;
@@ -46,11 +46,11 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         }
     }
 
-    public UdpChannel Channel { get; }
+    public IDatagramChannel Channel { get; }
 
     public int SessionCount => _sessions.Count;
 
-    public void OnDatagram(UdpChannel channel, Span<byte> datagram, ReadOnlySpan<byte> sockaddr, uint now)
+    public void OnDatagram(IDatagramChannel channel, Span<byte> datagram, ReadOnlySpan<byte> sockaddr, uint now)
     {
         var counters = _loop.Counters;
         if (!UdpAddressKey.TryRead(sockaddr, out var key))

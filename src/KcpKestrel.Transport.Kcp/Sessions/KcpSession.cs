@@ -33,7 +33,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
     private const uint CloseLingerMs = 10_000;
 
     private readonly KcpIoLoop _loop;
-    private readonly UdpChannel _channel;
+    private readonly IDatagramChannel _channel;
     private readonly byte[] _sockaddr;
     private readonly KcpControlBlock _kcp;
     private readonly PacketCipher _cipher;
@@ -82,7 +82,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
 
     public KcpSession(
         KcpIoLoop loop,
-        UdpChannel channel,
+        IDatagramChannel channel,
         UdpAddressKey key,
         ReadOnlySpan<byte> sockaddr,
         uint conv,

@@ -1,0 +1,11 @@
+namespace KcpKestrel.Transport.Kcp.Io;
+
+/// <summary>How an I/O loop waits and moves datagrams.</summary>
+internal enum UdpIoMode
+{
+    /// <summary>Linux: epoll, eventfd, recvmmsg and sendmmsg through P/Invoke.</summary>
+    Native,
+
+    /// <summary>Any OS: Socket.Select with a loopback wake socket, ReceiveFrom and SendTo one datagram at a time.</summary>
+    Socket,
+}

@@ -1,0 +1,326 @@
+using System.Net;
+using System.Net.Sockets;
+using KcpKestrel.Cli.Relay;
+using KcpKestrel.Transport.Kcp.Connections;
+using KcpKestrel.Transport.Kcp.Io;
+using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KcpKestrel.Transport.Kcp.Tests;
+
+/// <summary>
+/// The portable Socket path (forced on Linux through the options), end to end: with Kestrel, against
+/// the native path both ways, through close and abort, over a bad link and under garbage.
+/// </summary>
+public sealed class SocketFallbackTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    [Theory]
+    [InlineData(64, 4 << 20, "aes", 0, 0)]
+    [InlineData(16, 2 << 20, "aes-128-gcm", 10, 3)]
+    public async Task KestrelHost_ManyConcurrentClients_EveryByteIntact(int clients, int bytesEach, string crypt, int dataShards, int parityShards)
+    {
+        await using var host = await KcpTestHost.StartAsync<EchoConnectionHandler>(k =>
+        {
+            k.SendWindow = k.ReceiveWindow = 128;
+            k.Crypt = crypt;
+            k.DataShards = dataShards;
+            k.ParityShards = parityShards;
+            k.IoMode = UdpIoMode.Socket;
+        });
+        await using var factory = KcpTestHost.Client(k =>
+        {
+            k.SendWindow = k.ReceiveWindow = 128;
+            k.Crypt = crypt;
+            k.DataShards = dataShards;
+            k.ParityShards = parityShards;
+            k.IoMode = UdpIoMode.Socket;
+        }).CreateFactory();
+        Assert.Equal(UdpIoMode.Socket, factory.IoMode);
+        var listener = Assert.Single(host.Services.GetServices<IConnectionListenerFactory>().OfType<KcpConnectionListenerFactory>().Single().Listeners.Listeners);
+        Assert.Equal(UdpIoMode.Socket, listener.IoMode);
+
+        var runs = new Task<(byte[], byte[])>[clients];
+        for (var i = 0; i < clients; i++)
+        {
+            var seed = i;
+            runs[i] = Task.Run(async () =>
+            {
+                var connection = await factory.ConnectAsync(host.KcpEndPoint);
+                try
+                {
+                    return await StreamCheck.EchoAsync(connection, bytesEach, seed, TimeSpan.FromMinutes(4));
+                }
+                finally
+                {
+                    await connection.DisposeAsync();
+                }
+            });
+        }
+
+        var results = await Task.WhenAll(runs);
+        foreach (var (sent, received) in results)
+        {
+            Assert.Equal(sent, received);
+        }
+
+        Assert.Equal(clients, listener.Counters.SessionsAccepted);
+    }
+
+    [Theory]
+    [InlineData("socket", "native", "aes", 0, 0)]
+    [InlineData("native", "socket", "aes", 0, 0)]
+    [InlineData("socket", "native", "salsa20", 10, 3)]
+    [InlineData("native", "socket", "chacha20-poly1305", 10, 3)]
+    public async Task SocketAndNativePaths_TalkToEachOther(string server, string client, string crypt, int dataShards, int parityShards)
+    {
+        await using var listener = await DirectListener.BindAsync(k =>
+        {
+            Configure(k, crypt, dataShards, parityShards);
+            k.IoMode = Mode(server);
+        });
+        await using var factory = KcpTestHost.Client(k =>
+        {
+            Configure(k, crypt, dataShards, parityShards);
+            k.IoMode = Mode(client);
+        }).CreateFactory();
+        Assert.Equal(Mode(server), listener.IoMode);
+        Assert.Equal(Mode(client), factory.IoMode);
+
+        var connection = await factory.ConnectAsync(listener.EndPoint);
+        var accepted = (await listener.AcceptAsync().AsTask().WaitAsync(Timeout))!;
+        var echo = Task.Run(() => accepted.Transport.Input.CopyToAsync(accepted.Transport.Output));
+
+        var (sent, received) = await StreamCheck.EchoAsync(connection, 8 << 20, seed: 11, TimeSpan.FromMinutes(2));
+
+        Assert.Equal(sent, received);
+        await connection.DisposeAsync();
+        await echo.WaitAsync(Timeout);
+        await accepted.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ClientCompletesOutput_ServerReadsToTheEnd_ThenBothSeeTheClose()
+    {
+        await using var listener = await DirectListener.BindAsync(k => Configure(k, "aes", 0, 0));
+        await using var factory = KcpTestHost.Client(k => Configure(k, "aes", 0, 0)).CreateFactory();
+
+        var client = await factory.ConnectAsync(listener.EndPoint);
+        await client.Transport.Output.WriteAsync("hello, then goodbye"u8.ToArray());
+        await client.Transport.Output.CompleteAsync();
+
+        var server = (await listener.AcceptAsync().AsTask().WaitAsync(Timeout))!;
+        var received = await ReadToEndAsync(server.Transport.Input).WaitAsync(Timeout);
+        Assert.Equal("hello, then goodbye", System.Text.Encoding.UTF8.GetString(received));
+        await WaitAsync(server.ConnectionClosed);
+        Assert.Equal(KcpCloseReason.RemoteClose, server.Features.Get<IKcpSessionFeature>()!.CloseReason);
+        await WaitAsync(client.ConnectionClosed);
+        Assert.Equal(KcpCloseReason.LocalClose, client.Features.Get<IKcpSessionFeature>()!.CloseReason);
+        await server.DisposeAsync();
+        await client.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ServerAbort_ReachesTheClient()
+    {
+        await using var listener = await DirectListener.BindAsync(k => Configure(k, "aes", 0, 0));
+        await using var factory = KcpTestHost.Client(k => Configure(k, "aes", 0, 0)).CreateFactory();
+
+        var client = await factory.ConnectAsync(listener.EndPoint);
+        await client.Transport.Output.WriteAsync(new byte[] { 1 });
+        var server = (await listener.AcceptAsync().AsTask().WaitAsync(Timeout))!;
+        var first = await server.Transport.Input.ReadAsync().AsTask().WaitAsync(Timeout);
+        server.Transport.Input.AdvanceTo(first.Buffer.End);
+
+        server.Abort(new ConnectionAbortedException("test abort"));
+
+        await WaitAsync(client.ConnectionClosed);
+        var read = await client.Transport.Input.ReadAsync().AsTask().WaitAsync(Timeout);
+        Assert.True(read.IsCompleted);
+        Assert.Equal(KcpCloseReason.RemoteClose, client.Features.Get<IKcpSessionFeature>()!.CloseReason);
+        Assert.Equal(KcpCloseReason.Aborted, server.Features.Get<IKcpSessionFeature>()!.CloseReason);
+        await server.DisposeAsync();
+        await client.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ClientAbort_ReachesTheServer()
+    {
+        await using var listener = await DirectListener.BindAsync(k => Configure(k, "aes", 0, 0));
+        await using var factory = KcpTestHost.Client(k => Configure(k, "aes", 0, 0)).CreateFactory();
+
+        var client = await factory.ConnectAsync(listener.EndPoint);
+        await client.Transport.Output.WriteAsync(new byte[] { 1 });
+        var server = (await listener.AcceptAsync().AsTask().WaitAsync(Timeout))!;
+
+        client.Abort(new ConnectionAbortedException("client gives up"));
+
+        await WaitAsync(server.ConnectionClosed);
+        Assert.Equal(KcpCloseReason.RemoteClose, server.Features.Get<IKcpSessionFeature>()!.CloseReason);
+        await server.DisposeAsync();
+        await client.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task DialToAPortWithNobody_TimesOut_AndTheLoopStaysUsable()
+    {
+        // The connected client socket gets ICMP port-unreachable back: an error to skip, not data.
+        int port;
+        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
+        {
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            port = ((IPEndPoint)probe.LocalEndPoint!).Port;
+        }
+
+        var options = KcpTestHost.Client(k => Configure(k, "aes", 0, 0)).Build();
+        options.ConnectTimeout = TimeSpan.FromMilliseconds(600);
+        options.ConnectRetries = 0;
+        await using var factory = new Client.KcpConnectionFactory(options);
+        await Assert.ThrowsAsync<Polly.Timeout.TimeoutRejectedException>(async () => await factory.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)));
+
+        await using var listener = await DirectListener.BindAsync(k => Configure(k, "aes", 0, 0));
+        var client = await factory.ConnectAsync(listener.EndPoint);
+        await client.Transport.Output.WriteAsync(new byte[] { 5 });
+        var server = (await listener.AcceptAsync().AsTask().WaitAsync(Timeout))!;
+        var read = await server.Transport.Input.ReadAsync().AsTask().WaitAsync(Timeout);
+        Assert.Equal(5, read.Buffer.FirstSpan[0]);
+        await client.DisposeAsync();
+        await server.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData("aes", 10, 3)]
+    [InlineData("none", 0, 0)]
+    public async Task Echo_ThroughALossyRelay_EveryByteIntact(string crypt, int dataShards, int parityShards)
+    {
+        await using var listener = await DirectListener.BindAsync(k =>
+        {
+            Configure(k, crypt, dataShards, parityShards);
+            k.Mode = KcpMode.Fast3;
+        });
+        await using var relay = new LossyUdpRelay(new IPEndPoint(IPAddress.Loopback, 0), ((KcpEndPoint)listener.EndPoint).IPEndPoint, new LinkImpairment
+        {
+            Loss = 0.05,
+            Reorder = 0.02,
+            Duplicate = 0.01,
+            Corrupt = 0.001,
+            Delay = TimeSpan.FromMilliseconds(2),
+            Jitter = TimeSpan.FromMilliseconds(3),
+            Seed = 17 + dataShards,
+        });
+        relay.Start();
+        await using var factory = KcpTestHost.Client(k =>
+        {
+            Configure(k, crypt, dataShards, parityShards);
+            k.Mode = KcpMode.Fast3;
+        }).CreateFactory();
+
+        var client = await factory.ConnectAsync(new KcpEndPoint(relay.EndPoint));
+        var server = (await listener.AcceptAsync().AsTask().WaitAsync(Timeout))!;
+        var echo = Task.Run(() => server.Transport.Input.CopyToAsync(server.Transport.Output));
+
+        var (sent, received) = await StreamCheck.EchoAsync(client, 2 << 20, seed: 5, TimeSpan.FromSeconds(90));
+
+        Assert.Equal(sent, received);
+        Assert.True(relay.Upstream.Dropped + relay.Downstream.Dropped > 0, "the relay dropped nothing: the link was not lossy");
+        await client.DisposeAsync();
+        await echo.WaitAsync(Timeout);
+        await server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task RandomEmptyAndOversizeDatagrams_AreDroppedAndCounted_AndServiceContinues()
+    {
+        await using var listener = await DirectListener.BindAsync(k => Configure(k, "aes", 0, 0));
+        var target = ((KcpEndPoint)listener.EndPoint).IPEndPoint;
+        using var attacker = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        var random = new Random(42);
+        var buffer = new byte[3000];
+        const int Random = 4000;
+        const int Empty = 50;
+        const int Oversize = 50;
+        var sent = 0;
+        for (var i = 0; i < Random + Empty + Oversize; i++)
+        {
+            // Oversize: more than the 2048-byte slot of a 1350-byte MTU; empty: nothing at all.
+            var length = i < Random ? random.Next(1, 1500) : i < Random + Empty ? 0 : buffer.Length;
+            random.NextBytes(buffer.AsSpan(0, length));
+            attacker.SendTo(buffer.AsSpan(0, length), SocketFlags.None, target);
+            sent++;
+
+            // Paced so the server's socket buffer never overflows: every datagram must be counted.
+            if (sent % 32 == 0)
+            {
+                await WaitUntilAsync(() => listener.Counters.DatagramsReceived >= sent);
+            }
+        }
+
+        await WaitUntilAsync(() => listener.Counters.DatagramsReceived >= sent);
+        var counters = listener.Counters;
+        Assert.Equal(sent, counters.DatagramsReceived);
+        Assert.Equal(Oversize, counters.DroppedOversize);
+        Assert.Equal(Random + Empty, counters.DroppedCipher);
+        Assert.Equal(0, listener.SessionCount);
+
+        // A real client still gets served.
+        await using var factory = KcpTestHost.Client(k => Configure(k, "aes", 0, 0)).CreateFactory();
+        var client = await factory.ConnectAsync(listener.EndPoint);
+        await client.Transport.Output.WriteAsync(new byte[] { 9 });
+        var server = (await listener.AcceptAsync().AsTask().WaitAsync(Timeout))!;
+        var read = await server.Transport.Input.ReadAsync().AsTask().WaitAsync(Timeout);
+        Assert.Equal(9, read.Buffer.FirstSpan[0]);
+        Assert.Equal(1, listener.SessionCount);
+        await client.DisposeAsync();
+        await server.DisposeAsync();
+    }
+
+    private static UdpIoMode Mode(string name) => name == "native" ? UdpIoMode.Native : UdpIoMode.Socket;
+
+    private static void Configure(KcpOptions k, string crypt, int dataShards, int parityShards)
+    {
+        k.Crypt = crypt;
+        k.Key = "fallback";
+        k.DataShards = dataShards;
+        k.ParityShards = parityShards;
+        k.IoLoopCount = 1;
+        k.SendWindow = k.ReceiveWindow = 256;
+        k.IoMode = UdpIoMode.Socket;
+    }
+
+    private static async Task<byte[]> ReadToEndAsync(System.IO.Pipelines.PipeReader reader)
+    {
+        var all = new List<byte>();
+        while (true)
+        {
+            var result = await reader.ReadAsync();
+            foreach (var segment in result.Buffer)
+            {
+                all.AddRange(segment.ToArray());
+            }
+
+            reader.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted)
+            {
+                return [.. all];
+            }
+        }
+    }
+
+    private static Task WaitAsync(CancellationToken token)
+    {
+        var tcs = new TaskCompletionSource();
+        token.Register(() => tcs.TrySetResult());
+        return tcs.Task.WaitAsync(Timeout, CancellationToken.None);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        while (!condition())
+        {
+            await Task.Delay(5, cts.Token);
+        }
+    }
+}
