@@ -1,6 +1,6 @@
 namespace KcpKestrel.Middleware;
 
-/// <summary>Options of <c>UseConnectionLogging</c>.</summary>
+/// <summary>Options of <c>UseConnectionLifetimeLogging</c>.</summary>
 public sealed class ConnectionLoggingOptions
 {
     /// <summary>The most bytes each way logged as hex at Trace level at the start of a connection; 0 (default) = none.</summary>

@@ -84,8 +84,12 @@ public static class ConnectionMiddlewareExtensions
         return builder;
     }
 
-    /// <summary>Logs an open and a close line per connection, and at Trace a bounded hex dump when <see cref="ConnectionLoggingOptions.HexDumpBytes"/> is set.</summary>
-    public static TBuilder UseConnectionLogging<TBuilder>(this TBuilder builder, Action<ConnectionLoggingOptions>? configure = null)
+    /// <summary>
+    /// Logs an open and a close line per connection, and at Trace a bounded hex dump when <see cref="ConnectionLoggingOptions.HexDumpBytes"/> is set.
+    /// Named apart from Kestrel's own <c>ListenOptions.UseConnectionLogging()</c> (which wins overload resolution for that
+    /// name and logs every read and write through a stream adapter, at a cost on every request).
+    /// </summary>
+    public static TBuilder UseConnectionLifetimeLogging<TBuilder>(this TBuilder builder, Action<ConnectionLoggingOptions>? configure = null)
         where TBuilder : IConnectionBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);

@@ -50,7 +50,7 @@ public sealed class MetricsAndLoggingTests
     public async Task Logging_writes_open_and_close_lines_and_a_bounded_hex_dump_at_trace()
     {
         await using var host = await ThreeListenerHost.StartAsync(
-            l => l.UseConnectionLogging(o => o.HexDumpBytes = 8),
+            l => l.UseConnectionLifetimeLogging(o => o.HexDumpBytes = 8),
             logging: b => b.AddFakeLogging().AddFilter("KcpKestrel.Middleware", LogLevel.Trace));
         var logs = host.Services.GetFakeLogCollector();
 
@@ -78,7 +78,7 @@ public sealed class MetricsAndLoggingTests
     public async Task Logging_without_trace_never_dumps_bytes()
     {
         await using var host = await ThreeListenerHost.StartAsync(
-            l => l.UseConnectionLogging(o => o.HexDumpBytes = 64),
+            l => l.UseConnectionLifetimeLogging(o => o.HexDumpBytes = 64),
             logging: b => b.AddFakeLogging().AddFilter("KcpKestrel.Middleware", LogLevel.Information));
         var logs = host.Services.GetFakeLogCollector();
         await using (var client = await host.ConnectAsync(Listener.Sockets))

@@ -22,7 +22,7 @@ public sealed class TlsCompositionTests
             l => l
                 .UseConnectionMetrics()
                 .UseAddressFilter(o => o.Deny.Add("192.0.2.0/24"))
-                .UseConnectionLogging()
+                .UseConnectionLifetimeLogging()
                 .UseHttps(certificate)
                 .UseConnectionRateLimiter(o =>
                 {

@@ -34,7 +34,7 @@ internal static class Program
                         var pieces = Arg(args, "--pieces", "logging,metrics,filter,limits,timeouts");
                         if (pieces.Contains("logging", StringComparison.Ordinal))
                         {
-                            listen.UseConnectionLogging();
+                            listen.UseConnectionLifetimeLogging();
                         }
 
                         if (pieces.Contains("metrics", StringComparison.Ordinal))
