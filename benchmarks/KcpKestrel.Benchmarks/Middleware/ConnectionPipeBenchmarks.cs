@@ -39,9 +39,12 @@ public class ConnectionPipeBenchmarks
             var clock = TimeProvider.System;
             var context = new DefaultConnectionContext("bench");
             _watch = new ConnectionTimeoutWatch(context, ConnectionCloseReasonFeature.GetOrAdd(context), TimeSpan.FromMinutes(1), TimeSpan.FromHours(1), clock);
-            transport = new ObservedDuplexPipe(transport, new ByteCountObserver(), clock);
-            transport = new ObservedDuplexPipe(transport, new ThrottleObserver(1L << 30, 100L << 20, clock), clock);
-            transport = new ObservedDuplexPipe(transport, _watch, clock, observeInput: true, observeOutput: false);
+            // As the middlewares do on one connection: every observer joins the same wrapper.
+            context.Transport = transport;
+            ObservedDuplexPipe.Attach(context, new ByteCountObserver(), clock);
+            ObservedDuplexPipe.Attach(context, new ThrottleObserver(1L << 30, 100L << 20, clock), clock);
+            ObservedDuplexPipe.Attach(context, _watch, clock, observeInput: true, observeOutput: false);
+            transport = context.Transport;
         }
 
         _app = transport;

@@ -20,10 +20,12 @@ internal sealed class ConnectionLoggingMiddleware(ConnectionDelegate next, Conne
             ConnectionLog.Opened(logger, context.ConnectionId, remote, kcp is null ? ConnectionTags.Tcp : ConnectionTags.Kcp, endpoint);
         }
 
-        var original = context.Transport;
+        HexDumpObserver? dump = null;
+        ObservedDuplexPipe? observed = null;
         if (options.HexDumpBytes > 0 && logger.IsEnabled(LogLevel.Trace))
         {
-            context.Transport = new ObservedDuplexPipe(original, new HexDumpObserver(logger, context.ConnectionId, options.HexDumpBytes), timeProvider);
+            dump = new HexDumpObserver(logger, context.ConnectionId, options.HexDumpBytes);
+            observed = ObservedDuplexPipe.Attach(context, dump, timeProvider);
         }
 
         try
@@ -36,7 +38,11 @@ internal sealed class ConnectionLoggingMiddleware(ConnectionDelegate next, Conne
         }
         finally
         {
-            context.Transport = original;
+            if (observed is not null)
+            {
+                observed.Detach(context, dump!);
+            }
+
             if (logger.IsEnabled(LogLevel.Information))
             {
                 var durationMs = timeProvider.GetElapsedTime(start).TotalMilliseconds;

@@ -19,8 +19,7 @@ internal sealed class ConnectionMetricsMiddleware(ConnectionDelegate next, Conne
             { "endpoint", tags.Endpoint(context) },
         };
         var counts = new ByteCountObserver();
-        var original = context.Transport;
-        context.Transport = new ObservedDuplexPipe(original, counts, timeProvider);
+        var observed = ObservedDuplexPipe.Attach(context, counts, timeProvider);
         instruments.Active.Add(1, baseTags);
         try
         {
@@ -32,7 +31,7 @@ internal sealed class ConnectionMetricsMiddleware(ConnectionDelegate next, Conne
         }
         finally
         {
-            context.Transport = original;
+            observed.Detach(context, counts);
             instruments.Active.Add(-1, baseTags);
             instruments.BytesReceived.Add(counts.Received, baseTags);
             instruments.BytesSent.Add(counts.Sent, baseTags);

@@ -122,19 +122,25 @@ internal sealed class ConnectionRateLimiterMiddleware : IDisposable
         }
 
         Interlocked.Increment(ref _accepted);
-        var original = context.Transport;
+        ThrottleObserver? throttle = null;
+        ObservedDuplexPipe? observed = null;
         try
         {
             if (_options.BandwidthLimit > 0)
             {
-                context.Transport = new ObservedDuplexPipe(original, new ThrottleObserver(_options.BandwidthLimit, _options.EffectiveBurst, _timeProvider), _timeProvider);
+                throttle = new ThrottleObserver(_options.BandwidthLimit, _options.EffectiveBurst, _timeProvider);
+                observed = ObservedDuplexPipe.Attach(context, throttle, _timeProvider);
             }
 
             await _next(context).ConfigureAwait(false);
         }
         finally
         {
-            context.Transport = original;
+            if (observed is not null)
+            {
+                observed.Detach(context, throttle!);
+            }
+
             concurrencyLease?.Dispose();
         }
     }

@@ -9,12 +9,10 @@ internal sealed class ConnectionTimeoutMiddleware(ConnectionDelegate next, Conne
     public async Task OnConnectionAsync(ConnectionContext context)
     {
         var reason = ConnectionCloseReasonFeature.GetOrAdd(context);
-        var original = context.Transport;
         using var watch = new ConnectionTimeoutWatch(context, reason, options.IdleTimeout, options.MaxLifetime, timeProvider);
-        if (options.IdleTimeout != Timeout.InfiniteTimeSpan)
-        {
-            context.Transport = new ObservedDuplexPipe(original, watch, timeProvider, observeInput: true, observeOutput: false);
-        }
+        var observed = options.IdleTimeout != Timeout.InfiniteTimeSpan
+            ? ObservedDuplexPipe.Attach(context, watch, timeProvider, observeInput: true, observeOutput: false)
+            : null;
 
         try
         {
@@ -22,7 +20,7 @@ internal sealed class ConnectionTimeoutMiddleware(ConnectionDelegate next, Conne
         }
         finally
         {
-            context.Transport = original;
+            observed?.Detach(context, watch);
         }
     }
 }

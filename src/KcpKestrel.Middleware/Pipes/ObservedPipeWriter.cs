@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.IO.Pipelines;
 
 namespace KcpKestrel.Middleware.Pipes;
@@ -16,10 +17,13 @@ internal sealed class ObservedPipeWriter(PipeWriter inner, IPipeObserver observe
 
     public override long UnflushedBytes => inner.UnflushedBytes;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Memory<byte> GetMemory(int sizeHint = 0) => _lastMemory = inner.GetMemory(sizeHint);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override Span<byte> GetSpan(int sizeHint = 0) => (_lastMemory = inner.GetMemory(sizeHint)).Span;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Advance(int bytes)
     {
         // Callers may Advance more than once per GetMemory (Kestrel writes headers then body into one
@@ -35,6 +39,7 @@ internal sealed class ObservedPipeWriter(PipeWriter inner, IPipeObserver observe
         inner.Advance(bytes);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
         var pending = _pending;
