@@ -57,7 +57,8 @@ internal sealed class ConnectionInstruments
     public void Refuse(ConnectionContext context, ConnectionTags tags, string reason, string message)
     {
         ConnectionCloseReasonFeature.GetOrAdd(context).TrySet(reason);
-        context.Abort(new ConnectionAbortedException(message));
+
+        // Counted before the abort: whoever sees the connection close must also find it counted.
         var tagList = new TagList
         {
             { "transport", ConnectionTags.Transport(context) },
@@ -65,5 +66,6 @@ internal sealed class ConnectionInstruments
             { "reason", reason },
         };
         Refused.Add(1, tagList);
+        context.Abort(new ConnectionAbortedException(message));
     }
 }
