@@ -18,7 +18,7 @@ internal sealed class ObservedPipeReader : PipeReader, IValueTaskSource<ReadResu
 {
     private readonly PipeReader inner;
     private readonly IPipeObserver observer;
-    private readonly TimeProvider timeProvider;
+    private readonly ThrottleDelay _delay;
     private readonly Action _onInnerReadCompleted;
     private ManualResetValueTaskSourceCore<ReadResult> _source;
     private ConfiguredValueTaskAwaitable<ReadResult>.ConfiguredValueTaskAwaiter _pending;
@@ -26,13 +26,12 @@ internal sealed class ObservedPipeReader : PipeReader, IValueTaskSource<ReadResu
 
     // Bytes of _last the app left unconsumed: they are not "new" on the next read.
     private long _unconsumed;
-    private CancellationTokenSource? _delayCts;
 
     public ObservedPipeReader(PipeReader inner, IPipeObserver observer, TimeProvider timeProvider)
     {
         this.inner = inner;
         this.observer = observer;
-        this.timeProvider = timeProvider;
+        _delay = new ThrottleDelay(timeProvider);
         _onInnerReadCompleted = OnInnerReadCompleted;
     }
 
@@ -91,27 +90,20 @@ internal sealed class ObservedPipeReader : PipeReader, IValueTaskSource<ReadResu
     public override void CancelPendingRead()
     {
         // A throttled read waiting out its delay goes on to the inner read, which reports the cancellation.
-        try
-        {
-            Volatile.Read(ref _delayCts)?.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Completed meanwhile: nothing is waiting.
-        }
+        _delay.Interrupt();
 
         inner.CancelPendingRead();
     }
 
     public override void Complete(Exception? exception = null)
     {
-        _delayCts?.Dispose();
+        _delay.Release();
         inner.Complete(exception);
     }
 
     public override ValueTask CompleteAsync(Exception? exception = null)
     {
-        _delayCts?.Dispose();
+        _delay.Release();
         return inner.CompleteAsync(exception);
     }
 
@@ -149,24 +141,7 @@ internal sealed class ObservedPipeReader : PipeReader, IValueTaskSource<ReadResu
 
     private async ValueTask<ReadResult> DelayThenReadAsync(TimeSpan delay, CancellationToken cancellationToken)
     {
-        var cts = _delayCts;
-        if (cts is null || !cts.TryReset())
-        {
-            cts?.Dispose();
-            cts = new CancellationTokenSource();
-            Volatile.Write(ref _delayCts, cts);
-        }
-
-        using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cts.Token, cancellationToken) : null;
-        try
-        {
-            await Task.Delay(delay, timeProvider, linked?.Token ?? cts.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // CancelPendingRead: the inner read below returns the cancelled result.
-        }
-
+        await _delay.WaitAsync(delay, cancellationToken).ConfigureAwait(false);
         return Observe(await inner.ReadAsync(cancellationToken).ConfigureAwait(false));
     }
 }

@@ -9,9 +9,9 @@ namespace KcpKestrel.Middleware.Pipes;
 /// </summary>
 internal sealed class ObservedPipeWriter(PipeWriter inner, IPipeObserver observer, TimeProvider timeProvider) : PipeWriter
 {
+    private readonly ThrottleDelay _delay = new(timeProvider);
     private Memory<byte> _lastMemory;
     private long _pending;
-    private CancellationTokenSource? _delayCts;
 
     public override bool CanGetUnflushedBytes => inner.CanGetUnflushedBytes;
 
@@ -50,50 +50,26 @@ internal sealed class ObservedPipeWriter(PipeWriter inner, IPipeObserver observe
 
     public override void CancelPendingFlush()
     {
-        try
-        {
-            Volatile.Read(ref _delayCts)?.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Completed meanwhile: nothing is waiting.
-        }
+        _delay.Interrupt();
 
         inner.CancelPendingFlush();
     }
 
     public override void Complete(Exception? exception = null)
     {
-        _delayCts?.Dispose();
+        _delay.Release();
         inner.Complete(exception);
     }
 
     public override ValueTask CompleteAsync(Exception? exception = null)
     {
-        _delayCts?.Dispose();
+        _delay.Release();
         return inner.CompleteAsync(exception);
     }
 
     private async ValueTask<FlushResult> DelayThenFlushAsync(TimeSpan delay, CancellationToken cancellationToken)
     {
-        var cts = _delayCts;
-        if (cts is null || !cts.TryReset())
-        {
-            cts?.Dispose();
-            cts = new CancellationTokenSource();
-            Volatile.Write(ref _delayCts, cts);
-        }
-
-        using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cts.Token, cancellationToken) : null;
-        try
-        {
-            await Task.Delay(delay, timeProvider, linked?.Token ?? cts.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // CancelPendingFlush: the inner flush below reports the cancellation.
-        }
-
+        await _delay.WaitAsync(delay, cancellationToken).ConfigureAwait(false);
         return await inner.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 }
