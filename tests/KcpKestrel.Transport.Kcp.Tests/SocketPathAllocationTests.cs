@@ -50,9 +50,25 @@ public sealed class SocketPathAllocationTests
         }
 
         RoundTrips(200);
-        Assert.Equal(0, RoundTrips(2000));
-        Assert.Equal(2 * 2200, counters.DatagramsReceived);
-        Assert.Equal(2 * 2200, counters.DatagramsSent);
+
+        // Steady state is a window that allocates nothing. A one-off in an early window (the runtime recreating
+        // its tiering worker thread on this thread, say, on a loaded machine) is not the path's; an allocation
+        // per datagram would show in every window.
+        var allocated = new List<long>(5);
+        var roundTrips = 200;
+        for (var window = 0; window < 5; window++)
+        {
+            allocated.Add(RoundTrips(1000));
+            roundTrips += 1000;
+            if (allocated[^1] == 0)
+            {
+                break;
+            }
+        }
+
+        Assert.True(allocated[^1] == 0, $"every window allocated: {string.Join(", ", allocated)} bytes");
+        Assert.Equal(2 * roundTrips, counters.DatagramsReceived);
+        Assert.Equal(2 * roundTrips, counters.DatagramsSent);
         poller.Remove(channel);
     }
 
