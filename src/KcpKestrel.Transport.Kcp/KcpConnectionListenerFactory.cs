@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics.Metrics;
 using System.Net;
+using KcpKestrel.Transport.Kcp.Buffers;
 using KcpKestrel.Transport.Kcp.Connections;
 using KcpKestrel.Transport.Kcp.Diagnostics;
 using Microsoft.AspNetCore.Connections;
@@ -26,12 +27,13 @@ public sealed class KcpConnectionListenerFactory : IConnectionListenerFactory, I
     /// <param name="options">Transport options.</param>
     /// <param name="loggerFactory">Logger factory.</param>
     /// <param name="meterFactory">Creates the <c>KcpKestrel</c> meter (DI's, so OpenTelemetry and dotnet-counters see it); without one the factory owns a plain meter.</param>
-    public KcpConnectionListenerFactory(IOptions<KcpTransportOptions> options, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null)
+    /// <param name="memoryPoolFactory">Creates the pool the connections' pipes use (Kestrel registers one, as its sockets transport uses); without one the factory uses a 4 KiB block pool of its own.</param>
+    public KcpConnectionListenerFactory(IOptions<KcpTransportOptions> options, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null, IMemoryPoolFactory<byte>? memoryPoolFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
-        _pool = MemoryPool<byte>.Shared;
+        _pool = memoryPoolFactory?.Create(new MemoryPoolOptions { Owner = "kcp" }) ?? new BlockMemoryPool();
         _metrics = new KcpMetrics(meterFactory, _registry);
     }
 
@@ -58,6 +60,10 @@ public sealed class KcpConnectionListenerFactory : IConnectionListenerFactory, I
         return new ValueTask<IConnectionListener>(listener);
     }
 
-    /// <summary>Releases the meter when the factory created its own.</summary>
-    public void Dispose() => _metrics.Dispose();
+    /// <summary>Releases the meter when the factory created its own, and the pipes' memory pool.</summary>
+    public void Dispose()
+    {
+        _metrics.Dispose();
+        _pool.Dispose();
+    }
 }

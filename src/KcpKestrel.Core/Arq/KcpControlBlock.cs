@@ -100,6 +100,13 @@ internal sealed class KcpControlBlock : IDisposable
     private ulong _fastRetrans, _earlyRetrans, _lostSegs, _repeatSegs, _inSegs, _outSegs, _reopenAnnouncements;
     private ulong _rejTruncated, _rejLength, _rejConv, _rejCmd, _rejWindow, _rejUna;
 
+    /// <summary>
+    /// Where segment buffers come from and go back to. An I/O loop gives its sessions one of its own:
+    /// thousands of sessions holding and releasing segments outrun the shared pool's small per-core
+    /// stocks, and every miss is a new array for the GC.
+    /// </summary>
+    public ArrayPool<byte> BufferPool { get; init; } = ArrayPool<byte>.Shared;
+
     public KcpControlBlock(uint conv, IKcpOutput output)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -321,7 +328,7 @@ internal sealed class KcpControlBlock : IDisposable
             var size = Math.Min(data.Length, mss);
             var segment = new KcpSegment
             {
-                Data = ArrayPool<byte>.Shared.Rent(mss),
+                Data = BufferPool.Rent(mss),
                 Length = size,
                 Frg = StreamMode ? (byte)0 : (byte)(count - i - 1),
             };
@@ -391,7 +398,7 @@ internal sealed class KcpControlBlock : IDisposable
             var seg = _rcvQueue.PopFront();
             seg.Payload.CopyTo(buffer[n..]);
             n += seg.Length;
-            ArrayPool<byte>.Shared.Return(seg.Data!);
+            BufferPool.Return(seg.Data!);
             if (seg.Frg == 0)
             {
                 break;
@@ -654,7 +661,7 @@ internal sealed class KcpControlBlock : IDisposable
         {
             if (_rcvSlots[i].Data is { } data)
             {
-                ArrayPool<byte>.Shared.Return(data);
+                BufferPool.Return(data);
                 _rcvSlots[i] = default;
             }
         }
@@ -736,14 +743,14 @@ internal sealed class KcpControlBlock : IDisposable
 
     private static int TimeDiff(uint later, uint earlier) => (int)(later - earlier);
 
-    private static void ReleaseAll(KcpSegmentQueue queue)
+    private void ReleaseAll(KcpSegmentQueue queue)
     {
         while (queue.Count > 0)
         {
             var seg = queue.PopFront();
             if (seg.Data is not null)
             {
-                ArrayPool<byte>.Shared.Return(seg.Data);
+                BufferPool.Return(seg.Data);
             }
         }
     }
@@ -866,7 +873,7 @@ internal sealed class KcpControlBlock : IDisposable
         if (!seg.Acked)
         {
             seg.Acked = true;
-            ArrayPool<byte>.Shared.Return(seg.Data!);
+            BufferPool.Return(seg.Data!);
             seg.Data = null;
         }
     }
@@ -897,7 +904,7 @@ internal sealed class KcpControlBlock : IDisposable
             var seg = _sndBuf.PopFront();
             if (seg.Data is not null)
             {
-                ArrayPool<byte>.Shared.Return(seg.Data);
+                BufferPool.Return(seg.Data);
             }
 
             count++;
@@ -936,7 +943,7 @@ internal sealed class KcpControlBlock : IDisposable
             return true;
         }
 
-        var data = ArrayPool<byte>.Shared.Rent(Math.Max(payload.Length, 1));
+        var data = BufferPool.Rent(Math.Max(payload.Length, 1));
         payload.CopyTo(data);
         slot = new KcpSegment { Sn = sn, Frg = frg, Data = data, Length = payload.Length };
         _rcvBufCount++;

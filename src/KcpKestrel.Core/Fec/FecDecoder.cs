@@ -36,6 +36,9 @@ internal sealed class FecDecoder : IDisposable
     private int _outsideStreak;
     private bool _disposed;
 
+    /// <summary>Where shard buffers come from and go back to; an I/O loop gives its sessions one of its own.</summary>
+    public ArrayPool<byte> BufferPool { get; init; } = ArrayPool<byte>.Shared;
+
     public FecDecoder(int dataShards, int parityShards)
         : this(dataShards, parityShards, FecPacket.MtuLimit, GaloisKernels.Best)
     {
@@ -206,7 +209,7 @@ internal sealed class FecDecoder : IDisposable
             }
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(_maxShardLength);
+        var buffer = BufferPool.Rent(_maxShardLength);
         shard.CopyTo(buffer);
         group.Shards[index] = buffer;
         group.Lengths[index] = shard.Length;
@@ -249,7 +252,7 @@ internal sealed class FecDecoder : IDisposable
             }
             else if (i < DataShards)
             {
-                group.Shards[i] = ArrayPool<byte>.Shared.Rent(_maxShardLength);
+                group.Shards[i] = BufferPool.Rent(_maxShardLength);
             }
         }
 
@@ -278,10 +281,10 @@ internal sealed class FecDecoder : IDisposable
         MarkDone(group);
     }
 
-    private static void MarkDone(FecGroup group)
+    private void MarkDone(FecGroup group)
     {
         group.Done = true;
-        group.ReleaseBuffers();
+        group.ReleaseBuffers(BufferPool);
     }
 
     private FecGroup? FindGroup(uint start, uint now)
@@ -365,7 +368,7 @@ internal sealed class FecDecoder : IDisposable
             ShortGroups++;
         }
 
-        group.Close();
+        group.Close(BufferPool);
     }
 
     private void Expire(uint now)
@@ -457,7 +460,7 @@ internal sealed class FecDecoder : IDisposable
         _disposed = true;
         foreach (var g in _groups)
         {
-            g.Close();
+            g.Close(BufferPool);
         }
     }
 }

@@ -51,6 +51,9 @@ internal sealed class FecEncoder : IDisposable
         _lengths = new int[dataShards];
     }
 
+    /// <summary>Where shard buffers come from and go back to; an I/O loop gives its sessions one of its own.</summary>
+    public ArrayPool<byte> BufferPool { get; init; } = ArrayPool<byte>.Shared;
+
     public int DataShards { get; }
 
     public int ParityShards { get; }
@@ -104,7 +107,7 @@ internal sealed class FecEncoder : IDisposable
         BinaryPrimitives.WriteUInt16LittleEndian(header[6..], (ushort)(length - _payloadOffset));
         NextSeqId++;
 
-        var shard = _shards[_shardCount] ??= ArrayPool<byte>.Shared.Rent(MaxPacketSize);
+        var shard = _shards[_shardCount] ??= BufferPool.Rent(MaxPacketSize);
         packet[_payloadOffset..length].CopyTo(shard.AsSpan(_payloadOffset));
         _lengths[_shardCount] = length;
         _shardCount++;
@@ -122,7 +125,7 @@ internal sealed class FecEncoder : IDisposable
 
                 for (var p = 0; p < ParityShards; p++)
                 {
-                    _shards[DataShards + p] = ArrayPool<byte>.Shared.Rent(MaxPacketSize);
+                    _shards[DataShards + p] = BufferPool.Rent(MaxPacketSize);
                 }
 
                 _codec.Encode(_shards!, _payloadOffset, _maxSize - _payloadOffset);
@@ -194,7 +197,7 @@ internal sealed class FecEncoder : IDisposable
         {
             if (_shards[i] is { } shard)
             {
-                ArrayPool<byte>.Shared.Return(shard);
+                BufferPool.Return(shard);
                 _shards[i] = null;
             }
         }

@@ -51,21 +51,21 @@ internal sealed class FecGroup
         Array.Clear(Present);
     }
 
-    public void ReleaseBuffers()
+    public void ReleaseBuffers(ArrayPool<byte> pool)
     {
         for (var i = 0; i < Shards.Length; i++)
         {
             if (Shards[i] is { } buffer)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                pool.Return(buffer);
                 Shards[i] = null;
             }
         }
     }
 
-    public void Close()
+    public void Close(ArrayPool<byte> pool)
     {
-        ReleaseBuffers();
+        ReleaseBuffers(pool);
         InUse = false;
         Done = false;
     }

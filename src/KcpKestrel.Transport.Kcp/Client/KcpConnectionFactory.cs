@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using KcpKestrel.Transport.Kcp.Buffers;
 using KcpKestrel.Transport.Kcp.Io;
 using KcpKestrel.Transport.Kcp.Sessions;
 using Microsoft.AspNetCore.Connections;
@@ -20,7 +21,9 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
     private readonly KcpClientOptions _options;
     private readonly ResiliencePipeline _dial;
     private readonly KcpIoLoop[] _loops;
-    private readonly MemoryPool<byte> _pool = MemoryPool<byte>.Shared;
+    
+    // Not disposed with the factory: connections it made may outlive it, and keep using the pool.
+    private readonly BlockMemoryPool _pool = new();
     private int _next;
     private int _disposed;
 

@@ -107,13 +107,14 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, 
         var fec = options.DataShards > 0 && options.ParityShards > 0;
         if (fec)
         {
-            _fecEncoder = new FecEncoder(options.DataShards, options.ParityShards, cipher.HeaderSize);
-            _fecDecoder = new FecDecoder(options.DataShards, options.ParityShards);
+            _fecEncoder = new FecEncoder(options.DataShards, options.ParityShards, cipher.HeaderSize) { BufferPool = loop.BufferPool };
+            _fecDecoder = new FecDecoder(options.DataShards, options.ParityShards) { BufferPool = loop.BufferPool };
         }
 
         _prefix = cipher.HeaderSize + (fec ? FecPacket.HeaderSizePlusSize : 0);
         _kcp = new KcpControlBlock(conv, this)
         {
+            BufferPool = loop.BufferPool,
             ReservedBytes = _prefix + cipher.TrailerSize,
             StreamMode = options.StreamMode,
             DeadLink = options.DeadLink,
