@@ -13,7 +13,7 @@ PORT=${PORT:-47310}
 # Server and bench client each get a core of their own, so the server's CPU and memory figures are its own.
 SERVER_CPUS=${SERVER_CPUS:-0}
 CLIENT_CPUS=${CLIENT_CPUS:-1}
-OUT=${OUT:-docs/soak}
+OUT=${OUT:-docs/soak/rate-$RATE}
 KCPFLAGS=(--crypt aes --key soak --datashard 10 --parityshard 3 --mode fast3)
 CLI=src/KcpKestrel.Cli/bin/Release/net10.0/KcpKestrel.Cli
 [ -x "$CLI" ] || dotnet build -c Release src/KcpKestrel.Cli >/dev/null

@@ -14,9 +14,11 @@ namespace KcpKestrel.Transport.Kcp.Io;
 /// </summary>
 internal sealed class KcpIoLoop : IDisposable
 {
-    // Covers every datagram-sized buffer (an MTU is at most 1500); the per-size stock caps what an idle loop keeps.
+    // Covers every datagram-sized buffer (an MTU is at most 1500). The stock only has to absorb the swing in
+    // buffers out (thousands of sessions hold tens of thousands steadily); its cap is what an idle loop keeps
+    // after a peak: at most 8 MiB of 2 KiB buffers.
     private const int MaxPooledBufferLength = 2048;
-    private const int MaxPooledBuffersPerSize = 16 * 1024;
+    private const int MaxPooledBuffersPerSize = 4096;
 
     private static readonly double TicksPerMillisecond = Stopwatch.Frequency / 1000.0;
 
