@@ -1,5 +1,6 @@
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
 using Microsoft.AspNetCore.Connections;
+using static KcpKestrel.Transport.Kcp.Tests.Infrastructure.TestWaits;
 
 namespace KcpKestrel.Transport.Kcp.Tests;
 
@@ -112,31 +113,5 @@ public sealed class CloseAndAbortTests
         await client.DisposeAsync();
         await echo.WaitAsync(Timeout);
         await server.DisposeAsync();
-    }
-
-    private static async Task<byte[]> ReadToEndAsync(System.IO.Pipelines.PipeReader reader)
-    {
-        var all = new List<byte>();
-        while (true)
-        {
-            var result = await reader.ReadAsync();
-            foreach (var segment in result.Buffer)
-            {
-                all.AddRange(segment.ToArray());
-            }
-
-            reader.AdvanceTo(result.Buffer.End);
-            if (result.IsCompleted)
-            {
-                return [.. all];
-            }
-        }
-    }
-
-    private static Task WaitAsync(CancellationToken token)
-    {
-        var tcs = new TaskCompletionSource();
-        token.Register(() => tcs.TrySetResult());
-        return tcs.Task.WaitAsync(Timeout, CancellationToken.None);
     }
 }

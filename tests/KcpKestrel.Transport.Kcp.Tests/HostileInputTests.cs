@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
+using static KcpKestrel.Transport.Kcp.Tests.Infrastructure.TestWaits;
 
 namespace KcpKestrel.Transport.Kcp.Tests;
 
@@ -135,19 +136,5 @@ public sealed class HostileInputTests
         Assert.True(listener.Counters.DroppedCipher >= 1);
         Assert.Equal(0, listener.Counters.DatagramsSent);
         Assert.Equal(0, listener.SessionCount);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("condition not met in 20 s");
-            }
-
-            await Task.Delay(20);
-        }
     }
 }

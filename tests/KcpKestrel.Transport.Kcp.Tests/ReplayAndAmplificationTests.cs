@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using KcpKestrel.Core.Arq;
 using KcpKestrel.Core.Crypto;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
+using static KcpKestrel.Transport.Kcp.Tests.Infrastructure.TestWaits;
 
 namespace KcpKestrel.Transport.Kcp.Tests;
 
@@ -83,19 +84,5 @@ public sealed class ReplayAndAmplificationTests
 
         Assert.True(received <= sent, $"sent {sent} bytes, got {received} back");
         await Task.CompletedTask;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("condition not met in 20 s");
-            }
-
-            await Task.Delay(20);
-        }
     }
 }

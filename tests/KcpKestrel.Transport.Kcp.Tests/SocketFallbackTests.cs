@@ -6,6 +6,7 @@ using KcpKestrel.Transport.Kcp.Io;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
+using static KcpKestrel.Transport.Kcp.Tests.Infrastructure.TestWaits;
 
 namespace KcpKestrel.Transport.Kcp.Tests;
 
@@ -287,40 +288,5 @@ public sealed class SocketFallbackTests
         k.IoLoopCount = 1;
         k.SendWindow = k.ReceiveWindow = 256;
         k.IoMode = UdpIoMode.Socket;
-    }
-
-    private static async Task<byte[]> ReadToEndAsync(System.IO.Pipelines.PipeReader reader)
-    {
-        var all = new List<byte>();
-        while (true)
-        {
-            var result = await reader.ReadAsync();
-            foreach (var segment in result.Buffer)
-            {
-                all.AddRange(segment.ToArray());
-            }
-
-            reader.AdvanceTo(result.Buffer.End);
-            if (result.IsCompleted)
-            {
-                return [.. all];
-            }
-        }
-    }
-
-    private static Task WaitAsync(CancellationToken token)
-    {
-        var tcs = new TaskCompletionSource();
-        token.Register(() => tcs.TrySetResult());
-        return tcs.Task.WaitAsync(Timeout, CancellationToken.None);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var cts = new CancellationTokenSource(Timeout);
-        while (!condition())
-        {
-            await Task.Delay(5, cts.Token);
-        }
     }
 }
