@@ -1,3 +1,6 @@
+using KcpKestrel.Transport.Kcp.Io.Datagrams;
+using KcpKestrel.Transport.Kcp.Sessions;
+
 namespace KcpKestrel.Transport.Kcp;
 
 /// <summary>
@@ -87,8 +90,8 @@ public sealed class KcpOptions
     /// <summary>Use UDP GRO (UDP_GRO) on Linux where the kernel has it. Internal: a switch for tests; KCPKESTREL_UDP_GRO=0 turns it off from outside.</summary>
     internal bool UdpGro { get; set; } = true;
 
-    /// <summary>Forces the native or the portable UDP I/O path (tests); null: the process-wide choice of <see cref="Io.UdpIo"/>.</summary>
-    internal Io.UdpIoMode? IoMode { get; set; }
+    /// <summary>Forces the native or the portable UDP I/O path (tests); null: the process-wide choice of <see cref="Io.Datagrams.UdpIo"/>.</summary>
+    internal Io.Datagrams.UdpIoMode? IoMode { get; set; }
 
     /// <summary>Returns a copy, so per-endpoint changes leave the defaults alone.</summary>
     public KcpOptions Clone() => (KcpOptions)MemberwiseClone();

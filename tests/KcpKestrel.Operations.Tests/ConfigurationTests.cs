@@ -1,5 +1,6 @@
 using KcpKestrel.Operations.Tests.Infrastructure;
 using KcpKestrel.Transport.Kcp;
+using KcpKestrel.Transport.Kcp.Listener;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -47,7 +48,7 @@ public sealed class ConfigurationTests
         Assert.Equal(1350, chat.Mtu);
         Assert.Equal("none", chat.Crypt);
         Assert.Equal(50, chat.MaxSessions);
-        Assert.All(listeners, l => Assert.NotEqual(0, ((KcpEndPoint)l.EndPoint).IPEndPoint.Port));
+        Assert.All(listeners, l => Assert.NotEqual(0, ((KcpEndPoint)((KcpConnectionListener)l).EndPoint).IPEndPoint.Port));
     }
 
     [Fact]
@@ -60,7 +61,7 @@ public sealed class ConfigurationTests
             ["Kcp:Endpoints:Game:IoLoopCount"] = "1",
         });
         var factory = host.Services.GetServices<IConnectionListenerFactory>().OfType<KcpConnectionListenerFactory>().Single();
-        var endpoint = (KcpEndPoint)Assert.Single(factory.Listeners.Listeners).EndPoint;
+        var endpoint = (KcpEndPoint)((KcpConnectionListener)Assert.Single(factory.Listeners.Listeners)).EndPoint;
 
         // The endpoint speaks HTTP/1.1 (Kestrel's default protocols) over KCP.
         await using var client = Client.Create();

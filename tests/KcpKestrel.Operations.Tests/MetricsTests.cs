@@ -108,7 +108,7 @@ public sealed class MetricsTests
         Assert.Equal(0, gsoDisabled.LastMeasurement!.Value);
         Assert.True(groSegments.LastMeasurement!.Value >= groBuffers.LastMeasurement!.Value);
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        if (Transport.Kcp.Io.UdpOffload.TryEnableGso(probe, allowed: true))
+        if (Transport.Kcp.Io.Datagrams.UdpOffload.TryEnableGso(probe, allowed: true))
         {
             // The echo's bulk replies leave as GSO messages of several datagrams each.
             Assert.True(gsoMessages.LastMeasurement!.Value > 0, "no GSO message in a 1 MiB echo");

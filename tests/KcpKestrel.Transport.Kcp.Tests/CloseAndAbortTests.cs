@@ -1,3 +1,4 @@
+using KcpKestrel.Transport.Kcp.Client;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
 using Microsoft.AspNetCore.Connections;
 using static KcpKestrel.Transport.Kcp.Tests.Infrastructure.TestWaits;

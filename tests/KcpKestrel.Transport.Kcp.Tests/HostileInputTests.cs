@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using KcpKestrel.Transport.Kcp.Client;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
 using static KcpKestrel.Transport.Kcp.Tests.Infrastructure.TestWaits;
 

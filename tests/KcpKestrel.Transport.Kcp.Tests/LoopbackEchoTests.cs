@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using KcpKestrel.Transport.Kcp.Client;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
 using Microsoft.AspNetCore.Connections;
 

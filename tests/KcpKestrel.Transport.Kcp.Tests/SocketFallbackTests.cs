@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using KcpKestrel.Cli.Relay;
-using KcpKestrel.Transport.Kcp.Connections;
-using KcpKestrel.Transport.Kcp.Io;
+using KcpKestrel.Transport.Kcp.Client;
+using KcpKestrel.Transport.Kcp.Io.Datagrams;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,7 +41,7 @@ public sealed class SocketFallbackTests
         }).CreateFactory();
         Assert.Equal(UdpIoMode.Socket, factory.IoMode);
         var listener = Assert.Single(host.Services.GetServices<IConnectionListenerFactory>().OfType<KcpConnectionListenerFactory>().Single().Listeners.Listeners);
-        Assert.Equal(UdpIoMode.Socket, listener.IoMode);
+        Assert.Equal("socket", listener.UdpIoPath);
 
         var runs = new Task<(byte[], byte[])>[clients];
         for (var i = 0; i < clients; i++)

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using KcpKestrel.Transport.Kcp.Io;
+using KcpKestrel.Transport.Kcp.Diagnostics;
+using KcpKestrel.Transport.Kcp.Io.Datagrams;
+using KcpKestrel.Transport.Kcp.Io.Loops;
 
 namespace KcpKestrel.Transport.Kcp.Tests;
 

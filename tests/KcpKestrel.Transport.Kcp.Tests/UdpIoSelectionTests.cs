@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using KcpKestrel.Transport.Kcp.Io;
+using KcpKestrel.Transport.Kcp.Io.Datagrams;
+using KcpKestrel.Transport.Kcp.Io.Native;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
 
 namespace KcpKestrel.Transport.Kcp.Tests;

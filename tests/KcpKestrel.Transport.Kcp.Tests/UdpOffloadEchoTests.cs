@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using KcpKestrel.Cli.Relay;
-using KcpKestrel.Transport.Kcp.Io;
+using KcpKestrel.Transport.Kcp.Io.Datagrams;
+using KcpKestrel.Transport.Kcp.Io.Native;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -120,6 +121,6 @@ public sealed class UdpOffloadEchoTests(ITestOutputHelper output)
         k.IoLoopCount = 1;
         k.UdpGso = offload;
         k.UdpGro = offload;
-        k.IoMode = KcpKestrel.Transport.Kcp.Io.UdpIoMode.Native; // offload exists on the native path only, whatever KCPKESTREL_UDP_IO says
+        k.IoMode = KcpKestrel.Transport.Kcp.Io.Datagrams.UdpIoMode.Native; // offload exists on the native path only, whatever KCPKESTREL_UDP_IO says
     }
 }

@@ -1,7 +1,9 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
-using KcpKestrel.Transport.Kcp.Io;
+using KcpKestrel.Transport.Kcp.Diagnostics;
+using KcpKestrel.Transport.Kcp.Io.Datagrams;
+using KcpKestrel.Transport.Kcp.Io.Native;
 
 namespace KcpKestrel.Transport.Kcp.Tests;
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
-using KcpKestrel.Transport.Kcp.Io;
+using KcpKestrel.Transport.Kcp.Io.Datagrams;
+using KcpKestrel.Transport.Kcp.Io.Native;
 
 namespace KcpKestrel.Transport.Kcp.Tests;
 

@@ -4,7 +4,6 @@ using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
-using KcpKestrel.Transport.Kcp.Sessions;
 
 namespace KcpKestrel.Transport.Kcp.Connections;
 
@@ -23,14 +22,14 @@ internal sealed class KcpConnection : ConnectionContext,
 {
     private static long s_lastId;
 
-    private readonly KcpSession _session;
+    private readonly IKcpConnectionSession _session;
     private readonly CancellationTokenSource _closedCts = new();
     private readonly FeatureCollection _features = new();
     private IDictionary<object, object?>? _items;
     private string? _connectionId;
     private int _closedSignalled;
 
-    public KcpConnection(KcpSession session, EndPoint localEndPoint, EndPoint remoteEndPoint, MemoryPool<byte> pool, KcpOptions options)
+    public KcpConnection(IKcpConnectionSession session, EndPoint localEndPoint, EndPoint remoteEndPoint, MemoryPool<byte> pool, KcpOptions options)
     {
         _session = session;
         LocalEndPoint = localEndPoint;

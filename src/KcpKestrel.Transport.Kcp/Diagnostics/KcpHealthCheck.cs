@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Connections;
-using KcpKestrel.Transport.Kcp.Io;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace KcpKestrel.Transport.Kcp.Diagnostics;
@@ -61,7 +60,7 @@ internal sealed class KcpHealthCheck : IHealthCheck
                     ["acceptQueueDepth"] = options.AcceptQueueDepth,
                     ["newSessionsPerSecond"] = options.NewSessionsPerSecond,
                     ["ioLoops"] = options.IoLoopCount,
-                    ["udpIo"] = listener.IoMode == UdpIoMode.Native ? "native" : "socket",
+                    ["udpIo"] = listener.UdpIoPath,
                     ["crypt"] = options.Crypt,
                     ["fec"] = string.Create(CultureInfo.InvariantCulture, $"{options.DataShards}/{options.ParityShards}"),
                 };

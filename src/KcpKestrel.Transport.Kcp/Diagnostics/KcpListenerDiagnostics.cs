@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
 using KcpKestrel.Transport.Kcp.Connections;
 using Microsoft.Extensions.Logging;
 
@@ -37,8 +38,8 @@ internal sealed class KcpListenerDiagnostics
 
     public ILogger Logger => _logger;
 
-    public void OnBound(KcpConnectionListener listener) =>
-        _endpointTag = new(KcpMetrics.EndpointTag, listener.LocalEndPoint.ToString());
+    public void OnBound(EndPoint localEndPoint) =>
+        _endpointTag = new(KcpMetrics.EndpointTag, localEndPoint.ToString());
 
     /// <summary>Called as Kestrel takes the connection from the accept queue.</summary>
     public void OnAccepted(KcpConnection connection)

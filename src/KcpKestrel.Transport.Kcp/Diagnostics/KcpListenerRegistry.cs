@@ -1,4 +1,3 @@
-using KcpKestrel.Transport.Kcp.Connections;
 
 namespace KcpKestrel.Transport.Kcp.Diagnostics;
 
@@ -9,23 +8,23 @@ namespace KcpKestrel.Transport.Kcp.Diagnostics;
 internal sealed class KcpListenerRegistry
 {
     private readonly Lock _lock = new();
-    private KcpConnectionListener[] _listeners = [];
+    private IKcpListenerState[] _listeners = [];
 
     /// <summary>The listeners bound now (a snapshot: safe to enumerate while others bind).</summary>
-    public KcpConnectionListener[] Listeners => Volatile.Read(ref _listeners);
+    public IKcpListenerState[] Listeners => Volatile.Read(ref _listeners);
 
-    public void Add(KcpConnectionListener listener)
+    public void Add(IKcpListenerState listener)
     {
         lock (_lock)
         {
-            var next = new KcpConnectionListener[_listeners.Length + 1];
+            var next = new IKcpListenerState[_listeners.Length + 1];
             _listeners.CopyTo(next, 0);
             next[^1] = listener;
             Volatile.Write(ref _listeners, next);
         }
     }
 
-    public void Remove(KcpConnectionListener listener)
+    public void Remove(IKcpListenerState listener)
     {
         lock (_lock)
         {
@@ -35,7 +34,7 @@ internal sealed class KcpListenerRegistry
                 return;
             }
 
-            var next = new KcpConnectionListener[_listeners.Length - 1];
+            var next = new IKcpListenerState[_listeners.Length - 1];
             Array.Copy(_listeners, 0, next, 0, index);
             Array.Copy(_listeners, index + 1, next, index, _listeners.Length - index - 1);
             Volatile.Write(ref _listeners, next);

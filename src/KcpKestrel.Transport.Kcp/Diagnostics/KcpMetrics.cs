@@ -1,6 +1,4 @@
 using System.Diagnostics.Metrics;
-using KcpKestrel.Transport.Kcp.Connections;
-using KcpKestrel.Transport.Kcp.Io;
 
 namespace KcpKestrel.Transport.Kcp.Diagnostics;
 
@@ -114,7 +112,7 @@ internal sealed class KcpMetrics : IDisposable
         _ => "none",
     };
 
-    private List<Measurement<long>> PerListener(Func<KcpConnectionListener, long> read)
+    private List<Measurement<long>> PerListener(Func<IKcpListenerState, long> read)
     {
         var listeners = _registry.Listeners;
         var result = new List<Measurement<long>>(listeners.Length);

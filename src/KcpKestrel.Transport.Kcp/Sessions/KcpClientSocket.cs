@@ -4,7 +4,8 @@ using System.Security.Cryptography;
 using KcpKestrel.Core.Arq;
 using KcpKestrel.Core.Crypto;
 using KcpKestrel.Transport.Kcp.Connections;
-using KcpKestrel.Transport.Kcp.Io;
+using KcpKestrel.Transport.Kcp.Io.Datagrams;
+using KcpKestrel.Transport.Kcp.Io.Loops;
 
 namespace KcpKestrel.Transport.Kcp.Sessions;
 
@@ -34,7 +35,7 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         _options = options;
         _pool = pool;
         _waitForPeer = waitForPeer;
-        _channel = loop.CreateChannel(socket, this, KcpConnectionListener.SlotSize(options), options.UdpGso, options.UdpGro);
+        _channel = loop.CreateChannel(socket, this, DatagramSlot.SizeFor(options.Mtu), options.UdpGso, options.UdpGro);
     }
 
     public Task<KcpConnection> Connected => _connected.Task;

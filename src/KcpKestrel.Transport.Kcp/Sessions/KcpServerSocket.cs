@@ -5,7 +5,8 @@ using KcpKestrel.Core.Arq;
 using KcpKestrel.Core.Crypto;
 using KcpKestrel.Core.Fec;
 using KcpKestrel.Transport.Kcp.Connections;
-using KcpKestrel.Transport.Kcp.Io;
+using KcpKestrel.Transport.Kcp.Io.Datagrams;
+using KcpKestrel.Transport.Kcp.Io.Loops;
 
 namespace KcpKestrel.Transport.Kcp.Sessions;
 

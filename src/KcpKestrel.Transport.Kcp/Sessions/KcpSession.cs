@@ -6,7 +6,9 @@ using KcpKestrel.Core.Arq;
 using KcpKestrel.Core.Crypto;
 using KcpKestrel.Core.Fec;
 using KcpKestrel.Transport.Kcp.Connections;
-using KcpKestrel.Transport.Kcp.Io;
+using KcpKestrel.Transport.Kcp.Diagnostics;
+using KcpKestrel.Transport.Kcp.Io.Datagrams;
+using KcpKestrel.Transport.Kcp.Io.Loops;
 using Microsoft.AspNetCore.Connections;
 
 namespace KcpKestrel.Transport.Kcp.Sessions;
@@ -16,7 +18,7 @@ namespace KcpKestrel.Transport.Kcp.Sessions;
 /// channel and a <see cref="KcpConnection"/>'s pipes. Everything but the <c>Request*</c> methods
 /// and <see cref="GetStatistics"/> runs on the owning loop's thread, so KCP state needs no lock.
 /// </summary>
-internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, ILoopFlushable, ILoopWorkItem, IDisposable
+internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSession, ILoopFlushable, ILoopWorkItem, IDisposable
 {
     /// <summary>Our close signal's cmd. kcp-go rejects unknown commands (-3) and carries on, so it is harmless there.</summary>
     public const byte CloseCommand = 88;

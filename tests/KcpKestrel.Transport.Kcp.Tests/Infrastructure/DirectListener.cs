@@ -1,5 +1,5 @@
 using System.Net;
-using KcpKestrel.Transport.Kcp.Connections;
+using KcpKestrel.Transport.Kcp.Listener;
 using Microsoft.Extensions.Options;
 
 namespace KcpKestrel.Transport.Kcp.Tests.Infrastructure;

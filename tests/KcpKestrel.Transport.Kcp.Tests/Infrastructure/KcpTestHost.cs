@@ -1,5 +1,4 @@
 using System.Net;
-using KcpKestrel.Transport.Kcp.Connections;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;

@@ -2,12 +2,12 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 
-namespace KcpKestrel.Transport.Kcp.Io;
+namespace KcpKestrel.Transport.Kcp.Io.Native;
 
 /// <summary>
 /// The transport's one address form: a sockaddr_in or sockaddr_in6 in the Linux layout (family as a
 /// little-endian 16-bit AF_INET or AF_INET6, then port, address, scope), which is what recvmmsg
-/// hands the native path and what <see cref="UdpAddressKey"/> reads. The socket path converts
+/// hands the native path and what <see cref="Datagrams.UdpAddressKey"/> reads. The socket path converts
 /// SocketAddress buffers to and from it: they hold the OS's own sockaddr, whose family field differs
 /// (23 for AF_INET6 on Windows, a length byte before a one-byte family on the BSDs and macOS) while
 /// port, address and scope sit at the same offsets everywhere.

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using KcpKestrel.Transport.Kcp.Diagnostics;
+using KcpKestrel.Transport.Kcp.Io.Native;
 
-namespace KcpKestrel.Transport.Kcp.Io;
+namespace KcpKestrel.Transport.Kcp.Io.Datagrams;
 
 /// <summary>
 /// One UDP socket on the portable path: a non-blocking <see cref="System.Net.Sockets.Socket"/> read
@@ -68,7 +70,7 @@ internal sealed class SocketUdpChannel : IDatagramChannel
 
     public bool FlushQueued { get; set; }
 
-    public KcpIoLoop? Loop { get; set; }
+    public IDatagramLoop? Loop { get; set; }
 
     public int PendingSends => _count;
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
+using KcpKestrel.Transport.Kcp.Io.Native;
 
-namespace KcpKestrel.Transport.Kcp.Io;
+namespace KcpKestrel.Transport.Kcp.Io.Datagrams;
 
 /// <summary>
 /// The pure rules of UDP GSO and GRO, kept apart from the sockets so they can be tested alone:

@@ -1,8 +1,9 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using KcpKestrel.Transport.Kcp.Io.Native;
 
-namespace KcpKestrel.Transport.Kcp.Io;
+namespace KcpKestrel.Transport.Kcp.Io.Datagrams;
 
 /// <summary>
 /// A remote UDP address as a value: IPv4 held in its IPv4-mapped IPv6 form so a dual-stack socket

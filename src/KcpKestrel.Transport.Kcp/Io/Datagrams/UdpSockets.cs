@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using KcpKestrel.Transport.Kcp.Io.Native;
 
-namespace KcpKestrel.Transport.Kcp.Io;
+namespace KcpKestrel.Transport.Kcp.Io.Datagrams;
 
 /// <summary>Creates the UDP sockets the loops own, with the options KCP wants.</summary>
 internal static class UdpSockets

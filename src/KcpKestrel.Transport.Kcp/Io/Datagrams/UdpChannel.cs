@@ -1,7 +1,9 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using KcpKestrel.Transport.Kcp.Diagnostics;
+using KcpKestrel.Transport.Kcp.Io.Native;
 
-namespace KcpKestrel.Transport.Kcp.Io;
+namespace KcpKestrel.Transport.Kcp.Io.Datagrams;
 
 /// <summary>
 /// One UDP socket owned by one I/O loop: drains it with recvmmsg, and queues outgoing datagrams in a
@@ -54,7 +56,7 @@ internal sealed unsafe class UdpChannel : IDatagramChannel
 
     public bool FlushQueued { get; set; }
 
-    public KcpIoLoop? Loop { get; set; }
+    public IDatagramLoop? Loop { get; set; }
 
     public int PendingSends => _send.Count;
 

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace KcpKestrel.Transport.Kcp.Io;
+namespace KcpKestrel.Transport.Kcp.Io.Datagrams;
 
 /// <summary>
 /// One UDP socket owned by one I/O loop, as sessions see it: a queue of outgoing datagrams that
@@ -18,7 +18,7 @@ internal interface IDatagramChannel : IDisposable
 
     bool FlushQueued { get; set; }
 
-    KcpIoLoop? Loop { get; set; }
+    IDatagramLoop? Loop { get; set; }
 
     int PendingSends { get; }
 
@@ -30,7 +30,7 @@ internal interface IDatagramChannel : IDisposable
 
     /// <summary>
     /// Queues the slot from <see cref="BeginSend"/> to <paramref name="sockaddr"/>, a sockaddr in the
-    /// Linux layout (see <see cref="SockaddrLayout"/>); empty sends on a connected socket.
+    /// Linux layout (see <see cref="Native.SockaddrLayout"/>); empty sends on a connected socket.
     /// </summary>
     void CommitSend(int length, ReadOnlySpan<byte> sockaddr);
 

@@ -1,7 +1,8 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using KcpKestrel.Transport.Kcp.Io.Native;
 
-namespace KcpKestrel.Transport.Kcp.Io;
+namespace KcpKestrel.Transport.Kcp.Io.Datagrams;
 
 /// <summary>
 /// Chooses, once per process, how the I/O loops move datagrams: the native Linux calls when they

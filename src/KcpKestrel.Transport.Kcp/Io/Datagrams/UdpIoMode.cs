@@ -1,4 +1,4 @@
-namespace KcpKestrel.Transport.Kcp.Io;
+namespace KcpKestrel.Transport.Kcp.Io.Datagrams;
 
 /// <summary>How an I/O loop waits and moves datagrams.</summary>
 internal enum UdpIoMode

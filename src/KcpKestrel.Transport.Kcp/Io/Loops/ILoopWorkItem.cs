@@ -1,4 +1,4 @@
-namespace KcpKestrel.Transport.Kcp.Io;
+namespace KcpKestrel.Transport.Kcp.Io.Loops;
 
 /// <summary>Work handed to an I/O loop from another thread (an app write, an abort, a new client session).</summary>
 internal interface ILoopWorkItem

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
+using KcpKestrel.Transport.Kcp.Io.Native;
 
-namespace KcpKestrel.Transport.Kcp.Io;
+namespace KcpKestrel.Transport.Kcp.Io.Datagrams;
 
 /// <summary>
 /// Decides per socket, once, whether UDP GSO (UDP_SEGMENT, Linux 4.18) and GRO (UDP_GRO, Linux 5.0)

@@ -1,7 +1,10 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using KcpKestrel.Transport.Kcp.Diagnostics;
+using KcpKestrel.Transport.Kcp.Io.Datagrams;
+using KcpKestrel.Transport.Kcp.Io.Native;
 
-namespace KcpKestrel.Transport.Kcp.Io;
+namespace KcpKestrel.Transport.Kcp.Io.Loops;
 
 /// <summary>
 /// The Linux poller: epoll on the loop's sockets and an eventfd for wake-ups, each readable socket

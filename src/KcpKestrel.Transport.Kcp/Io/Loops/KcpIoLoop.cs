@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using KcpKestrel.Transport.Kcp.Diagnostics;
+using KcpKestrel.Transport.Kcp.Io.Datagrams;
 
-namespace KcpKestrel.Transport.Kcp.Io;
+namespace KcpKestrel.Transport.Kcp.Io.Loops;
 
 /// <summary>
 /// One event-loop thread: waits on its sockets and a wake-up signal with the timer wheel's next
@@ -12,7 +14,7 @@ namespace KcpKestrel.Transport.Kcp.Io;
 /// datagram calls are its <see cref="ILoopPoller"/>'s: epoll and recvmmsg/sendmmsg on Linux, or
 /// portable Socket calls (see <see cref="UdpIo"/>).
 /// </summary>
-internal sealed class KcpIoLoop : IDisposable
+internal sealed class KcpIoLoop : IDatagramLoop, IDisposable
 {
     // Covers every datagram-sized buffer (an MTU is at most 1500). The stock only has to absorb the swing in
     // buffers out (thousands of sessions hold tens of thousands steadily); its cap is what an idle loop keeps
@@ -49,7 +51,7 @@ internal sealed class KcpIoLoop : IDisposable
     /// The receive batch of sockets with UDP_GRO on: a coalesced buffer can reach 64 KiB, so fewer,
     /// larger slots (16 × 64 KiB, made on first use so loops without GRO sockets never pay for it).
     /// </summary>
-    internal MessageBatch GroReceiveBatch => _groReceiveBatch ??= new MessageBatch(16, 65536, controlSize: 64);
+    public MessageBatch GroReceiveBatch => _groReceiveBatch ??= new MessageBatch(16, 65536, controlSize: 64);
 
     public TimerWheel Timers { get; } = new();
 
@@ -128,7 +130,7 @@ internal sealed class KcpIoLoop : IDisposable
     /// <summary>Queues an end-of-turn flush (acks, data, window updates). Loop thread only.</summary>
     public void MarkDirty(ILoopFlushable item) => _dirty.Add(item);
 
-    internal void QueueFlush(IDatagramChannel channel) => _flushQueue.Add(channel);
+    public void QueueFlush(IDatagramChannel channel) => _flushQueue.Add(channel);
 
     /// <summary>Stops the thread and waits for it (bounded).</summary>
     public void Stop()

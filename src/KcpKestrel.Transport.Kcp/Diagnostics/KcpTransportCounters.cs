@@ -1,4 +1,4 @@
-namespace KcpKestrel.Transport.Kcp.Io;
+namespace KcpKestrel.Transport.Kcp.Diagnostics;
 
 /// <summary>
 /// Counters of one I/O loop. Written by that loop's thread only, with plain adds (no interlocked

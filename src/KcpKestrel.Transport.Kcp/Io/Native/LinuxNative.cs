@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace KcpKestrel.Transport.Kcp.Io;
+namespace KcpKestrel.Transport.Kcp.Io.Native;
 
 /// <summary>
 /// The few Linux calls the I/O loop needs that .NET does not expose: epoll with an eventfd for

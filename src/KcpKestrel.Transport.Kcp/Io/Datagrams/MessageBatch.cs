@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
+using KcpKestrel.Transport.Kcp.Io.Native;
 
-namespace KcpKestrel.Transport.Kcp.Io;
+namespace KcpKestrel.Transport.Kcp.Io.Datagrams;
 
 /// <summary>
 /// A fixed batch of datagram slots in native memory (buffers, iovecs, addresses and mmsghdrs

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
+using KcpKestrel.Transport.Kcp.Io.Native;
 
-namespace KcpKestrel.Transport.Kcp.Io;
+namespace KcpKestrel.Transport.Kcp.Io.Datagrams;
 
 /// <summary>
 /// The send batch regrouped for UDP GSO: one mmsghdr per run of same-destination, same-length

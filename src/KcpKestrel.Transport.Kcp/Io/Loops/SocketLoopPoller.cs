@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using KcpKestrel.Transport.Kcp.Diagnostics;
+using KcpKestrel.Transport.Kcp.Io.Datagrams;
 
-namespace KcpKestrel.Transport.Kcp.Io;
+namespace KcpKestrel.Transport.Kcp.Io.Loops;
 
 /// <summary>
 /// The portable poller: Socket.Select over the loop's sockets and a loopback UDP "wake" socket (the

@@ -1,4 +1,4 @@
-namespace KcpKestrel.Transport.Kcp.Io;
+namespace KcpKestrel.Transport.Kcp.Io.Loops;
 
 /// <summary>Something the loop flushes once at the end of a turn in which it was touched.</summary>
 internal interface ILoopFlushable

@@ -1,6 +1,8 @@
 using System.Net.Sockets;
+using KcpKestrel.Transport.Kcp.Diagnostics;
+using KcpKestrel.Transport.Kcp.Io.Datagrams;
 
-namespace KcpKestrel.Transport.Kcp.Io;
+namespace KcpKestrel.Transport.Kcp.Io.Loops;
 
 /// <summary>
 /// The part of an I/O loop that depends on the platform: waiting on its sockets with a timeout,

@@ -1,20 +1,22 @@
 using System.Buffers;
 using System.Net;
 using System.Threading.Channels;
+using KcpKestrel.Transport.Kcp.Connections;
 using KcpKestrel.Transport.Kcp.Diagnostics;
-using KcpKestrel.Transport.Kcp.Io;
+using KcpKestrel.Transport.Kcp.Io.Datagrams;
+using KcpKestrel.Transport.Kcp.Io.Loops;
 using KcpKestrel.Transport.Kcp.Sessions;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
-namespace KcpKestrel.Transport.Kcp.Connections;
+namespace KcpKestrel.Transport.Kcp.Listener;
 
 /// <summary>
 /// A bound KCP endpoint: <see cref="KcpOptions.IoLoopCount"/> loops, each with its own socket on the
 /// same port (SO_REUSEPORT: the kernel spreads peers across them by address hash), feeding one
 /// accept queue. Unbind stops new sessions and leaves live ones running; dispose ends them.
 /// </summary>
-internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpListenerHost
+internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpListenerHost, IKcpListenerState
 {
     private readonly KcpOptions _options;
     private readonly ILogger _logger;
@@ -84,6 +86,9 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
     /// <summary>How this listener's loops move datagrams, chosen at bind.</summary>
     public UdpIoMode IoMode { get; private set; }
 
+    /// <inheritdoc/>
+    public string UdpIoPath => IoMode == UdpIoMode.Native ? "native" : "socket";
+
     public void Bind()
     {
         var requested = ((KcpEndPoint)EndPoint).IPEndPoint;
@@ -104,9 +109,9 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
                 // With port 0 the first socket picks the port; the rest join it.
                 var socket = UdpSockets.Bind(bound, _options.SocketBufferSize);
                 bound = (IPEndPoint)socket.LocalEndPoint!;
-                var loop = new KcpIoLoop($"kcp-loop-{bound.Port}-{i}", SlotSize(_options), IoMode);
+                var loop = new KcpIoLoop($"kcp-loop-{bound.Port}-{i}", DatagramSlot.SizeFor(_options.Mtu), IoMode);
                 _loops.Add(loop);
-                var channel = loop.CreateChannel(socket, null!, SlotSize(_options), _options.UdpGso, _options.UdpGro);
+                var channel = loop.CreateChannel(socket, null!, DatagramSlot.SizeFor(_options.Mtu), _options.UdpGso, _options.UdpGro);
                 var server = new KcpServerSocket(loop, channel, this, _options);
                 channel.Receiver = server;
                 _sockets.Add(server);
@@ -126,12 +131,11 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
 
         LocalEndPoint = bound;
         EndPoint = new KcpEndPoint(bound) { Configure = ((KcpEndPoint)EndPoint).Configure };
-        LogBound(_logger, bound, _options.IoLoopCount, IoMode == UdpIoMode.Native ? "native" : "socket", _options.Crypt, _options.DataShards, _options.ParityShards);
-        Diagnostics.OnBound(this);
+        LogBound(_logger, bound, _options.IoLoopCount, UdpIoPath, _options.Crypt, _options.DataShards, _options.ParityShards);
+        Diagnostics.OnBound(bound);
         _registry?.Add(this);
     }
 
-    internal static int SlotSize(KcpOptions options) => Math.Max(2048, options.Mtu + 64);
 
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
     {
