@@ -1,5 +1,5 @@
 using System.Buffers;
-using KcpKestrel.Transport.Kcp.Protocols;
+using KcpKestrel.Protocols;
 using Microsoft.AspNetCore.Connections;
 
 namespace EchoServer;

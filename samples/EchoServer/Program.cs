@@ -3,12 +3,12 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using EchoServer;
-using KcpKestrel.Transport.Kcp;
+using KcpKestrel.Protocols;
 using KcpKestrel.Transport.Kcp.Client;
-using KcpKestrel.Transport.Kcp.Protocols;
+using KcpKestrel.Transport.Kcp;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Net;
 using KcpKestrel.Http.Tests.Infrastructure;
-using KcpKestrel.Transport.Kcp.Protocols;
+using KcpKestrel.Protocols;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using CsCheck;
 using KcpKestrel.Http.Tests.Infrastructure;
-using KcpKestrel.Transport.Kcp.Protocols;
+using KcpKestrel.Protocols;
 
 namespace KcpKestrel.Http.Tests;
 

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 
-namespace KcpKestrel.Transport.Kcp.Protocols;
+namespace KcpKestrel.Protocols;
 
 /// <summary>
 /// Messages framed by a 4-byte big-endian length: a pure reader and writer with no I/O, for
