@@ -1,5 +1,6 @@
-using System.Runtime.CompilerServices;
 using System.Buffers;
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 
 namespace KcpKestrel.Middleware.Pipes;
 
@@ -11,39 +12,20 @@ namespace KcpKestrel.Middleware.Pipes;
 /// </summary>
 internal sealed class PipeObserverSet : IPipeObserver
 {
-    private IPipeObserver[] _observers = [];
+    // Replaced whole, never changed in place (ImmutableInterlocked), so a reader always sees a consistent set.
+    private ImmutableArray<IPipeObserver> _observers = [];
 
-    public int Count => Volatile.Read(ref _observers).Length;
+    public int Count => _observers.Length;
 
-    public void Add(IPipeObserver observer)
-    {
-        var current = _observers;
-        var larger = new IPipeObserver[current.Length + 1];
-        current.CopyTo(larger, 0);
-        larger[^1] = observer;
-        Volatile.Write(ref _observers, larger);
-    }
+    public void Add(IPipeObserver observer) => ImmutableInterlocked.Update(ref _observers, static (set, o) => set.Add(o), observer);
 
-    public void Remove(IPipeObserver observer)
-    {
-        var current = _observers;
-        var index = Array.IndexOf(current, observer);
-        if (index < 0)
-        {
-            return;
-        }
-
-        var smaller = new IPipeObserver[current.Length - 1];
-        Array.Copy(current, 0, smaller, 0, index);
-        Array.Copy(current, index + 1, smaller, index, current.Length - index - 1);
-        Volatile.Write(ref _observers, smaller);
-    }
+    public void Remove(IPipeObserver observer) => ImmutableInterlocked.Update(ref _observers, static (set, o) => set.Remove(o), observer);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public TimeSpan GetReadDelay()
     {
         var delay = TimeSpan.Zero;
-        foreach (var observer in Volatile.Read(ref _observers))
+        foreach (var observer in _observers)
         {
             var d = observer.GetReadDelay();
             if (d > delay)
@@ -58,7 +40,7 @@ internal sealed class PipeObserverSet : IPipeObserver
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void OnReceived(in ReadOnlySequence<byte> data)
     {
-        foreach (var observer in Volatile.Read(ref _observers))
+        foreach (var observer in _observers)
         {
             observer.OnReceived(data);
         }
@@ -67,7 +49,7 @@ internal sealed class PipeObserverSet : IPipeObserver
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void OnSent(int count, ReadOnlySpan<byte> data)
     {
-        foreach (var observer in Volatile.Read(ref _observers))
+        foreach (var observer in _observers)
         {
             observer.OnSent(count, data);
         }
@@ -77,7 +59,7 @@ internal sealed class PipeObserverSet : IPipeObserver
     public TimeSpan GetFlushDelay(long pendingBytes)
     {
         var delay = TimeSpan.Zero;
-        foreach (var observer in Volatile.Read(ref _observers))
+        foreach (var observer in _observers)
         {
             var d = observer.GetFlushDelay(pendingBytes);
             if (d > delay)

@@ -37,22 +37,10 @@ internal sealed class KcpConnection : ConnectionContext,
         MemoryPool = pool;
 
         // Input: the loop writes, the app reads; the app's continuations must not run on the loop.
-        var input = new Pipe(new PipeOptions(
-            pool,
-            readerScheduler: PipeScheduler.ThreadPool,
-            writerScheduler: PipeScheduler.Inline,
-            pauseWriterThreshold: options.MaxReadBufferSize,
-            resumeWriterThreshold: options.MaxReadBufferSize / 2,
-            useSynchronizationContext: false));
+        var input = CreatePipe(pool, readerScheduler: PipeScheduler.ThreadPool, writerScheduler: PipeScheduler.Inline, options.MaxReadBufferSize);
 
         // Output: the app writes, the loop reads; the read continuation only posts to the loop.
-        var output = new Pipe(new PipeOptions(
-            pool,
-            readerScheduler: PipeScheduler.Inline,
-            writerScheduler: PipeScheduler.ThreadPool,
-            pauseWriterThreshold: options.MaxWriteBufferSize,
-            resumeWriterThreshold: options.MaxWriteBufferSize / 2,
-            useSynchronizationContext: false));
+        var output = CreatePipe(pool, readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.ThreadPool, options.MaxWriteBufferSize);
 
         Transport = new DuplexPipe(input.Reader, output.Writer);
         Application = new DuplexPipe(output.Reader, input.Writer);
@@ -66,6 +54,15 @@ internal sealed class KcpConnection : ConnectionContext,
         _features.Set<IMemoryPoolFeature>(this);
         _features.Set<IKcpSessionFeature>(this);
     }
+
+    private static Pipe CreatePipe(MemoryPool<byte> pool, PipeScheduler readerScheduler, PipeScheduler writerScheduler, long maxBuffered) =>
+        new(new PipeOptions(
+            pool,
+            readerScheduler,
+            writerScheduler,
+            pauseWriterThreshold: maxBuffered,
+            resumeWriterThreshold: maxBuffered / 2,
+            useSynchronizationContext: false));
 
     /// <summary>The loop's side of the pipes: reads what the app wrote, writes what arrived.</summary>
     public IDuplexPipe Application { get; }
