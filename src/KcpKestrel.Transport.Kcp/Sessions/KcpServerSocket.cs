@@ -4,6 +4,7 @@ using System.Net;
 using KcpKestrel.Core.Arq;
 using KcpKestrel.Core.Crypto;
 using KcpKestrel.Core.Fec;
+using KcpKestrel.Shared;
 using KcpKestrel.Transport.Kcp.Connections;
 using KcpKestrel.Transport.Kcp.Io.Datagrams;
 using KcpKestrel.Transport.Kcp.Io.Loops;
@@ -25,7 +26,7 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
     private readonly Dictionary<UdpAddressKey, KcpSession> _sessions = [];
     private readonly Dictionary<(UdpAddressKey Key, uint Conv), uint> _tombstones = [];
     private readonly List<(UdpAddressKey Key, uint Conv)> _expired = [];
-    private readonly TokenBucket _newSessions;
+    private readonly TokenBucket? _newSessions;
     private readonly bool _fec;
     private readonly uint _tombstoneMs;
     private ReplayWindow _spareWindow = new();
@@ -40,10 +41,11 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         _cipher = KcpCrypt.Create(options);
         _fec = options.DataShards > 0 && options.ParityShards > 0;
         _tombstoneMs = (uint)options.TombstoneLifetime.TotalMilliseconds;
-        _newSessions = new TokenBucket(Math.Max(1, options.NewSessionsPerSecond / Math.Max(1, options.IoLoopCount)));
-        if (options.NewSessionsPerSecond == 0)
+        if (options.NewSessionsPerSecond > 0)
         {
-            _newSessions = new TokenBucket(0);
+            // Each loop admits its share, a second's worth at most in a burst.
+            var perLoop = Math.Max(1, options.NewSessionsPerSecond / Math.Max(1, options.IoLoopCount));
+            _newSessions = new TokenBucket(perLoop, capacity: perLoop);
         }
     }
 
@@ -143,7 +145,7 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             return;
         }
 
-        if (!_newSessions.TryTake(now))
+        if (!TryAdmitNewSession(now))
         {
             _host.ReleaseSession();
             counters.DroppedRateLimited++;
@@ -168,6 +170,18 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             counters.DroppedAcceptQueueFull++;
             session.End(KcpCloseReason.Shutdown, sendClose: false);
         }
+    }
+
+    /// <summary>One token of the new-session rate (always granted without a rate).</summary>
+    private bool TryAdmitNewSession(uint now)
+    {
+        if (_newSessions is null)
+        {
+            return true;
+        }
+
+        _newSessions.RefillMs(now);
+        return _newSessions.TryTake(1);
     }
 
     /// <summary>Reads conv, cmd and sn of the first KCP segment, behind the FEC header when FEC is on.</summary>

@@ -66,10 +66,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
     private bool _disposeRequested;
     private bool _released;
     private int _lingerLeft;
-    private long _sendRateLimit;
-    private double _rateTokens;
-    private uint _rateLast;
-    private bool _rateStarted;
+    private readonly SendRateLimiter _rateLimiter = new();
     private bool _rateBlocked;
     private int _pendingWork;
     private uint _now;
@@ -149,8 +146,8 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
     /// <summary>Bytes per second moved from the app into KCP at most (0: no cap). Any thread.</summary>
     public long SendRateLimit
     {
-        get => Volatile.Read(ref _sendRateLimit);
-        set => Volatile.Write(ref _sendRateLimit, Math.Max(0, value));
+        get => _rateLimiter.Limit;
+        set => _rateLimiter.Limit = value;
     }
 
     public bool IsEnded => _ended;
@@ -341,7 +338,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
         uint due;
         if (_rateBlocked)
         {
-            due = now + RateRefillMs();
+            due = now + _rateLimiter.RefillMs();
             if (_kcp.WaitSnd > 0)
             {
                 var check = _kcp.Check(now);
@@ -539,7 +536,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
             while (!span.IsEmpty && _kcp.WaitSnd < _sendLimit)
             {
                 var chunk = span.Length > _maxChunk ? span[.._maxChunk] : span;
-                var allowance = RateAllowance();
+                var allowance = _rateLimiter.Allowance(_now);
                 if (allowance <= 0)
                 {
                     // Paced before KCP rather than after: what KCP holds is only what the cap let
@@ -559,7 +556,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
                     break;
                 }
 
-                _rateTokens -= chunk.Length;
+                _rateLimiter.Charge(chunk.Length);
                 _bytesSent += chunk.Length;
                 span = span[chunk.Length..];
                 consumed = buffer.GetPosition(chunk.Length, consumed);
@@ -585,48 +582,6 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
         }
 
         return !_rateBlocked && (all || _kcp.WaitSnd < _sendLimit);
-    }
-
-    /// <summary>Bytes the send-rate cap lets into KCP now (int.MaxValue without a cap).</summary>
-    private int RateAllowance()
-    {
-        var limit = SendRateLimit;
-        if (limit <= 0)
-        {
-            return int.MaxValue;
-        }
-
-        // A tenth of a second's worth, at least a few segments, so pacing is smooth but not chatty.
-        var burst = Math.Max(limit / 10.0, 16 * 1024);
-        if (!_rateStarted)
-        {
-            _rateStarted = true;
-            _rateTokens = burst;
-        }
-        else
-        {
-            var elapsed = (int)(_now - _rateLast);
-            if (elapsed > 0)
-            {
-                _rateTokens = Math.Min(burst, _rateTokens + (elapsed * limit / 1000.0));
-            }
-        }
-
-        _rateLast = _now;
-        return (int)Math.Min(_rateTokens, int.MaxValue);
-    }
-
-    /// <summary>Milliseconds until the cap has refilled enough for a useful write.</summary>
-    private uint RateRefillMs()
-    {
-        var limit = SendRateLimit;
-        if (limit <= 0)
-        {
-            return 1;
-        }
-
-        var missing = Math.Max(1.0, 4096 - _rateTokens);
-        return (uint)Math.Clamp(Math.Ceiling(missing * 1000.0 / limit), 1, 1000);
     }
 
     // ---- requests from other threads ----
