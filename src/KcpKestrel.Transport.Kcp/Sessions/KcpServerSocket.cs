@@ -19,7 +19,7 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
 {
     private const uint HousekeepingMs = 1000;
 
-    private readonly KcpIoLoop _loop;
+    private readonly IKcpLoop _loop;
     private readonly IKcpListenerHost _host;
     private readonly KcpOptions _options;
     private readonly PacketCipher _cipher;
@@ -32,14 +32,14 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
     private ReplayWindow _spareWindow = new();
     private bool _shutdown;
 
-    public KcpServerSocket(KcpIoLoop loop, IDatagramChannel channel, IKcpListenerHost host, KcpOptions options)
+    public KcpServerSocket(IKcpLoop loop, IDatagramChannel channel, IKcpListenerHost host, KcpOptions options)
     {
         _loop = loop;
         Channel = channel;
         _host = host;
         _options = options;
         _cipher = KcpCrypt.Create(options);
-        _fec = options.DataShards > 0 && options.ParityShards > 0;
+        _fec = KcpDatagramOutput.HasFec(options);
         _tombstoneMs = (uint)options.TombstoneLifetime.TotalMilliseconds;
         if (options.NewSessionsPerSecond > 0)
         {
@@ -226,7 +226,7 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         _host.ReleaseSession();
         if (_tombstoneMs > 0)
         {
-            _tombstones[(session.Key, session.Conv)] = KcpIoLoop.NowMs + _tombstoneMs;
+            _tombstones[(session.Key, session.Conv)] = session.Now + _tombstoneMs;
         }
     }
 
