@@ -4,6 +4,7 @@ using System.Net;
 using KcpKestrel.Core.Arq;
 using KcpKestrel.Core.Crypto;
 using KcpKestrel.Core.Fec;
+using KcpKestrel.Shared;
 using KcpKestrel.Transport.Kcp.Connections;
 using KcpKestrel.Transport.Kcp.Io.Datagrams;
 using KcpKestrel.Transport.Kcp.Io.Loops;
@@ -18,32 +19,33 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
 {
     private const uint HousekeepingMs = 1000;
 
-    private readonly KcpIoLoop _loop;
+    private readonly IKcpLoop _loop;
     private readonly IKcpListenerHost _host;
     private readonly KcpOptions _options;
     private readonly PacketCipher _cipher;
     private readonly Dictionary<UdpAddressKey, KcpSession> _sessions = [];
     private readonly Dictionary<(UdpAddressKey Key, uint Conv), uint> _tombstones = [];
     private readonly List<(UdpAddressKey Key, uint Conv)> _expired = [];
-    private readonly TokenBucket _newSessions;
+    private readonly TokenBucket? _newSessions;
     private readonly bool _fec;
     private readonly uint _tombstoneMs;
     private ReplayWindow _spareWindow = new();
     private bool _shutdown;
 
-    public KcpServerSocket(KcpIoLoop loop, IDatagramChannel channel, IKcpListenerHost host, KcpOptions options)
+    public KcpServerSocket(IKcpLoop loop, IDatagramChannel channel, IKcpListenerHost host, KcpOptions options)
     {
         _loop = loop;
         Channel = channel;
         _host = host;
         _options = options;
         _cipher = KcpCrypt.Create(options);
-        _fec = options.DataShards > 0 && options.ParityShards > 0;
+        _fec = KcpDatagramOutput.HasFec(options);
         _tombstoneMs = (uint)options.TombstoneLifetime.TotalMilliseconds;
-        _newSessions = new TokenBucket(Math.Max(1, options.NewSessionsPerSecond / Math.Max(1, options.IoLoopCount)));
-        if (options.NewSessionsPerSecond == 0)
+        if (options.NewSessionsPerSecond > 0)
         {
-            _newSessions = new TokenBucket(0);
+            // Each loop admits its share, a second's worth at most in a burst.
+            var perLoop = Math.Max(1, options.NewSessionsPerSecond / Math.Max(1, options.IoLoopCount));
+            _newSessions = new TokenBucket(perLoop, capacity: perLoop);
         }
     }
 
@@ -143,7 +145,7 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             return;
         }
 
-        if (!_newSessions.TryTake(now))
+        if (!TryAdmitNewSession(now))
         {
             _host.ReleaseSession();
             counters.DroppedRateLimited++;
@@ -168,6 +170,18 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             counters.DroppedAcceptQueueFull++;
             session.End(KcpCloseReason.Shutdown, sendClose: false);
         }
+    }
+
+    /// <summary>One token of the new-session rate (always granted without a rate).</summary>
+    private bool TryAdmitNewSession(uint now)
+    {
+        if (_newSessions is null)
+        {
+            return true;
+        }
+
+        _newSessions.RefillMs(now);
+        return _newSessions.TryTake(1);
     }
 
     /// <summary>Reads conv, cmd and sn of the first KCP segment, behind the FEC header when FEC is on.</summary>
@@ -212,7 +226,7 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         _host.ReleaseSession();
         if (_tombstoneMs > 0)
         {
-            _tombstones[(session.Key, session.Conv)] = KcpIoLoop.NowMs + _tombstoneMs;
+            _tombstones[(session.Key, session.Conv)] = session.Now + _tombstoneMs;
         }
     }
 

@@ -14,7 +14,7 @@ namespace KcpKestrel.Transport.Kcp.Io.Loops;
 /// datagram calls are its <see cref="ILoopPoller"/>'s: epoll and recvmmsg/sendmmsg on Linux, or
 /// portable Socket calls (see <see cref="UdpIo"/>).
 /// </summary>
-internal sealed class KcpIoLoop : IDatagramLoop, IDisposable
+internal sealed class KcpIoLoop : IKcpLoop, IDatagramLoop, IDisposable
 {
     // Covers every datagram-sized buffer (an MTU is at most 1500). The stock only has to absorb the swing in
     // buffers out (thousands of sessions hold tens of thousands steadily); its cap is what an idle loop keeps

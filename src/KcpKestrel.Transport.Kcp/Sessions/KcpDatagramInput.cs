@@ -1,0 +1,63 @@
+using System.Buffers;
+using KcpKestrel.Core.Fec;
+using KcpKestrel.Transport.Kcp.Diagnostics;
+
+namespace KcpKestrel.Transport.Kcp.Sessions;
+
+/// <summary>
+/// A session's way in, after the socket's owner opened the cipher: FEC decode (data shards at
+/// once, lost ones rebuilt from parity) → the KCP segments, handed to a sink. Without FEC the
+/// payload is the segments. Loop thread only.
+/// </summary>
+internal sealed class KcpDatagramInput : IDisposable
+{
+    private readonly FecDecoder? _fecDecoder;
+    private readonly KcpTransportCounters _counters;
+
+    public KcpDatagramInput(KcpOptions options, ArrayPool<byte> bufferPool, KcpTransportCounters counters)
+    {
+        _counters = counters;
+        if (KcpDatagramOutput.HasFec(options))
+        {
+            _fecDecoder = new FecDecoder(options.DataShards, options.ParityShards) { BufferPool = bufferPool };
+        }
+    }
+
+    /// <summary>Data shards this session rebuilt from parity.</summary>
+    public long FecRecovered { get; private set; }
+
+    /// <summary>Hands the KCP segments of one opened datagram (cipher header removed) to <paramref name="sink"/>.</summary>
+    public void Receive<TSink>(ReadOnlySpan<byte> payload, uint now, ref TSink sink)
+        where TSink : IFecSink, allows ref struct
+    {
+        if (_fecDecoder is null)
+        {
+            sink.OnKcpPayload(payload);
+            return;
+        }
+
+        var result = _fecDecoder.Decode(payload, now, ref sink);
+        if (result == FecDecodeResult.Recovered)
+        {
+            _counters.FecRecovered++;
+            FecRecovered++;
+        }
+        else if (result >= FecDecodeResult.Truncated)
+        {
+            _counters.DroppedFec++;
+        }
+    }
+
+    /// <summary>Adds this session's FEC figures to the transport's counters, once, when it ends.</summary>
+    public void ReportEnded()
+    {
+        if (_fecDecoder is not null)
+        {
+            _counters.FecParityShardsReceived += _fecDecoder.ParityShardsReceived;
+            _counters.FecShortGroups += _fecDecoder.ShortGroups;
+            _counters.FecFailedReconstructs += _fecDecoder.FailedReconstructs;
+        }
+    }
+
+    public void Dispose() => _fecDecoder?.Dispose();
+}

@@ -1,0 +1,47 @@
+using KcpKestrel.Core.Arq;
+
+namespace KcpKestrel.Transport.Kcp.Sessions;
+
+/// <summary>The latest <see cref="KcpSessionStatistics"/> of a session: written on its loop, read from any thread.</summary>
+internal sealed class SessionStatistics
+{
+    private readonly Lock _lock = new();
+    private KcpSessionStatistics _snapshot;
+
+    public KcpSessionStatistics Get()
+    {
+        lock (_lock)
+        {
+            return _snapshot;
+        }
+    }
+
+    /// <summary>Takes a new snapshot of KCP's figures and the session's byte counts. Loop thread.</summary>
+    public void Update(KcpControlBlock kcp, long fecRecovered, long bytesReceived, long bytesSent)
+    {
+        var s = kcp.Statistics;
+        var snapshot = new KcpSessionStatistics
+        {
+            SmoothedRtt = s.Srtt,
+            RttVariance = s.RttVar,
+            Rto = (int)s.Rto,
+            CongestionWindow = (int)s.Cwnd,
+            InFlight = (int)s.InFlight,
+            SendQueue = s.SendQueueLength,
+            ReceiveQueue = s.ReceiveQueueLength,
+            RemoteWindow = kcp.RemoteWindow,
+            FastRetransmits = (long)s.FastRetransmits,
+            EarlyRetransmits = (long)s.EarlyRetransmits,
+            TimeoutRetransmits = (long)s.TimeoutRetransmits,
+            LostSegments = (long)s.LostSegments,
+            DuplicateSegments = (long)s.DuplicateSegments,
+            FecRecovered = fecRecovered,
+            BytesReceived = bytesReceived,
+            BytesSent = bytesSent,
+        };
+        lock (_lock)
+        {
+            _snapshot = snapshot;
+        }
+    }
+}

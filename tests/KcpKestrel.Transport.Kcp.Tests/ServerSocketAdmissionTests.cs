@@ -1,0 +1,181 @@
+using System.Buffers;
+using System.Net;
+using KcpKestrel.Core.Arq;
+using KcpKestrel.Transport.Kcp.Connections;
+using KcpKestrel.Transport.Kcp.Sessions;
+using KcpKestrel.Transport.Kcp.Tests.InMemory;
+
+namespace KcpKestrel.Transport.Kcp.Tests;
+
+/// <summary>Which new endpoints a listening socket admits, driven datagram by datagram on a manual clock.</summary>
+public sealed class ServerSocketAdmissionTests
+{
+    private const uint Start = 50_000;
+
+    [Fact]
+    public void MaxSessions_FullHost_DropsAndCountsNewEndpoints()
+    {
+        var (server, loop, host) = Create(o => o.NewSessionsPerSecond = 0, maxSessions: 2);
+        for (var i = 0; i < 3; i++)
+        {
+            Dial(server, i, conv: 1, Start);
+        }
+
+        Assert.Equal(2, server.SessionCount);
+        Assert.Equal(2, host.Accepted.Count);
+        Assert.Equal(1, loop.Counters.DroppedMaxSessions);
+
+        // A session that ends frees its place.
+        host.Accepted[0].Abort();
+        loop.RunTurn(Start + 1);
+        Dial(server, 2, conv: 1, Start + 1);
+        Assert.Equal(2, server.SessionCount);
+        Assert.Equal(3, host.Accepted.Count);
+    }
+
+    [Fact]
+    public void NewSessionsPerSecond_Burst_IsCappedAndRefillsWithTime()
+    {
+        var (server, loop, host) = Create(o => { o.NewSessionsPerSecond = 3; o.IoLoopCount = 1; });
+        for (var i = 0; i < 5; i++)
+        {
+            Dial(server, i, conv: 1, Start);
+        }
+
+        Assert.Equal(3, host.Accepted.Count);
+        Assert.Equal(2, loop.Counters.DroppedRateLimited);
+
+        // A third of a second earns one more.
+        Dial(server, 10, conv: 1, Start + 340);
+        Dial(server, 11, conv: 1, Start + 340);
+        Assert.Equal(4, host.Accepted.Count);
+        Assert.Equal(3, loop.Counters.DroppedRateLimited);
+    }
+
+    [Fact]
+    public void Tombstone_LateDatagramsOfAClosedSession_AreRejectedUntilItExpires()
+    {
+        var (server, loop, host) = Create(o => o.TombstoneLifetime = TimeSpan.FromSeconds(2));
+        Dial(server, 0, conv: 9, Start);
+        Assert.Single(host.Accepted).Abort();
+        loop.RunTurn(Start + 1);
+        Assert.Equal(0, server.SessionCount);
+
+        Dial(server, 0, conv: 9, Start + 10);
+        Assert.Equal(1, loop.Counters.DroppedTombstone);
+        Assert.Single(host.Accepted);
+
+        // Another conv from the same endpoint is a new session.
+        Dial(server, 0, conv: 10, Start + 20);
+        Assert.Equal(2, host.Accepted.Count);
+        host.Accepted[1].Abort();
+        loop.RunTurn(Start + 21);
+
+        // Once the tombstone expires, the old conv may open a session again.
+        Dial(server, 0, conv: 9, Start + 2_100);
+        Assert.Equal(3, host.Accepted.Count);
+        Assert.Equal(1, loop.Counters.DroppedTombstone);
+    }
+
+    [Fact]
+    public void AcceptQueueFull_NewSessionsAreDroppedAndCounted()
+    {
+        var (server, loop, host) = Create();
+        host.AcceptRoom = false;
+        Dial(server, 0, conv: 1, Start);
+        Assert.Equal(1, loop.Counters.DroppedAcceptQueueFull);
+        Assert.Equal(0, server.SessionCount);
+        Assert.Equal(0, host.Reserved);
+
+        // Room reported, but the enqueue fails: the new session ends at once, counted the same way.
+        host.AcceptRoom = true;
+        host.EnqueueFails = true;
+        Dial(server, 1, conv: 1, Start);
+        Assert.Equal(2, loop.Counters.DroppedAcceptQueueFull);
+        Assert.Equal(0, server.SessionCount);
+        Assert.Equal(0, host.Reserved);
+        Assert.Equal(KcpCloseReason.Shutdown, Assert.Single(host.Offered).Features.Get<IKcpSessionFeature>()!.CloseReason);
+    }
+
+    [Fact]
+    public void StrayAck_FromAnUnknownEndpoint_OpensNoSession()
+    {
+        var (server, loop, host) = Create();
+        var ack = Segment(conv: 1, KcpCommand.Ack);
+        server.OnDatagram(server.Channel, ack, Address(0), Start);
+        Assert.Equal(1, loop.Counters.DroppedNoSession);
+        Assert.Empty(host.Accepted);
+    }
+
+    private static (KcpServerSocket Server, ManualLoop Loop, FakeListenerHost Host) Create(Action<KcpOptions>? configure = null, int maxSessions = 100)
+    {
+        var options = new KcpOptions { Crypt = "null", DataShards = 0, ParityShards = 0, IoLoopCount = 1 };
+        configure?.Invoke(options);
+        var loop = new ManualLoop(Start);
+        var link = new InMemoryLink(seed: 1) { Now = Start };
+        var host = new FakeListenerHost(maxSessions);
+        var channel = link.Open(new IPEndPoint(IPAddress.Loopback, 4000), receiver: null!);
+        var server = new KcpServerSocket(loop, channel, host, options);
+        channel.Receiver = server;
+        return (server, loop, host);
+    }
+
+    private static byte[] Address(int client) => InMemoryLink.Sockaddr(new IPEndPoint(IPAddress.Parse("10.1.0.1"), 10_000 + client));
+
+    private static byte[] Segment(uint conv, KcpCommand cmd)
+    {
+        var segment = new byte[SegmentHeader.Size];
+        new SegmentHeader(conv, cmd, 0, 128, Start, 0, 0, 0).Write(segment);
+        return segment;
+    }
+
+    /// <summary>A client's first datagram: PUSH, sn 0.</summary>
+    private static void Dial(KcpServerSocket server, int client, uint conv, uint now) =>
+        server.OnDatagram(server.Channel, Segment(conv, KcpCommand.Push), Address(client), now);
+
+    private sealed class FakeListenerHost(int maxSessions) : IKcpListenerHost
+    {
+        public bool AcceptRoom { get; set; } = true;
+
+        public bool EnqueueFails { get; set; }
+
+        public int Reserved { get; private set; }
+
+        public List<KcpConnection> Accepted { get; } = [];
+
+        public List<KcpConnection> Offered { get; } = [];
+
+        public bool IsAccepting => true;
+
+        public bool HasAcceptRoom => AcceptRoom;
+
+        public EndPoint LocalEndPoint { get; } = new IPEndPoint(IPAddress.Loopback, 4000);
+
+        public MemoryPool<byte> MemoryPool => MemoryPool<byte>.Shared;
+
+        public bool TryReserveSession()
+        {
+            if (Reserved >= maxSessions)
+            {
+                return false;
+            }
+
+            Reserved++;
+            return true;
+        }
+
+        public void ReleaseSession() => Reserved--;
+
+        public bool TryEnqueueAccept(KcpConnection connection)
+        {
+            Offered.Add(connection);
+            if (EnqueueFails)
+            {
+                return false;
+            }
+
+            Accepted.Add(connection);
+            return true;
+        }
+    }
+}
