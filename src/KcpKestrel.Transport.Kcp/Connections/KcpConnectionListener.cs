@@ -88,7 +88,7 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
     {
         var requested = ((KcpEndPoint)EndPoint).IPEndPoint;
         var bound = requested;
-        IoMode = UdpIo.Resolve(_options.IoMode);
+        IoMode = UdpIo.Resolve(_options.IoOverrides.Mode);
         if (!UdpIo.SupportsReusePortBalancing)
         {
             // Without a kernel spreading peers across sockets of one port, one socket and loop. The
@@ -106,7 +106,7 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
                 bound = (IPEndPoint)socket.LocalEndPoint!;
                 var loop = new KcpIoLoop($"kcp-loop-{bound.Port}-{i}", SlotSize(_options), IoMode);
                 _loops.Add(loop);
-                var channel = loop.CreateChannel(socket, null!, SlotSize(_options), _options.UdpGso, _options.UdpGro);
+                var channel = loop.CreateChannel(socket, null!, SlotSize(_options), _options.IoOverrides.Gso, _options.IoOverrides.Gro);
                 var server = new KcpServerSocket(loop, channel, this, _options);
                 channel.Receiver = server;
                 _sockets.Add(server);

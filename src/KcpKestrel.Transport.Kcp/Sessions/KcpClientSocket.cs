@@ -34,7 +34,7 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         _options = options;
         _pool = pool;
         _waitForPeer = waitForPeer;
-        _channel = loop.CreateChannel(socket, this, KcpConnectionListener.SlotSize(options), options.UdpGso, options.UdpGro);
+        _channel = loop.CreateChannel(socket, this, KcpConnectionListener.SlotSize(options), options.IoOverrides.Gso, options.IoOverrides.Gro);
     }
 
     public Task<KcpConnection> Connected => _connected.Task;
