@@ -166,6 +166,23 @@ public sealed class FlagTests
     }
 
     [Fact]
+    public void ConfigurationDocsListEverySetting()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "KcpKestrel.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        Assert.NotNull(directory);
+        var docs = File.ReadAllText(Path.Combine(directory.FullName, "docs", "configuration.md"));
+        foreach (var setting in KcpSettings.All)
+        {
+            Assert.Contains($"| `{setting.Name}` | `{setting.Flag}` | {setting.Accepted} | {setting.DefaultText} |", docs, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void ManualFlagsAloneImplyManualMode()
     {
         var options = Build("--interval", "15");

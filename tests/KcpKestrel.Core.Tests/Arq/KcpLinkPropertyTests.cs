@@ -57,12 +57,8 @@ public sealed class KcpLinkPropertyTests
         using var pair = new LinkedPair(link, 0xC0FFEE, c.ClockStart);
         foreach (var kcp in new[] { pair.A, pair.B })
         {
-            c.Mode.ApplyTo(kcp);
-            if (c.CongestionControl)
-            {
-                var (nodelay, interval, resend, _) = c.Mode.GetNoDelay();
-                kcp.SetNoDelay(nodelay, interval, resend, nc: false);
-            }
+            var preset = c.CongestionControl ? c.Mode with { NoCongestionControl = false } : c.Mode;
+            preset.ApplyTo(kcp);
 
             kcp.SetWindowSize(c.Window, c.Window);
             kcp.StreamMode = stream;
