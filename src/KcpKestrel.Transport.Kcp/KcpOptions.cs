@@ -6,7 +6,8 @@ namespace KcpKestrel.Transport.Kcp;
 /// <summary>
 /// The settings of a KCP endpoint or client, with kcptun's names and defaults where kcptun has
 /// them. Both ends must agree on <see cref="Crypt"/>, <see cref="Key"/>, <see cref="DataShards"/>
-/// and <see cref="ParityShards"/>; the rest is local.
+/// and <see cref="ParityShards"/>; the rest is local. Each setting's range, flag and meaning are in
+/// <see cref="KcpSettings"/>: a new setting is a property here plus an entry there.
 /// </summary>
 public sealed class KcpOptions
 {
