@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using KcpKestrel.Core.Arq;
 using KcpKestrel.Transport.Kcp.Io.Datagrams;
 using KcpKestrel.Transport.Kcp.Sessions;
 
@@ -6,7 +8,8 @@ namespace KcpKestrel.Transport.Kcp;
 /// <summary>
 /// The settings of a KCP endpoint or client, with kcptun's names and defaults where kcptun has
 /// them. Both ends must agree on <see cref="Crypt"/>, <see cref="Key"/>, <see cref="DataShards"/>
-/// and <see cref="ParityShards"/>; the rest is local.
+/// and <see cref="ParityShards"/>; the rest is local. Each setting's range, flag and meaning are in
+/// <see cref="KcpSettings"/>: a new setting is a property here plus an entry there.
 /// </summary>
 public sealed class KcpOptions
 {
@@ -16,7 +19,7 @@ public sealed class KcpOptions
     /// <summary>KCP nodelay (0 or 1), used when <see cref="Mode"/> is <see cref="KcpMode.Manual"/>.</summary>
     public int NoDelay { get; set; }
 
-    /// <summary>KCP flush interval in ms (10 to 5000), used when <see cref="Mode"/> is <see cref="KcpMode.Manual"/>.</summary>
+    /// <summary>KCP flush interval in ms (1 to 5000), used when <see cref="Mode"/> is <see cref="KcpMode.Manual"/>.</summary>
     public int Interval { get; set; } = 30;
 
     /// <summary>Fast retransmit after this many duplicate acks (0 turns it off), used in <see cref="KcpMode.Manual"/>.</summary>
@@ -84,59 +87,82 @@ public sealed class KcpOptions
     /// <summary>Bytes the app may buffer for sending before its writes wait.</summary>
     public long MaxWriteBufferSize { get; set; } = 1024 * 1024;
 
-    /// <summary>Use UDP GSO (UDP_SEGMENT) on Linux where the kernel has it. Internal: a switch for tests; KCPKESTREL_UDP_GSO=0 turns it off from outside.</summary>
-    internal bool UdpGso { get; set; } = true;
-
-    /// <summary>Use UDP GRO (UDP_GRO) on Linux where the kernel has it. Internal: a switch for tests; KCPKESTREL_UDP_GRO=0 turns it off from outside.</summary>
-    internal bool UdpGro { get; set; } = true;
-
-    /// <summary>Forces the native or the portable UDP I/O path (tests); null: the process-wide choice of <see cref="Io.Datagrams.UdpIo"/>.</summary>
-    internal Io.Datagrams.UdpIoMode? IoMode { get; set; }
+    /// <summary>Test switches that force a UDP I/O path; not a setting (see <see cref="UdpIoOverrides"/>).</summary>
+    internal UdpIoOverrides IoOverrides { get; set; } = UdpIoOverrides.None;
 
     /// <summary>Returns a copy, so per-endpoint changes leave the defaults alone.</summary>
     public KcpOptions Clone() => (KcpOptions)MemberwiseClone();
 
+    /// <summary>
+    /// Copies every setting to <paramref name="target"/>, for APIs that hand out the instance to fill
+    /// (<c>ListenKcp(address, port, o =&gt; options.CopyTo(o))</c>).
+    /// </summary>
+    /// <param name="target">The options to overwrite.</param>
+    public void CopyTo(KcpOptions target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        foreach (var setting in KcpSettings.All)
+        {
+            setting.Copy(this, target);
+        }
+
+        target.IoOverrides = IoOverrides;
+    }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting and the accepted values.</summary>
     public void Validate()
     {
-        Check(Enum.IsDefined(Mode), nameof(Mode), Mode, "Normal, Fast, Fast2, Fast3 or Manual");
-        Check(NoDelay is 0 or 1, nameof(NoDelay), NoDelay, "0 or 1");
-        Check(Interval is >= 1 and <= 5000, nameof(Interval), Interval, "1 to 5000 ms");
-        Check(Resend is >= 0 and <= 100, nameof(Resend), Resend, "0 to 100");
-        Check(SendWindow is >= 1 and <= 65535, nameof(SendWindow), SendWindow, "1 to 65535 segments");
-        Check(ReceiveWindow is >= 1 and <= 65535, nameof(ReceiveWindow), ReceiveWindow, "1 to 65535 segments");
-        Check(Mtu is >= 100 and <= 1500, nameof(Mtu), Mtu, "100 to 1500 bytes");
-        Check(DataShards >= 0 && ParityShards >= 0 && DataShards + ParityShards <= 256, nameof(DataShards), $"{DataShards}/{ParityShards}", "data + parity shards of at most 256, both 0 to turn FEC off");
-        Check(!(DataShards > 0 ^ ParityShards > 0), nameof(ParityShards), $"{DataShards}/{ParityShards}", "both above 0 for FEC, or both 0 for none");
-        Check(SocketBufferSize is >= 4096 and <= 1 << 30, nameof(SocketBufferSize), SocketBufferSize, "4 KiB to 1 GiB");
-        Check(DeadLink is >= 1 and <= 1000, nameof(DeadLink), DeadLink, "1 to 1000 retransmissions");
-        Check(IdleTimeout > TimeSpan.Zero, nameof(IdleTimeout), IdleTimeout, "a positive time");
-        Check(IoLoopCount is >= 1 and <= 256, nameof(IoLoopCount), IoLoopCount, "1 to 256");
-        Check(MaxSessions >= 1, nameof(MaxSessions), MaxSessions, "1 or more");
-        Check(AcceptQueueDepth >= 1, nameof(AcceptQueueDepth), AcceptQueueDepth, "1 or more");
-        Check(NewSessionsPerSecond >= 0, nameof(NewSessionsPerSecond), NewSessionsPerSecond, "0 (no limit) or more");
-        Check(TombstoneLifetime >= TimeSpan.Zero, nameof(TombstoneLifetime), TombstoneLifetime, "zero or a positive time");
-        Check(MaxReadBufferSize >= 4096, nameof(MaxReadBufferSize), MaxReadBufferSize, "4096 bytes or more");
-        Check(MaxWriteBufferSize >= 4096, nameof(MaxWriteBufferSize), MaxWriteBufferSize, "4096 bytes or more");
-        Check(Sessions.KcpCrypt.IsKnown(Crypt), nameof(Crypt), Crypt, string.Join(", ", Sessions.KcpCrypt.Names));
-        Check(Sessions.KcpCrypt.IsKeyless(Crypt) || !string.IsNullOrEmpty(Key), nameof(Key), "(empty)", $"a pre-shared secret: crypt '{Crypt}' needs one");
+        if (!TryValidate(out var error))
+        {
+            throw new ArgumentException(error.Message, error.Setting);
+        }
+    }
+
+    /// <summary>Finds the first bad setting, if any.</summary>
+    /// <param name="error">The setting, its value and what it accepts; null when every setting is valid.</param>
+    /// <returns>True when every setting is valid.</returns>
+    public bool TryValidate([NotNullWhen(false)] out KcpOptionsError? error)
+    {
+        foreach (var setting in KcpSettings.All)
+        {
+            var value = setting.Get(this);
+            if (!setting.IsValid(value))
+            {
+                error = new KcpOptionsError(setting.Name, KcpSetting.Format(value), setting.Accepted);
+                return false;
+            }
+        }
+
+        // Rules between settings. Reed-Solomon over GF(2^8) has at most 256 shards per group.
+        if (DataShards + ParityShards > 256)
+        {
+            error = new KcpOptionsError(nameof(DataShards), $"{DataShards}/{ParityShards}", "data + parity shards of at most 256, both 0 to turn FEC off", nameof(ParityShards));
+            return false;
+        }
+
+        if (DataShards > 0 ^ ParityShards > 0)
+        {
+            error = new KcpOptionsError(nameof(DataShards), $"{DataShards}/{ParityShards}", "both above 0 for FEC, or both 0 for none", nameof(ParityShards));
+            return false;
+        }
+
+        if (!Sessions.KcpCrypt.IsKeyless(Crypt) && string.IsNullOrEmpty(Key))
+        {
+            error = new KcpOptionsError(nameof(Key), "(empty)", $"a pre-shared secret: crypt '{Crypt}' needs one");
+            return false;
+        }
+
+        error = null;
+        return true;
     }
 
     /// <summary>The effective (nodelay, interval, resend, nc) after applying <see cref="Mode"/>.</summary>
-    internal (int NoDelay, int Interval, int Resend, bool Nc) EffectiveNoDelay() => Mode switch
+    internal KcpNoDelayPreset EffectiveNoDelay() => Mode switch
     {
-        KcpMode.Normal => (0, 40, 2, true),
-        KcpMode.Fast => (0, 30, 2, true),
-        KcpMode.Fast2 => (1, 20, 2, true),
-        KcpMode.Fast3 => (1, 10, 2, true),
-        _ => (NoDelay, Interval, Resend, NoCongestionControl),
+        KcpMode.Normal => KcpNoDelayPreset.Normal,
+        KcpMode.Fast => KcpNoDelayPreset.Fast,
+        KcpMode.Fast2 => KcpNoDelayPreset.Fast2,
+        KcpMode.Fast3 => KcpNoDelayPreset.Fast3,
+        _ => new KcpNoDelayPreset(NoDelay, Interval, Resend, NoCongestionControl),
     };
-
-    private static void Check(bool ok, string name, object value, string accepted)
-    {
-        if (!ok)
-        {
-            throw new ArgumentException($"KCP option {name} = {value} is not valid; accepted: {accepted}.", name);
-        }
-    }
 }

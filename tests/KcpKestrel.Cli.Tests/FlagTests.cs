@@ -1,7 +1,12 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Reflection;
 using KcpKestrel.Cli.Commands;
+using KcpKestrel.Cli.Serve;
 using KcpKestrel.Cli.Tests.Infrastructure;
 using KcpKestrel.Transport.Kcp;
+using KcpKestrel.Transport.Kcp.Sessions;
 
 namespace KcpKestrel.Cli.Tests;
 
@@ -12,7 +17,12 @@ public sealed class FlagTests
     [InlineData(new[] { "bench", "--kcp", "127.0.0.1:4000", "--workload", "echo", "--crypt", "rot13" }, "--crypt 'rot13' is not valid; accepted: aes, aes-128, aes-192, salsa20, blowfish, twofish, cast5, 3des, tea, xtea, xor, sm4, none, null, aes-128-gcm, aes-256-gcm, chacha20-poly1305.")]
     [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--mode", "turbo" }, "--mode 'turbo' is not valid; accepted: normal, fast, fast2, fast3, manual.")]
     [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--mtu", "50" }, "--mtu '50' is not valid; accepted: 100 to 1500 bytes.")]
-    [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--sndwnd", "many" }, "--sndwnd 'many' is not valid; accepted: a whole number from 1 to 65535.")]
+    [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--sndwnd", "many" }, "--sndwnd 'many' is not valid; accepted: 1 to 65535 segments.")]
+    [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--dead-link", "0" }, "--dead-link '0' is not valid; accepted: 1 to 1000 retransmissions.")]
+    [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--idle-timeout", "0" }, "--idle-timeout '0' is not valid; accepted: a positive time in seconds.")]
+    [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--read-buffer", "1K" }, "--read-buffer '1K' is not valid; accepted: 4096 bytes or more")]
+    [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--stream-mode", "maybe" }, "--stream-mode 'maybe' is not valid; accepted: true or false (1 or 0).")]
+    [InlineData(new[] { "bench", "--kcp", "127.0.0.1:4000", "--workload", "echo", "--max-sessions", "5" }, "--max-sessions")]
     [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--app", "ftp" }, "--app 'ftp' is not valid; accepted: echo, sink, http.")]
     [InlineData(new[] { "serve", "--kcp", "nowhere" }, "--kcp: 'nowhere' has no port")]
     [InlineData(new[] { "bench", "--tcp", "127.0.0.1:1", "--workload", "bulk", "--bytes", "12Q" }, "--bytes '12Q' is not valid")]
@@ -34,7 +44,7 @@ public sealed class FlagTests
     [Fact]
     public void EveryCryptModeMapsOntoKcpOptions()
     {
-        foreach (var crypt in KcpFlags.CryptNames)
+        foreach (var crypt in KcpCrypt.Names)
         {
             var options = Build("--crypt", crypt, "--key", "k");
             Assert.Equal(crypt, options.Crypt);
@@ -69,6 +79,117 @@ public sealed class FlagTests
     [InlineData("NORMAL", KcpMode.Normal)]
     public void ModesAreCaseInsensitive(string mode, KcpMode expected) => Assert.Equal(expected, Build("--mode", mode).Mode);
 
+    [Fact]
+    public void EverySettingHasADescriptorAndAServeFlag()
+    {
+        var properties = new List<string>();
+        foreach (var property in typeof(KcpOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.CanWrite)
+            {
+                properties.Add(property.Name);
+            }
+        }
+
+        var described = new List<string>();
+        foreach (var setting in KcpSettings.All)
+        {
+            described.Add(setting.Name);
+        }
+
+        Assert.Equal(properties.Order(StringComparer.Ordinal), described.Order(StringComparer.Ordinal));
+
+        var serve = ServeCommand.Create(new CliIo(TextWriter.Null, TextWriter.Null, null, false));
+        var bench = BenchCommand.Create(new CliIo(TextWriter.Null, TextWriter.Null, null, false));
+        foreach (var setting in KcpSettings.All)
+        {
+            Assert.Contains(serve.Options, o => o.Name == setting.Flag);
+            Assert.Equal(!setting.ListenerOnly, bench.Options.Any(o => o.Name == setting.Flag));
+        }
+    }
+
+    [Fact]
+    public async Task CommandLineValuesReachTheOptionsServeUses()
+    {
+        var options = Build(
+            "--mode", "fast2", "--crypt", "aes-256-gcm", "--key", "k", "--sndwnd", "300", "--rcvwnd", "400", "--mtu", "1200",
+            "--datashard", "4", "--parityshard", "2", "--sockbuf", "1048576", "--stream-mode", "false", "--dead-link", "33",
+            "--idle-timeout", "7.5", "--io-loops", "1", "--max-sessions", "77", "--accept-queue", "9", "--new-sessions-per-second", "0",
+            "--tombstone-lifetime", "2", "--read-buffer", "64K", "--write-buffer", "2M");
+        Assert.Equal((false, 33), (options.StreamMode, options.DeadLink));
+        Assert.Equal((TimeSpan.FromSeconds(7.5), TimeSpan.FromSeconds(2)), (options.IdleTimeout, options.TombstoneLifetime));
+        Assert.Equal((64L << 10, 2L << 20), (options.MaxReadBufferSize, options.MaxWriteBufferSize));
+        Assert.Equal((1, 77, 9, 0), (options.IoLoopCount, options.MaxSessions, options.AcceptQueueDepth, options.NewSessionsPerSecond));
+
+        await using var host = await ServeHost.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), null, "echo", options, CancellationToken.None);
+        Assert.NotNull(host.KcpOptions);
+        Assert.NotSame(options, host.KcpOptions);
+        foreach (var setting in KcpSettings.All)
+        {
+            Assert.Equal(setting.Get(options), setting.Get(host.KcpOptions));
+        }
+    }
+
+    [Fact]
+    public void ValuesJustOutsideTheRangeNameTheFlagAndTheRange()
+    {
+        foreach (var setting in KcpSettings.All)
+        {
+            if (setting.Kind is not (KcpSettingKind.Int32 or KcpSettingKind.Int64))
+            {
+                continue;
+            }
+
+            var below = (setting.Min - 1).ToString(CultureInfo.InvariantCulture);
+            var result = Parse(setting.Flag, below);
+            var error = Assert.Single(result.Errors);
+            Assert.StartsWith($"{setting.Flag} '{below}' is not valid; accepted: {setting.Accepted}", error.Message, StringComparison.Ordinal);
+            if (setting.Max < int.MaxValue)
+            {
+                var above = (setting.Max + 1).ToString(CultureInfo.InvariantCulture);
+                Assert.Contains(setting.Accepted, Assert.Single(Parse(setting.Flag, above).Errors).Message, StringComparison.Ordinal);
+            }
+        }
+    }
+
+    [Fact]
+    public void HelpShowsTheDefaultOfTheSetting()
+    {
+        var flags = new KcpFlags();
+        foreach (var option in flags.Options)
+        {
+            Assert.Contains("; default ", option.Description, StringComparison.Ordinal);
+        }
+
+        Assert.Contains(flags.Options, o => o.Name == "--mtu" && o.Description!.Contains("default 1350", StringComparison.Ordinal));
+        Assert.Contains(flags.Options, o => o.Name == "--idle-timeout" && o.Description!.Contains("default 60", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ConfigurationDocsListEverySetting()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "KcpKestrel.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        Assert.NotNull(directory);
+        var docs = File.ReadAllText(Path.Combine(directory.FullName, "docs", "configuration.md"));
+        foreach (var setting in KcpSettings.All)
+        {
+            Assert.Contains($"| `{setting.Name}` | `{setting.Flag}` | {setting.Accepted} | {setting.DefaultText} |", docs, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void ManualFlagsAloneImplyManualMode()
+    {
+        var options = Build("--interval", "15");
+        Assert.Equal((KcpMode.Manual, 15), (options.Mode, options.Interval));
+        Assert.Equal(KcpMode.Manual, Build("--mode", "manual", "--nc", "false").Mode);
+    }
+
     [Theory]
     [InlineData("64M", 64L << 20)]
     [InlineData("4k", 4096)]
@@ -89,6 +210,13 @@ public sealed class FlagTests
         {
             Assert.Contains(output.Lines, l => l.TrimStart().StartsWith(command, StringComparison.Ordinal));
         }
+    }
+
+    private static ParseResult Parse(params string[] flags)
+    {
+        var command = new RootCommand();
+        new KcpFlags().AddTo(command);
+        return command.Parse(flags);
     }
 
     private static KcpOptions Build(params string[] flags)

@@ -29,7 +29,7 @@ public sealed class SocketFallbackTests
             k.Crypt = crypt;
             k.DataShards = dataShards;
             k.ParityShards = parityShards;
-            k.IoMode = UdpIoMode.Socket;
+            k.IoOverrides = new() { Mode = UdpIoMode.Socket };
         });
         await using var factory = KcpTestHost.Client(k =>
         {
@@ -37,7 +37,7 @@ public sealed class SocketFallbackTests
             k.Crypt = crypt;
             k.DataShards = dataShards;
             k.ParityShards = parityShards;
-            k.IoMode = UdpIoMode.Socket;
+            k.IoOverrides = new() { Mode = UdpIoMode.Socket };
         }).CreateFactory();
         Assert.Equal(UdpIoMode.Socket, factory.IoMode);
         var listener = Assert.Single(host.Services.GetServices<IConnectionListenerFactory>().OfType<KcpConnectionListenerFactory>().Single().Listeners.Listeners);
@@ -80,12 +80,12 @@ public sealed class SocketFallbackTests
         await using var listener = await DirectListener.BindAsync(k =>
         {
             Configure(k, crypt, dataShards, parityShards);
-            k.IoMode = Mode(server);
+            k.IoOverrides = new() { Mode = Mode(server) };
         });
         await using var factory = KcpTestHost.Client(k =>
         {
             Configure(k, crypt, dataShards, parityShards);
-            k.IoMode = Mode(client);
+            k.IoOverrides = new() { Mode = Mode(client) };
         }).CreateFactory();
         Assert.Equal(Mode(server), listener.IoMode);
         Assert.Equal(Mode(client), factory.IoMode);
@@ -287,6 +287,6 @@ public sealed class SocketFallbackTests
         k.ParityShards = parityShards;
         k.IoLoopCount = 1;
         k.SendWindow = k.ReceiveWindow = 256;
-        k.IoMode = UdpIoMode.Socket;
+        k.IoOverrides = new() { Mode = UdpIoMode.Socket };
     }
 }

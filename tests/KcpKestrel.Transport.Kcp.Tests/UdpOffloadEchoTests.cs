@@ -119,8 +119,7 @@ public sealed class UdpOffloadEchoTests(ITestOutputHelper output)
         k.ParityShards = parityShards;
         k.Mode = KcpMode.Fast3;
         k.IoLoopCount = 1;
-        k.UdpGso = offload;
-        k.UdpGro = offload;
-        k.IoMode = KcpKestrel.Transport.Kcp.Io.Datagrams.UdpIoMode.Native; // offload exists on the native path only, whatever KCPKESTREL_UDP_IO says
+        // Offload exists on the native path only, whatever KCPKESTREL_UDP_IO says.
+        k.IoOverrides = new() { Gso = offload, Gro = offload, Mode = KcpKestrel.Transport.Kcp.Io.Datagrams.UdpIoMode.Native };
     }
 }

@@ -29,7 +29,7 @@ public class KcpCycleBenchmarks
         _toA.Target = _a;
         foreach (var kcp in new[] { _a, _b })
         {
-            kcp.Apply(KcpMode.Fast3);
+            KcpNoDelayPreset.Fast3.ApplyTo(kcp);
             kcp.SetWindowSize(1024, 1024);
         }
     }

@@ -18,7 +18,7 @@ public class KcpIdleFlushBenchmarks
         for (var i = 0; i < Sessions; i++)
         {
             _sessions[i] = new KcpControlBlock((uint)i, sink);
-            _sessions[i].Apply(KcpMode.Fast3);
+            KcpNoDelayPreset.Fast3.ApplyTo(_sessions[i]);
         }
     }
 

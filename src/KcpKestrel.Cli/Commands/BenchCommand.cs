@@ -21,7 +21,7 @@ internal static class BenchCommand
         var rate = Flags.Double("--rate", "Messages per second per session (default 10)", 0.01, 100_000, "0.01 to 100000 messages per second");
         var duration = Flags.Double("--duration", "Seconds each session runs, or udpblast's length (default 10)", 0.1, 86_400, "0.1 to 86400 seconds");
         var timeout = Flags.Double("--timeout", "Give up after this many seconds (default 120)", 1, 86_400, "1 to 86400 seconds");
-        var kcpFlags = new KcpFlags();
+        var kcpFlags = new KcpFlags(listener: false);
         var command = new Command("bench", "Run a client workload over KCP or TCP; the last line of output is one JSON object.");
         foreach (var option in new Option[] { kcp, tcp, workload, bytes, size, count, sessions, rate, duration, timeout })
         {

@@ -1,160 +1,237 @@
 using System.CommandLine;
+using System.Globalization;
 using KcpKestrel.Transport.Kcp;
 
 namespace KcpKestrel.Cli.Commands;
 
-/// <summary>kcptun's KCP flags, shared by serve and bench, mapped onto <see cref="KcpOptions"/>.</summary>
+/// <summary>
+/// One flag per <see cref="KcpOptions"/> setting, built from <see cref="KcpSettings.All"/> (kcptun's flag
+/// names where kcptun has them), shared by serve and bench.
+/// </summary>
 internal sealed class KcpFlags
 {
     /// <summary>kcptun's default key, so a kcptun or kcp-go peer started without --key matches.</summary>
     public const string DefaultKey = "it's a secrect";
 
-    public static readonly string[] CryptNames =
-    [
-        "aes", "aes-128", "aes-192", "salsa20", "blowfish", "twofish", "cast5", "3des", "tea", "xtea", "xor", "sm4",
-        "none", "null", "aes-128-gcm", "aes-256-gcm", "chacha20-poly1305",
-    ];
+    private readonly List<(KcpSetting Setting, Option<object?> Option)> _flags = [];
 
-    public static readonly string[] ModeNames = ["normal", "fast", "fast2", "fast3", "manual"];
+    /// <param name="listener">
+    /// True for serve. bench dials as a client, which reads no listener setting (<see cref="KcpSetting.ListenerOnly"/>),
+    /// so it does not offer flags that would do nothing.
+    /// </param>
+    public KcpFlags(bool listener = true)
+    {
+        foreach (var setting in KcpSettings.All)
+        {
+            if (listener || !setting.ListenerOnly)
+            {
+                _flags.Add((setting, Create(setting)));
+            }
+        }
+    }
 
-    public Option<string?> Crypt { get; } = Flags.Choice("--crypt", "Packet cipher; both ends must agree (default aes)", CryptNames);
-
-    public Option<string?> Key { get; } = new("--key") { Description = "Pre-shared secret, stretched with PBKDF2 as kcptun does (default kcptun's)" };
-
-    public Option<string?> Mode { get; } = Flags.Choice("--mode", "Preset of nodelay/interval/resend/nc (default fast)", ModeNames);
-
-    public Option<int?> NoDelay { get; } = Flags.Int("--nodelay", "KCP nodelay; implies --mode manual", 0, 1, "0 or 1");
-
-    public Option<int?> Interval { get; } = Flags.Int("--interval", "KCP flush interval in ms; implies --mode manual", 1, 5000, "1 to 5000 ms");
-
-    public Option<int?> Resend { get; } = Flags.Int("--resend", "Fast retransmit after this many duplicate acks, 0 off; implies --mode manual", 0, 100);
-
-    public Option<int?> Nc { get; } = Flags.Int("--nc", "1 turns congestion control off; implies --mode manual", 0, 1, "0 or 1");
-
-    public Option<int?> SendWindow { get; } = Flags.Int("--sndwnd", "Send window in segments (default 1024)", 1, 65535);
-
-    public Option<int?> ReceiveWindow { get; } = Flags.Int("--rcvwnd", "Receive window in segments (default 1024)", 1, 65535);
-
-    public Option<int?> Mtu { get; } = Flags.Int("--mtu", "Largest datagram, headers included (default 1350)", 100, 1500, "100 to 1500 bytes");
-
-    public Option<int?> DataShards { get; } = Flags.Int("--datashard", "Reed-Solomon data shards, 0 turns FEC off (default 10); both ends must agree", 0, 255);
-
-    public Option<int?> ParityShards { get; } = Flags.Int("--parityshard", "Reed-Solomon parity shards, 0 turns FEC off (default 3); both ends must agree", 0, 255);
-
-    public Option<int?> SocketBuffer { get; } = Flags.Int("--sockbuf", "UDP socket buffer in bytes (default 4194304)", 4096, 1 << 30, "4096 to 1073741824 bytes");
+    /// <summary>The flags, in <see cref="KcpSettings.All"/> order.</summary>
+    public IEnumerable<Option> Options
+    {
+        get
+        {
+            foreach (var (_, option) in _flags)
+            {
+                yield return option;
+            }
+        }
+    }
 
     public void AddTo(Command command)
     {
-        command.Options.Add(Crypt);
-        command.Options.Add(Key);
-        command.Options.Add(Mode);
-        command.Options.Add(NoDelay);
-        command.Options.Add(Interval);
-        command.Options.Add(Resend);
-        command.Options.Add(Nc);
-        command.Options.Add(SendWindow);
-        command.Options.Add(ReceiveWindow);
-        command.Options.Add(Mtu);
-        command.Options.Add(DataShards);
-        command.Options.Add(ParityShards);
-        command.Options.Add(SocketBuffer);
+        foreach (var (_, option) in _flags)
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    /// <summary>The flag of a setting; null when this command has none (bench and listener settings).</summary>
+    public string? FlagOf(string setting)
+    {
+        foreach (var (s, _) in _flags)
+        {
+            if (s.Name == setting)
+            {
+                return s.Flag;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Builds validated options; bad combinations throw <see cref="UsageException"/> naming the flag.</summary>
     public KcpOptions Build(ParseResult result)
     {
-        var options = new KcpOptions
-        {
-            Crypt = result.GetValue(Crypt) ?? "aes",
-            Key = result.GetValue(Key) ?? DefaultKey,
-        };
+        var options = new KcpOptions { Key = DefaultKey };
 
-        var manualFlags = new[] { NoDelay, Interval, Resend, Nc };
+        // kcptun: --nodelay/--interval/--resend/--nc alone mean "manual"; with a named --mode they conflict.
         string? manualFlag = null;
-        foreach (var flag in manualFlags)
+        object? mode = null;
+        foreach (var (setting, option) in _flags)
         {
-            if (result.GetValue(flag) is not null)
+            var value = result.GetValue(option);
+            if (setting.Name == nameof(KcpOptions.Mode))
             {
-                manualFlag = flag.Name;
-                break;
+                mode = value;
+            }
+            else if (setting.ManualModeOnly && value is not null)
+            {
+                manualFlag ??= setting.Flag;
             }
         }
 
-        var mode = result.GetValue(Mode);
         if (mode is null)
         {
-            options.Mode = manualFlag is null ? KcpMode.Fast : KcpMode.Manual;
+            options.Mode = manualFlag is null ? options.Mode : KcpMode.Manual;
         }
-        else
+        else if (manualFlag is not null && (KcpMode)mode != KcpMode.Manual)
         {
-            options.Mode = Enum.Parse<KcpMode>(mode, ignoreCase: true);
-            if (manualFlag is not null && options.Mode != KcpMode.Manual)
+            throw new UsageException($"{manualFlag} applies only with --mode manual (or without --mode); --mode {Name(mode)} sets it already.");
+        }
+
+        foreach (var (setting, option) in _flags)
+        {
+            if (result.GetValue(option) is { } value)
             {
-                throw new UsageException($"{manualFlag} applies only with --mode manual (or without --mode); --mode {mode} sets it already.");
+                setting.Set(options, value);
             }
         }
 
-        if (options.Mode == KcpMode.Manual)
-        {
-            options.NoDelay = result.GetValue(NoDelay) ?? options.NoDelay;
-            options.Interval = result.GetValue(Interval) ?? options.Interval;
-            options.Resend = result.GetValue(Resend) ?? options.Resend;
-            options.NoCongestionControl = (result.GetValue(Nc) ?? (options.NoCongestionControl ? 1 : 0)) == 1;
-        }
-
-        options.SendWindow = result.GetValue(SendWindow) ?? options.SendWindow;
-        options.ReceiveWindow = result.GetValue(ReceiveWindow) ?? options.ReceiveWindow;
-        options.Mtu = result.GetValue(Mtu) ?? options.Mtu;
-        options.DataShards = result.GetValue(DataShards) ?? options.DataShards;
-        options.ParityShards = result.GetValue(ParityShards) ?? options.ParityShards;
-        options.SocketBufferSize = result.GetValue(SocketBuffer) ?? options.SocketBufferSize;
         Validate(options);
         return options;
     }
 
-    /// <summary>Runs <see cref="KcpOptions.Validate"/> and restates its message with the flag name.</summary>
-    public static void Validate(KcpOptions options)
+    /// <summary>Runs <see cref="KcpOptions.TryValidate"/> and restates its error with the flag names.</summary>
+    public void Validate(KcpOptions options)
     {
-        try
+        if (!options.TryValidate(out var error))
         {
-            options.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException(Translate(e));
+            var flag = FlagOf(error.Setting) ?? error.Setting;
+            if (error.OtherSetting is not null)
+            {
+                flag += "/" + (FlagOf(error.OtherSetting) ?? error.OtherSetting);
+            }
+
+            throw new UsageException($"{flag} {error.Value} is not valid; accepted: {error.Accepted}.");
         }
     }
 
-    internal static string Translate(ArgumentException e)
+    private static Option<object?> Create(KcpSetting setting)
     {
-        var flag = e.ParamName switch
+        var accepted = Accepted(setting);
+        var option = new Option<object?>(setting.Flag)
         {
-            nameof(KcpOptions.Mode) => "--mode",
-            nameof(KcpOptions.NoDelay) => "--nodelay",
-            nameof(KcpOptions.Interval) => "--interval",
-            nameof(KcpOptions.Resend) => "--resend",
-            nameof(KcpOptions.SendWindow) => "--sndwnd",
-            nameof(KcpOptions.ReceiveWindow) => "--rcvwnd",
-            nameof(KcpOptions.Mtu) => "--mtu",
-            nameof(KcpOptions.DataShards) => "--datashard/--parityshard",
-            nameof(KcpOptions.ParityShards) => "--datashard/--parityshard",
-            nameof(KcpOptions.SocketBufferSize) => "--sockbuf",
-            nameof(KcpOptions.Crypt) => "--crypt",
-            nameof(KcpOptions.Key) => "--key",
-            _ => e.ParamName ?? "a KCP option",
-        };
+            Description = Describe(setting, accepted),
+            CustomParser = r =>
+            {
+                var text = Flags.Single(r);
+                if (TryParse(setting, text, out var value) && setting.IsValid(value))
+                {
+                    return value;
+                }
 
-        // "KCP option Mtu = 50 is not valid; accepted: ... (Parameter 'Mtu')" -> "--mtu 50 is not valid; accepted: ..."
-        var message = e.Message;
-        var parameter = message.IndexOf(" (Parameter", StringComparison.Ordinal);
-        if (parameter >= 0)
+                r.AddError($"{setting.Flag} '{text}' is not valid; accepted: {accepted}.");
+                return null;
+            },
+        };
+        if (setting.Names is not null)
         {
-            message = message[..parameter];
+            option.HelpName = string.Join('|', CliNames(setting));
+        }
+        else
+        {
+            option.HelpName = setting.Kind switch
+            {
+                KcpSettingKind.Boolean => "true|false",
+                KcpSettingKind.Duration => "SECONDS",
+                KcpSettingKind.Int64 => "BYTES",
+                KcpSettingKind.String => "TEXT",
+                _ => "N",
+            };
         }
 
-        var prefix = $"KCP option {e.ParamName} = ";
-        return message.StartsWith(prefix, StringComparison.Ordinal)
-            ? $"{flag} {message[prefix.Length..]}"
-            : $"{flag}: {message}";
+        return option;
+    }
+
+    private static string Describe(KcpSetting setting, string accepted)
+    {
+        var defaultText = setting.Name switch
+        {
+            nameof(KcpOptions.Key) => "kcptun's",
+            _ when setting.DefaultDescription is not null => setting.DefaultDescription,
+            _ => Show(setting, setting.Default),
+        };
+        var manual = setting.ManualModeOnly ? "; implies --mode manual" : string.Empty;
+        return $"{setting.Meaning}; default {defaultText}{manual} ({accepted})";
+    }
+
+    /// <summary>What the flag accepts: the setting's words, with the CLI's spelling of names and times.</summary>
+    private static string Accepted(KcpSetting setting) => setting.Kind switch
+    {
+        KcpSettingKind.Enum => string.Join(", ", CliNames(setting)),
+        KcpSettingKind.Duration => $"{setting.Accepted} in seconds",
+        KcpSettingKind.Int64 => $"{setting.Accepted}, optionally with a K, M or G suffix (64M = 64 MiB)",
+        _ => setting.Accepted,
+    };
+
+    /// <summary>kcptun spells modes in lower case (--mode fast2).</summary>
+    private static List<string> CliNames(KcpSetting setting)
+    {
+        var names = new List<string>();
+        foreach (var name in setting.Names!)
+        {
+            names.Add(setting.Kind == KcpSettingKind.Enum ? name.ToLowerInvariant() : name);
+        }
+
+        return names;
+    }
+
+    private static string Name(object value) => KcpSetting.Format(value).ToLowerInvariant();
+
+    private static string Show(KcpSetting setting, object? value) => value switch
+    {
+        TimeSpan t => t.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+        _ when setting.Kind == KcpSettingKind.Enum => Name(value!),
+        _ => KcpSetting.Format(value),
+    };
+
+    private static bool TryParse(KcpSetting setting, string text, out object? value)
+    {
+        value = null;
+        switch (setting.Kind)
+        {
+            case KcpSettingKind.Int32 when int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n):
+                value = n;
+                return true;
+            case KcpSettingKind.Int64 when Flags.TryParseBytes(text, out var bytes):
+                value = bytes;
+                return true;
+            case KcpSettingKind.Boolean when text is "1" or "0":
+                value = text == "1";
+                return true;
+            case KcpSettingKind.Boolean when bool.TryParse(text, out var b):
+                value = b;
+                return true;
+            case KcpSettingKind.Duration when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
+                && double.IsFinite(seconds) && Math.Abs(seconds) < TimeSpan.MaxValue.TotalSeconds:
+                value = TimeSpan.FromSeconds(seconds);
+                return true;
+            case KcpSettingKind.Enum when setting.FindName(text) is { } name:
+                value = setting.FromName!(name);
+                return true;
+            case KcpSettingKind.String when setting.Names is null:
+                value = text;
+                return true;
+            case KcpSettingKind.String when setting.FindName(text) is { } name:
+                value = name;
+                return true;
+            default:
+                return false;
+        }
     }
 }

@@ -33,6 +33,9 @@ internal sealed class ServeHost : IAsyncDisposable
     /// <summary>The bound TCP endpoint.</summary>
     public IPEndPoint? TcpEndPoint => _tcp?.EndPoint as IPEndPoint;
 
+    /// <summary>The options the KCP endpoint was given (what the command line asked for, after <see cref="KcpOptions.CopyTo"/>).</summary>
+    public KcpOptions? KcpOptions { get; private init; }
+
     public string ReadyLine =>
         "listening" + (KcpEndPoint is { } k ? $" kcp={k}" : string.Empty) + (TcpEndPoint is { } t ? $" tcp={t}" : string.Empty);
 
@@ -50,13 +53,14 @@ internal sealed class ServeHost : IAsyncDisposable
         UseTcpTransport(builder.WebHost);
 
         ListenOptions? kcpListen = null;
+        KcpOptions? kcpListenOptions = null;
         ListenOptions? tcpListen = null;
         builder.WebHost.ConfigureKestrel(o =>
         {
             o.Limits.MaxRequestBodySize = null;
             if (kcp is not null)
             {
-                o.ListenKcp(kcp.Address, kcp.Port, k => Copy(kcpOptions, k), l =>
+                o.ListenKcp(kcp.Address, kcp.Port, k => { kcpOptions.CopyTo(k); kcpListenOptions = k; }, l =>
                 {
                     kcpListen = l;
                     UseApp(l, app);
@@ -86,7 +90,7 @@ internal sealed class ServeHost : IAsyncDisposable
         }
 
         await web.StartAsync(cancellationToken).ConfigureAwait(false);
-        return new ServeHost(web, kcpListen, tcpListen);
+        return new ServeHost(web, kcpListen, tcpListen) { KcpOptions = kcpListenOptions };
     }
 
     /// <summary>The TCP endpoint is served by the tuned listener (SO_REUSEPORT accept loops, Fast Open, limits).</summary>
@@ -106,27 +110,6 @@ internal sealed class ServeHost : IAsyncDisposable
                 listen.Protocols = HttpProtocols.Http1;
                 break;
         }
-    }
-
-    private static void Copy(KcpOptions from, KcpOptions to)
-    {
-        to.Mode = from.Mode;
-        to.NoDelay = from.NoDelay;
-        to.Interval = from.Interval;
-        to.Resend = from.Resend;
-        to.NoCongestionControl = from.NoCongestionControl;
-        to.SendWindow = from.SendWindow;
-        to.ReceiveWindow = from.ReceiveWindow;
-        to.Mtu = from.Mtu;
-        to.DataShards = from.DataShards;
-        to.ParityShards = from.ParityShards;
-        to.Crypt = from.Crypt;
-        to.Key = from.Key;
-        to.SocketBufferSize = from.SocketBufferSize;
-        to.IoLoopCount = from.IoLoopCount;
-        to.MaxSessions = from.MaxSessions;
-        to.NewSessionsPerSecond = from.NewSessionsPerSecond;
-        to.AcceptQueueDepth = from.AcceptQueueDepth;
     }
 
     public async Task StopAsync(TimeSpan timeout)

@@ -53,8 +53,8 @@ internal sealed class KcpControlBlock : IDisposable
     private readonly KcpSegmentQueue _sndBuf = new();
     private readonly KcpSegmentQueue _rcvQueue = new();
 
-    // rcv_buf as slots indexed by sn: sn in [rcv_nxt, rcv_nxt + rcv_wnd) maps to one slot, O(1) insert/lookup.
-    // rcv_buf as a ring indexed by sn. It starts small and grows (to at most rcv_wnd rounded up) only when
+    // rcv_buf as a ring of slots indexed by sn: sn in [rcv_nxt, rcv_nxt + rcv_wnd) maps to one slot, O(1)
+    // insert/lookup. It starts small and grows (to at most rcv_wnd rounded up) only when
     // a segment arrives that far ahead of rcv_nxt: thousands of quiet sessions with 1024-segment windows
     // would otherwise hold 48 KB each of empty slots.
     private const int InitialReceiveSlots = 32;

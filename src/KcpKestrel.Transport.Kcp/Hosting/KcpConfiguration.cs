@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Reflection;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 
@@ -21,7 +20,7 @@ internal static class KcpConfiguration
     public const string ProtocolsKey = "Protocols";
     public const string UrlFormat = "kcp://<IP address, * or localhost>:<port 0 to 65535>";
 
-    /// <summary>Names of the bindable <see cref="KcpOptions"/> settings.</summary>
+    /// <summary>Names of the <see cref="KcpOptions"/> settings (<see cref="KcpSettings.All"/>), which are the configuration keys.</summary>
     public static readonly string[] SettingNames = GetSettingNames();
 
     /// <summary>A named endpoint of <c>Kcp:Endpoints</c>.</summary>
@@ -38,7 +37,7 @@ internal static class KcpConfiguration
     /// <summary>Binds the <see cref="KcpOptions"/> settings of <paramref name="section"/> over <paramref name="options"/>.</summary>
     public static void BindSettings(IConfiguration section, KcpOptions options) => section.Bind(options);
 
-    public static bool IsSetting(string key) => Array.Exists(SettingNames, name => string.Equals(name, key, StringComparison.OrdinalIgnoreCase));
+    public static bool IsSetting(string key) => KcpSettings.Find(key) is not null;
 
     /// <summary>Parses <c>kcp://address:port</c>; address may be an IP literal, <c>*</c>/<c>+</c> (any IPv4) or <c>localhost</c>.</summary>
     public static bool TryParseUrl(string? url, out IPAddress address, out int port)
@@ -90,15 +89,12 @@ internal static class KcpConfiguration
 
     private static string[] GetSettingNames()
     {
-        var names = new List<string>();
-        foreach (var property in typeof(KcpOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        var names = new string[KcpSettings.All.Count];
+        for (var i = 0; i < names.Length; i++)
         {
-            if (property.CanWrite)
-            {
-                names.Add(property.Name);
-            }
+            names[i] = KcpSettings.All[i].Name;
         }
 
-        return [.. names];
+        return names;
     }
 }

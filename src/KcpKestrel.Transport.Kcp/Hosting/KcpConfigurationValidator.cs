@@ -9,8 +9,6 @@ namespace KcpKestrel.Transport.Kcp.Hosting;
 /// </summary>
 internal sealed class KcpConfigurationValidator(IConfiguration kcpSection) : IValidateOptions<KcpTransportOptions>
 {
-    private const string OptionPrefix = "KCP option ";
-
     public ValidateOptionsResult Validate(string? name, KcpTransportOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -88,28 +86,10 @@ internal sealed class KcpConfigurationValidator(IConfiguration kcpSection) : IVa
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    private static (string Setting, string Message)? Check(KcpOptions options, string path)
-    {
-        try
-        {
-            options.Validate();
-            return null;
-        }
-        catch (ArgumentException e)
-        {
-            var setting = e.ParamName ?? "?";
-            var message = e.Message;
-            var suffix = $" (Parameter '{e.ParamName}')";
-            if (message.EndsWith(suffix, StringComparison.Ordinal))
-            {
-                message = message[..^suffix.Length];
-            }
-
-            return (setting, message.StartsWith(OptionPrefix, StringComparison.Ordinal)
-                ? $"{path}:{message[OptionPrefix.Length..]}"
-                : $"{path}:{setting}: {message}");
-        }
-    }
+    private static (string Setting, string Message)? Check(KcpOptions options, string path) =>
+        options.TryValidate(out var error)
+            ? null
+            : (error.Setting, $"{path}:{error.Setting} = {error.Value} is not valid; accepted: {error.Accepted}.");
 
     private static void CheckUnknownKeys(IConfigurationSection section, string path, bool endpoint, List<string> failures)
     {

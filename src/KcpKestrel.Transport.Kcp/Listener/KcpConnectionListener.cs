@@ -93,7 +93,7 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
     {
         var requested = ((KcpEndPoint)EndPoint).IPEndPoint;
         var bound = requested;
-        IoMode = UdpIo.Resolve(_options.IoMode);
+        IoMode = UdpIo.Resolve(_options.IoOverrides.Mode);
         if (!UdpIo.SupportsReusePortBalancing)
         {
             // Without a kernel spreading peers across sockets of one port, one socket and loop. The
@@ -111,7 +111,7 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
                 bound = (IPEndPoint)socket.LocalEndPoint!;
                 var loop = new KcpIoLoop($"kcp-loop-{bound.Port}-{i}", DatagramSlot.SizeFor(_options.Mtu), IoMode);
                 _loops.Add(loop);
-                var channel = loop.CreateChannel(socket, null!, DatagramSlot.SizeFor(_options.Mtu), _options.UdpGso, _options.UdpGro);
+                var channel = loop.CreateChannel(socket, null!, DatagramSlot.SizeFor(_options.Mtu), _options.IoOverrides.Gso, _options.IoOverrides.Gro);
                 var server = new KcpServerSocket(loop, channel, this, _options);
                 channel.Receiver = server;
                 _sockets.Add(server);

@@ -35,7 +35,7 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         _options = options;
         _pool = pool;
         _waitForPeer = waitForPeer;
-        _channel = loop.CreateChannel(socket, this, DatagramSlot.SizeFor(options.Mtu), options.UdpGso, options.UdpGro);
+        _channel = loop.CreateChannel(socket, this, DatagramSlot.SizeFor(options.Mtu), options.IoOverrides.Gso, options.IoOverrides.Gro);
     }
 
     public Task<KcpConnection> Connected => _connected.Task;

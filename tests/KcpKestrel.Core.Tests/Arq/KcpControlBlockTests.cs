@@ -94,7 +94,7 @@ public sealed class KcpControlBlockTests
         using var b = new KcpControlBlock(Conv, bo);
         a.StartSequenceAt(uint.MaxValue - 5);
         b.StartSequenceAt(uint.MaxValue - 5);
-        a.Apply(KcpMode.Fast3);
+        KcpNoDelayPreset.Fast3.ApplyTo(a);
         for (var i = 0; i < 20; i++)
         {
             a.Send([(byte)i]);
@@ -121,7 +121,7 @@ public sealed class KcpControlBlockTests
     public void DeadLink_FlipsAfterDeadLinkTransmissions()
     {
         using var kcp = new KcpControlBlock(Conv, new CapturingOutput()) { DeadLink = 3 };
-        kcp.Apply(KcpMode.Fast3);
+        KcpNoDelayPreset.Fast3.ApplyTo(kcp);
         kcp.Send([1]);
         for (uint t = 0; t < 100_000 && !kcp.IsDeadLink; t += 10)
         {
@@ -163,22 +163,22 @@ public sealed class KcpControlBlockTests
     public void Modes_ApplyKcptunPresets()
     {
         using var kcp = new KcpControlBlock(Conv, new CapturingOutput());
-        kcp.Apply(KcpMode.Normal);
+        KcpNoDelayPreset.Normal.ApplyTo(kcp);
         Assert.Equal(40, kcp.Interval);
-        kcp.Apply(KcpMode.Fast);
+        KcpNoDelayPreset.Fast.ApplyTo(kcp);
         Assert.Equal(30, kcp.Interval);
-        kcp.Apply(KcpMode.Fast2);
+        KcpNoDelayPreset.Fast2.ApplyTo(kcp);
         Assert.Equal(20, kcp.Interval);
-        kcp.Apply(KcpMode.Fast3);
+        KcpNoDelayPreset.Fast3.ApplyTo(kcp);
         Assert.Equal(10, kcp.Interval);
-        Assert.Equal((1, 10, 2, true), KcpMode.Fast3.GetNoDelay());
+        Assert.Equal(new KcpNoDelayPreset(1, 10, 2, true), KcpNoDelayPreset.Fast3);
     }
 
     [Fact]
     public void Check_SchedulesWithinTheInterval()
     {
         using var kcp = new KcpControlBlock(Conv, new CapturingOutput());
-        kcp.Apply(KcpMode.Normal);
+        KcpNoDelayPreset.Normal.ApplyTo(kcp);
         Assert.Equal(uint.MaxValue - 3, kcp.Check(uint.MaxValue - 3));
         kcp.Update(uint.MaxValue - 3);
         var next = kcp.Check(uint.MaxValue - 3);
@@ -218,8 +218,8 @@ public sealed class KcpControlBlockTests
         using var b = new KcpControlBlock(Conv, back);
         forward.Target = b;
         back.Target = a;
-        a.Apply(KcpMode.Fast3);
-        b.Apply(KcpMode.Fast3);
+        KcpNoDelayPreset.Fast3.ApplyTo(a);
+        KcpNoDelayPreset.Fast3.ApplyTo(b);
         var payload = new byte[1400];
         var buffer = new byte[2000];
         uint now = 0;
@@ -275,8 +275,8 @@ public sealed class KcpControlBlockTests
         using var b = new KcpControlBlock(Conv, back);
         forward.Target = b;
         back.Target = a;
-        a.Apply(KcpMode.Fast3);
-        b.Apply(KcpMode.Fast3);
+        KcpNoDelayPreset.Fast3.ApplyTo(a);
+        KcpNoDelayPreset.Fast3.ApplyTo(b);
         a.SetMtu(200);
         b.SetMtu(200);
         a.SetWindowSize(1024, 1024);

@@ -13,7 +13,7 @@ public sealed class KcpLinkPropertyTests
     private const long VirtualTimeLimitMs = 600_000;
 
     internal sealed record LinkCase(
-        int Seed, int LossPercent, int DelayMs, int JitterMs, int DupPercent, KcpMode Mode, bool CongestionControl,
+        int Seed, int LossPercent, int DelayMs, int JitterMs, int DupPercent, KcpNoDelayPreset Mode, bool CongestionControl,
         int Window, uint ClockStart, uint SnStart, int[] Sizes)
     {
         public override string ToString() =>
@@ -23,7 +23,7 @@ public sealed class KcpLinkPropertyTests
 
     private static Gen<LinkCase> CaseGen(int maxSize, int maxCount) =>
         Gen.Select(
-            Gen.Int, Gen.Int[0, 30], Gen.Int[0, 60], Gen.Int[0, 40], Gen.Int[0, 10], Gen.Enum<KcpMode>(), Gen.Bool,
+            Gen.Int, Gen.Int[0, 30], Gen.Int[0, 60], Gen.Int[0, 40], Gen.Int[0, 10], Gen.OneOfConst([.. KcpNoDelayPreset.All]), Gen.Bool,
             Gen.Int[32, 256])
         .SelectMany(t => Gen.Select(
                 Gen.OneOf(Gen.UInt[uint.MaxValue - 20_000, uint.MaxValue], Gen.UInt),
@@ -57,12 +57,8 @@ public sealed class KcpLinkPropertyTests
         using var pair = new LinkedPair(link, 0xC0FFEE, c.ClockStart);
         foreach (var kcp in new[] { pair.A, pair.B })
         {
-            kcp.Apply(c.Mode);
-            if (c.CongestionControl)
-            {
-                var (nodelay, interval, resend, _) = c.Mode.GetNoDelay();
-                kcp.SetNoDelay(nodelay, interval, resend, nc: false);
-            }
+            var preset = c.CongestionControl ? c.Mode with { NoCongestionControl = false } : c.Mode;
+            preset.ApplyTo(kcp);
 
             kcp.SetWindowSize(c.Window, c.Window);
             kcp.StreamMode = stream;

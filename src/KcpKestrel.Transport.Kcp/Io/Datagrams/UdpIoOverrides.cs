@@ -1,0 +1,22 @@
+namespace KcpKestrel.Transport.Kcp.Io.Datagrams;
+
+/// <summary>
+/// Switches that force a UDP I/O path, for tests. They are not settings (no configuration key, no CLI
+/// flag, not copied between endpoints by users), so they are kept apart from <see cref="KcpOptions"/>'
+/// settings; operators use KCPKESTREL_UDP_GSO, KCPKESTREL_UDP_GRO and KCPKESTREL_UDP_IO instead.
+/// Immutable, so options clones may share one.
+/// </summary>
+internal sealed record UdpIoOverrides
+{
+    /// <summary>No override: GSO and GRO where the kernel has them, the process-wide I/O path.</summary>
+    public static UdpIoOverrides None { get; } = new();
+
+    /// <summary>Use UDP GSO (UDP_SEGMENT) on Linux where the kernel has it.</summary>
+    public bool Gso { get; init; } = true;
+
+    /// <summary>Use UDP GRO (UDP_GRO) on Linux where the kernel has it.</summary>
+    public bool Gro { get; init; } = true;
+
+    /// <summary>Forces the native or the portable path; null: the process-wide choice of <see cref="UdpIo"/>.</summary>
+    public UdpIoMode? Mode { get; init; }
+}
