@@ -61,7 +61,7 @@ public sealed class MetricsAndLoggingTests
             await client.EchoAsync("hello, middleware"u8.ToArray(), Step);
         }
 
-        await WaitAsync(() => Count(logs, 2) >= 3);
+        await TestWaits.WaitUntilAsync(() => Count(logs, 2) >= 3, "three connection-closed log records");
         var records = logs.GetSnapshot();
         Assert.Equal(3, records.Count(r => r.Id.Id == 1 && r.Message.Contains("127.0.0.1", StringComparison.Ordinal)));
         Assert.Equal(3, records.Count(r => r.Id.Id == 2 && r.Level == LogLevel.Information));
@@ -87,18 +87,9 @@ public sealed class MetricsAndLoggingTests
             await client.EchoAsync("abc"u8.ToArray(), Step);
         }
 
-        await WaitAsync(() => Count(logs, 2) >= 1);
+        await TestWaits.WaitUntilAsync(() => Count(logs, 2) >= 1, "a connection-closed log record");
         Assert.DoesNotContain(logs.GetSnapshot(), r => r.Id.Id == 3);
     }
 
     private static int Count(FakeLogCollector logs, int eventId) => logs.GetSnapshot().Count(r => r.Id.Id == eventId);
-
-    private static async Task WaitAsync(Func<bool> condition)
-    {
-        using var cts = new CancellationTokenSource(Step);
-        while (!condition())
-        {
-            await Task.Delay(20, cts.Token);
-        }
-    }
 }

@@ -36,11 +36,13 @@ public sealed class MetricsTests
         var connection = await client.ConnectAsync(host.KcpEndPoint);
         await Client.EchoAsync(connection, 200_000);
 
-        Assert.True(await Eventually.TrueAsync(() =>
-        {
-            active.RecordObservableInstruments();
-            return active.LastMeasurement?.Value == 1;
-        }));
+        await TestWaits.WaitUntilAsync(
+            () =>
+            {
+                active.RecordObservableInstruments();
+                return active.LastMeasurement?.Value == 1;
+            },
+            "one active session");
 
         received.RecordObservableInstruments();
         sent.RecordObservableInstruments();
@@ -66,20 +68,22 @@ public sealed class MetricsTests
 
         // A graceful close from the client ends the server's session too.
         await connection.Transport.Output.CompleteAsync();
-        Assert.True(await Eventually.TrueAsync(() => closed.GetMeasurementSnapshot().Count == 1));
+        await TestWaits.WaitUntilAsync(() => closed.GetMeasurementSnapshot().Count == 1, "one closed-session measurement");
         var close = closed.LastMeasurement!;
         Assert.Equal(1, close.Value);
         Assert.Equal(endpoint, close.Tags["endpoint"]);
         Assert.Contains((string)close.Tags["reason"]!, new[] { "remote_close", "local_close" });
         // The histograms are recorded right after the close counter, not atomically with it.
-        Assert.True(await Eventually.TrueAsync(() => rtt.GetMeasurementSnapshot().Count == 1 && duration.GetMeasurementSnapshot().Count == 1));
+        await TestWaits.WaitUntilAsync(() => rtt.GetMeasurementSnapshot().Count == 1 && duration.GetMeasurementSnapshot().Count == 1, "one rtt and one duration measurement");
         Assert.True(rtt.LastMeasurement!.Value > 0);
 
-        Assert.True(await Eventually.TrueAsync(() =>
-        {
-            active.RecordObservableInstruments();
-            return active.LastMeasurement?.Value == 0;
-        }));
+        await TestWaits.WaitUntilAsync(
+            () =>
+            {
+                active.RecordObservableInstruments();
+                return active.LastMeasurement?.Value == 0;
+            },
+            "no active session");
         await connection.DisposeAsync();
     }
 
@@ -143,7 +147,7 @@ public sealed class MetricsTests
             return dropped.GetMeasurementSnapshot().LastOrDefault(m => (string?)m.Tags["reason"] == "cipher")?.Value ?? 0;
         }
 
-        Assert.True(await Eventually.TrueAsync(() => Cipher() == 10), $"cipher drops {Cipher()}");
+        await TestWaits.WaitUntilAsync(() => Cipher() == 10, "10 cipher drops");
         var reasons = dropped.GetMeasurementSnapshot().Select(m => (string)m.Tags["reason"]!).ToHashSet();
         Assert.Equal(
             new[] { "accept_queue_full", "cipher", "fec", "malformed", "max_sessions", "no_session", "oversize", "rate_limited", "replay", "send_dropped", "tombstone", "unbound", "wrong_conv" },

@@ -8,7 +8,7 @@ public sealed class PackagingTests
     [Fact]
     public async Task The_cli_packs_installs_as_a_dotnet_tool_and_runs()
     {
-        var root = FindRepositoryRoot();
+        var root = RepositoryRoot.Path;
         var configuration = typeof(PackagingTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
         var work = Directory.CreateTempSubdirectory("kcpkestrel-pack-");
         try
@@ -33,19 +33,6 @@ public sealed class PackagingTests
         {
             work.Delete(recursive: true);
         }
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "KcpKestrel.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("KcpKestrel.sln not found above " + AppContext.BaseDirectory);
     }
 
     private static async Task<(int ExitCode, string Output)> RunAsync(string file, string workingDirectory, params string[] arguments)

@@ -1,6 +1,6 @@
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
 using Microsoft.AspNetCore.Connections;
-using static KcpKestrel.Transport.Kcp.Tests.Infrastructure.TestWaits;
+using static KcpKestrel.Tests.Shared.TestWaits;
 
 namespace KcpKestrel.Transport.Kcp.Tests;
 

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
-using static KcpKestrel.Transport.Kcp.Tests.Infrastructure.TestWaits;
+using static KcpKestrel.Tests.Shared.TestWaits;
 
 namespace KcpKestrel.Transport.Kcp.Tests;
 

@@ -6,7 +6,7 @@ using KcpKestrel.Transport.Kcp.Io;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
-using static KcpKestrel.Transport.Kcp.Tests.Infrastructure.TestWaits;
+using static KcpKestrel.Tests.Shared.TestWaits;
 
 namespace KcpKestrel.Transport.Kcp.Tests;
 
