@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using KcpKestrel.Cli.Relay;
+using KcpKestrel.Relay;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
 using Xunit.Abstractions;
 
