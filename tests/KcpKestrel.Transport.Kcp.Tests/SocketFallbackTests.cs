@@ -1,74 +1,19 @@
 using System.Net;
 using System.Net.Sockets;
 using KcpKestrel.Relay;
-using KcpKestrel.Transport.Kcp.Connections;
-using KcpKestrel.Transport.Kcp.Io;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
-using Microsoft.AspNetCore.Connections;
-using Microsoft.Extensions.DependencyInjection;
 using static KcpKestrel.Tests.Shared.TestWaits;
 
 namespace KcpKestrel.Transport.Kcp.Tests;
 
 /// <summary>
-/// The portable Socket path (forced on Linux through the options), end to end: with Kestrel, against
-/// the native path both ways, through close and abort, over a bad link and under garbage.
+/// The portable Socket path (forced on Linux through the options), end to end where it differs from the
+/// native path: against the native path both ways, dialing nobody, over a bad link and under garbage.
+/// Echo under load and close/abort run on both paths in <see cref="ConcurrentEchoTests"/> and <see cref="CloseAndAbortTests"/>.
 /// </summary>
 public sealed class SocketFallbackTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
-
-    [Theory]
-    [InlineData(64, 4 << 20, "aes", 0, 0)]
-    [InlineData(16, 2 << 20, "aes-128-gcm", 10, 3)]
-    public async Task KestrelHost_ManyConcurrentClients_EveryByteIntact(int clients, int bytesEach, string crypt, int dataShards, int parityShards)
-    {
-        await using var host = await KcpTestHost.StartAsync<EchoConnectionHandler>(k =>
-        {
-            k.SendWindow = k.ReceiveWindow = 128;
-            k.Crypt = crypt;
-            k.DataShards = dataShards;
-            k.ParityShards = parityShards;
-            k.IoMode = UdpIoMode.Socket;
-        });
-        await using var factory = KcpTestHost.Client(k =>
-        {
-            k.SendWindow = k.ReceiveWindow = 128;
-            k.Crypt = crypt;
-            k.DataShards = dataShards;
-            k.ParityShards = parityShards;
-            k.IoMode = UdpIoMode.Socket;
-        }).CreateFactory();
-        Assert.Equal(UdpIoMode.Socket, factory.IoMode);
-        var listener = Assert.Single(host.Services.GetServices<IConnectionListenerFactory>().OfType<KcpConnectionListenerFactory>().Single().Listeners.Listeners);
-        Assert.Equal(UdpIoMode.Socket, listener.IoMode);
-
-        var runs = new Task<(byte[], byte[])>[clients];
-        for (var i = 0; i < clients; i++)
-        {
-            var seed = i;
-            runs[i] = Task.Run(async () =>
-            {
-                var connection = await factory.ConnectAsync(host.KcpEndPoint);
-                try
-                {
-                    return await StreamCheck.EchoAsync(connection, bytesEach, seed, TimeSpan.FromMinutes(4));
-                }
-                finally
-                {
-                    await connection.DisposeAsync();
-                }
-            });
-        }
-
-        var results = await Task.WhenAll(runs);
-        foreach (var (sent, received) in results)
-        {
-            Assert.Equal(sent, received);
-        }
-
-        Assert.Equal(clients, listener.Counters.SessionsAccepted);
-    }
 
     [Theory]
     [InlineData("socket", "native", "aes", 0, 0)]
@@ -80,15 +25,15 @@ public sealed class SocketFallbackTests
         await using var listener = await DirectListener.BindAsync(k =>
         {
             Configure(k, crypt, dataShards, parityShards);
-            k.IoMode = Mode(server);
+            UdpIoPath.Force(k, server);
         });
         await using var factory = KcpTestHost.Client(k =>
         {
             Configure(k, crypt, dataShards, parityShards);
-            k.IoMode = Mode(client);
+            UdpIoPath.Force(k, client);
         }).CreateFactory();
-        Assert.Equal(Mode(server), listener.IoMode);
-        Assert.Equal(Mode(client), factory.IoMode);
+        Assert.Equal(UdpIoPath.Mode(server), listener.IoMode);
+        Assert.Equal(UdpIoPath.Mode(client), factory.IoMode);
 
         var connection = await factory.ConnectAsync(listener.EndPoint);
         var accepted = (await listener.AcceptAsync().AsTask().WaitAsync(Timeout))!;
@@ -100,68 +45,6 @@ public sealed class SocketFallbackTests
         await connection.DisposeAsync();
         await echo.WaitAsync(Timeout);
         await accepted.DisposeAsync();
-    }
-
-    [Fact]
-    public async Task ClientCompletesOutput_ServerReadsToTheEnd_ThenBothSeeTheClose()
-    {
-        await using var listener = await DirectListener.BindAsync(k => Configure(k, "aes", 0, 0));
-        await using var factory = KcpTestHost.Client(k => Configure(k, "aes", 0, 0)).CreateFactory();
-
-        var client = await factory.ConnectAsync(listener.EndPoint);
-        await client.Transport.Output.WriteAsync("hello, then goodbye"u8.ToArray());
-        await client.Transport.Output.CompleteAsync();
-
-        var server = (await listener.AcceptAsync().AsTask().WaitAsync(Timeout))!;
-        var received = await ReadToEndAsync(server.Transport.Input).WaitAsync(Timeout);
-        Assert.Equal("hello, then goodbye", System.Text.Encoding.UTF8.GetString(received));
-        await WaitAsync(server.ConnectionClosed);
-        Assert.Equal(KcpCloseReason.RemoteClose, server.Features.Get<IKcpSessionFeature>()!.CloseReason);
-        await WaitAsync(client.ConnectionClosed);
-        Assert.Equal(KcpCloseReason.LocalClose, client.Features.Get<IKcpSessionFeature>()!.CloseReason);
-        await server.DisposeAsync();
-        await client.DisposeAsync();
-    }
-
-    [Fact]
-    public async Task ServerAbort_ReachesTheClient()
-    {
-        await using var listener = await DirectListener.BindAsync(k => Configure(k, "aes", 0, 0));
-        await using var factory = KcpTestHost.Client(k => Configure(k, "aes", 0, 0)).CreateFactory();
-
-        var client = await factory.ConnectAsync(listener.EndPoint);
-        await client.Transport.Output.WriteAsync(new byte[] { 1 });
-        var server = (await listener.AcceptAsync().AsTask().WaitAsync(Timeout))!;
-        var first = await server.Transport.Input.ReadAsync().AsTask().WaitAsync(Timeout);
-        server.Transport.Input.AdvanceTo(first.Buffer.End);
-
-        server.Abort(new ConnectionAbortedException("test abort"));
-
-        await WaitAsync(client.ConnectionClosed);
-        var read = await client.Transport.Input.ReadAsync().AsTask().WaitAsync(Timeout);
-        Assert.True(read.IsCompleted);
-        Assert.Equal(KcpCloseReason.RemoteClose, client.Features.Get<IKcpSessionFeature>()!.CloseReason);
-        Assert.Equal(KcpCloseReason.Aborted, server.Features.Get<IKcpSessionFeature>()!.CloseReason);
-        await server.DisposeAsync();
-        await client.DisposeAsync();
-    }
-
-    [Fact]
-    public async Task ClientAbort_ReachesTheServer()
-    {
-        await using var listener = await DirectListener.BindAsync(k => Configure(k, "aes", 0, 0));
-        await using var factory = KcpTestHost.Client(k => Configure(k, "aes", 0, 0)).CreateFactory();
-
-        var client = await factory.ConnectAsync(listener.EndPoint);
-        await client.Transport.Output.WriteAsync(new byte[] { 1 });
-        var server = (await listener.AcceptAsync().AsTask().WaitAsync(Timeout))!;
-
-        client.Abort(new ConnectionAbortedException("client gives up"));
-
-        await WaitAsync(server.ConnectionClosed);
-        Assert.Equal(KcpCloseReason.RemoteClose, server.Features.Get<IKcpSessionFeature>()!.CloseReason);
-        await server.DisposeAsync();
-        await client.DisposeAsync();
     }
 
     [Fact]
@@ -277,8 +160,6 @@ public sealed class SocketFallbackTests
         await server.DisposeAsync();
     }
 
-    private static UdpIoMode Mode(string name) => name == "native" ? UdpIoMode.Native : UdpIoMode.Socket;
-
     private static void Configure(KcpOptions k, string crypt, int dataShards, int parityShards)
     {
         k.Crypt = crypt;
@@ -287,6 +168,6 @@ public sealed class SocketFallbackTests
         k.ParityShards = parityShards;
         k.IoLoopCount = 1;
         k.SendWindow = k.ReceiveWindow = 256;
-        k.IoMode = UdpIoMode.Socket;
+        UdpIoPath.Force(k, UdpIoPath.Socket);
     }
 }
