@@ -10,7 +10,7 @@ public sealed class GoPeerInteropTests
     private static readonly string[] OurKcp = ["--crypt", "aes", "--key", "interop", "--datashard", "10", "--parityshard", "3", "--mode", "fast3"];
 
     [Fact]
-    public async Task OurBenchEchoesThroughTheGoServer()
+    public async Task OurBench_GoServer_Echoes()
     {
         await using var server = await GoPeer.StartServerAsync("echo", GoKcp);
         var (code, output, _) = await CliRunner.RunAsync(["bench", "--kcp", server.EndPoint.ToString(), "--workload", "echo", "--bytes", "4M", .. OurKcp]);
@@ -21,7 +21,7 @@ public sealed class GoPeerInteropTests
     }
 
     [Fact]
-    public async Task GoClientEchoesThroughOurServe()
+    public async Task GoClient_OurServe_Echoes()
     {
         await using var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--app", "echo", .. OurKcp]);
         using var client = GoPeer.Start(["-mode", "client", "-target", serve.Kcp.ToString(), "-workload", "echo", "-bytes", (4 << 20).ToString(System.Globalization.CultureInfo.InvariantCulture), "-timeout", "60s", .. GoKcp]);

@@ -11,7 +11,7 @@ public sealed class MetricsAndLoggingTests
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(10);
 
     [Fact]
-    public async Task Metrics_report_duration_bytes_reason_and_kcp_session_figures_per_listener()
+    public async Task Metrics_PerListener_ReportDurationBytesReasonAndKcpSessionFigures()
     {
         await using var host = await ThreeListenerHost.StartAsync(l => l.UseConnectionMetrics());
         using var duration = MetricsReader.Collect<double>(host.Services, "kcpkestrel.connection.duration");
@@ -47,7 +47,7 @@ public sealed class MetricsAndLoggingTests
     }
 
     [Fact]
-    public async Task Logging_writes_open_and_close_lines_and_a_bounded_hex_dump_at_trace()
+    public async Task Logging_WritesOpenAndCloseLines_AndABoundedHexDumpAtTrace()
     {
         await using var host = await ThreeListenerHost.StartAsync(
             l => l.UseConnectionLifetimeLogging(o => o.HexDumpBytes = 8),
@@ -75,7 +75,7 @@ public sealed class MetricsAndLoggingTests
     }
 
     [Fact]
-    public async Task Logging_without_trace_never_dumps_bytes()
+    public async Task Logging_WithoutTrace_NeverDumpsBytes()
     {
         await using var host = await ThreeListenerHost.StartAsync(
             l => l.UseConnectionLifetimeLogging(o => o.HexDumpBytes = 64),

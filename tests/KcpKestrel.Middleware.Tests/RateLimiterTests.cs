@@ -14,7 +14,7 @@ public sealed class RateLimiterTests(ITestOutputHelper output)
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(10);
 
     [Fact]
-    public async Task New_connection_limit_holds_under_a_burst_on_every_listener()
+    public async Task NewConnectionLimit_BurstOnEveryListener_Holds()
     {
         const int limit = 60;
         await using var host = await ThreeListenerHost.StartAsync(l => l.UseConnectionRateLimiter(o =>
@@ -37,7 +37,7 @@ public sealed class RateLimiterTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Concurrent_limit_refuses_extra_connections_until_one_closes()
+    public async Task ConcurrentLimit_RefusesExtraConnections_UntilOneCloses()
     {
         const int limit = 5;
         await using var host = await ThreeListenerHost.StartAsync(l => l.UseConnectionRateLimiter(o => o.ConcurrentConnectionLimit = limit));
@@ -88,7 +88,7 @@ public sealed class RateLimiterTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Bandwidth_limit_holds_within_ten_percent_over_16_MiB_each_way()
+    public async Task BandwidthLimit_16MiBEachWay_HoldsWithinTenPercent()
     {
         // Low enough that KCP keeps up on a loaded 2-core machine, high enough that 16 MiB takes ~4 s.
         const long rate = 4L * 1024 * 1024;
@@ -135,7 +135,7 @@ public sealed class RateLimiterTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Limiters_are_disposed_when_the_host_stops_and_later_connections_are_refused()
+    public async Task Limiters_HostStops_AreDisposedAndLaterConnectionsRefused()
     {
         var lifetime = new StoppableLifetime();
         using var services = new ServiceCollection().AddSingleton<IHostApplicationLifetime>(lifetime).BuildServiceProvider();

@@ -15,7 +15,7 @@ public sealed class TlsCompositionTests
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(15);
 
     [Fact]
-    public async Task Whole_set_composes_with_UseHttps_on_every_listener()
+    public async Task WholeSet_ComposesWithUseHttps_OnEveryListener()
     {
         using var certificate = CreateCertificate();
         await using var host = await ThreeListenerHost.StartAsync(

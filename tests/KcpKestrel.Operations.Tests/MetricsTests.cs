@@ -14,7 +14,7 @@ public sealed class MetricsTests
     private const string Meter = "KcpKestrel";
 
     [Fact]
-    public async Task Traffic_through_a_listener_shows_in_the_meter()
+    public async Task TrafficThroughAListener_ShowsInTheMeter()
     {
         await using var host = await OpsHost.StartEchoAsync();
         var meterFactory = host.Services.GetRequiredService<IMeterFactory>();
@@ -88,7 +88,7 @@ public sealed class MetricsTests
     }
 
     [Fact]
-    public async Task Udp_gso_and_gro_counters_are_in_the_meter()
+    public async Task UdpGsoAndGroCounters_AreInTheMeter()
     {
         await using var host = await OpsHost.StartEchoAsync();
         var meterFactory = host.Services.GetRequiredService<IMeterFactory>();
@@ -127,7 +127,7 @@ public sealed class MetricsTests
     }
 
     [Fact]
-    public async Task Forged_datagrams_are_counted_by_reason()
+    public async Task ForgedDatagrams_AreCountedByReason()
     {
         await using var host = await OpsHost.StartEchoAsync();
         var meterFactory = host.Services.GetRequiredService<IMeterFactory>();
@@ -155,7 +155,7 @@ public sealed class MetricsTests
     }
 
     [Fact]
-    public async Task A_factory_without_DI_owns_its_meter_and_a_disposed_listener_leaves_it()
+    public async Task FactoryWithoutDi_OwnsItsMeter_AndADisposedListenerLeavesIt()
     {
         using var factory = new KcpConnectionListenerFactory(Options.Create(new KcpTransportOptions()));
 

@@ -6,7 +6,7 @@ namespace KcpKestrel.Operations.Tests;
 public sealed class PackagingTests
 {
     [Fact]
-    public async Task The_cli_packs_installs_as_a_dotnet_tool_and_runs()
+    public async Task Cli_PacksInstallsAsADotnetTool_AndRuns()
     {
         var root = RepositoryRoot.Path;
         var configuration = typeof(PackagingTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
