@@ -23,15 +23,11 @@ internal static class TunedTcpTestHost
         RequestDelegate? app = null,
         TimeSpan? shutdownTimeout = null)
     {
-        var host = new HostBuilder()
-            .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
+        var host = await KestrelTestHost.StartAsync(web => web
+            .UseKestrel(kestrel)
+            .UseTunedTcp(tune)
             .ConfigureServices(services => services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout ?? TimeSpan.FromSeconds(5)))
-            .ConfigureWebHost(web => web
-                .UseKestrel(kestrel)
-                .UseTunedTcp(tune)
-                .Configure(builder => builder.Run(app ?? (static ctx => { ctx.Response.ContentLength = 2; return ctx.Response.WriteAsync("ok"); }))))
-            .Build();
-        await host.StartAsync().WaitAsync(Bound);
+            .Configure(builder => builder.Run(app ?? (static ctx => { ctx.Response.ContentLength = 2; return ctx.Response.WriteAsync("ok"); }))));
         return host;
     }
 

@@ -35,17 +35,8 @@ internal static class GoToolchain
     public static string Run(string workingDirectory, params string[] args)
     {
         var go = FindGo() ?? throw new InvalidOperationException(InstallHint);
-        var start = new ProcessStartInfo(go)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
+        var start = TestProcess.StartInfo(go, args, workingDirectory);
+        start.RedirectStandardInput = false;
         start.Environment["GO111MODULE"] = "off";
         start.Environment["GOPATH"] = GoPath;
         start.Environment["GOCACHE"] = Path.Combine(CacheDirectory, "cache");
@@ -82,18 +73,7 @@ internal static class GoPeer
     /// <summary>Starts the peer with <paramref name="args"/> and every standard stream redirected.</summary>
     public static Process Start(IEnumerable<string> args)
     {
-        var start = new ProcessStartInfo(Binary)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        return Process.Start(start)!;
+        return Process.Start(TestProcess.StartInfo(Binary, args))!;
     }
 
     /// <summary>Starts a kcp-go server; disposing it closes stdin, which ends the peer.</summary>
@@ -115,22 +95,10 @@ internal static class GoPeer
     /// <summary>Runs the kcp-go client to completion and returns its JSON result.</summary>
     public static async Task<PeerResult> RunClientAsync(IPEndPoint target, string workload, long bytes, IEnumerable<string> kcpFlags, TimeSpan timeout)
     {
-        using var process = Start(new[] { "-mode", "client", "-target", target.ToString(), "-workload", workload, "-bytes", bytes.ToString(CultureInfo.InvariantCulture), "-timeout", $"{(int)timeout.TotalSeconds}s" }.Concat(kcpFlags));
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout + TimeSpan.FromSeconds(10));
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(true);
-            throw new TimeoutException($"kcp-go client did not finish in {timeout}: {await stderr}");
-        }
-
-        var last = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()
-            ?? throw new InvalidOperationException("kcp-go client printed nothing: " + await stderr);
+        var start = TestProcess.StartInfo(Binary, new[] { "-mode", "client", "-target", target.ToString(), "-workload", workload, "-bytes", bytes.ToString(CultureInfo.InvariantCulture), "-timeout", $"{(int)timeout.TotalSeconds}s" }.Concat(kcpFlags));
+        var (_, stdout, stderr) = await TestProcess.RunAsync(start, timeout + TimeSpan.FromSeconds(10));
+        var last = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()
+            ?? throw new InvalidOperationException("kcp-go client printed nothing: " + stderr);
         return JsonSerializer.Deserialize<PeerResult>(last) ?? throw new InvalidOperationException("Bad JSON: " + last);
     }
 
