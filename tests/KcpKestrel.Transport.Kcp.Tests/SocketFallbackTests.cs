@@ -84,34 +84,28 @@ public sealed class SocketFallbackTests
             Configure(k, crypt, dataShards, parityShards);
             k.Mode = KcpMode.Fast3;
         });
-        await using var relay = new LossyUdpRelay(new IPEndPoint(IPAddress.Loopback, 0), ((KcpEndPoint)listener.EndPoint).IPEndPoint, new LinkImpairment
-        {
-            Loss = 0.05,
-            Reorder = 0.02,
-            Duplicate = 0.01,
-            Corrupt = 0.001,
-            Delay = TimeSpan.FromMilliseconds(2),
-            Jitter = TimeSpan.FromMilliseconds(3),
-            Seed = 17 + dataShards,
-        });
-        relay.Start();
-        await using var factory = KcpTestHost.Client(k =>
-        {
-            Configure(k, crypt, dataShards, parityShards);
-            k.Mode = KcpMode.Fast3;
-        }).CreateFactory();
+        await using var link = await RelayedEcho.OpenAsync(
+            listener,
+            new LinkImpairment
+            {
+                Loss = 0.05,
+                Reorder = 0.02,
+                Duplicate = 0.01,
+                Corrupt = 0.001,
+                Delay = TimeSpan.FromMilliseconds(2),
+                Jitter = TimeSpan.FromMilliseconds(3),
+                Seed = 17 + dataShards,
+            },
+            k =>
+            {
+                Configure(k, crypt, dataShards, parityShards);
+                k.Mode = KcpMode.Fast3;
+            });
 
-        var client = await factory.ConnectAsync(new KcpEndPoint(relay.EndPoint));
-        var server = (await listener.AcceptAsync().AsTask().WaitAsync(Timeout))!;
-        var echo = Task.Run(() => server.Transport.Input.CopyToAsync(server.Transport.Output));
-
-        var (sent, received) = await StreamCheck.EchoAsync(client, 2 << 20, seed: 5, TimeSpan.FromSeconds(90));
+        var (sent, received) = await StreamCheck.EchoAsync(link.Client, 2 << 20, seed: 5, TimeSpan.FromSeconds(90));
 
         Assert.Equal(sent, received);
-        Assert.True(relay.Upstream.Dropped + relay.Downstream.Dropped > 0, "the relay dropped nothing: the link was not lossy");
-        await client.DisposeAsync();
-        await echo.WaitAsync(Timeout);
-        await server.DisposeAsync();
+        Assert.True(link.Relay.Upstream.Dropped + link.Relay.Downstream.Dropped > 0, "the relay dropped nothing: the link was not lossy");
     }
 
     [Fact]

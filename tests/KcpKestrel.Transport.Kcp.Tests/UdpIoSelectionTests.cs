@@ -39,7 +39,7 @@ public sealed class UdpIoSelectionTests
     [Fact]
     public async Task Listener_UsesTheForcedMode_AndTheDefaultOtherwise()
     {
-        await using (var forced = await DirectListener.BindAsync(k => { k.Crypt = "none"; k.IoLoopCount = 2; UdpIoPath.Force(k, UdpIoPath.Socket); }))
+        await using (var forced = await DirectListener.BindAsync(k => { k.Crypt = "none"; k.IoLoopCount = 2; k.IoMode = UdpIoMode.Socket; }))
         {
             Assert.Equal(UdpIoMode.Socket, forced.IoMode);
 
@@ -54,7 +54,7 @@ public sealed class UdpIoSelectionTests
     [Fact]
     public async Task ClientFactory_UsesTheForcedMode()
     {
-        await using var socket = KcpTestHost.Client(k => UdpIoPath.Force(k, UdpIoPath.Socket)).CreateFactory();
+        await using var socket = KcpTestHost.Client(k => k.IoMode = UdpIoMode.Socket).CreateFactory();
         Assert.Equal(UdpIoMode.Socket, socket.IoMode);
         await using var plain = KcpTestHost.Client().CreateFactory();
         Assert.Equal(UdpIo.DefaultMode, plain.IoMode);

@@ -120,6 +120,6 @@ public sealed class UdpOffloadEchoTests(ITestOutputHelper output)
         k.IoLoopCount = 1;
         k.UdpGso = offload;
         k.UdpGro = offload;
-        UdpIoPath.Force(k, UdpIoPath.Native); // offload exists on the native path only, whatever KCPKESTREL_UDP_IO says
+        k.IoMode = KcpKestrel.Transport.Kcp.Io.UdpIoMode.Native; // offload exists on the native path only, whatever KCPKESTREL_UDP_IO says
     }
 }
