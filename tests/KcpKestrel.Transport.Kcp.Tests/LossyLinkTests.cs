@@ -25,16 +25,7 @@ public sealed class LossyLinkTests
         await using var listener = await DirectListener.BindAsync(k => Configure(k, crypt, dataShards, parityShards));
         await using var link = await RelayedEcho.OpenAsync(
             listener,
-            new LinkImpairment
-            {
-                Loss = 0.05,
-                Reorder = 0.02,
-                Duplicate = 0.01,
-                Corrupt = 0.001,
-                Delay = TimeSpan.FromMilliseconds(2),
-                Jitter = TimeSpan.FromMilliseconds(3),
-                Seed = crypt.Length * 31 + dataShards,
-            },
+            RelayedEcho.BadLink(seed: crypt.Length * 31 + dataShards),
             k => Configure(k, crypt, dataShards, parityShards));
         var (relay, client, server) = (link.Relay, link.Client, link.Server);
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using KcpKestrel.Relay;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
 using static KcpKestrel.Tests.Shared.TestWaits;
 
@@ -86,16 +85,7 @@ public sealed class SocketFallbackTests
         });
         await using var link = await RelayedEcho.OpenAsync(
             listener,
-            new LinkImpairment
-            {
-                Loss = 0.05,
-                Reorder = 0.02,
-                Duplicate = 0.01,
-                Corrupt = 0.001,
-                Delay = TimeSpan.FromMilliseconds(2),
-                Jitter = TimeSpan.FromMilliseconds(3),
-                Seed = 17 + dataShards,
-            },
+            RelayedEcho.BadLink(seed: 17 + dataShards),
             k =>
             {
                 Configure(k, crypt, dataShards, parityShards);

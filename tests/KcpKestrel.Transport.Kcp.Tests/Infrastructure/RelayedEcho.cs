@@ -33,6 +33,18 @@ internal sealed class RelayedEcho : IAsyncDisposable
 
     public ConnectionContext Server { get; }
 
+    /// <summary>A bad link: 5% loss, 2% reordering, 1% duplicates and 0.1% corruption each way, 2 ms delay plus up to 3 ms jitter.</summary>
+    public static LinkImpairment BadLink(int seed) => new()
+    {
+        Loss = 0.05,
+        Reorder = 0.02,
+        Duplicate = 0.01,
+        Corrupt = 0.001,
+        Delay = TimeSpan.FromMilliseconds(2),
+        Jitter = TimeSpan.FromMilliseconds(3),
+        Seed = seed,
+    };
+
     public static async Task<RelayedEcho> OpenAsync(KcpConnectionListener listener, LinkImpairment impairment, Action<KcpOptions> configureClient)
     {
         var relay = new LossyUdpRelay(new IPEndPoint(IPAddress.Loopback, 0), ((KcpEndPoint)listener.EndPoint).IPEndPoint, impairment);
