@@ -8,23 +8,13 @@
 # Needs: dotnet, go (Debian's kcp-go in /usr/share/gocode), jq, Linux /proc.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/../lib.sh"
 REPS=${REPS:-1}
 BULK=${BULK:-64M}
-WORK=$(mktemp -d /tmp/kcpgso.XXXXXX)
-PIDS=()
-
-cleanup() {
-  for pid in "${PIDS[@]:-}"; do [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-log() { echo "[$(date +%T)] $*" >&2; }
+bench_workdir kcpgso
 
 dotnet build "$ROOT/src/KcpKestrel.Cli" -c Release -v q -nologo >/dev/null
-(cd "$ROOT/tests/GoPeer" && GO111MODULE=off GOPATH=/usr/share/gocode go build -o "$WORK/kcppeer" .)
+build_go_peer "$WORK/kcppeer"
 OURS="dotnet $ROOT/src/KcpKestrel.Cli/bin/Release/net10.0/KcpKestrel.Cli.dll"
 PEER="$WORK/kcppeer"
 
@@ -33,7 +23,6 @@ PLAIN_GO=(-crypt none -datashard 0 -parityshard 0)
 SECURE_OURS=(--mode fast3 --crypt aes --key bench --datashard 10 --parityshard 3)
 SECURE_GO=(-crypt aes -key bench -datashard 10 -parityshard 3)
 TCK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # start NAME CMD...: runs a server with a held-open stdin (it stops when that closes); sets SERVER_PID, SERVER_LINE.
 start() {
@@ -42,7 +31,7 @@ start() {
   mkfifo "$fifo"
   "$@" <"$fifo" >"$out" 2>"$WORK/$name.err" &
   SERVER_PID=$!
-  PIDS+=("$SERVER_PID")
+  track_pid "$SERVER_PID"
   exec 9>"$fifo"
   for _ in $(seq 1 300); do [[ -s "$out" ]] && break; sleep 0.1; done
   SERVER_LINE=$(head -n1 "$out")
@@ -61,7 +50,7 @@ measure() {
     if [[ "$(jq -r '.ok' <<<"$line" 2>/dev/null)" != "true" ]]; then echo "FAILED: $* -> $line" >&2; results+=("0 0 -"); continue; fi
     results+=("$(jq -r '.mb_per_s' <<<"$line") $(awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v tck="$TCK" 'BEGIN { printf "%.0f", (c1 - c0) / tck / (t1 - t0) * 100 }') $(jq -r '.retransmits // "-"' <<<"$line")")
   done
-  printf '%s\n' "${results[@]}" | sort -g | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'
+  printf '%s\n' "${results[@]}" | median_row
 }
 
 echo "| case | GSO/GRO | MB/s | server CPU (% of a core) | client retransmits |"

@@ -8,7 +8,7 @@
 # Needs: dotnet, go (Debian's kcp-go in /usr/share/gocode), jq, Linux /proc.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/../lib.sh"
 REPS=${REPS:-3}
 BULK=${BULK:-256M}
 WARM=${WARM:-16M}
@@ -19,26 +19,13 @@ SESSION_RATE=${SESSION_RATE:-2}
 SESSION_SECONDS=${SESSION_SECONDS:-15}
 BLAST_SECONDS=${BLAST_SECONDS:-3}
 OUT=${OUT:-$ROOT/BENCHMARKS.md}
-WORK=$(mktemp -d /tmp/kcpcompare.XXXXXX)
-PIDS=()
-FIFOS=()
+bench_workdir kcpcompare
 
-cleanup() {
-  for fd in "${FIFOS[@]:-}"; do [[ -n "$fd" ]] && eval "exec ${fd}>&-" 2>/dev/null || true; done
-  for pid in "${PIDS[@]:-}"; do [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-log() { echo "[$(date +%T)] $*" >&2; }
-
-command -v go >/dev/null || { echo "go is not on PATH: install Go (Debian: golang-go golang-github-xtaci-kcp-go-dev)" >&2; exit 1; }
 command -v jq >/dev/null || { echo "jq is not on PATH" >&2; exit 1; }
 
 log "building kcpkestrel (Release) and the kcp-go peer"
 dotnet build "$ROOT/src/KcpKestrel.Cli" -c Release -v q -nologo >/dev/null
-(cd "$ROOT/tests/GoPeer" && GO111MODULE=off GOPATH=/usr/share/gocode go build -o "$WORK/kcppeer" .)
+build_go_peer "$WORK/kcppeer"
 OURS="dotnet $ROOT/src/KcpKestrel.Cli/bin/Release/net10.0/KcpKestrel.Cli.dll"
 PEER="$WORK/kcppeer"
 
@@ -58,10 +45,10 @@ start_with_stdin() {
   mkfifo "$fifo"
   "$@" <"$fifo" >"$out" 2>"$WORK/$name.err" &
   STARTED_PID=$!
-  PIDS+=("$STARTED_PID")
+  track_pid "$STARTED_PID"
   FD=$((FD + 1))
   eval "exec ${FD}>\"$fifo\""
-  FIFOS+=("$FD")
+  track_fd "$FD"
   STARTED_FD=$FD
   for _ in $(seq 1 300); do
     [[ -s "$out" ]] && break
@@ -97,8 +84,6 @@ start_relay() { # TARGET LOSS
   RELAY_ADDR=$(awk '{print $2}' <<<"$STARTED_LINE")
 }
 
-median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else print a[int((NR+1)/2)]}'; }
-
 # run_reps FIELD CMD...: runs CMD REPS times, prints the median of FIELD of its last JSON line ("fail" if any run failed).
 run_reps() {
   local field=$1; shift
@@ -114,7 +99,7 @@ run_reps() {
     values+=("$(jq -r ".$field" <<<"$line")")
   done
   if ((${#values[@]} == 0)); then echo "fail"; return; fi
-  local m; m=$(printf '%s\n' "${values[@]}" | median | awk '{printf "%.1f", $1}')
+  local m; m=$(median "${values[@]}" | awk '{printf "%.1f", $1}')
   ((failed)) && echo "${m}*" || echo "$m"
 }
 
@@ -184,7 +169,6 @@ cmd "kcpkestrel bench --kcp ADDR --workload pingpong --count $PINGS --size 64 ${
 
 # ---- many sessions: server CPU ----------------------------------------------------------------------
 TCK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # sessions_run PID ADDR FLAGS...: one run of our sessions client; prints "cpu_percent us_per_round_trip p50 p99 ok errors".
 # The server runs on core 0 and the client on core 1, so neither's CPU figure includes the other's work.
 sessions_run() {
@@ -210,10 +194,10 @@ sessions_case() { # NAME start-function flags...
     cpus+=("$cpu"); costs+=("$cost"); p50s+=("$p50"); p99s+=("$p99")
     if [[ $2 == start_ours ]]; then stop_started "$OURS_PID" "$OURS_FD"; else stop_started "$GO_PID" "$GO_FD"; fi
   done
-  SESS_CPU=$(printf '%s\n' "${cpus[@]}" | median)
-  SESS_COST=$(printf '%s\n' "${costs[@]}" | median)
-  SESS_P50=$(printf '%s\n' "${p50s[@]}" | median)
-  SESS_P99=$(printf '%s\n' "${p99s[@]}" | median)
+  SESS_CPU=$(median "${cpus[@]}")
+  SESS_COST=$(median "${costs[@]}")
+  SESS_P50=$(median "${p50s[@]}")
+  SESS_P99=$(median "${p99s[@]}")
   SESS_NOTES=$notes
 }
 log "$SESSIONS sessions x $SESSION_RATE msg/s x ${SESSION_SECONDS}s, FEC 10/3 + aes (our client against both servers)"

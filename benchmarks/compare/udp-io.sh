@@ -5,19 +5,11 @@
 #   benchmarks/compare/udp-io.sh            # BULK=64M REPS=1 by default
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/../lib.sh"
 BULK=${BULK:-64M}
 REPS=${REPS:-1}
 FLAGS=(--mode fast3 --crypt aes --key bench --datashard 0 --parityshard 0)
-WORK=$(mktemp -d /tmp/kcpudpio.XXXXXX)
-SERVER_PID=
-
-cleanup() {
-  [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_workdir kcpudpio
 
 dotnet build "$ROOT/src/KcpKestrel.Cli" -c Release -v q -nologo >/dev/null
 OURS="dotnet $ROOT/src/KcpKestrel.Cli/bin/Release/net10.0/KcpKestrel.Cli.dll"
@@ -27,6 +19,7 @@ for io in native socket; do
   mkfifo "$WORK/$io.in"
   KCPKESTREL_UDP_IO=$io $OURS serve --kcp 127.0.0.1:0 --app sink "${FLAGS[@]}" <"$WORK/$io.in" >"$WORK/$io.out" 2>"$WORK/$io.err" &
   SERVER_PID=$!
+  track_pid "$SERVER_PID"
   exec 9>"$WORK/$io.in"
   for _ in $(seq 1 300); do [[ -s "$WORK/$io.out" ]] && break; sleep 0.1; done
   addr=$(head -n1 "$WORK/$io.out" | grep -o 'kcp=[^ ]*' | cut -d= -f2)

@@ -4,6 +4,7 @@
 # the dropping costs the sessions that are already up.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. benchmarks/lib.sh
 SESSIONS=${SESSIONS:-50}
 RATE=${RATE:-20}
 DURATION=${DURATION:-20}
@@ -20,7 +21,7 @@ mkdir -p "$OUT"
 
 taskset -c "$SERVER_CPUS" "$CLI" serve --kcp 127.0.0.1:$PORT --app echo "${KCPFLAGS[@]}" >"$OUT/flood-serve.log" 2>&1 &
 SPID=$!
-trap 'kill $SPID 2>/dev/null || true' EXIT
+track_pid $SPID
 for _ in $(seq 1 100); do grep -q '^listening' "$OUT/flood-serve.log" && break; sleep 0.2; done
 grep '^listening' "$OUT/flood-serve.log"
 

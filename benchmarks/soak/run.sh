@@ -4,6 +4,7 @@
 # with no traffic (sessions close by the 60 s idle timeout), then SoakPlot draws the PNGs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. benchmarks/lib.sh
 SESSIONS=${SESSIONS:-5000}
 RATE=${RATE:-10}
 DURATION=${DURATION:-600}
@@ -23,7 +24,7 @@ PAGE=$(getconf PAGESIZE); : "$PAGE"
 
 taskset -c "$SERVER_CPUS" "$CLI" serve --kcp 127.0.0.1:$PORT --app echo "${KCPFLAGS[@]}" >"$OUT/serve.log" 2>&1 &
 SPID=$!
-trap 'kill $SPID 2>/dev/null || true; [ -n "${SAMPLER:-}" ] && kill $SAMPLER 2>/dev/null || true' EXIT
+track_pid $SPID
 for _ in $(seq 1 100); do grep -q '^listening' "$OUT/serve.log" && break; sleep 0.2; done
 grep '^listening' "$OUT/serve.log"
 
@@ -38,7 +39,7 @@ sample() {
     rss=$(awk '/^VmRSS:/{print $2}' /proc/$SPID/status)
     thr=$(awk '/^Threads:/{print $2}' /proc/$SPID/status)
     # fields 14,15 = utime, stime (comm has no spaces here)
-    ticks=$(awk '{print $14+$15}' /proc/$SPID/stat)
+    ticks=$(cpu_ticks $SPID)
     # receive-queue backlog of the server's UDP socket (a sign of saturation), hex in /proc/net/udp
     fds=$(awk -v p=$(printf '%04X' $PORT) 'NR>1 { split($2,a,":"); if (a[2]==p) { split($5,q,":"); print q[2]; exit } }' /proc/net/udp)
     fds=$((16#${fds:-0}))
@@ -47,6 +48,7 @@ sample() {
   done
 }
 sample & SAMPLER=$!
+track_pid $SAMPLER
 
 START=$(date -u +%FT%TZ)
 set +e

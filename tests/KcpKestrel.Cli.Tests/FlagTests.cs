@@ -33,7 +33,7 @@ public sealed class FlagTests
     [InlineData(new[] { "bench", "--kcp", "127.0.0.1:1", "--tcp", "127.0.0.1:2", "--workload", "echo" }, "bench needs exactly one of --kcp HOST:PORT or --tcp HOST:PORT.")]
     [InlineData(new[] { "serve" }, "--kcp")]
     [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--frobnicate" }, "--frobnicate")]
-    public async Task BadFlagsExitWithTwoAndNameTheFlag(string[] args, string expected)
+    public async Task BadFlags_ExitWithTwo_AndNameTheFlag(string[] args, string expected)
     {
         var (code, output, error) = await CliRunner.RunAsync(args);
         Assert.Equal(2, code);
@@ -42,7 +42,7 @@ public sealed class FlagTests
     }
 
     [Fact]
-    public void EveryCryptModeMapsOntoKcpOptions()
+    public void EveryCryptMode_MapsOntoKcpOptions()
     {
         foreach (var crypt in KcpCrypt.Names)
         {
@@ -53,7 +53,7 @@ public sealed class FlagTests
     }
 
     [Fact]
-    public void KcptunFlagsMapOntoKcpOptions()
+    public void KcptunFlags_MapOntoKcpOptions()
     {
         var options = Build(
             "--crypt", "salsa20", "--key", "secret", "--nodelay", "1", "--interval", "15", "--resend", "3", "--nc", "0",
@@ -66,7 +66,7 @@ public sealed class FlagTests
     }
 
     [Fact]
-    public void DefaultsAreKcptuns()
+    public void Defaults_AreKcptuns()
     {
         var options = Build();
         Assert.Equal(KcpMode.Fast, options.Mode);
@@ -77,7 +77,7 @@ public sealed class FlagTests
     [Theory]
     [InlineData("fast3", KcpMode.Fast3)]
     [InlineData("NORMAL", KcpMode.Normal)]
-    public void ModesAreCaseInsensitive(string mode, KcpMode expected) => Assert.Equal(expected, Build("--mode", mode).Mode);
+    public void Modes_AreCaseInsensitive(string mode, KcpMode expected) => Assert.Equal(expected, Build("--mode", mode).Mode);
 
     [Fact]
     public void EverySettingHasADescriptorAndAServeFlag()
@@ -195,14 +195,14 @@ public sealed class FlagTests
     [InlineData("4k", 4096)]
     [InlineData("1G", 1L << 30)]
     [InlineData("1234", 1234)]
-    public void ByteCountsTakeBinarySuffixes(string text, long expected)
+    public void ByteCounts_TakeBinarySuffixes(string text, long expected)
     {
         Assert.True(Flags.TryParseBytes(text, out var value));
         Assert.Equal(expected, value);
     }
 
     [Fact]
-    public async Task HelpListsTheCommands()
+    public async Task Help_ListsTheCommands()
     {
         var (code, output, _) = await CliRunner.RunAsync("--help");
         Assert.Equal(0, code);

@@ -8,7 +8,7 @@ namespace KcpKestrel.Cli.Tests;
 public sealed class RelayAndDemoTests
 {
     [Fact]
-    public async Task RelayForwardsAndPrintsItsCountersWhenStdinCloses()
+    public async Task Relay_StdinCloses_ForwardsAndPrintsItsCounters()
     {
         using var target = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         target.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -45,7 +45,7 @@ public sealed class RelayAndDemoTests
     }
 
     [Fact]
-    public async Task DemoRunsAndPasses()
+    public async Task Demo_RunsAndPasses()
     {
         var (code, output, error) = await CliRunner.RunAsync("demo");
         Assert.True(code == 0, output.Text + error.Text);

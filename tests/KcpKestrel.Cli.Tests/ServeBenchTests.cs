@@ -8,7 +8,7 @@ public sealed class ServeBenchTests
     private static readonly string[] Kcp = ["--crypt", "aes", "--key", "cli-test", "--datashard", "10", "--parityshard", "3", "--mode", "fast3"];
 
     [Fact]
-    public async Task ServePrintsOneReadyLineWithTheBoundPortsAndStopsCleanly()
+    public async Task Serve_PrintsOneReadyLineWithTheBoundPorts_AndStopsCleanly()
     {
         var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--tcp", "127.0.0.1:0", .. Kcp]);
         Assert.Matches(@"^listening kcp=127\.0\.0\.1:\d+ tcp=127\.0\.0\.1:\d+$", serve.ReadyLine);
@@ -20,7 +20,7 @@ public sealed class ServeBenchTests
     [Theory]
     [InlineData("kcp")]
     [InlineData("tcp")]
-    public async Task EchoComesBackWithTheSameSha256(string transport)
+    public async Task Echo_ComesBackWithTheSameSha256(string transport)
     {
         await using var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--tcp", "127.0.0.1:0", "--app", "echo", .. Kcp]);
         var target = transport == "kcp" ? serve.Kcp : serve.Tcp!;
@@ -39,7 +39,7 @@ public sealed class ServeBenchTests
     [Theory]
     [InlineData("kcp")]
     [InlineData("tcp")]
-    public async Task BulkEndsWhenTheSinkReportsEveryByte(string transport)
+    public async Task Bulk_EndsWhenTheSinkReportsEveryByte(string transport)
     {
         await using var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--tcp", "127.0.0.1:0", "--app", "sink", .. Kcp]);
         var target = transport == "kcp" ? serve.Kcp : serve.Tcp!;
@@ -51,7 +51,7 @@ public sealed class ServeBenchTests
     }
 
     [Fact]
-    public async Task PingPongMeasuresEveryRoundTrip()
+    public async Task PingPong_MeasuresEveryRoundTrip()
     {
         await using var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", .. Kcp]);
         var (code, output, _) = await CliRunner.RunAsync(["bench", "--kcp", serve.Kcp.ToString(), "--workload", "pingpong", "--count", "100", "--size", "100", .. Kcp]);
@@ -64,7 +64,7 @@ public sealed class ServeBenchTests
     }
 
     [Fact]
-    public async Task SessionsRunConcurrently()
+    public async Task Sessions_RunConcurrently()
     {
         await using var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", .. Kcp]);
         var (code, output, _) = await CliRunner.RunAsync(["bench", "--kcp", serve.Kcp.ToString(), "--workload", "sessions", "--sessions", "8", "--rate", "20", "--duration", "1", .. Kcp]);
@@ -76,7 +76,7 @@ public sealed class ServeBenchTests
     }
 
     [Fact]
-    public async Task BenchAgainstNothingReportsFailureInJsonAndExitsNonZero()
+    public async Task BenchAgainstNothing_ReportsFailureInJson_AndExitsNonZero()
     {
         var (code, output, _) = await CliRunner.RunAsync("bench", "--tcp", "127.0.0.1:1", "--workload", "pingpong", "--count", "1");
         var json = CliRunner.LastLineJson(output);
@@ -86,7 +86,7 @@ public sealed class ServeBenchTests
     }
 
     [Fact]
-    public async Task HttpAppServesPlaintextAndEchoOverTcp()
+    public async Task HttpApp_ServesPlaintextAndEchoOverTcp()
     {
         await using var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--tcp", "127.0.0.1:0", "--app", "http", .. Kcp]);
         using var http = new HttpClient { BaseAddress = new Uri($"http://{serve.Tcp}") };
@@ -99,7 +99,7 @@ public sealed class ServeBenchTests
     }
 
     [Fact]
-    public async Task UdpBlastMeasuresTheCeiling()
+    public async Task UdpBlast_MeasuresTheCeiling()
     {
         var (code, output, _) = await CliRunner.RunAsync("bench", "--workload", "udpblast", "--duration", "0.5");
         var json = CliRunner.LastLineJson(output);

@@ -181,10 +181,10 @@ public sealed class GrpcTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     /// <summary>A gRPC client over KCP, straight or through a 5% loss relay.</summary>
     private sealed class Link : IAsyncDisposable
     {
-        private readonly Cli.Relay.LossyUdpRelay? _relay;
+        private readonly Relay.LossyUdpRelay? _relay;
         private readonly GrpcChannel _channel;
 
-        private Link(Cli.Relay.LossyUdpRelay? relay, GrpcChannel channel)
+        private Link(Relay.LossyUdpRelay? relay, GrpcChannel channel)
         {
             _relay = relay;
             _channel = channel;

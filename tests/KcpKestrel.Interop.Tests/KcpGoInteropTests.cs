@@ -23,19 +23,14 @@ public sealed class KcpGoInteropTests
     public async Task OurServer_KcpGoClient_Echo(string crypt, int dataShards, int parityShards)
     {
         ListenOptions? listen = null;
-        using var host = new HostBuilder()
-            .ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning))
-            .ConfigureWebHost(web => web
-                .UseKestrel(o => o.ListenKcp(IPAddress.Loopback, 0, k => Configure(k, crypt, dataShards, parityShards), l =>
-                {
-                    listen = l;
-                    l.UseConnectionHandler<EchoHandler>();
-                }))
-                .UseKcp()
-                .ConfigureServices(s => s.AddSingleton<EchoHandler>())
-                .Configure(_ => { }))
-            .Build();
-        await host.StartAsync();
+        var host = await KestrelTestHost.StartAsync(web => web
+            .UseKestrel(o => o.ListenKcp(IPAddress.Loopback, 0, k => Configure(k, crypt, dataShards, parityShards), l =>
+            {
+                listen = l;
+                l.UseConnectionHandler<EchoConnectionHandler>();
+            }))
+            .UseKcp()
+            .ConfigureServices(s => s.AddSingleton<EchoConnectionHandler>()));
         try
         {
             var target = ((KcpEndPoint)listen!.EndPoint).IPEndPoint;
@@ -45,7 +40,7 @@ public sealed class KcpGoInteropTests
         }
         finally
         {
-            await host.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token);
+            await KestrelTestHost.StopAndDisposeAsync(host, TimeSpan.FromSeconds(5));
         }
     }
 
@@ -78,19 +73,5 @@ public sealed class KcpGoInteropTests
         k.ParityShards = parityShards;
         k.Mode = KcpMode.Fast3;
         k.IoLoopCount = 1;
-    }
-
-    public sealed class EchoHandler : ConnectionHandler
-    {
-        public override async Task OnConnectedAsync(ConnectionContext connection)
-        {
-            try
-            {
-                await connection.Transport.Input.CopyToAsync(connection.Transport.Output, connection.ConnectionClosed);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
     }
 }

@@ -12,7 +12,7 @@ public sealed class AddressFilterTests
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(10);
 
     [Fact]
-    public async Task Deny_entry_added_to_configuration_applies_to_the_next_connection_without_restart()
+    public async Task DenyEntryAddedToConfiguration_AppliesToTheNextConnection_WithoutRestart()
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["AddressFilter:Deny:0"] = "192.0.2.0/24" })
@@ -39,7 +39,7 @@ public sealed class AddressFilterTests
     }
 
     [Fact]
-    public async Task Allow_list_refuses_everyone_else()
+    public async Task AllowList_RefusesEveryoneElse()
     {
         await using var host = await ThreeListenerHost.StartAsync(l => l.UseAddressFilter(o => o.Allow.Add("10.0.0.0/8")));
         using var refused = MetricsReader.Collect<long>(host.Services, "kcpkestrel.connections.refused");
@@ -59,7 +59,7 @@ public sealed class AddressFilterTests
     [InlineData("2001:db8::/32", "2001:db9::1", false)]
     [InlineData("::ffff:10.1.2.3", "10.1.2.3", true)]
     [InlineData("10.0.0.0/8", "::1", false)]
-    public void Prefix_matching(string rule, string address, bool expected)
+    public void Prefix_Matching_FollowsTheMask(string rule, string address, bool expected)
     {
         Assert.True(AddressPrefix.TryParse(rule, out var prefix));
         Assert.Equal(expected, prefix.Value.Contains(IPAddress.Parse(address)));
@@ -71,10 +71,10 @@ public sealed class AddressFilterTests
     [InlineData("10.0.0.0/33")]
     [InlineData("10.0.0.0/-1")]
     [InlineData("2001:db8::/129")]
-    public void Bad_entries_do_not_parse(string rule) => Assert.False(AddressPrefix.TryParse(rule, out _));
+    public void BadEntries_DoNotParse(string rule) => Assert.False(AddressPrefix.TryParse(rule, out _));
 
     [Fact]
-    public void Network_masks_to_the_prefix()
+    public void Network_MasksToThePrefix()
     {
         Assert.Equal(IPAddress.Parse("198.51.100.0"), AddressPrefix.Network(IPAddress.Parse("198.51.100.77"), 24));
         Assert.Equal(IPAddress.Parse("2001:db8:1:2::"), AddressPrefix.Network(IPAddress.Parse("2001:db8:1:2:3:4:5:6"), 64));

@@ -11,7 +11,7 @@ public sealed class MetricsAndLoggingTests
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(10);
 
     [Fact]
-    public async Task Metrics_report_duration_bytes_reason_and_kcp_session_figures_per_listener()
+    public async Task Metrics_PerListener_ReportDurationBytesReasonAndKcpSessionFigures()
     {
         await using var host = await ThreeListenerHost.StartAsync(l => l.UseConnectionMetrics());
         using var duration = MetricsReader.Collect<double>(host.Services, "kcpkestrel.connection.duration");
@@ -47,7 +47,7 @@ public sealed class MetricsAndLoggingTests
     }
 
     [Fact]
-    public async Task Logging_writes_open_and_close_lines_and_a_bounded_hex_dump_at_trace()
+    public async Task Logging_WritesOpenAndCloseLines_AndABoundedHexDumpAtTrace()
     {
         await using var host = await ThreeListenerHost.StartAsync(
             l => l.UseConnectionLifetimeLogging(o => o.HexDumpBytes = 8),
@@ -61,7 +61,7 @@ public sealed class MetricsAndLoggingTests
             await client.EchoAsync("hello, middleware"u8.ToArray(), Step);
         }
 
-        await WaitAsync(() => Count(logs, 2) >= 3);
+        await TestWaits.WaitUntilAsync(() => Count(logs, 2) >= 3, "three connection-closed log records");
         var records = logs.GetSnapshot();
         Assert.Equal(3, records.Count(r => r.Id.Id == 1 && r.Message.Contains("127.0.0.1", StringComparison.Ordinal)));
         Assert.Equal(3, records.Count(r => r.Id.Id == 2 && r.Level == LogLevel.Information));
@@ -75,7 +75,7 @@ public sealed class MetricsAndLoggingTests
     }
 
     [Fact]
-    public async Task Logging_without_trace_never_dumps_bytes()
+    public async Task Logging_WithoutTrace_NeverDumpsBytes()
     {
         await using var host = await ThreeListenerHost.StartAsync(
             l => l.UseConnectionLifetimeLogging(o => o.HexDumpBytes = 64),
@@ -87,18 +87,9 @@ public sealed class MetricsAndLoggingTests
             await client.EchoAsync("abc"u8.ToArray(), Step);
         }
 
-        await WaitAsync(() => Count(logs, 2) >= 1);
+        await TestWaits.WaitUntilAsync(() => Count(logs, 2) >= 1, "a connection-closed log record");
         Assert.DoesNotContain(logs.GetSnapshot(), r => r.Id.Id == 3);
     }
 
     private static int Count(FakeLogCollector logs, int eventId) => logs.GetSnapshot().Count(r => r.Id.Id == eventId);
-
-    private static async Task WaitAsync(Func<bool> condition)
-    {
-        using var cts = new CancellationTokenSource(Step);
-        while (!condition())
-        {
-            await Task.Delay(20, cts.Token);
-        }
-    }
 }

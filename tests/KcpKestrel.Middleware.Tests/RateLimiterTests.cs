@@ -14,7 +14,7 @@ public sealed class RateLimiterTests(ITestOutputHelper output)
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(10);
 
     [Fact]
-    public async Task New_connection_limit_holds_under_a_burst_on_every_listener()
+    public async Task NewConnectionLimit_BurstOnEveryListener_Holds()
     {
         const int limit = 60;
         await using var host = await ThreeListenerHost.StartAsync(l => l.UseConnectionRateLimiter(o =>
@@ -37,7 +37,7 @@ public sealed class RateLimiterTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Concurrent_limit_refuses_extra_connections_until_one_closes()
+    public async Task ConcurrentLimit_RefusesExtraConnections_UntilOneCloses()
     {
         const int limit = 5;
         await using var host = await ThreeListenerHost.StartAsync(l => l.UseConnectionRateLimiter(o => o.ConcurrentConnectionLimit = limit));
@@ -88,7 +88,7 @@ public sealed class RateLimiterTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Bandwidth_limit_holds_within_ten_percent_over_16_MiB_each_way()
+    public async Task BandwidthLimit_16MiBEachWay_StaysUnderTheCapAndNearIt()
     {
         // Low enough that KCP keeps up on a loaded 2-core machine, high enough that 16 MiB takes ~4 s.
         const long rate = 4L * 1024 * 1024;
@@ -130,12 +130,16 @@ public sealed class RateLimiterTests(ITestOutputHelper output)
         {
             var ratio = bytesPerSecond / rate;
             output.WriteLine($"{listener}: {bytesPerSecond / 1048576:F3} MiB/s ({ratio:P1} of the limit)");
-            Assert.True(ratio is > 0.9 and < 1.1, $"{listener}: {bytesPerSecond / 1048576:F2} MiB/s is not within 10% of {rate / 1048576} MiB/s");
+            // Over the cap is the limiter's failure whatever the load. Well under it can be a starved 2-core CI
+            // machine (a parallel test run has pushed this to 0.9x), so the lower bound only catches a limiter
+            // that throttles far too hard; the bucket's exact refill is tested on a manual clock (TokenBucketTests).
+            Assert.True(ratio < 1.1, $"{listener}: {bytesPerSecond / 1048576:F2} MiB/s exceeds {rate / 1048576} MiB/s by more than 10%");
+            Assert.True(ratio > 0.7, $"{listener}: {bytesPerSecond / 1048576:F2} MiB/s is far below {rate / 1048576} MiB/s");
         }
     }
 
     [Fact]
-    public async Task Limiters_are_disposed_when_the_host_stops_and_later_connections_are_refused()
+    public async Task Limiters_HostStops_AreDisposedAndLaterConnectionsRefused()
     {
         var lifetime = new StoppableLifetime();
         using var services = new ServiceCollection().AddSingleton<IHostApplicationLifetime>(lifetime).BuildServiceProvider();

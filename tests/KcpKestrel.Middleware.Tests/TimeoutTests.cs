@@ -10,7 +10,7 @@ public sealed class TimeoutTests
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(10);
 
     [Fact]
-    public async Task Idle_connection_is_closed_with_a_clear_reason_and_input_keeps_it_alive()
+    public async Task IdleConnection_IsClosedWithAClearReason_AndInputKeepsItAlive()
     {
         var time = new FakeTimeProvider();
         await using var host = await ThreeListenerHost.StartAsync(l => l
@@ -56,7 +56,7 @@ public sealed class TimeoutTests
     }
 
     [Fact]
-    public async Task Connection_past_its_lifetime_is_closed_even_when_busy()
+    public async Task ConnectionPastItsLifetime_IsClosed_EvenWhenBusy()
     {
         var time = new FakeTimeProvider();
         await using var host = await ThreeListenerHost.StartAsync(l => l

@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Security;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using KcpKestrel.Middleware.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,9 +13,9 @@ public sealed class TlsCompositionTests
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(15);
 
     [Fact]
-    public async Task Whole_set_composes_with_UseHttps_on_every_listener()
+    public async Task WholeSet_ComposesWithUseHttps_OnEveryListener()
     {
-        using var certificate = CreateCertificate();
+        var certificate = TestCertificate.Instance;
         await using var host = await ThreeListenerHost.StartAsync(
             l => l
                 .UseConnectionMetrics()
@@ -58,18 +56,5 @@ public sealed class TlsCompositionTests
         }
 
         Assert.All(duration.GetMeasurementSnapshot(), m => Assert.Contains(m.Tags["reason"] as string, new[] { "completed", "remote_close" }));
-    }
-
-    private static X509Certificate2 CreateCertificate()
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName("localhost");
-        san.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(san.Build());
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
-        using var ephemeral = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-        return X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
     }
 }

@@ -10,7 +10,7 @@ namespace KcpKestrel.Operations.Tests;
 public sealed class ConfigurationTests
 {
     [Fact]
-    public async Task Named_endpoints_bind_with_their_settings_over_the_defaults()
+    public async Task NamedEndpoints_BindWithTheirSettings_OverTheDefaults()
     {
         await using var host = await OpsHost.StartConfiguredAsync(new Dictionary<string, string?>
         {
@@ -52,7 +52,7 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
-    public async Task A_configured_endpoint_serves_the_client()
+    public async Task ConfiguredEndpoint_ServesTheClient()
     {
         await using var host = await OpsHost.StartConfiguredAsync(new Dictionary<string, string?>
         {
@@ -83,7 +83,7 @@ public sealed class ConfigurationTests
     [InlineData("Kcp:Endpoints:Game:Mtu", "big", "'Kcp:Endpoints:Game:Mtu'")]
     [InlineData("Kcp:Defaults:SendWindow", "0", "Kcp:Defaults:SendWindow = 0 is not valid; accepted: 1 to 65535 segments.")]
     [InlineData("Kcp:Mtu", "1200", "Kcp:Mtu is no longer read: KCP settings moved to Kcp:Defaults:Mtu")]
-    public async Task A_bad_value_fails_start_up_naming_the_key(string key, string value, string expected)
+    public async Task BadValue_FailsStartUp_NamingTheKey(string key, string value, string expected)
     {
         var configuration = new Dictionary<string, string?>
         {
@@ -98,7 +98,7 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
-    public async Task A_missing_key_names_the_endpoint()
+    public async Task MissingKey_NamesTheEndpoint()
     {
         var configuration = new Dictionary<string, string?>
         {
@@ -110,7 +110,7 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
-    public async Task Defaults_without_a_key_are_fine_when_code_endpoints_bring_one()
+    public async Task DefaultsWithoutAKey_CodeEndpointsBringOne_AreFine()
     {
         await using var host = await OpsHost.StartEchoAsync();
         Assert.Null(host.Services.GetRequiredService<IOptions<KcpTransportOptions>>().Value.Defaults.Key);

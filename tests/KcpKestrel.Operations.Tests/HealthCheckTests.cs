@@ -12,7 +12,7 @@ namespace KcpKestrel.Operations.Tests;
 public sealed class HealthCheckTests
 {
     [Fact]
-    public async Task A_bound_listener_with_room_is_healthy_and_reports_its_limits()
+    public async Task BoundListenerWithRoom_IsHealthy_AndReportsItsLimits()
     {
         await using var host = await OpsHost.StartEchoAsync();
         var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
@@ -29,7 +29,7 @@ public sealed class HealthCheckTests
     }
 
     [Fact]
-    public async Task Sessions_above_ninety_percent_of_the_limit_degrade()
+    public async Task SessionsAboveNinetyPercentOfTheLimit_Degrade()
     {
         await using var host = await OpsHost.StartEchoAsync(k => k.MaxSessions = 1);
         await using var client = Client.Create();
@@ -44,7 +44,7 @@ public sealed class HealthCheckTests
     }
 
     [Fact]
-    public async Task No_KCP_endpoint_is_unhealthy()
+    public async Task NoKcpEndpoint_IsUnhealthy()
     {
         using var host = OpsHost.Build(null, null, null);
         await host.StartAsync();
@@ -61,7 +61,7 @@ public sealed class HealthCheckTests
     }
 
     [Fact]
-    public async Task An_unbound_listener_reports_the_failure_status()
+    public async Task UnboundListener_ReportsTheFailureStatus()
     {
         using var factory = new KcpConnectionListenerFactory(Options.Create(new KcpTransportOptions()));
         var check = new KcpHealthCheck(new IConnectionListenerFactory[] { factory });

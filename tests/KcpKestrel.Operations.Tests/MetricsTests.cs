@@ -14,7 +14,7 @@ public sealed class MetricsTests
     private const string Meter = "KcpKestrel";
 
     [Fact]
-    public async Task Traffic_through_a_listener_shows_in_the_meter()
+    public async Task TrafficThroughAListener_ShowsInTheMeter()
     {
         await using var host = await OpsHost.StartEchoAsync();
         var meterFactory = host.Services.GetRequiredService<IMeterFactory>();
@@ -36,11 +36,13 @@ public sealed class MetricsTests
         var connection = await client.ConnectAsync(host.KcpEndPoint);
         await Client.EchoAsync(connection, 200_000);
 
-        Assert.True(await Eventually.TrueAsync(() =>
-        {
-            active.RecordObservableInstruments();
-            return active.LastMeasurement?.Value == 1;
-        }));
+        await TestWaits.WaitUntilAsync(
+            () =>
+            {
+                active.RecordObservableInstruments();
+                return active.LastMeasurement?.Value == 1;
+            },
+            "one active session");
 
         received.RecordObservableInstruments();
         sent.RecordObservableInstruments();
@@ -66,25 +68,27 @@ public sealed class MetricsTests
 
         // A graceful close from the client ends the server's session too.
         await connection.Transport.Output.CompleteAsync();
-        Assert.True(await Eventually.TrueAsync(() => closed.GetMeasurementSnapshot().Count == 1));
+        await TestWaits.WaitUntilAsync(() => closed.GetMeasurementSnapshot().Count == 1, "one closed-session measurement");
         var close = closed.LastMeasurement!;
         Assert.Equal(1, close.Value);
         Assert.Equal(endpoint, close.Tags["endpoint"]);
         Assert.Contains((string)close.Tags["reason"]!, new[] { "remote_close", "local_close" });
         // The histograms are recorded right after the close counter, not atomically with it.
-        Assert.True(await Eventually.TrueAsync(() => rtt.GetMeasurementSnapshot().Count == 1 && duration.GetMeasurementSnapshot().Count == 1));
+        await TestWaits.WaitUntilAsync(() => rtt.GetMeasurementSnapshot().Count == 1 && duration.GetMeasurementSnapshot().Count == 1, "one rtt and one duration measurement");
         Assert.True(rtt.LastMeasurement!.Value > 0);
 
-        Assert.True(await Eventually.TrueAsync(() =>
-        {
-            active.RecordObservableInstruments();
-            return active.LastMeasurement?.Value == 0;
-        }));
+        await TestWaits.WaitUntilAsync(
+            () =>
+            {
+                active.RecordObservableInstruments();
+                return active.LastMeasurement?.Value == 0;
+            },
+            "no active session");
         await connection.DisposeAsync();
     }
 
     [Fact]
-    public async Task Udp_gso_and_gro_counters_are_in_the_meter()
+    public async Task UdpGsoAndGroCounters_AreInTheMeter()
     {
         await using var host = await OpsHost.StartEchoAsync();
         var meterFactory = host.Services.GetRequiredService<IMeterFactory>();
@@ -123,7 +127,7 @@ public sealed class MetricsTests
     }
 
     [Fact]
-    public async Task Forged_datagrams_are_counted_by_reason()
+    public async Task ForgedDatagrams_AreCountedByReason()
     {
         await using var host = await OpsHost.StartEchoAsync();
         var meterFactory = host.Services.GetRequiredService<IMeterFactory>();
@@ -143,7 +147,7 @@ public sealed class MetricsTests
             return dropped.GetMeasurementSnapshot().LastOrDefault(m => (string?)m.Tags["reason"] == "cipher")?.Value ?? 0;
         }
 
-        Assert.True(await Eventually.TrueAsync(() => Cipher() == 10), $"cipher drops {Cipher()}");
+        await TestWaits.WaitUntilAsync(() => Cipher() == 10, "10 cipher drops");
         var reasons = dropped.GetMeasurementSnapshot().Select(m => (string)m.Tags["reason"]!).ToHashSet();
         Assert.Equal(
             new[] { "accept_queue_full", "cipher", "fec", "malformed", "max_sessions", "no_session", "oversize", "rate_limited", "replay", "send_dropped", "tombstone", "unbound", "wrong_conv" },
@@ -151,7 +155,7 @@ public sealed class MetricsTests
     }
 
     [Fact]
-    public async Task A_factory_without_DI_owns_its_meter_and_a_disposed_listener_leaves_it()
+    public async Task FactoryWithoutDi_OwnsItsMeter_AndADisposedListenerLeavesIt()
     {
         using var factory = new KcpConnectionListenerFactory(Options.Create(new KcpTransportOptions()));
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection;
 
 namespace KcpKestrel.Operations.Tests;
@@ -6,9 +5,9 @@ namespace KcpKestrel.Operations.Tests;
 public sealed class PackagingTests
 {
     [Fact]
-    public async Task The_cli_packs_installs_as_a_dotnet_tool_and_runs()
+    public async Task Cli_PacksInstallsAsADotnetTool_AndRuns()
     {
-        var root = FindRepositoryRoot();
+        var root = RepositoryRoot.Path;
         var configuration = typeof(PackagingTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
         var work = Directory.CreateTempSubdirectory("kcpkestrel-pack-");
         try
@@ -35,49 +34,12 @@ public sealed class PackagingTests
         }
     }
 
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "KcpKestrel.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("KcpKestrel.sln not found above " + AppContext.BaseDirectory);
-    }
-
     private static async Task<(int ExitCode, string Output)> RunAsync(string file, string workingDirectory, params string[] arguments)
     {
-        var start = new ProcessStartInfo(file)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
+        var start = TestProcess.StartInfo(file, arguments, workingDirectory);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, $"{file} {string.Join(' ', arguments)}\n{await stdout}\n{await stderr}");
+        var (exitCode, stdout, stderr) = await TestProcess.RunAsync(start, TimeSpan.FromMinutes(3));
+        return (exitCode, $"{file} {string.Join(' ', arguments)}\n{stdout}\n{stderr}");
     }
 }

@@ -6,7 +6,7 @@ namespace KcpKestrel.Transport.Kcp.Tests;
 public sealed class BlockMemoryPoolTests
 {
     [Fact]
-    public void A_returned_block_is_rented_again()
+    public void ReturnedBlock_IsRentedAgain()
     {
         using var pool = new BlockMemoryPool();
         var first = pool.Rent();
@@ -22,7 +22,7 @@ public sealed class BlockMemoryPoolTests
     }
 
     [Fact]
-    public void The_stock_is_capped()
+    public void Stock_IsCapped()
     {
         using var pool = new BlockMemoryPool(maxRetainedBlocks: 2);
         var blocks = new[] { pool.Rent(), pool.Rent(), pool.Rent() };
@@ -35,7 +35,7 @@ public sealed class BlockMemoryPoolTests
     }
 
     [Fact]
-    public void More_than_a_block_is_refused_and_a_disposed_pool_still_serves()
+    public void MoreThanABlock_IsRefused_AndADisposedPoolStillServes()
     {
         var pool = new BlockMemoryPool();
         Assert.Throws<ArgumentOutOfRangeException>(() => pool.Rent(BlockMemoryPool.BlockSize + 1));

@@ -1,7 +1,8 @@
 using KcpKestrel.Transport.Kcp.Client;
+using KcpKestrel.Transport.Kcp.Listener;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
 using Microsoft.AspNetCore.Connections;
-using static KcpKestrel.Transport.Kcp.Tests.Infrastructure.TestWaits;
+using static KcpKestrel.Tests.Shared.TestWaits;
 
 namespace KcpKestrel.Transport.Kcp.Tests;
 
@@ -9,11 +10,20 @@ public sealed class CloseAndAbortTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
-    [Fact]
-    public async Task ClientCompletesOutput_ServerReadsToTheEnd_ThenSeesClose()
+    /// <summary>Close and abort on each I/O path: the native one and the portable Socket fallback.</summary>
+    private static Task<Listener.KcpConnectionListener> BindAsync(string ioPath) =>
+        DirectListener.BindAsync(k => { k.Crypt = "aes"; k.Key = "k"; k.IoLoopCount = 1; UdpIoPath.Force(k, ioPath); });
+
+    private static Client.KcpConnectionFactory ClientFactory(string ioPath) =>
+        KcpTestHost.Client(k => { k.Key = "k"; UdpIoPath.Force(k, ioPath); }).CreateFactory();
+
+    [Theory]
+    [InlineData(UdpIoPath.Native)]
+    [InlineData(UdpIoPath.Socket)]
+    public async Task ClientCompletesOutput_ServerReadsToTheEnd_ThenSeesClose(string ioPath)
     {
-        await using var listener = await DirectListener.BindAsync(k => { k.Crypt = "aes"; k.Key = "k"; k.IoLoopCount = 1; });
-        await using var factory = KcpTestHost.Client(k => k.Key = "k").CreateFactory();
+        await using var listener = await BindAsync(ioPath);
+        await using var factory = ClientFactory(ioPath);
 
         var client = await factory.ConnectAsync(listener.EndPoint);
         await client.Transport.Output.WriteAsync("hello, then goodbye"u8.ToArray());
@@ -31,11 +41,13 @@ public sealed class CloseAndAbortTests
         await client.DisposeAsync();
     }
 
-    [Fact]
-    public async Task ServerAbort_ReachesTheClient()
+    [Theory]
+    [InlineData(UdpIoPath.Native)]
+    [InlineData(UdpIoPath.Socket)]
+    public async Task ServerAbort_ReachesTheClient(string ioPath)
     {
-        await using var listener = await DirectListener.BindAsync(k => { k.Crypt = "aes"; k.Key = "k"; k.IoLoopCount = 1; });
-        await using var factory = KcpTestHost.Client(k => k.Key = "k").CreateFactory();
+        await using var listener = await BindAsync(ioPath);
+        await using var factory = ClientFactory(ioPath);
 
         var client = await factory.ConnectAsync(listener.EndPoint);
         await client.Transport.Output.WriteAsync(new byte[] { 1 });
@@ -54,11 +66,13 @@ public sealed class CloseAndAbortTests
         await client.DisposeAsync();
     }
 
-    [Fact]
-    public async Task ClientAbort_ReachesTheServer()
+    [Theory]
+    [InlineData(UdpIoPath.Native)]
+    [InlineData(UdpIoPath.Socket)]
+    public async Task ClientAbort_ReachesTheServer(string ioPath)
     {
-        await using var listener = await DirectListener.BindAsync(k => { k.Crypt = "aes"; k.Key = "k"; k.IoLoopCount = 1; });
-        await using var factory = KcpTestHost.Client(k => k.Key = "k").CreateFactory();
+        await using var listener = await BindAsync(ioPath);
+        await using var factory = ClientFactory(ioPath);
 
         var client = await factory.ConnectAsync(listener.EndPoint);
         await client.Transport.Output.WriteAsync(new byte[] { 1 });

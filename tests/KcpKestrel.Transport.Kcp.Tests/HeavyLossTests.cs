@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using KcpKestrel.Cli.Relay;
+using KcpKestrel.Relay;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -29,22 +28,21 @@ public sealed class HeavyLossTests(ITestOutputHelper output)
     public async Task Echo_AtTenPercentLoss_NothingLostOrCorrupted(string crypt, int dataShards, int parityShards)
     {
         await using var listener = await DirectListener.BindAsync(k => Configure(k, crypt, dataShards, parityShards));
-        await using var relay = new LossyUdpRelay(new IPEndPoint(IPAddress.Loopback, 0), ((KcpEndPoint)listener.EndPoint).IPEndPoint, new LinkImpairment
-        {
-            Loss = 0.10,
-            Reorder = 0.02,
-            Duplicate = 0.01,
-            Corrupt = 0.001,
-            Seed = 1000 + dataShards,
-        });
-        relay.Start();
-        await using var factory = KcpTestHost.Client(k => Configure(k, crypt, dataShards, parityShards)).CreateFactory();
-        var client = await factory.ConnectAsync(new KcpEndPoint(relay.EndPoint));
-        var server = (await listener.AcceptAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20)))!;
-        var echo = Task.Run(() => server.Transport.Input.CopyToAsync(server.Transport.Output));
+        await using var link = await RelayedEcho.OpenAsync(
+            listener,
+            new LinkImpairment
+            {
+                Loss = 0.10,
+                Reorder = 0.02,
+                Duplicate = 0.01,
+                Corrupt = 0.001,
+                Seed = 1000 + dataShards,
+            },
+            k => Configure(k, crypt, dataShards, parityShards));
+        var relay = link.Relay;
 
         var clock = Stopwatch.StartNew();
-        var (sent, received) = await StreamCheck.EchoAsync(client, (long)MiB << 20, seed: 11, TimeSpan.FromMinutes(Math.Max(2, MiB / 2)));
+        var (sent, received) = await StreamCheck.EchoAsync(link.Client, (long)MiB << 20, seed: 11, TimeSpan.FromMinutes(Math.Max(2, MiB / 2)));
 
         Assert.Equal(sent, received);
         Assert.True(relay.Upstream.Corrupted + relay.Downstream.Corrupted > 0 || MiB < 4, "no datagram was corrupted");
@@ -52,9 +50,6 @@ public sealed class HeavyLossTests(ITestOutputHelper output)
         output.WriteLine(
             $"{crypt} fec {dataShards}/{parityShards}: {MiB} MiB echoed in {clock.Elapsed.TotalSeconds:F1} s, sha256 equal; " +
             $"relay up [{relay.Upstream}] down [{relay.Downstream}]; server drops: cipher {counters.DroppedCipher}, fec {counters.DroppedFec}, recovered {counters.FecRecovered}");
-        await client.DisposeAsync();
-        await echo.WaitAsync(TimeSpan.FromSeconds(20));
-        await server.DisposeAsync();
     }
 
     private static void Configure(KcpOptions k, string crypt, int dataShards, int parityShards)

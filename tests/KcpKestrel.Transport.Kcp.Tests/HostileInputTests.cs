@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using KcpKestrel.Transport.Kcp.Client;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
-using static KcpKestrel.Transport.Kcp.Tests.Infrastructure.TestWaits;
+using static KcpKestrel.Tests.Shared.TestWaits;
 
 namespace KcpKestrel.Transport.Kcp.Tests;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using KcpKestrel.Cli.Relay;
+using KcpKestrel.Relay;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
 
 namespace KcpKestrel.Transport.Kcp.Tests;
@@ -23,22 +23,11 @@ public sealed class LossyLinkTests
     public async Task Echo_ThroughABadLink_EveryByteIntact(string crypt, int dataShards, int parityShards)
     {
         await using var listener = await DirectListener.BindAsync(k => Configure(k, crypt, dataShards, parityShards));
-        await using var relay = new LossyUdpRelay(new IPEndPoint(IPAddress.Loopback, 0), ((KcpEndPoint)listener.EndPoint).IPEndPoint, new LinkImpairment
-        {
-            Loss = 0.05,
-            Reorder = 0.02,
-            Duplicate = 0.01,
-            Corrupt = 0.001,
-            Delay = TimeSpan.FromMilliseconds(2),
-            Jitter = TimeSpan.FromMilliseconds(3),
-            Seed = crypt.Length * 31 + dataShards,
-        });
-        relay.Start();
-        await using var factory = KcpTestHost.Client(k => Configure(k, crypt, dataShards, parityShards)).CreateFactory();
-
-        var client = await factory.ConnectAsync(new KcpEndPoint(relay.EndPoint));
-        var server = (await listener.AcceptAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20)))!;
-        var echo = Task.Run(() => server.Transport.Input.CopyToAsync(server.Transport.Output));
+        await using var link = await RelayedEcho.OpenAsync(
+            listener,
+            RelayedEcho.BadLink(seed: crypt.Length * 31 + dataShards),
+            k => Configure(k, crypt, dataShards, parityShards));
+        var (relay, client, server) = (link.Relay, link.Client, link.Server);
 
         var (sent, received) = await StreamCheck.EchoAsync(client, 2 << 20, seed: 3, TimeSpan.FromSeconds(90));
 
@@ -49,10 +38,6 @@ public sealed class LossyLinkTests
             Assert.True(client.Features.Get<IKcpSessionFeature>()!.GetStatistics().FecRecovered
                 + server.Features.Get<IKcpSessionFeature>()!.GetStatistics().FecRecovered > 0, "FEC recovered nothing at 5% loss");
         }
-
-        await client.DisposeAsync();
-        await echo.WaitAsync(TimeSpan.FromSeconds(20));
-        await server.DisposeAsync();
     }
 
     [Fact]

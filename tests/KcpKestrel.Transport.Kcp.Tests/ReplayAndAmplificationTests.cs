@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using KcpKestrel.Core.Arq;
 using KcpKestrel.Core.Crypto;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
-using static KcpKestrel.Transport.Kcp.Tests.Infrastructure.TestWaits;
+using static KcpKestrel.Tests.Shared.TestWaits;
 
 namespace KcpKestrel.Transport.Kcp.Tests;
 

@@ -1,74 +1,19 @@
 using System.Net;
 using System.Net.Sockets;
-using KcpKestrel.Cli.Relay;
 using KcpKestrel.Transport.Kcp.Client;
-using KcpKestrel.Transport.Kcp.Io.Datagrams;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
-using Microsoft.AspNetCore.Connections;
-using Microsoft.Extensions.DependencyInjection;
-using static KcpKestrel.Transport.Kcp.Tests.Infrastructure.TestWaits;
+using static KcpKestrel.Tests.Shared.TestWaits;
 
 namespace KcpKestrel.Transport.Kcp.Tests;
 
 /// <summary>
-/// The portable Socket path (forced on Linux through the options), end to end: with Kestrel, against
-/// the native path both ways, through close and abort, over a bad link and under garbage.
+/// The portable Socket path (forced on Linux through the options), end to end where it differs from the
+/// native path: against the native path both ways, dialing nobody, over a bad link and under garbage.
+/// Echo under load and close/abort run on both paths in <see cref="ConcurrentEchoTests"/> and <see cref="CloseAndAbortTests"/>.
 /// </summary>
 public sealed class SocketFallbackTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
-
-    [Theory]
-    [InlineData(64, 4 << 20, "aes", 0, 0)]
-    [InlineData(16, 2 << 20, "aes-128-gcm", 10, 3)]
-    public async Task KestrelHost_ManyConcurrentClients_EveryByteIntact(int clients, int bytesEach, string crypt, int dataShards, int parityShards)
-    {
-        await using var host = await KcpTestHost.StartAsync<EchoConnectionHandler>(k =>
-        {
-            k.SendWindow = k.ReceiveWindow = 128;
-            k.Crypt = crypt;
-            k.DataShards = dataShards;
-            k.ParityShards = parityShards;
-            k.IoOverrides = new() { Mode = UdpIoMode.Socket };
-        });
-        await using var factory = KcpTestHost.Client(k =>
-        {
-            k.SendWindow = k.ReceiveWindow = 128;
-            k.Crypt = crypt;
-            k.DataShards = dataShards;
-            k.ParityShards = parityShards;
-            k.IoOverrides = new() { Mode = UdpIoMode.Socket };
-        }).CreateFactory();
-        Assert.Equal(UdpIoMode.Socket, factory.IoMode);
-        var listener = Assert.Single(host.Services.GetServices<IConnectionListenerFactory>().OfType<KcpConnectionListenerFactory>().Single().Listeners.Listeners);
-        Assert.Equal("socket", listener.UdpIoPath);
-
-        var runs = new Task<(byte[], byte[])>[clients];
-        for (var i = 0; i < clients; i++)
-        {
-            var seed = i;
-            runs[i] = Task.Run(async () =>
-            {
-                var connection = await factory.ConnectAsync(host.KcpEndPoint);
-                try
-                {
-                    return await StreamCheck.EchoAsync(connection, bytesEach, seed, TimeSpan.FromMinutes(4));
-                }
-                finally
-                {
-                    await connection.DisposeAsync();
-                }
-            });
-        }
-
-        var results = await Task.WhenAll(runs);
-        foreach (var (sent, received) in results)
-        {
-            Assert.Equal(sent, received);
-        }
-
-        Assert.Equal(clients, listener.Counters.SessionsAccepted);
-    }
 
     [Theory]
     [InlineData("socket", "native", "aes", 0, 0)]
@@ -80,15 +25,15 @@ public sealed class SocketFallbackTests
         await using var listener = await DirectListener.BindAsync(k =>
         {
             Configure(k, crypt, dataShards, parityShards);
-            k.IoOverrides = new() { Mode = Mode(server) };
+            UdpIoPath.Force(k, server);
         });
         await using var factory = KcpTestHost.Client(k =>
         {
             Configure(k, crypt, dataShards, parityShards);
-            k.IoOverrides = new() { Mode = Mode(client) };
+            UdpIoPath.Force(k, client);
         }).CreateFactory();
-        Assert.Equal(Mode(server), listener.IoMode);
-        Assert.Equal(Mode(client), factory.IoMode);
+        Assert.Equal(UdpIoPath.Mode(server), listener.IoMode);
+        Assert.Equal(UdpIoPath.Mode(client), factory.IoMode);
 
         var connection = await factory.ConnectAsync(listener.EndPoint);
         var accepted = (await listener.AcceptAsync().AsTask().WaitAsync(Timeout))!;
@@ -100,68 +45,6 @@ public sealed class SocketFallbackTests
         await connection.DisposeAsync();
         await echo.WaitAsync(Timeout);
         await accepted.DisposeAsync();
-    }
-
-    [Fact]
-    public async Task ClientCompletesOutput_ServerReadsToTheEnd_ThenBothSeeTheClose()
-    {
-        await using var listener = await DirectListener.BindAsync(k => Configure(k, "aes", 0, 0));
-        await using var factory = KcpTestHost.Client(k => Configure(k, "aes", 0, 0)).CreateFactory();
-
-        var client = await factory.ConnectAsync(listener.EndPoint);
-        await client.Transport.Output.WriteAsync("hello, then goodbye"u8.ToArray());
-        await client.Transport.Output.CompleteAsync();
-
-        var server = (await listener.AcceptAsync().AsTask().WaitAsync(Timeout))!;
-        var received = await ReadToEndAsync(server.Transport.Input).WaitAsync(Timeout);
-        Assert.Equal("hello, then goodbye", System.Text.Encoding.UTF8.GetString(received));
-        await WaitAsync(server.ConnectionClosed);
-        Assert.Equal(KcpCloseReason.RemoteClose, server.Features.Get<IKcpSessionFeature>()!.CloseReason);
-        await WaitAsync(client.ConnectionClosed);
-        Assert.Equal(KcpCloseReason.LocalClose, client.Features.Get<IKcpSessionFeature>()!.CloseReason);
-        await server.DisposeAsync();
-        await client.DisposeAsync();
-    }
-
-    [Fact]
-    public async Task ServerAbort_ReachesTheClient()
-    {
-        await using var listener = await DirectListener.BindAsync(k => Configure(k, "aes", 0, 0));
-        await using var factory = KcpTestHost.Client(k => Configure(k, "aes", 0, 0)).CreateFactory();
-
-        var client = await factory.ConnectAsync(listener.EndPoint);
-        await client.Transport.Output.WriteAsync(new byte[] { 1 });
-        var server = (await listener.AcceptAsync().AsTask().WaitAsync(Timeout))!;
-        var first = await server.Transport.Input.ReadAsync().AsTask().WaitAsync(Timeout);
-        server.Transport.Input.AdvanceTo(first.Buffer.End);
-
-        server.Abort(new ConnectionAbortedException("test abort"));
-
-        await WaitAsync(client.ConnectionClosed);
-        var read = await client.Transport.Input.ReadAsync().AsTask().WaitAsync(Timeout);
-        Assert.True(read.IsCompleted);
-        Assert.Equal(KcpCloseReason.RemoteClose, client.Features.Get<IKcpSessionFeature>()!.CloseReason);
-        Assert.Equal(KcpCloseReason.Aborted, server.Features.Get<IKcpSessionFeature>()!.CloseReason);
-        await server.DisposeAsync();
-        await client.DisposeAsync();
-    }
-
-    [Fact]
-    public async Task ClientAbort_ReachesTheServer()
-    {
-        await using var listener = await DirectListener.BindAsync(k => Configure(k, "aes", 0, 0));
-        await using var factory = KcpTestHost.Client(k => Configure(k, "aes", 0, 0)).CreateFactory();
-
-        var client = await factory.ConnectAsync(listener.EndPoint);
-        await client.Transport.Output.WriteAsync(new byte[] { 1 });
-        var server = (await listener.AcceptAsync().AsTask().WaitAsync(Timeout))!;
-
-        client.Abort(new ConnectionAbortedException("client gives up"));
-
-        await WaitAsync(server.ConnectionClosed);
-        Assert.Equal(KcpCloseReason.RemoteClose, server.Features.Get<IKcpSessionFeature>()!.CloseReason);
-        await server.DisposeAsync();
-        await client.DisposeAsync();
     }
 
     [Fact]
@@ -201,34 +84,19 @@ public sealed class SocketFallbackTests
             Configure(k, crypt, dataShards, parityShards);
             k.Mode = KcpMode.Fast3;
         });
-        await using var relay = new LossyUdpRelay(new IPEndPoint(IPAddress.Loopback, 0), ((KcpEndPoint)listener.EndPoint).IPEndPoint, new LinkImpairment
-        {
-            Loss = 0.05,
-            Reorder = 0.02,
-            Duplicate = 0.01,
-            Corrupt = 0.001,
-            Delay = TimeSpan.FromMilliseconds(2),
-            Jitter = TimeSpan.FromMilliseconds(3),
-            Seed = 17 + dataShards,
-        });
-        relay.Start();
-        await using var factory = KcpTestHost.Client(k =>
-        {
-            Configure(k, crypt, dataShards, parityShards);
-            k.Mode = KcpMode.Fast3;
-        }).CreateFactory();
+        await using var link = await RelayedEcho.OpenAsync(
+            listener,
+            RelayedEcho.BadLink(seed: 17 + dataShards),
+            k =>
+            {
+                Configure(k, crypt, dataShards, parityShards);
+                k.Mode = KcpMode.Fast3;
+            });
 
-        var client = await factory.ConnectAsync(new KcpEndPoint(relay.EndPoint));
-        var server = (await listener.AcceptAsync().AsTask().WaitAsync(Timeout))!;
-        var echo = Task.Run(() => server.Transport.Input.CopyToAsync(server.Transport.Output));
-
-        var (sent, received) = await StreamCheck.EchoAsync(client, 2 << 20, seed: 5, TimeSpan.FromSeconds(90));
+        var (sent, received) = await StreamCheck.EchoAsync(link.Client, 2 << 20, seed: 5, TimeSpan.FromSeconds(90));
 
         Assert.Equal(sent, received);
-        Assert.True(relay.Upstream.Dropped + relay.Downstream.Dropped > 0, "the relay dropped nothing: the link was not lossy");
-        await client.DisposeAsync();
-        await echo.WaitAsync(Timeout);
-        await server.DisposeAsync();
+        Assert.True(link.Relay.Upstream.Dropped + link.Relay.Downstream.Dropped > 0, "the relay dropped nothing: the link was not lossy");
     }
 
     [Fact]
@@ -277,8 +145,6 @@ public sealed class SocketFallbackTests
         await server.DisposeAsync();
     }
 
-    private static UdpIoMode Mode(string name) => name == "native" ? UdpIoMode.Native : UdpIoMode.Socket;
-
     private static void Configure(KcpOptions k, string crypt, int dataShards, int parityShards)
     {
         k.Crypt = crypt;
@@ -287,6 +153,6 @@ public sealed class SocketFallbackTests
         k.ParityShards = parityShards;
         k.IoLoopCount = 1;
         k.SendWindow = k.ReceiveWindow = 256;
-        k.IoOverrides = new() { Mode = UdpIoMode.Socket };
+        UdpIoPath.Force(k, UdpIoPath.Socket);
     }
 }

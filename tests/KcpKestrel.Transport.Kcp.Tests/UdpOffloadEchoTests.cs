@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using KcpKestrel.Cli.Relay;
+using KcpKestrel.Relay;
 using KcpKestrel.Transport.Kcp.Io.Datagrams;
 using KcpKestrel.Transport.Kcp.Io.Native;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;

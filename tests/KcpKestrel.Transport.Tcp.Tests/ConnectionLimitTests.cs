@@ -31,7 +31,7 @@ public sealed class ConnectionLimitTests
 
         // Closing one frees its slot once Kestrel has finished with it.
         first.Shutdown(SocketShutdown.Both);
-        await TunedTcpTestHost.WaitUntilAsync(() => listener.ActiveConnections == 1, "the closed connection to release its slot");
+        await TestWaits.WaitUntilAsync(() => listener.ActiveConnections == 1, "the closed connection to release its slot");
         using var fourth = await ConnectAndEchoAsync(port);
         Assert.Equal(3, listener.Accepted);
         Assert.Equal(1, listener.RejectedOverLimit);

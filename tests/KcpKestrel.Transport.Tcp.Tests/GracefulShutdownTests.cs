@@ -44,7 +44,7 @@ public sealed class GracefulShutdownTests
         var stopping = host.StopAsync();
         // The listening sockets close before Kestrel starts draining: new connections are refused while the
         // in-flight requests are still running.
-        await TunedTcpTestHost.WaitUntilAsync(() => IsRefused(port), "the port to refuse connections");
+        await TestWaits.WaitUntilAsync(() => IsRefused(port), "the port to refuse connections");
         Assert.False(stopping.IsCompleted);
 
         release.SetResult();

@@ -15,7 +15,7 @@ namespace KcpKestrel.Transport.Tcp.Tests;
 /// <summary>Starts a real Kestrel host with the tuned TCP listener registered.</summary>
 internal static class TunedTcpTestHost
 {
-    internal static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+    internal static readonly TimeSpan Bound = TestWaits.Bound;
 
     internal static async Task<IHost> StartAsync(
         Action<TunedTcpOptions> tune,
@@ -23,15 +23,11 @@ internal static class TunedTcpTestHost
         RequestDelegate? app = null,
         TimeSpan? shutdownTimeout = null)
     {
-        var host = new HostBuilder()
-            .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
+        var host = await KestrelTestHost.StartAsync(web => web
+            .UseKestrel(kestrel)
+            .UseTunedTcp(tune)
             .ConfigureServices(services => services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout ?? TimeSpan.FromSeconds(5)))
-            .ConfigureWebHost(web => web
-                .UseKestrel(kestrel)
-                .UseTunedTcp(tune)
-                .Configure(builder => builder.Run(app ?? (static ctx => { ctx.Response.ContentLength = 2; return ctx.Response.WriteAsync("ok"); }))))
-            .Build();
-        await host.StartAsync().WaitAsync(Bound);
+            .Configure(builder => builder.Run(app ?? (static ctx => { ctx.Response.ContentLength = 2; return ctx.Response.WriteAsync("ok"); }))));
         return host;
     }
 
@@ -41,21 +37,6 @@ internal static class TunedTcpTestHost
     internal static TunedTcpConnectionListener Listener(IHost host) => Factory(host).Listeners.Single();
 
     internal static int Port(IHost host) => ((IPEndPoint)Listener(host).EndPoint).Port;
-
-    /// <summary>Polls <paramref name="condition"/> until it holds or <see cref="Bound"/> passes.</summary>
-    internal static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Bound;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"Timed out waiting for {what}.");
-            }
-
-            await Task.Delay(20);
-        }
-    }
 
     /// <summary>Sends one HTTP/1.1 request on a fresh connection and returns the whole response text.</summary>
     internal static async Task<string> RawGetAsync(int port, string path = "/")

@@ -5,6 +5,7 @@
 # Usage: benchmarks/compare/middleware/run.sh [out.md]
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
+. benchmarks/lib.sh
 SERVER_CPUS=${SERVER_CPUS:-0}
 WRK_CPUS=${WRK_CPUS:-1}
 RUNS=${RUNS:-3}
@@ -17,13 +18,13 @@ dotnet build benchmarks/compare/middleware/MiddlewareServer -c Release -o /tmp/m
 server=/tmp/middleware-server/MiddlewareServer
 url="http://127.0.0.1:$PORT/plaintext"
 
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 CLK=$(getconf CLK_TCK)
 
 run_one() { # on|off -> "requests/sec cpu-microseconds-per-request"
   local pid rps out t0 t1 reqs
   taskset -c "$SERVER_CPUS" "$server" --middleware "$1" --pieces "${PIECES:-logging,metrics,filter,limits,timeouts}" --port "$PORT" >/dev/null &
   pid=$!
+  track_pid "$pid"
   for _ in $(seq 100); do curl -sf "$url" >/dev/null 2>&1 && break; sleep 0.1; done
   taskset -c "$WRK_CPUS" wrk -t1 -c"$CONNECTIONS" -d2s "$url" >/dev/null 2>&1   # warm-up (JIT, pools)
   t0=$(cpu_ticks "$pid")
@@ -37,7 +38,6 @@ run_one() { # on|off -> "requests/sec cpu-microseconds-per-request"
   # server, so it is the figure to read on a shared machine.
   echo "${rps:-0} $(awk -v t=$((t1 - t0)) -v c="$CLK" -v n="${reqs:-1}" 'BEGIN {printf "%.2f", t / c * 1e6 / n}')"
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 off=(); on=(); offcpu=(); oncpu=()
 for run in $(seq "$RUNS"); do

@@ -4,6 +4,7 @@
 # medians and ratio ours/default. Not part of CI. Usage: benchmarks/compare/tcp/run.sh [out.md]
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
+. benchmarks/lib.sh
 SERVER_CPUS=${SERVER_CPUS:-0}
 WRK_CPUS=${WRK_CPUS:-1}
 RUNS=${RUNS:-3}
@@ -27,6 +28,7 @@ run_one() { # variant-args close|keep -> requests/sec
   # shellcheck disable=SC2086
   taskset -c "$SERVER_CPUS" "$server" $args --port "$PORT" >/dev/null &
   pid=$!
+  track_pid "$pid"
   for _ in $(seq 100); do curl -sf "$url" >/dev/null 2>&1 && break; sleep 0.1; done
   # shellcheck disable=SC2086
   taskset -c "$WRK_CPUS" wrk -t1 -c"$CONNECTIONS" -d2s "${extra[@]}" "$url" >/dev/null 2>&1   # warm-up (JIT, pools)
@@ -36,7 +38,6 @@ run_one() { # variant-args close|keep -> requests/sec
   sleep 2   # let TIME_WAIT and the CPU settle
   echo "${rps:-0}"
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 for scenario in "${scenarios[@]}"; do
   sname=${scenario%%|*}; sargs=${scenario#*|}

@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using KcpKestrel.Cli.Bench;
-using KcpKestrel.Cli.Relay;
 using KcpKestrel.Cli.Serve;
+using KcpKestrel.Relay;
 using KcpKestrel.Transport.Kcp;
 using Spectre.Console;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using KcpKestrel.Cli.Relay;
+using KcpKestrel.Relay;
 
 namespace KcpKestrel.Cli.Commands;
 

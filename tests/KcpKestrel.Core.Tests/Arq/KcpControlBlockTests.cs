@@ -265,7 +265,7 @@ public sealed class KcpControlBlockTests
     }
 
     [Fact]
-    public void Receive_ring_grows_for_segments_far_ahead_and_delivers_in_order()
+    public void ReceiveRing_SegmentsFarAhead_GrowsAndDeliversInOrder()
     {
         // sn 0 is lost three times (first send and two retransmits), so everything after it waits in rcv_buf
         // far ahead of rcv_nxt: the receive ring must grow past its small initial size.

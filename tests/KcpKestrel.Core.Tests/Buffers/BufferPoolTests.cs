@@ -9,7 +9,7 @@ namespace KcpKestrel.Core.Tests.Buffers;
 public sealed class BufferPoolTests
 {
     [Fact]
-    public void Kcp_rents_segments_from_its_pool_and_returns_all_of_them()
+    public void Kcp_RentsSegmentsFromItsPool_AndReturnsAllOfThem()
     {
         var pool = new CountingArrayPool();
         var ao = new CapturingOutput();
@@ -39,7 +39,7 @@ public sealed class BufferPoolTests
     }
 
     [Fact]
-    public void Fec_rents_shards_from_its_pool_and_returns_all_of_them()
+    public void Fec_RentsShardsFromItsPool_AndReturnsAllOfThem()
     {
         var pool = new CountingArrayPool();
         var encoder = new FecEncoder(3, 2, 0) { BufferPool = pool };

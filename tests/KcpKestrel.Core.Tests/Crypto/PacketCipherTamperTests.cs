@@ -133,7 +133,7 @@ public sealed class PacketCipherTamperTests
 
     [Theory]
     [MemberData(nameof(AllModes))]
-    public void RoundTrip_EveryLength_0To1500(string mode)
+    public void RoundTrip_EveryLength0To1500_Matches(string mode)
     {
         using var sender = PacketCipherFactory.CreateFromDerivedKey(mode, KeyA);
         using var receiver = PacketCipherFactory.CreateFromDerivedKey(mode, KeyA);

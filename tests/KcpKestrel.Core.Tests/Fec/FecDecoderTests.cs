@@ -7,7 +7,7 @@ namespace KcpKestrel.Core.Tests.Fec;
 public sealed class FecDecoderTests
 {
     [Fact]
-    public void Recovers_kcp_go_data_shards_from_kcp_go_parity()
+    public void KcpGoParity_RecoversKcpGoDataShards()
     {
         foreach (var (k, m, packets) in FecTestData.KcpGoPackets())
         {
@@ -41,7 +41,7 @@ public sealed class FecDecoderTests
     }
 
     [Fact]
-    public void Lossy_link_with_at_most_m_losses_per_group_delivers_everything_once()
+    public void LossyLink_AtMostMLossesPerGroup_DeliversEverythingOnce()
     {
         Gen.Select(Gen.Int[1, 12], Gen.Int[1, 4], Gen.Int[2, 8], Gen.UInt)
             .Sample((k, m, groups, seed) =>
@@ -87,7 +87,7 @@ public sealed class FecDecoderTests
     }
 
     [Fact]
-    public void Malformed_packets_are_dropped_and_counted()
+    public void MalformedPackets_AreDroppedAndCounted()
     {
         using var decoder = new FecDecoder(2, 1);
         var sink = new CollectingSink();
@@ -109,7 +109,7 @@ public sealed class FecDecoderTests
     }
 
     [Fact]
-    public void Parity_of_differing_length_and_duplicates_are_dropped()
+    public void ParityOfDifferingLengthAndDuplicates_AreDropped()
     {
         using var decoder = new FecDecoder(3, 2);
         var sink = new CollectingSink();
@@ -122,7 +122,7 @@ public sealed class FecDecoderTests
     }
 
     [Fact]
-    public void Far_seqids_do_not_buffer_and_data_still_reaches_kcp()
+    public void FarSeqids_DoNotBuffer_AndDataStillReachesKcp()
     {
         using var decoder = new FecDecoder(10, 3);
         var sink = new CollectingSink();
@@ -134,7 +134,7 @@ public sealed class FecDecoderTests
     }
 
     [Fact]
-    public void A_forged_far_ahead_seqid_does_not_disable_fec_for_good()
+    public void ForgedFarAheadSeqid_DoesNotDisableFecForGood()
     {
         using var encoder = new FecEncoder(4, 2, 0);
         using var decoder = new FecDecoder(4, 2);
@@ -165,7 +165,7 @@ public sealed class FecDecoderTests
     }
 
     [Fact]
-    public void Stale_groups_expire_and_random_garbage_never_throws_or_grows()
+    public void StaleGroups_Expire_AndRandomGarbageNeverThrowsOrGrows()
     {
         using var decoder = new FecDecoder(10, 3);
         var sink = new CollectingSink();
@@ -182,7 +182,7 @@ public sealed class FecDecoderTests
     }
 
     [Fact]
-    public void Auto_tune_follows_the_peer_shape()
+    public void AutoTune_FollowsThePeerShape()
     {
         using var encoder = new FecEncoder(10, 3, 0);
         using var decoder = new FecDecoder(0, 0);

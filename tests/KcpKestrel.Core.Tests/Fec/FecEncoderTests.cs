@@ -9,7 +9,7 @@ public sealed class FecEncoderTests
 
     [Theory]
     [MemberData(nameof(Kernels))]
-    public void Produces_kcp_go_datagrams_byte_for_byte(string kernelName)
+    public void Encoder_ProducesKcpGoDatagramsByteForByte(string kernelName)
     {
         var cases = FecTestData.KcpGoPackets();
         Assert.Equal(2, cases.Count);
@@ -40,7 +40,7 @@ public sealed class FecEncoderTests
     }
 
     [Fact]
-    public void Leaves_header_offset_free_and_numbers_data_and_parity_from_one_counter()
+    public void Encoder_LeavesHeaderOffsetFree_AndNumbersDataAndParityFromOneCounter()
     {
         const int offset = 20;
         using var encoder = new FecEncoder(2, 2, offset);
@@ -64,7 +64,7 @@ public sealed class FecEncoderTests
     }
 
     [Fact]
-    public void Skips_parity_of_a_non_continuous_group_but_advances_seqid()
+    public void NonContinuousGroup_SkipsParity_ButAdvancesSeqid()
     {
         using var encoder = new FecEncoder(2, 1, 0);
         var packet = new byte[64];
@@ -79,7 +79,7 @@ public sealed class FecEncoderTests
     }
 
     [Fact]
-    public void Seqid_wraps_to_zero_after_the_last_whole_group()
+    public void Seqid_AfterTheLastWholeGroup_WrapsToZero()
     {
         using var encoder = new FecEncoder(10, 3, 0);
         var paws = uint.MaxValue / 13 * 13;
@@ -95,7 +95,7 @@ public sealed class FecEncoderTests
     }
 
     [Fact]
-    public void Rejects_packets_that_cannot_hold_the_header_or_exceed_the_mtu()
+    public void PacketsShorterThanTheHeaderOrOverTheMtu_AreRejected()
     {
         using var encoder = new FecEncoder(3, 1, 4);
         var packet = new byte[2000];

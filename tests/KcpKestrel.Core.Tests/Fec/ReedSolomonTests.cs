@@ -11,7 +11,7 @@ public sealed class ReedSolomonTests
 
     [Theory]
     [MemberData(nameof(Kernels))]
-    public void Parity_equals_klauspost_reedsolomon(string kernelName)
+    public void Parity_EqualsKlauspostReedSolomon(string kernelName)
     {
         var kernel = FecTestData.Kernel(kernelName);
         var checkedCases = 0;
@@ -40,7 +40,7 @@ public sealed class ReedSolomonTests
     }
 
     [Fact]
-    public void Encoding_matrix_is_systematic()
+    public void EncodingMatrix_IsSystematic()
     {
         var rs = new ReedSolomon(10, 3);
         for (var r = 0; r < 10; r++)
@@ -54,7 +54,7 @@ public sealed class ReedSolomonTests
 
     [Theory]
     [MemberData(nameof(Kernels))]
-    public void Every_kernel_matches_scalar_at_any_offset_and_length(string kernelName)
+    public void EveryKernel_AnyOffsetAndLength_MatchesScalar(string kernelName)
     {
         var kernel = FecTestData.Kernel(kernelName);
         Gen.Select(Gen.Int[1, 20], Gen.Int[1, 12], Gen.Int[0, 40], Gen.Int[1, 700], Gen.ULong)
@@ -77,7 +77,7 @@ public sealed class ReedSolomonTests
     [InlineData(3, 2)]
     [InlineData(4, 4)]
     [InlineData(10, 3)]
-    public void Reconstructs_every_erasure_pattern_up_to_parity_count(int k, int m)
+    public void Reconstruct_EveryErasurePatternUpToParityCount_Succeeds(int k, int m)
     {
         foreach (var kernel in Enum.GetValues<GfKernel>().Where(GaloisKernels.IsSupported))
         {
@@ -119,7 +119,7 @@ public sealed class ReedSolomonTests
     [InlineData(20, 10, 1400)]
     [InlineData(128, 128, 300)]
     [InlineData(200, 56, 65)]
-    public void Reconstructs_random_erasure_patterns_of_large_codes(int k, int m, int size)
+    public void Reconstruct_RandomErasurePatternsOfLargeCodes_Succeeds(int k, int m, int size)
     {
         var rs = new ReedSolomon(k, m);
         var original = FecTestData.NewShards(k + m, size);
@@ -145,7 +145,7 @@ public sealed class ReedSolomonTests
     }
 
     [Fact]
-    public void Too_few_shards_fails_without_touching_data()
+    public void TooFewShards_Fails_WithoutTouchingData()
     {
         var rs = new ReedSolomon(4, 2);
         var shards = FecTestData.NewShards(6, 10);
@@ -154,7 +154,7 @@ public sealed class ReedSolomonTests
     }
 
     [Fact]
-    public void Verify_detects_a_flipped_parity_bit()
+    public void Verify_FlippedParityBit_IsDetected()
     {
         var rs = new ReedSolomon(5, 3);
         var shards = FecTestData.NewShards(8, 100);
@@ -166,7 +166,7 @@ public sealed class ReedSolomonTests
     }
 
     [Fact]
-    public void Repeated_loss_pattern_reuses_one_decode_matrix()
+    public void RepeatedLossPattern_ReusesOneDecodeMatrix()
     {
         var rs = new ReedSolomon(10, 3);
         var shards = FecTestData.NewShards(13, 64);
@@ -187,7 +187,7 @@ public sealed class ReedSolomonTests
     }
 
     [Fact]
-    public void Rejects_shapes_klauspost_rejects()
+    public void ShapesKlauspostRejects_AreRejected()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new ReedSolomon(0, 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => new ReedSolomon(200, 57));

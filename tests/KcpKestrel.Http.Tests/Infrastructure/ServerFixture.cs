@@ -1,5 +1,5 @@
 using System.Net;
-using KcpKestrel.Cli.Relay;
+using KcpKestrel.Relay;
 using KcpKestrel.Transport.Kcp;
 using KcpKestrel.Transport.Kcp.Client;
 

@@ -59,13 +59,8 @@ public sealed class ThreeListenerHost : IAsyncDisposable
         Action<ILoggingBuilder>? logging = null)
     {
         var listeners = new Dictionary<Listener, ListenOptions>();
-        var host = new HostBuilder()
-            .ConfigureLogging(l =>
-            {
-                l.SetMinimumLevel(LogLevel.Warning);
-                logging?.Invoke(l);
-            })
-            .ConfigureWebHost(web => web
+        var host = await KestrelTestHost.StartAsync(
+            web => web
                 .UseKestrel(o =>
                 {
                     o.ListenKcp(IPAddress.Loopback, 0, ConfigureKcp, l => Add(Listener.Kcp, l));
@@ -83,10 +78,8 @@ public sealed class ThreeListenerHost : IAsyncDisposable
                 {
                     s.AddSingleton<GreetingEchoHandler>();
                     services?.Invoke(s);
-                })
-                .Configure(_ => { }))
-            .Build();
-        await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
+                }),
+            logging);
         return new ThreeListenerHost(host, listeners);
 
         void Add(Listener which, ListenOptions listen)
@@ -134,14 +127,6 @@ public sealed class ThreeListenerHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _kcpClient.DisposeAsync();
-        try
-        {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await _host.StopAsync(cts.Token);
-        }
-        finally
-        {
-            _host.Dispose();
-        }
+        await KestrelTestHost.StopAndDisposeAsync(_host, TimeSpan.FromSeconds(5));
     }
 }

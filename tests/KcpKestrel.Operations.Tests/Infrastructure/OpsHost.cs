@@ -35,98 +35,57 @@ public sealed class OpsHost : IAsyncDisposable
         Action<ListenOptions>? captured,
         Action<IServiceCollection>? services = null,
         Action<ILoggingBuilder>? logging = null) =>
-        new HostBuilder()
-            .ConfigureAppConfiguration(c => c.AddInMemoryCollection(configuration ?? new Dictionary<string, string?>()))
-            .ConfigureLogging(l =>
-            {
-                l.SetMinimumLevel(LogLevel.Warning);
-                logging?.Invoke(l);
-            })
-            .ConfigureWebHost(web => web
-                .UseKestrel(o =>
-                {
-                    if (echoEndpoint is not null)
-                    {
-                        o.ListenKcp(IPAddress.Loopback, 0, echoEndpoint, l =>
-                        {
-                            captured?.Invoke(l);
-                            l.UseConnectionHandler<EchoHandler>();
-                        });
-                    }
-                })
-                .UseKcp()
-                .ConfigureServices(s =>
-                {
-                    s.AddSingleton<EchoHandler>();
-                    s.AddHealthChecks().AddKcp();
-                    services?.Invoke(s);
-                })
-                .Configure(_ => { }))
-            .Build();
+        KestrelTestHost.Build(
+            web => Configure(web, echoEndpoint, captured, services),
+            logging,
+            c => c.AddInMemoryCollection(configuration ?? new Dictionary<string, string?>()));
 
     public static async Task<OpsHost> StartEchoAsync(Action<KcpOptions>? configureKcp = null, Action<IServiceCollection>? services = null, Action<ILoggingBuilder>? logging = null)
     {
         ListenOptions? kcp = null;
-        var host = Build(
-            null,
-            k =>
-            {
-                k.Crypt = "aes";
-                k.Key = Key;
-                k.IoLoopCount = 1;
-                configureKcp?.Invoke(k);
-            },
-            l => kcp = l,
-            services,
+        var host = await KestrelTestHost.StartAsync(
+            web => Configure(
+                web,
+                k =>
+                {
+                    k.Crypt = "aes";
+                    k.Key = Key;
+                    k.IoLoopCount = 1;
+                    configureKcp?.Invoke(k);
+                },
+                l => kcp = l,
+                services),
             logging);
-        await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
         return new OpsHost(host, kcp);
     }
 
     public static async Task<OpsHost> StartConfiguredAsync(IDictionary<string, string?> configuration)
     {
-        var host = Build(configuration, null, null);
-        try
-        {
-            await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        }
-        catch
-        {
-            host.Dispose();
-            throw;
-        }
-
+        var host = await KestrelTestHost.StartAsync(
+            web => Configure(web, null, null, null),
+            configuration: c => c.AddInMemoryCollection(configuration));
         return new OpsHost(host, null);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await _host.StopAsync(cts.Token);
-        }
-        finally
-        {
-            _host.Dispose();
-        }
-    }
+    public ValueTask DisposeAsync() => new(KestrelTestHost.StopAndDisposeAsync(_host, TimeSpan.FromSeconds(10)));
 
-    /// <summary>Writes back every byte it reads.</summary>
-    public sealed class EchoHandler : ConnectionHandler
-    {
-        public override async Task OnConnectedAsync(ConnectionContext connection)
+    private static void Configure(IWebHostBuilder web, Action<KcpOptions>? echoEndpoint, Action<ListenOptions>? captured, Action<IServiceCollection>? services) => web
+        .UseKestrel(o =>
         {
-            try
+            if (echoEndpoint is not null)
             {
-                await connection.Transport.Input.CopyToAsync(connection.Transport.Output, connection.ConnectionClosed);
+                o.ListenKcp(IPAddress.Loopback, 0, echoEndpoint, l =>
+                {
+                    captured?.Invoke(l);
+                    l.UseConnectionHandler<EchoConnectionHandler>();
+                });
             }
-            catch (OperationCanceledException)
-            {
-                // The connection closed under the copy.
-            }
-
-            await connection.Transport.Output.CompleteAsync();
-        }
-    }
+        })
+        .UseKcp()
+        .ConfigureServices(s =>
+        {
+            s.AddSingleton<EchoConnectionHandler>();
+            s.AddHealthChecks().AddKcp();
+            services?.Invoke(s);
+        });
 }

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace KcpKestrel.Transport.Kcp.Tests.Infrastructure;
 
@@ -34,37 +33,32 @@ public sealed class KcpTestHost : IAsyncDisposable
     {
         ListenOptions? kcp = null;
         ListenOptions? tcp = null;
-        var host = new HostBuilder()
-            .ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning))
-            .ConfigureWebHost(web => web
-                .UseKestrel(o =>
+        var host = await KestrelTestHost.StartAsync(web => web
+            .UseKestrel(o =>
+            {
+                o.ListenKcp(IPAddress.Loopback, kcpPort, k =>
                 {
-                    o.ListenKcp(IPAddress.Loopback, kcpPort, k =>
-                    {
-                        k.Crypt = "aes";
-                        k.Key = "test-secret";
-                        k.IoLoopCount = 2;
-                        configureKcp?.Invoke(k);
-                    }, l =>
-                    {
-                        kcp = l;
-                        l.UseConnectionHandler<THandler>();
-                    });
-                    o.Listen(IPAddress.Loopback, 0, l =>
-                    {
-                        tcp = l;
-                        l.UseConnectionHandler<THandler>();
-                    });
-                })
-                .UseKcp()
-                .ConfigureServices(s =>
+                    k.Crypt = "aes";
+                    k.Key = "test-secret";
+                    k.IoLoopCount = 2;
+                    configureKcp?.Invoke(k);
+                }, l =>
                 {
-                    s.AddSingleton<THandler>();
-                    services?.Invoke(s);
-                })
-                .Configure(_ => { }))
-            .Build();
-        await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
+                    kcp = l;
+                    l.UseConnectionHandler<THandler>();
+                });
+                o.Listen(IPAddress.Loopback, 0, l =>
+                {
+                    tcp = l;
+                    l.UseConnectionHandler<THandler>();
+                });
+            })
+            .UseKcp()
+            .ConfigureServices(s =>
+            {
+                s.AddSingleton<THandler>();
+                services?.Invoke(s);
+            }));
         return new KcpTestHost(host, kcp!, tcp!);
     }
 
@@ -76,15 +70,5 @@ public sealed class KcpTestHost : IAsyncDisposable
         await _host.StopAsync(cts.Token);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            await StopAsync(TimeSpan.FromSeconds(5));
-        }
-        finally
-        {
-            _host.Dispose();
-        }
-    }
+    public ValueTask DisposeAsync() => new(KestrelTestHost.StopAndDisposeAsync(_host, TimeSpan.FromSeconds(5)));
 }

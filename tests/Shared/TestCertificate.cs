@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace KcpKestrel.Http.Tests.Infrastructure;
+namespace KcpKestrel.Tests.Shared;
 
-/// <summary>A self-signed ECDSA certificate for localhost, made once per test run.</summary>
-public static class TestCertificate
+/// <summary>A self-signed ECDSA server certificate for localhost and 127.0.0.1, made once per test process (shared: do not dispose it).</summary>
+internal static class TestCertificate
 {
     private static readonly Lazy<X509Certificate2> s_instance = new(Create);
 

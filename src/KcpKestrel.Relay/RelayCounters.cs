@@ -1,4 +1,4 @@
-namespace KcpKestrel.Cli.Relay;
+namespace KcpKestrel.Relay;
 
 /// <summary>What a relay did in one direction.</summary>
 internal sealed class RelayCounters

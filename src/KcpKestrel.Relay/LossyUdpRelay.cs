@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace KcpKestrel.Cli.Relay;
+namespace KcpKestrel.Relay;
 
 /// <summary>
 /// A UDP relay that loses, delays, jitters, reorders, duplicates and corrupts datagrams both ways

@@ -1,8 +1,8 @@
 using Microsoft.AspNetCore.Connections;
 
-namespace KcpKestrel.Transport.Kcp.Tests.Infrastructure;
+namespace KcpKestrel.Tests.Shared;
 
-/// <summary>Writes back every byte it reads, then completes.</summary>
+/// <summary>Writes back every byte it reads until the peer completes or the connection closes.</summary>
 public sealed class EchoConnectionHandler : ConnectionHandler
 {
     public override async Task OnConnectedAsync(ConnectionContext connection)

@@ -1,4 +1,4 @@
-namespace KcpKestrel.Cli.Relay;
+namespace KcpKestrel.Relay;
 
 /// <summary>What a <see cref="LossyUdpRelay"/> does to each datagram, in each direction.</summary>
 internal sealed record LinkImpairment

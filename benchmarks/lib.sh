@@ -1,0 +1,57 @@
+# shellcheck shell=bash
+# Helpers the benchmark scripts share; source it first:  . "$(dirname "$0")/../lib.sh"
+#
+# Sets ROOT (the repository root) and an EXIT trap that ends the processes registered with track_pid,
+# closes the descriptors registered with track_fd and removes the directory made by bench_workdir.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_PIDS=()
+BENCH_FDS=()
+BENCH_WORK=
+
+# log MESSAGE...: a timestamped line on stderr.
+log() { echo "[$(date +%T)] $*" >&2; }
+
+# bench_workdir PREFIX: makes a scratch directory /tmp/PREFIX.XXXXXX, sets WORK to it; removed on exit.
+bench_workdir() {
+  BENCH_WORK=$(mktemp -d "/tmp/$1.XXXXXX")
+  WORK=$BENCH_WORK
+}
+
+# track_pid PID...: processes to end on exit. track_fd FD...: descriptors (held-open stdins) to close on exit.
+track_pid() { BENCH_PIDS+=("$@"); }
+track_fd() { BENCH_FDS+=("$@"); }
+
+bench_cleanup() {
+  local fd pid
+  for fd in "${BENCH_FDS[@]:-}"; do
+    if [[ -n "$fd" ]]; then eval "exec ${fd}>&-" 2>/dev/null || true; fi
+  done
+  for pid in "${BENCH_PIDS[@]:-}"; do
+    if [[ -n "$pid" ]]; then kill "$pid" 2>/dev/null || true; fi
+  done
+  wait 2>/dev/null || true
+  if [[ -n "$BENCH_WORK" ]]; then rm -rf "$BENCH_WORK"; fi
+}
+trap bench_cleanup EXIT
+
+# median NUMBER...: the median of the arguments (the mean of the two middle values for an even count);
+# "nan" when there are none.
+median() {
+  printf '%s\n' "$@" | sort -g | awk 'NF {a[++n] = $1} END {
+    if (n == 0) print "nan"; else if (n % 2) print a[(n + 1) / 2]; else print (a[n / 2] + a[n / 2 + 1]) / 2 }'
+}
+
+# median_row < LINES: the whole line whose first field is the median of the first fields (the lower of the
+# two middle lines for an even count), so the other fields come from that same, measured, run.
+median_row() { sort -g | awk 'NF {a[++n] = $0} END {if (n) print a[int((n + 1) / 2)]}'; }
+
+# cpu_ticks PID: user + system CPU time of PID so far, in clock ticks (getconf CLK_TCK per second).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# build_go_peer OUTPUT: builds the kcp-go reference peer (tests/GoPeer) in GOPATH mode on Debian's kcp-go
+# (golang-github-xtaci-kcp-dev, imported without /v5), as the interop tests do.
+build_go_peer() {
+  command -v go >/dev/null || { echo "go is not on PATH: install Go (Debian: apt-get install golang-go golang-github-xtaci-kcp-dev)" >&2; exit 1; }
+  (cd "$ROOT/tests/GoPeer" && GO111MODULE=off GOPATH=/usr/share/gocode go build -o "$1" .)
+}
