@@ -15,14 +15,36 @@ internal static class PacketCipherFactory
     /// <summary>Length of the derived key before per-cipher truncation.</summary>
     public const int DerivedKeySize = 32;
 
-    private static readonly string[] AllNames =
+    // The one table of modes: kcptun's, then ours (aes-256-gcm, chacha20-poly1305). A name, its key size
+    // (kcptun's truncation of the derived key) and its constructor are written here and nowhere else.
+    private static readonly CipherMode[] Modes =
     [
-        "aes", "aes-128", "aes-192", "salsa20", "blowfish", "twofish", "cast5", "3des", "tea", "xtea",
-        "xor", "sm4", "none", "null", "aes-128-gcm", "aes-256-gcm", "chacha20-poly1305",
+        new("aes", 32, static (name, k) => new CfbPacketCipher(name, Aes(k))),
+        new("aes-128", 16, static (name, k) => new CfbPacketCipher(name, Aes(k))),
+        new("aes-192", 24, static (name, k) => new CfbPacketCipher(name, Aes(k))),
+        new("salsa20", 32, static (_, k) => new Salsa20PacketCipher(k)),
+        new("blowfish", 32, static (name, k) => new CfbPacketCipher(name, BouncyCastleBlockEngine.Blowfish(k))),
+        new("twofish", 32, static (name, k) => new CfbPacketCipher(name, BouncyCastleBlockEngine.Twofish(k))),
+        new("cast5", 16, static (name, k) => new CfbPacketCipher(name, BouncyCastleBlockEngine.Cast5(k))),
+        new("3des", 24, static (name, k) => new CfbPacketCipher(name, BouncyCastleBlockEngine.TripleDes(k))),
+        new("tea", 16, static (name, k) => new CfbPacketCipher(name, new TeaEngine(k, 16))),
+        new("xtea", 16, static (name, k) => new CfbPacketCipher(name, BouncyCastleBlockEngine.Xtea(k))),
+        new("xor", 32, static (_, k) => new XorPacketCipher(k)),
+        new("sm4", 16, static (name, k) => new CfbPacketCipher(name, BouncyCastleBlockEngine.Sm4(k))),
+        new("none", 32, static (_, _) => new NonePacketCipher(), Keyless: true),
+        new("null", 32, static (_, _) => new NullPacketCipher(), Keyless: true),
+        new("aes-128-gcm", 16, static (_, k) => AeadPacketCipher.Aes128Gcm(k)),
+        new("aes-256-gcm", 32, static (_, k) => AeadPacketCipher.Aes256Gcm(k)),
+        new("chacha20-poly1305", 32, static (_, k) => AeadPacketCipher.ChaCha20Poly1305(k)),
     ];
 
+    private delegate PacketCipher CipherConstructor(string name, ReadOnlySpan<byte> key);
+
     /// <summary>Every accepted mode name: kcptun's, then ours (aes-256-gcm, chacha20-poly1305).</summary>
-    public static IReadOnlyList<string> Names { get; } = Array.AsReadOnly(AllNames);
+    public static IReadOnlyList<string> Names { get; } = Array.AsReadOnly(Array.ConvertAll(Modes, static m => m.Name));
+
+    /// <summary>Whether <paramref name="crypt"/> takes no secret: "none" (CRC only) and "null" (no header at all).</summary>
+    public static bool IsKeyless(string crypt) => Find(crypt)?.Keyless ?? false;
 
     /// <summary>kcptun's key derivation: <c>pbkdf2(password, "kcp-go", 4096, 32, SHA-1)</c>.</summary>
     public static byte[] DeriveKey(string password)
@@ -34,13 +56,7 @@ internal static class PacketCipherFactory
     }
 
     /// <summary>How many bytes of the derived key a mode uses (kcptun's truncation).</summary>
-    public static int KeySize(string crypt) => crypt switch
-    {
-        "aes-128" or "cast5" or "tea" or "xtea" or "sm4" or "aes-128-gcm" => 16,
-        "aes-192" or "3des" => 24,
-        _ when IsKnown(crypt) => 32,
-        _ => throw UnknownName(crypt),
-    };
+    public static int KeySize(string crypt) => (Find(crypt) ?? throw UnknownName(crypt)).KeySize;
 
     /// <summary>Creates a cipher for <paramref name="crypt"/> keyed from the password <paramref name="key"/>.</summary>
     /// <exception cref="ArgumentException">Unknown mode name.</exception>
@@ -48,11 +64,7 @@ internal static class PacketCipherFactory
     {
         ArgumentNullException.ThrowIfNull(crypt);
         ArgumentNullException.ThrowIfNull(key);
-        if (!IsKnown(crypt))
-        {
-            throw UnknownName(crypt);
-        }
-
+        _ = Find(crypt) ?? throw UnknownName(crypt);
         var derived = DeriveKey(key);
         try
         {
@@ -74,30 +86,26 @@ internal static class PacketCipherFactory
             throw new ArgumentException($"'{crypt}' needs at least {size} key bytes, got {derivedKey.Length}.", nameof(derivedKey));
         }
 
-        var k = derivedKey[..size];
-        return crypt switch
-        {
-            "aes" or "aes-128" or "aes-192" => new CfbPacketCipher(crypt, AesNiEngine.IsSupported ? new AesNiEngine(k) : BouncyCastleBlockEngine.Aes(k)),
-            "salsa20" => new Salsa20PacketCipher(k),
-            "blowfish" => new CfbPacketCipher(crypt, BouncyCastleBlockEngine.Blowfish(k)),
-            "twofish" => new CfbPacketCipher(crypt, BouncyCastleBlockEngine.Twofish(k)),
-            "cast5" => new CfbPacketCipher(crypt, BouncyCastleBlockEngine.Cast5(k)),
-            "3des" => new CfbPacketCipher(crypt, BouncyCastleBlockEngine.TripleDes(k)),
-            "tea" => new CfbPacketCipher(crypt, new TeaEngine(k, 16)),
-            "xtea" => new CfbPacketCipher(crypt, BouncyCastleBlockEngine.Xtea(k)),
-            "xor" => new XorPacketCipher(k),
-            "sm4" => new CfbPacketCipher(crypt, BouncyCastleBlockEngine.Sm4(k)),
-            "none" => new NonePacketCipher(),
-            "null" => new NullPacketCipher(),
-            "aes-128-gcm" => AeadPacketCipher.Aes128Gcm(k),
-            "aes-256-gcm" => AeadPacketCipher.Aes256Gcm(k),
-            "chacha20-poly1305" => AeadPacketCipher.ChaCha20Poly1305(k),
-            _ => throw UnknownName(crypt),
-        };
+        return Find(crypt)!.Create(crypt, derivedKey[..size]);
     }
 
-    private static bool IsKnown(string crypt) => Array.IndexOf(AllNames, crypt) >= 0;
+    private static BlockEngine Aes(ReadOnlySpan<byte> key) => AesNiEngine.IsSupported ? new AesNiEngine(key) : BouncyCastleBlockEngine.Aes(key);
+
+    private static CipherMode? Find(string crypt)
+    {
+        foreach (var mode in Modes)
+        {
+            if (string.Equals(mode.Name, crypt, StringComparison.Ordinal))
+            {
+                return mode;
+            }
+        }
+
+        return null;
+    }
 
     private static ArgumentException UnknownName(string crypt)
-        => new($"Unknown crypt '{crypt}'. Accepted: {string.Join(", ", AllNames)}.", nameof(crypt));
+        => new($"Unknown crypt '{crypt}'. Accepted: {string.Join(", ", Names)}.", nameof(crypt));
+
+    private sealed record CipherMode(string Name, int KeySize, CipherConstructor Create, bool Keyless = false);
 }

@@ -25,9 +25,8 @@ internal static class KcpCrypt
         return false;
     }
 
-    /// <summary>Modes that take no secret: "none" (CRC only) and "null" (no header at all).</summary>
-    public static bool IsKeyless(string? name) =>
-        string.Equals(name, "none", StringComparison.OrdinalIgnoreCase) || string.Equals(name, "null", StringComparison.OrdinalIgnoreCase);
+    /// <summary>Modes that take no secret ("none", "null"), whatever the case of <paramref name="name"/>.</summary>
+    public static bool IsKeyless(string? name) => name is not null && PacketCipherFactory.IsKeyless(name.ToLowerInvariant());
 
     public static PacketCipher Create(KcpOptions options) =>
         PacketCipherFactory.Create(options.Crypt.ToLowerInvariant(), options.Key ?? string.Empty);
