@@ -18,7 +18,10 @@ namespace Microsoft.AspNetCore.Hosting;
 /// </summary>
 public static class ConnectionMiddlewareExtensions
 {
-    /// <summary>Limits new connections per address prefix, concurrent connections per address and bandwidth per connection.</summary>
+    /// <summary>
+    /// Limits new connections per address prefix, concurrent connections per peer (an IPv4 address, or an IPv6
+    /// prefix of <see cref="ConnectionRateLimiterOptions.IPv6PrefixLength"/> bits) and bandwidth per connection.
+    /// </summary>
     public static TBuilder UseConnectionRateLimiter<TBuilder>(this TBuilder builder, Action<ConnectionRateLimiterOptions> configure)
         where TBuilder : IConnectionBuilder
     {
@@ -39,8 +42,10 @@ public static class ConnectionMiddlewareExtensions
 
     /// <summary>
     /// Refuses peers by the allow and deny lists of the named <see cref="AddressFilterOptions"/>
-    /// (<c>services.Configure&lt;AddressFilterOptions&gt;(configuration.GetSection("AddressFilter"))</c>);
-    /// configuration reloads apply to the next connection, without a restart.
+    /// (<c>services.AddAddressFilter(configuration.GetSection("AddressFilter"))</c>); configuration reloads apply
+    /// to the next connection, without a restart. Fails closed: a bad entry stops start-up with an
+    /// <see cref="OptionsValidationException"/> naming it, and a reload with a bad entry is logged as an error
+    /// while the previous rules stay in force.
     /// </summary>
     public static TBuilder UseAddressFilter<TBuilder>(this TBuilder builder)
         where TBuilder : IConnectionBuilder => UseAddressFilter(builder, Options.DefaultName);
@@ -52,13 +57,22 @@ public static class ConnectionMiddlewareExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(optionsName);
         var services = builder.ApplicationServices;
-        var monitor = services.GetRequiredService<IOptionsMonitor<AddressFilterOptions>>();
+        var factory = services.GetRequiredService<IOptionsFactory<AddressFilterOptions>>();
+        var sources = services.GetServices<IOptionsChangeTokenSource<AddressFilterOptions>>().ToArray();
         var logger = Loggers(services).CreateLogger("KcpKestrel.Middleware.AddressFilter");
-        builder.Use(next => new AddressFilterMiddleware(next, monitor, optionsName, ConnectionInstruments.Get(services), new ConnectionTags(builder), logger).OnConnectionAsync);
+        builder.Use(next =>
+        {
+            var middleware = new AddressFilterMiddleware(next, factory, sources, optionsName, ConnectionInstruments.Get(services), new ConnectionTags(builder), logger);
+            services.GetService<IHostApplicationLifetime>()?.ApplicationStopped.Register(static m => ((AddressFilterMiddleware)m!).Dispose(), middleware);
+            return middleware.OnConnectionAsync;
+        });
         return builder;
     }
 
-    /// <summary>Refuses peers by fixed allow and deny lists.</summary>
+    /// <summary>
+    /// Refuses peers by fixed allow and deny lists; throws <see cref="OptionsValidationException"/> here, naming
+    /// every entry that is not an IP address or CIDR prefix in an accepted form.
+    /// </summary>
     public static TBuilder UseAddressFilter<TBuilder>(this TBuilder builder, Action<AddressFilterOptions> configure)
         where TBuilder : IConnectionBuilder
     {
@@ -66,9 +80,14 @@ public static class ConnectionMiddlewareExtensions
         ArgumentNullException.ThrowIfNull(configure);
         var options = new AddressFilterOptions();
         configure(options);
+        if (!AddressRuleSet.TryParse(options, AddressRuleSet.CodeKey, out var rules, out var errors))
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(AddressFilterOptions), errors);
+        }
+
         var services = builder.ApplicationServices;
         var logger = Loggers(services).CreateLogger("KcpKestrel.Middleware.AddressFilter");
-        builder.Use(next => new AddressFilterMiddleware(next, options, ConnectionInstruments.Get(services), new ConnectionTags(builder), logger).OnConnectionAsync);
+        builder.Use(next => new AddressFilterMiddleware(next, rules, ConnectionInstruments.Get(services), new ConnectionTags(builder), logger).OnConnectionAsync);
         return builder;
     }
 

@@ -12,10 +12,14 @@ public sealed class ConnectionRateLimiterOptions
     /// <summary>Prefix length IPv4 peers are grouped by for <see cref="NewConnectionLimit"/> (default 24; 32 = per address).</summary>
     public int IPv4PrefixLength { get; set; } = 24;
 
-    /// <summary>Prefix length IPv6 peers are grouped by for <see cref="NewConnectionLimit"/> (default 64; 128 = per address).</summary>
+    /// <summary>
+    /// Prefix length IPv6 peers are grouped by for <see cref="NewConnectionLimit"/> and <see cref="ConcurrentConnectionLimit"/>:
+    /// 1 to 128, default 64 (a host usually owns a whole /64, so per-address limits would not hold it); 128 = per address.
+    /// IPv4-mapped IPv6 peers (dual-mode sockets) count as IPv4.
+    /// </summary>
     public int IPv6PrefixLength { get; set; } = 64;
 
-    /// <summary>Connections open at once per peer address; 0 = no limit.</summary>
+    /// <summary>Connections open at once per IPv4 address or per IPv6 prefix of <see cref="IPv6PrefixLength"/> bits; 0 = no limit.</summary>
     public int ConcurrentConnectionLimit { get; set; }
 
     /// <summary>Per-connection bandwidth in bytes per second, applied to each direction separately; 0 = no limit.</summary>
@@ -33,7 +37,7 @@ public sealed class ConnectionRateLimiterOptions
         Check(NewConnectionLimit >= 0, nameof(NewConnectionLimit), "0 (no limit) or more");
         Check(NewConnectionWindow > TimeSpan.Zero, nameof(NewConnectionWindow), "positive");
         Check(IPv4PrefixLength is >= 0 and <= 32, nameof(IPv4PrefixLength), "0 to 32");
-        Check(IPv6PrefixLength is >= 0 and <= 128, nameof(IPv6PrefixLength), "0 to 128");
+        Check(IPv6PrefixLength is >= 1 and <= 128, nameof(IPv6PrefixLength), "1 to 128");
         Check(ConcurrentConnectionLimit >= 0, nameof(ConcurrentConnectionLimit), "0 (no limit) or more");
         Check(BandwidthLimit >= 0, nameof(BandwidthLimit), "0 (no limit) or more");
         Check(BandwidthBurst >= 0, nameof(BandwidthBurst), "0 (default) or more");

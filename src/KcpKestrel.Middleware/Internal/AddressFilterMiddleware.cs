@@ -1,11 +1,16 @@
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace KcpKestrel.Middleware.Internal;
 
-/// <summary>Refuses peers by IP/CIDR allow and deny lists; with an options monitor the lists follow configuration reloads.</summary>
-internal sealed class AddressFilterMiddleware
+/// <summary>
+/// Refuses peers by IP/CIDR allow and deny lists. Fails closed: a bad entry stops start-up (an
+/// <see cref="OptionsValidationException"/> naming it), and a reload with a bad entry is logged and
+/// ignored, the previous rules staying in force.
+/// </summary>
+internal sealed class AddressFilterMiddleware : IDisposable
 {
     private const string Message = "Connection refused: the peer's address is not allowed.";
 
@@ -13,33 +18,49 @@ internal sealed class AddressFilterMiddleware
     private readonly ConnectionInstruments _instruments;
     private readonly ConnectionTags _tags;
     private readonly ILogger _logger;
+    private readonly List<IDisposable> _registrations = [];
     private volatile AddressRuleSet _rules;
     private long _refused;
+    private long _reloadsRejected;
 
-    public AddressFilterMiddleware(ConnectionDelegate next, AddressFilterOptions options, ConnectionInstruments instruments, ConnectionTags tags, ILogger logger)
+    /// <summary>Fixed rules (options set in code, already parsed).</summary>
+    public AddressFilterMiddleware(ConnectionDelegate next, AddressRuleSet rules, ConnectionInstruments instruments, ConnectionTags tags, ILogger logger)
     {
         _next = next;
         _instruments = instruments;
         _tags = tags;
         _logger = logger;
-        _rules = Build(options);
+        _rules = rules;
     }
 
-    public AddressFilterMiddleware(ConnectionDelegate next, IOptionsMonitor<AddressFilterOptions> monitor, string name, ConnectionInstruments instruments, ConnectionTags tags, ILogger logger)
-        : this(next, monitor.Get(name), instruments, tags, logger)
+    /// <summary>
+    /// The named options, created through <paramref name="factory"/> (so registered validators run) and followed
+    /// through their change-token sources; throws <see cref="OptionsValidationException"/> when they do not parse.
+    /// The options monitor is not used: it caches and rethrows a failed reload, where the previous rules must stay.
+    /// </summary>
+    public AddressFilterMiddleware(
+        ConnectionDelegate next,
+        IOptionsFactory<AddressFilterOptions> factory,
+        IEnumerable<IOptionsChangeTokenSource<AddressFilterOptions>> sources,
+        string name,
+        ConnectionInstruments instruments,
+        ConnectionTags tags,
+        ILogger logger)
+        : this(next, Load(factory, name), instruments, tags, logger)
     {
-        // The registration lives as long as the listener's pipeline (the host): never disposed on purpose.
-        monitor.OnChange((options, changed) =>
+        foreach (var source in sources)
         {
-            if (string.Equals(changed ?? Options.DefaultName, name, StringComparison.Ordinal))
+            if (string.Equals(source.Name ?? Options.DefaultName, name, StringComparison.Ordinal))
             {
-                _rules = Build(options);
-                ConnectionLog.AddressRulesReloaded(_logger, name, options.Allow.Count, options.Deny.Count);
+                _registrations.Add(ChangeToken.OnChange(source.GetChangeToken, () => Reload(factory, name)));
             }
-        });
+        }
     }
 
     public long Refused => Interlocked.Read(ref _refused);
+
+    /// <summary>Reloads refused because an entry did not parse (each also logged as an error).</summary>
+    public long ReloadsRejected => Interlocked.Read(ref _reloadsRejected);
 
     public Task OnConnectionAsync(ConnectionContext context)
     {
@@ -54,14 +75,45 @@ internal sealed class AddressFilterMiddleware
         return _next(context);
     }
 
-    private AddressRuleSet Build(AddressFilterOptions options)
+    public void Dispose()
     {
-        var rules = AddressRuleSet.Parse(options);
-        foreach (var entry in rules.Invalid)
+        foreach (var registration in _registrations)
         {
-            ConnectionLog.InvalidAddressRule(_logger, entry);
+            registration.Dispose();
+        }
+    }
+
+    /// <summary>Keys entries of named options set without a configuration section: <c>AddressFilterOptions["name"].Allow[0]</c>.</summary>
+    internal static Func<string, int, string?, string> NamedKey(string name) =>
+        name.Length == 0 ? AddressRuleSet.CodeKey : (list, index, _) => $"{nameof(AddressFilterOptions)}[\"{name}\"].{list}[{index}]";
+
+    private static AddressRuleSet Load(IOptionsFactory<AddressFilterOptions> factory, string name)
+    {
+        var options = factory.Create(name);
+        return AddressRuleSet.TryParse(options, NamedKey(name), out var rules, out var errors)
+            ? rules
+            : throw new OptionsValidationException(name, typeof(AddressFilterOptions), errors);
+    }
+
+    private void Reload(IOptionsFactory<AddressFilterOptions> factory, string name)
+    {
+        AddressRuleSet rules;
+        try
+        {
+            rules = Load(factory, name);
+        }
+        catch (OptionsValidationException e)
+        {
+            Interlocked.Increment(ref _reloadsRejected);
+            foreach (var failure in e.Failures)
+            {
+                ConnectionLog.AddressRulesReloadRejected(_logger, name, failure);
+            }
+
+            return;
         }
 
-        return rules;
+        _rules = rules;
+        ConnectionLog.AddressRulesReloaded(_logger, name, rules.AllowCount, rules.DenyCount);
     }
 }

@@ -1,30 +1,64 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 
 namespace KcpKestrel.Middleware.Internal;
 
-/// <summary>A parsed, immutable snapshot of <see cref="AddressFilterOptions"/>.</summary>
+/// <summary>
+/// A parsed, immutable snapshot of <see cref="AddressFilterOptions"/>. It exists only when every entry parsed:
+/// a bad entry rejects the whole snapshot (at start-up an error, on reload the previous snapshot stays), so a
+/// typo can never widen the filter. "No allow list" (every address not denied passes) is decided by the
+/// configured entries, never by how many of them parsed.
+/// </summary>
 internal sealed class AddressRuleSet
 {
-    private readonly AddressPrefix[] _allow;
+    private readonly AddressPrefix[]? _allow;
     private readonly AddressPrefix[] _deny;
 
-    private AddressRuleSet(AddressPrefix[] allow, AddressPrefix[] deny, string[] invalid)
+    private AddressRuleSet(AddressPrefix[]? allow, AddressPrefix[] deny)
     {
         _allow = allow;
         _deny = deny;
-        Invalid = invalid;
     }
 
-    /// <summary>Entries that did not parse (left out of the rules; reported by the caller).</summary>
-    public IReadOnlyList<string> Invalid { get; }
+    /// <summary>Whether an allow list is in force (peers matching none of it are refused).</summary>
+    public bool HasAllowList => _allow is not null;
 
-    public static AddressRuleSet Parse(AddressFilterOptions options)
+    public int AllowCount => _allow?.Length ?? 0;
+
+    public int DenyCount => _deny.Length;
+
+    /// <summary>
+    /// Parses every entry of <paramref name="options"/>; on any bad entry returns false with one message per bad
+    /// entry, each naming it through <paramref name="key"/> (list name "Allow"/"Deny", index, entry → key).
+    /// </summary>
+    public static bool TryParse(
+        AddressFilterOptions options,
+        Func<string, int, string?, string> key,
+        [NotNullWhen(true)] out AddressRuleSet? rules,
+        out IReadOnlyList<string> errors)
     {
-        var invalid = new List<string>();
-        var allow = ParseList(options.Allow, invalid);
-        var deny = ParseList(options.Deny, invalid);
-        return new AddressRuleSet(allow, deny, [.. invalid]);
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        var allow = ParseList(options.Allow, nameof(options.Allow), key, failures);
+        var deny = ParseList(options.Deny, nameof(options.Deny), key, failures);
+        errors = failures;
+        if (failures.Count > 0)
+        {
+            rules = null;
+            return false;
+        }
+
+        // An allow list that was given stays an allow list, whatever it holds.
+        rules = new AddressRuleSet(options.Allow.Count == 0 ? null : allow, deny);
+        return true;
     }
+
+    /// <summary>Keys entries as <c>AddressFilterOptions.Allow[0]</c> (options set in code).</summary>
+    public static string CodeKey(string list, int index, string? entry) => $"{nameof(AddressFilterOptions)}.{list}[{index}]";
+
+    /// <summary>The message for one bad entry, in the style of the KCP configuration checks.</summary>
+    public static string Describe(string key, string? entry, string reason) =>
+        $"{key} = \"{entry}\" is not valid ({reason}); accepted: {AddressPrefix.AcceptedForms}.";
 
     public bool IsAllowed(IPAddress address)
     {
@@ -36,7 +70,7 @@ internal sealed class AddressRuleSet
             }
         }
 
-        if (_allow.Length == 0)
+        if (_allow is null)
         {
             return true;
         }
@@ -52,18 +86,19 @@ internal sealed class AddressRuleSet
         return false;
     }
 
-    private static AddressPrefix[] ParseList(IList<string> entries, List<string> invalid)
+    private static AddressPrefix[] ParseList(IList<string> entries, string list, Func<string, int, string?, string> key, List<string> failures)
     {
         var parsed = new List<AddressPrefix>(entries.Count);
-        foreach (var entry in entries)
+        for (var i = 0; i < entries.Count; i++)
         {
-            if (AddressPrefix.TryParse(entry, out var prefix))
+            var entry = entries[i];
+            if (AddressPrefix.TryParse(entry, out var prefix, out var reason))
             {
                 parsed.Add(prefix.Value);
             }
             else
             {
-                invalid.Add(entry);
+                failures.Add(Describe(key(list, i, entry), entry, reason));
             }
         }
 

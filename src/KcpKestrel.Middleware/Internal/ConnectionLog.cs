@@ -21,7 +21,8 @@ internal static partial class ConnectionLog
         Message = "Address filter '{Name}' reloaded: {AllowCount} allow and {DenyCount} deny entries")]
     public static partial void AddressRulesReloaded(ILogger logger, string name, int allowCount, int denyCount);
 
-    [LoggerMessage(EventId = 5, EventName = "InvalidAddressRule", Level = LogLevel.Error,
-        Message = "Address filter entry '{Entry}' is not an IP address or CIDR prefix; it is ignored")]
-    public static partial void InvalidAddressRule(ILogger logger, string entry);
+    // EventId 5 (InvalidAddressRule: a bad entry dropped, the rest applied) is retired: bad entries now reject the whole list.
+    [LoggerMessage(EventId = 6, EventName = "AddressRulesReloadRejected", Level = LogLevel.Error,
+        Message = "Address filter '{Name}' reload rejected, the previous rules stay in force: {Error}")]
+    public static partial void AddressRulesReloadRejected(ILogger logger, string name, string error);
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using KcpKestrel.Middleware.Pipes;
 using Microsoft.AspNetCore.Connections;
@@ -6,7 +7,7 @@ using Microsoft.AspNetCore.Connections;
 namespace KcpKestrel.Middleware.Internal;
 
 /// <summary>
-/// New-connection rate per address prefix and concurrent connections per address (System.Threading.RateLimiting
+/// New-connection rate per address prefix and concurrent connections per peer (System.Threading.RateLimiting
 /// partitioned limiters), and a per-connection bandwidth limit on the transport pipes. The partitioned
 /// limiters run a replenishment timer for their life, so they are disposed when the host stops; a
 /// connection that still arrives after that is refused rather than failing on a disposed limiter.
@@ -54,7 +55,7 @@ internal sealed class ConnectionRateLimiterMiddleware : IDisposable
         }
 
         _rateMessage = $"Connection refused: more than {options.NewConnectionLimit} new connections per {options.NewConnectionWindow} from this address range.";
-        _concurrencyMessage = $"Connection refused: more than {options.ConcurrentConnectionLimit} concurrent connections from this address.";
+        _concurrencyMessage = $"Connection refused: more than {options.ConcurrentConnectionLimit} concurrent connections from this address (IPv6: this prefix).";
     }
 
     public long Accepted => Interlocked.Read(ref _accepted);
@@ -86,7 +87,7 @@ internal sealed class ConnectionRateLimiterMiddleware : IDisposable
         {
             if (_newConnections is not null)
             {
-                var prefix = AddressPrefix.Network(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? _options.IPv4PrefixLength : _options.IPv6PrefixLength);
+                var prefix = AddressPrefix.Network(address, address.AddressFamily == AddressFamily.InterNetwork ? _options.IPv4PrefixLength : _options.IPv6PrefixLength);
                 using var lease = TryAcquire(_newConnections, prefix);
                 if (lease is null)
                 {
@@ -104,7 +105,7 @@ internal sealed class ConnectionRateLimiterMiddleware : IDisposable
 
             if (_concurrent is not null)
             {
-                concurrencyLease = TryAcquire(_concurrent, address);
+                concurrencyLease = TryAcquire(_concurrent, PeerKey(address));
                 if (concurrencyLease is null)
                 {
                     context.Abort(new ConnectionAbortedException(StoppedMessage));
@@ -144,6 +145,13 @@ internal sealed class ConnectionRateLimiterMiddleware : IDisposable
             concurrencyLease?.Dispose();
         }
     }
+
+    /// <summary>
+    /// The concurrency partition of a peer: its IPv4 address, or its IPv6 prefix of <see cref="ConnectionRateLimiterOptions.IPv6PrefixLength"/>
+    /// bits (one host usually owns a /64). <paramref name="address"/> is already folded from IPv4-mapped IPv6.
+    /// </summary>
+    internal IPAddress PeerKey(IPAddress address) =>
+        address.AddressFamily == AddressFamily.InterNetworkV6 ? AddressPrefix.Network(address, _options.IPv6PrefixLength) : address;
 
     // The host can stop (and dispose the limiters) between the check above and the acquire.
     private static RateLimitLease? TryAcquire(PartitionedRateLimiter<IPAddress> limiter, IPAddress key)
