@@ -43,6 +43,7 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
         _onDisposed = onDisposed;
         EndPoint = endPoint;
         _contextFactory = new SocketConnectionContextFactory(new SocketConnectionFactoryOptions(), logger);
+        CreateConnection = _contextFactory.Create;
         _accepted = Channel.CreateBounded<ConnectionContext>(new BoundedChannelOptions(options.Backlog)
         {
             SingleReader = true,
@@ -54,6 +55,9 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
     public EndPoint EndPoint { get; private set; }
 
     internal TunedTcpOptions Options => _options;
+
+    /// <summary>Turns an accepted socket into Kestrel's socket connection (a seam: tests make it fail).</summary>
+    internal Func<Socket, ConnectionContext> CreateConnection { get; set; }
 
     internal int LoopCount => _loops.Length;
 
@@ -317,13 +321,23 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
                     socket.NoDelay = true;
                 }
 
-                connection = _contextFactory.Create(socket);
+                connection = CreateConnection(socket);
             }
             catch (SocketException e)
             {
                 // The peer reset between accept and setup.
                 Interlocked.Increment(ref _acceptErrors);
                 TunedTcpLog.AcceptFailed(_logger, EndPoint, loop.Index, e.SocketErrorCode);
+                socket.Dispose();
+                Release();
+                continue;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Setting up this one connection failed (any other error): close it, free its slot and keep
+                // accepting. Letting it escape would end the loop for good, its socket and slot leaked.
+                Interlocked.Increment(ref _acceptErrors);
+                TunedTcpLog.ConnectionSetupFailed(_logger, EndPoint, loop.Index, e);
                 socket.Dispose();
                 Release();
                 continue;
