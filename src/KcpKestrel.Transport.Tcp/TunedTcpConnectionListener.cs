@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
+using KcpKestrel.Shared;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Logging;
@@ -42,6 +43,7 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
         _onDisposed = onDisposed;
         EndPoint = endPoint;
         _contextFactory = new SocketConnectionContextFactory(new SocketConnectionFactoryOptions(), logger);
+        CreateConnection = _contextFactory.Create;
         _accepted = Channel.CreateBounded<ConnectionContext>(new BoundedChannelOptions(options.Backlog)
         {
             SingleReader = true,
@@ -53,6 +55,9 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
     public EndPoint EndPoint { get; private set; }
 
     internal TunedTcpOptions Options => _options;
+
+    /// <summary>Turns an accepted socket into Kestrel's socket connection (a seam: tests make it fail).</summary>
+    internal Func<Socket, ConnectionContext> CreateConnection { get; set; }
 
     internal int LoopCount => _loops.Length;
 
@@ -94,37 +99,18 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
             CheckFastOpenSysctl();
         }
 
-        var wanted = _options.AcceptLoops;
-        var sockets = new List<Socket>(wanted);
-        try
-        {
-            var first = CreateListenSocket(_requested, wanted > 1, logWarnings: true, out var reusePortError);
-            sockets.Add(first);
-            var port = ((IPEndPoint)first.LocalEndPoint!).Port;
-            if (wanted > 1 && reusePortError != SocketError.Success)
-            {
-                TunedTcpLog.ReusePortUnavailable(_logger, _requested, reusePortError);
-                wanted = 1;
-            }
-
-            var sibling = new IPEndPoint(_requested.Address, port);
-            for (var i = 1; i < wanted; i++)
-            {
-                sockets.Add(CreateListenSocket(sibling, reusePort: true, logWarnings: false, out _));
-            }
-
-            EndPoint = new TunedTcpEndPoint(_requested.Address, port) { Options = (_requested as TunedTcpEndPoint)?.Options };
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
-        {
-            DisposeAll(sockets);
-            throw new AddressInUseException(e.Message, e);
-        }
-        catch
-        {
-            DisposeAll(sockets);
-            throw;
-        }
+        // The port must be free (Kestrel's rule: a taken port fails the start with AddressInUseException);
+        // only then do the loops' sockets form their SO_REUSEPORT group on it. See ExclusiveBind for
+        // how, and for the residual: a same-user process setting SO_REUSEPORT itself can still join.
+        var sockets = ExclusiveBind.Bind(
+            _requested,
+            SocketType.Stream,
+            ProtocolType.Tcp,
+            _options.DualMode,
+            () => _requested.ToString(),
+            BindSockets);
+        var port = ((IPEndPoint)sockets[0].LocalEndPoint!).Port;
+        EndPoint = new TunedTcpEndPoint(_requested.Address, port) { Options = (_requested as TunedTcpEndPoint)?.Options };
 
         var loops = new TunedTcpAcceptLoop[sockets.Count];
         var tasks = new Task[loops.Length];
@@ -143,6 +129,35 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
 
         _loopsDone = loops.Length > 1 ? Task.WhenAll(tasks) : Task.CompletedTask;
         TunedTcpLog.Listening(_logger, EndPoint, loops.Length);
+    }
+
+    /// <summary>The accept loops' listening sockets on <paramref name="port"/>, one SO_REUSEPORT group when there are several.</summary>
+    private List<Socket> BindSockets(int port)
+    {
+        var wanted = _options.AcceptLoops;
+        var sockets = new List<Socket>(wanted);
+        try
+        {
+            var endPoint = new IPEndPoint(_requested.Address, port);
+            sockets.Add(CreateListenSocket(endPoint, wanted > 1, logWarnings: true, out var reusePortError));
+            if (wanted > 1 && reusePortError != SocketError.Success)
+            {
+                TunedTcpLog.ReusePortUnavailable(_logger, _requested, reusePortError);
+                wanted = 1;
+            }
+
+            for (var i = 1; i < wanted; i++)
+            {
+                sockets.Add(CreateListenSocket(endPoint, reusePort: true, logWarnings: false, out _));
+            }
+
+            return sockets;
+        }
+        catch
+        {
+            DisposeAll(sockets);
+            throw;
+        }
     }
 
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
@@ -306,13 +321,23 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
                     socket.NoDelay = true;
                 }
 
-                connection = _contextFactory.Create(socket);
+                connection = CreateConnection(socket);
             }
             catch (SocketException e)
             {
                 // The peer reset between accept and setup.
                 Interlocked.Increment(ref _acceptErrors);
                 TunedTcpLog.AcceptFailed(_logger, EndPoint, loop.Index, e.SocketErrorCode);
+                socket.Dispose();
+                Release();
+                continue;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Setting up this one connection failed (any other error): close it, free its slot and keep
+                // accepting. Letting it escape would end the loop for good, its socket and slot leaked.
+                Interlocked.Increment(ref _acceptErrors);
+                TunedTcpLog.ConnectionSetupFailed(_logger, EndPoint, loop.Index, e);
                 socket.Dispose();
                 Release();
                 continue;

@@ -32,4 +32,7 @@ internal static partial class TunedTcpLog
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Error, Message = "Tuned TCP on {EndPoint}, loop {Loop}: accept loop failed")]
     internal static partial void AcceptLoopFailed(ILogger logger, EndPoint endPoint, int loop, Exception exception);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Tuned TCP on {EndPoint}, loop {Loop}: setting up an accepted connection failed; closed it and accepting on")]
+    internal static partial void ConnectionSetupFailed(ILogger logger, EndPoint endPoint, int loop, Exception exception);
 }

@@ -1,11 +1,15 @@
 using System.CommandLine;
 using KcpKestrel.Cli.Serve;
+using Microsoft.AspNetCore.Connections;
 
 namespace KcpKestrel.Cli.Commands;
 
 /// <summary><c>kcpkestrel serve</c>: a Kestrel host with the same app on KCP and TCP.</summary>
 internal static class ServeCommand
 {
+    /// <summary>The exit code when the KCP or TCP address is already in use.</summary>
+    public const int AddressInUseExitCode = 1;
+
     public static Command Create(CliIo io)
     {
         var kcp = Flags.Endpoint("--kcp", "UDP address to serve KCP on (port 0 picks one)", required: true);
@@ -20,7 +24,20 @@ internal static class ServeCommand
         command.SetAction(async (result, cancellationToken) =>
         {
             var options = kcpFlags.Build(result);
-            await using var host = await ServeHost.StartAsync(result.GetValue(kcp), result.GetValue(tcp), result.GetValue(app) ?? "echo", options, cancellationToken).ConfigureAwait(false);
+            ServeHost started;
+            try
+            {
+                started = await ServeHost.StartAsync(result.GetValue(kcp), result.GetValue(tcp), result.GetValue(app) ?? "echo", options, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is AddressInUseException || e.InnerException is AddressInUseException)
+            {
+                // A port another server holds (KCP or TCP): Kestrel's one-line message, not a stack trace.
+                await io.Error.WriteLineAsync($"kcpkestrel: {e.Message}").ConfigureAwait(false);
+                await io.Error.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                return AddressInUseExitCode;
+            }
+
+            await using var host = started;
             await io.Out.WriteLineAsync(host.ReadyLine).ConfigureAwait(false);
             await io.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
             try

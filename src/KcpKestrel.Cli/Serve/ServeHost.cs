@@ -89,7 +89,17 @@ internal sealed class ServeHost : IAsyncDisposable
             });
         }
 
-        await web.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await web.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // A port in use, say: release whatever did bind before reporting it.
+            await web.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         return new ServeHost(web, kcpListen, tcpListen) { KcpOptions = kcpListenOptions };
     }
 

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Net;
+using System.Net.Sockets;
 using System.Threading.Channels;
+using KcpKestrel.Shared;
 using KcpKestrel.Transport.Kcp.Connections;
 using KcpKestrel.Transport.Kcp.Diagnostics;
 using KcpKestrel.Transport.Kcp.Io.Datagrams;
@@ -92,7 +94,6 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
     public void Bind()
     {
         var requested = ((KcpEndPoint)EndPoint).IPEndPoint;
-        var bound = requested;
         IoMode = UdpIo.Resolve(_options.IoOverrides.Mode);
         if (!UdpIo.SupportsReusePortBalancing)
         {
@@ -102,13 +103,22 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
             _options.IoLoopCount = 1;
         }
 
+        // The port must be free (Kestrel's rule: a taken port fails the start with AddressInUseException);
+        // only then do the loops' sockets form their SO_REUSEPORT group on it. See ExclusiveBind for
+        // how, and for the residual: a same-user process setting SO_REUSEPORT itself can still join.
+        var sockets = ExclusiveBind.Bind(
+            requested,
+            SocketType.Dgram,
+            ProtocolType.Udp,
+            dualMode: true,
+            () => EndPoint.ToString()!,
+            port => BindSockets(new IPEndPoint(requested.Address, port)));
+        var bound = (IPEndPoint)sockets[0].LocalEndPoint!;
         try
         {
-            for (var i = 0; i < _options.IoLoopCount; i++)
+            for (var i = 0; i < sockets.Count; i++)
             {
-                // With port 0 the first socket picks the port; the rest join it.
-                var socket = UdpSockets.Bind(bound, _options.SocketBufferSize);
-                bound = (IPEndPoint)socket.LocalEndPoint!;
+                var socket = sockets[i];
                 var loop = new KcpIoLoop($"kcp-loop-{bound.Port}-{i}", DatagramSlot.SizeFor(_options.Mtu), IoMode);
                 _loops.Add(loop);
                 var channel = loop.CreateChannel(socket, null!, DatagramSlot.SizeFor(_options.Mtu), _options.IoOverrides.Gso, _options.IoOverrides.Gro);
@@ -126,6 +136,11 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
                 loop.Dispose();
             }
 
+            foreach (var socket in sockets)
+            {
+                socket.Dispose();
+            }
+
             throw;
         }
 
@@ -136,6 +151,29 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
         _registry?.Add(this);
     }
 
+    /// <summary>One socket per loop on <paramref name="endPoint"/>, all in one SO_REUSEPORT group (Linux).</summary>
+    private List<Socket> BindSockets(IPEndPoint endPoint)
+    {
+        var sockets = new List<Socket>(_options.IoLoopCount);
+        try
+        {
+            for (var i = 0; i < _options.IoLoopCount; i++)
+            {
+                sockets.Add(UdpSockets.Bind(endPoint, _options.SocketBufferSize));
+            }
+
+            return sockets;
+        }
+        catch
+        {
+            foreach (var socket in sockets)
+            {
+                socket.Dispose();
+            }
+
+            throw;
+        }
+    }
 
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
     {
