@@ -47,11 +47,11 @@ public sealed class AcceptSetupFailureTests
             Assert.True(++clients <= 200, "the connections never reached every loop");
             using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             await client.ConnectAsync(IPAddress.Loopback, port).WaitAsync(TunedTcpTestHost.Bound);
-            await TunedTcpTestHost.WaitUntilAsync(() => Volatile.Read(ref failures) == clients, "the set-up of the connection to fail");
+            await TestWaits.WaitUntilAsync(() => Volatile.Read(ref failures) == clients, "the set-up of the connection to fail");
 
             // Its socket was closed and its slot freed (the limit is one: a leak would refuse all later ones).
             Assert.True(await ClosedByServerAsync(client), "the failed connection's socket stayed open");
-            await TunedTcpTestHost.WaitUntilAsync(() => listener.ActiveConnections == 0, "the failed connection's slot to be freed");
+            await TestWaits.WaitUntilAsync(() => listener.ActiveConnections == 0, "the failed connection's slot to be freed");
         }
 
         Assert.False(accept.IsCompleted, "a failed set-up must not end or complete the accept");
@@ -72,7 +72,7 @@ public sealed class AcceptSetupFailureTests
             Assert.NotNull(connection);
             Assert.Equal(client.LocalEndPoint, connection.RemoteEndPoint);
             await connection.DisposeAsync();
-            await TunedTcpTestHost.WaitUntilAsync(() => listener.ActiveConnections == 0, "the served connection's slot to be freed");
+            await TestWaits.WaitUntilAsync(() => listener.ActiveConnections == 0, "the served connection's slot to be freed");
             accept = listener.AcceptAsync().AsTask();
         }
 
