@@ -66,6 +66,20 @@ public sealed class KcpOptions
     /// <summary>A session that receives nothing for this long is closed.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Bytes a listener sends to a peer whose address is not proven, as a multiple of the bytes received from
+    /// it (QUIC's anti-amplification limit), retransmissions and parity included. A peer proves its address by
+    /// acknowledging a segment with the exact timestamp we sent it with.
+    /// </summary>
+    public int AmplificationLimit { get; set; } = 3;
+
+    /// <summary>
+    /// A listener's session whose peer has not proven its address is closed, silently, after this long without a
+    /// datagram. Longer than kcptun's 10 s keepalive, so a kcp-go client that has not yet been sent anything to
+    /// acknowledge is not cut off while it idles.
+    /// </summary>
+    public TimeSpan UnprovenIdleTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Number of I/O loops (threads, each with its own SO_REUSEPORT socket) of a listener.</summary>
     public int IoLoopCount { get; set; } = Environment.ProcessorCount;
 

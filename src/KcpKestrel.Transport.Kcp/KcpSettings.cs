@@ -117,6 +117,18 @@ internal static class KcpSettings
         },
         new()
         {
+            Name = nameof(KcpOptions.AmplificationLimit), Flag = "--amplification-limit", Kind = KcpSettingKind.Int32, Min = 1, Max = 100, ListenerOnly = true,
+            Accepted = "1 to 100", Meaning = "Bytes sent to a peer that has not proven its address, as a multiple of the bytes received from it",
+            Get = o => o.AmplificationLimit, Set = (o, v) => o.AmplificationLimit = (int)v!,
+        },
+        new()
+        {
+            Name = nameof(KcpOptions.UnprovenIdleTimeout), Flag = "--unproven-timeout", Kind = KcpSettingKind.Duration, Min = 1, Max = MaxDuration, ListenerOnly = true,
+            Accepted = "a positive time", Meaning = "A session whose peer has not proven its address is closed, without a close signal, after this long without a datagram",
+            Get = o => o.UnprovenIdleTimeout, Set = (o, v) => o.UnprovenIdleTimeout = (TimeSpan)v!,
+        },
+        new()
+        {
             Name = nameof(KcpOptions.IoLoopCount), Flag = "--io-loops", Kind = KcpSettingKind.Int32, Min = 1, Max = 256, ListenerOnly = true,
             Accepted = "1 to 256", Meaning = "I/O loops (threads, each with its own SO_REUSEPORT socket) of a listener",
             DefaultDescription = "the number of processors",

@@ -129,7 +129,7 @@ public sealed class SessionCloseStateTests
 
         // A probe from the server, sent after the client ended, and a stray segment reach it and change nothing.
         pair.Server.Session.SendControl((byte)Core.Arq.KcpCommand.WindowAsk);
-        pair.Client.Session.OnPacket(new byte[24], pair.Now);
+        pair.Client.Session.OnPacket(new byte[24], pair.Now, 24);
         pair.Advance(200);
 
         Assert.Equal(sent, pair.Link.Sent.Count(s => s.From == pair.Client.Channel));

@@ -73,6 +73,8 @@ internal sealed class KcpControlBlock : IDisposable
     private int _reserved;
     private uint _state;
     private uint _snd_una, _snd_nxt, _rcv_nxt;
+    private uint _lastTellTs, _tellEchoTs;
+    private bool _tellSent, _tellEchoPending;
     private uint _ssthresh = IKCP_THRESH_INIT;
     private int _rx_rttvar, _rx_srtt;
     private uint _rx_rto = IKCP_RTO_DEF, _rx_minrto = IKCP_RTO_MIN;
@@ -163,6 +165,40 @@ internal sealed class KcpControlBlock : IDisposable
 
     /// <summary>True once a segment has been transmitted <see cref="DeadLink"/> times (kcp-go state 0xFFFFFFFF).</summary>
     public bool IsDeadLink => _state == 0xFFFFFFFF;
+
+    /// <summary>
+    /// True once the peer has acknowledged a segment echoing the exact ts we last sent it with: it has
+    /// received our datagrams, so its address is its own. Not part of kcp-go; it changes nothing on the wire.
+    /// </summary>
+    public bool PeerEchoedSentTs { get; private set; }
+
+    /// <summary>
+    /// Our window-tell segments (WINS) carry our clock as ts instead of kcp-go's 0, so a peer of ours can
+    /// echo it and prove its address before any data flows. kcp-go ignores a WINS's ts. Off by default,
+    /// so the engine's output stays byte-identical to kcp-go's.
+    /// </summary>
+    public bool StampWindowTell { get; init; }
+
+    /// <summary>Answer a stamped WINS with an ack echoing its ts (see <see cref="TryTakeTellEcho"/>).</summary>
+    public bool EchoWindowTell { get; init; }
+
+    /// <summary>
+    /// The ack that answers the last stamped WINS received, once: ts echoed, and sn/una that only restate
+    /// what we have received (sn = rcv_nxt − 1, outside any window while nothing has arrived), so kcp-go
+    /// reads it as an ordinary ack.
+    /// </summary>
+    public bool TryTakeTellEcho(out SegmentHeader ack)
+    {
+        if (!_tellEchoPending)
+        {
+            ack = default;
+            return false;
+        }
+
+        _tellEchoPending = false;
+        ack = new SegmentHeader(_conv, KcpCommand.Ack, 0, (ushort)WndUnused(), _tellEchoTs, _rcv_nxt - 1, _rcv_nxt, 0);
+        return true;
+    }
 
     /// <summary>
     /// Announce a reopened receive window at once with a WINS segment (beyond kcp-go, on by default). Off
@@ -460,6 +496,14 @@ internal sealed class KcpControlBlock : IDisposable
                 _rmt_wnd = h.Wnd;
             }
 
+            if (h.Cmd == KcpCommand.Ack && !PeerEchoedSentTs)
+            {
+                // Before una removes the segment: an ack that echoes the exact ts of a segment in
+                // flight shows the peer received our datagram (a sender's ts is not guessable when its
+                // clock has a random origin), so it proves the peer's address.
+                PeerEchoedSentTs = EchoesSentTs(h.Sn, h.Ts);
+            }
+
             if (ParseUna(h.Una) > 0)
             {
                 windowSlides = true;
@@ -494,7 +538,14 @@ internal sealed class KcpControlBlock : IDisposable
                     _probe |= IKCP_ASK_TELL;
                     break;
                 default:
-                    // WINS: the wnd it carries was taken above.
+                    // WINS: the wnd it carries was taken above. A stamped one (ts not 0) is answered
+                    // by an ack echoing its ts, when EchoWindowTell is on: see TryTakeTellEcho.
+                    if (EchoWindowTell && h.Ts != 0)
+                    {
+                        _tellEchoTs = h.Ts;
+                        _tellEchoPending = true;
+                    }
+
                     break;
             }
 
@@ -861,6 +912,10 @@ internal sealed class KcpControlBlock : IDisposable
 
     private void ShrinkBuf() => _snd_una = _sndBuf.Count > 0 ? _sndBuf.First.Sn : _snd_nxt;
 
+    private bool EchoesSentTs(uint sn, uint ts) =>
+        (_tellSent && ts == _lastTellTs)
+        || (TimeDiff(sn, _snd_una) >= 0 && TimeDiff(sn, _snd_nxt) < 0 && _sndBuf[(int)(sn - _snd_una)].Ts == ts);
+
     private void ParseAck(uint sn)
     {
         if (TimeDiff(sn, _snd_una) < 0 || TimeDiff(sn, _snd_nxt) >= 0)
@@ -1016,6 +1071,20 @@ internal sealed class KcpControlBlock : IDisposable
         _pos = _reserved;
     }
 
+    private void WriteWindowTell(ushort wnd, uint una, uint current)
+    {
+        var ts = 0u;
+        if (StampWindowTell)
+        {
+            // kcp-go sends ts 0 here and ignores a WINS's ts; ours carries our clock, so a peer can echo it.
+            ts = current;
+            _lastTellTs = current;
+            _tellSent = true;
+        }
+
+        WriteHeader(KcpCommand.WindowTell, 0, wnd, ts, 0, una, 0);
+    }
+
     private void WriteHeader(KcpCommand cmd, byte frg, ushort wnd, uint ts, uint sn, uint una, int len)
     {
         new SegmentHeader(_conv, cmd, frg, wnd, ts, sn, una, (uint)len).Write(_buffer.AsSpan(_pos));
@@ -1106,7 +1175,7 @@ internal sealed class KcpControlBlock : IDisposable
             }
 
             MakeSpace(IKCP_OVERHEAD);
-            WriteHeader(KcpCommand.WindowTell, 0, wnd, 0, 0, una, 0);
+            WriteWindowTell(wnd, una, current);
         }
         else if (_reopenRepeatsLeft > 0 && _pos == _reserved && TimeDiff(current, _reopenNextTs) >= 0)
         {
@@ -1115,7 +1184,7 @@ internal sealed class KcpControlBlock : IDisposable
             _reopenNextTs = current + _reopenBackoff;
             _reopenAnnouncements++;
             MakeSpace(IKCP_OVERHEAD);
-            WriteHeader(KcpCommand.WindowTell, 0, wnd, 0, 0, una, 0);
+            WriteWindowTell(wnd, una, current);
         }
 
         _probe = 0;

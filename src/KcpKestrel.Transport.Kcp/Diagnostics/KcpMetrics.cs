@@ -45,6 +45,9 @@ internal sealed class KcpMetrics : IDisposable
         _meter.CreateObservableUpDownCounter("kcp.sessions.limit", () => PerListener(static l => l.Options.MaxSessions), "{session}", "MaxSessions of each listener.");
         _meter.CreateObservableCounter("kcp.sessions.accepted", () => PerListenerCounter(static c => c.SessionsAccepted), "{session}", "Sessions opened by new peers and queued for the app.");
         _meter.CreateObservableCounter("kcp.sessions.replaced", () => PerListenerCounter(static c => c.SessionsReplaced), "{session}", "Sessions ended because their peer address started a new conversation.");
+        _meter.CreateObservableCounter("kcp.sessions.validated", () => PerListenerCounter(static c => c.SessionsValidated), "{session}", "Sessions whose peer proved its address (acknowledged a segment echoing our timestamp).");
+        _meter.CreateObservableCounter("kcp.sessions.unproven_timeouts", () => PerListenerCounter(static c => c.UnprovenTimeouts), "{session}", "Sessions closed silently because their peer never proved its address within UnprovenIdleTimeout.");
+        _meter.CreateObservableCounter("kcp.datagrams.amplification_limited", () => PerListenerCounter(static c => c.AmplificationLimited), "{datagram}", "Datagrams not sent because an unproven peer had used its AmplificationLimit budget.");
         _meter.CreateObservableCounter("kcp.sessions.rejected", ObserveRejected, "{session}", "New peers refused, by reason (a subset of kcp.datagrams.dropped).");
         _sessionsClosed = _meter.CreateCounter<long>("kcp.sessions.closed", "{session}", "Accepted sessions that ended, by reason.");
         _sessionRtt = _meter.CreateHistogram("kcp.session.rtt", "ms", "Smoothed round-trip time of each session when it ended.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RttBuckets });

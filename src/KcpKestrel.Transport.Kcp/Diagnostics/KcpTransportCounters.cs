@@ -40,6 +40,13 @@ internal sealed class KcpTransportCounters
     public long SessionsClosed;
     public long SessionsReplaced;
 
+    // Address validation: sessions whose peer proved its address (acked a segment echoing our ts);
+    // datagrams held back because an unproven peer had used its amplification budget; unproven
+    // sessions closed silently at UnprovenIdleTimeout.
+    public long SessionsValidated;
+    public long AmplificationLimited;
+    public long UnprovenTimeouts;
+
     public long FecRecovered;
     public long KcpInputErrors;
 
@@ -79,6 +86,9 @@ internal sealed class KcpTransportCounters
         DroppedRateLimited += Volatile.Read(ref other.DroppedRateLimited);
         DroppedUnbound += Volatile.Read(ref other.DroppedUnbound);
         DroppedReplay += Volatile.Read(ref other.DroppedReplay);
+        SessionsValidated += Volatile.Read(ref other.SessionsValidated);
+        AmplificationLimited += Volatile.Read(ref other.AmplificationLimited);
+        UnprovenTimeouts += Volatile.Read(ref other.UnprovenTimeouts);
         SessionsAccepted += Volatile.Read(ref other.SessionsAccepted);
         SessionsClosed += Volatile.Read(ref other.SessionsClosed);
         SessionsReplaced += Volatile.Read(ref other.SessionsReplaced);

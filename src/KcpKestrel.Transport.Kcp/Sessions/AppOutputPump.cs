@@ -14,17 +14,32 @@ internal sealed class AppOutputPump(KcpControlBlock kcp, SendRateLimiter rateLim
     /// <summary>Segments' worth of app bytes handed to KCP in one Send.</summary>
     public const int ChunkSegments = 64;
 
-    private readonly int _maxChunk = maxSegmentPayload * ChunkSegments;
+    private readonly int _fullChunk = maxSegmentPayload * ChunkSegments;
+    private readonly int _sendWindow = sendWindow;
     private PipeReader? _reader;
     private ValueTask<ReadResult> _pendingRead;
     private bool _readInFlight;
     private bool _readerCompleted;
+    private int? _maxChunk;
 
     private enum Step
     {
         More,
         Stop,
         Completed,
+    }
+
+    /// <summary>Segments KCP may hold before the pump stops reading (the send window, or less while a peer is unproven).</summary>
+    public int SendLimit { get; set; } = sendWindow;
+
+    /// <summary>App bytes handed to KCP in one Send: <see cref="ChunkSegments"/> full segments unless set smaller.</summary>
+    public int MaxChunk { get => _maxChunk ?? _fullChunk; set => _maxChunk = value; }
+
+    /// <summary>Back to the full window and chunk (the peer proved its address).</summary>
+    public void ResetLimits()
+    {
+        SendLimit = _sendWindow;
+        _maxChunk = null;
     }
 
     /// <summary>The last pump stopped at the send-rate cap (not at the window or the pipe).</summary>
@@ -43,7 +58,7 @@ internal sealed class AppOutputPump(KcpControlBlock kcp, SendRateLimiter rateLim
             return false;
         }
 
-        while (kcp.WaitSnd < sendWindow)
+        while (kcp.WaitSnd < SendLimit)
         {
             // Kept in a field and consumed exactly once, by the completion callback, when it does not complete now.
 #pragma warning disable CA2012
@@ -132,9 +147,10 @@ internal sealed class AppOutputPump(KcpControlBlock kcp, SendRateLimiter rateLim
         foreach (var memory in buffer)
         {
             var span = memory.Span;
-            while (!span.IsEmpty && kcp.WaitSnd < sendWindow)
+            while (!span.IsEmpty && kcp.WaitSnd < SendLimit)
             {
-                var chunk = span.Length > _maxChunk ? span[.._maxChunk] : span;
+                var maxChunk = MaxChunk;
+                var chunk = span.Length > maxChunk ? span[..maxChunk] : span;
                 var allowance = rateLimiter.Allowance(now);
                 if (allowance <= 0)
                 {
@@ -178,6 +194,6 @@ internal sealed class AppOutputPump(KcpControlBlock kcp, SendRateLimiter rateLim
             return Step.Completed;
         }
 
-        return !RateBlocked && (all || kcp.WaitSnd < sendWindow) ? Step.More : Step.Stop;
+        return !RateBlocked && (all || kcp.WaitSnd < SendLimit) ? Step.More : Step.Stop;
     }
 }

@@ -100,7 +100,7 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             _connected.TrySetResult(_session.Connection!);
         }
 
-        _session.OnPacket(datagram.Slice(offset, length), now);
+        _session.OnPacket(datagram.Slice(offset, length), now, datagram.Length);
     }
 
     /// <summary>Probe again until the server answers (the dial's own timeout bounds this).</summary>

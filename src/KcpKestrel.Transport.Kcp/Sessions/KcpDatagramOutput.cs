@@ -2,6 +2,7 @@ using System.Buffers;
 using KcpKestrel.Core.Arq;
 using KcpKestrel.Core.Crypto;
 using KcpKestrel.Core.Fec;
+using KcpKestrel.Transport.Kcp.Diagnostics;
 using KcpKestrel.Transport.Kcp.Io.Datagrams;
 
 namespace KcpKestrel.Transport.Kcp.Sessions;
@@ -18,10 +19,14 @@ internal sealed class KcpDatagramOutput : IDisposable
     private readonly byte[] _sockaddr;
     private readonly PacketCipher _cipher;
     private readonly FecEncoder? _fecEncoder;
+    private readonly AmplificationBudget _budget;
+    private readonly KcpTransportCounters _counters;
 
-    public KcpDatagramOutput(IDatagramChannel channel, ReadOnlySpan<byte> sockaddr, PacketCipher cipher, KcpOptions options, ArrayPool<byte> bufferPool)
+    public KcpDatagramOutput(IDatagramChannel channel, ReadOnlySpan<byte> sockaddr, PacketCipher cipher, KcpOptions options, ArrayPool<byte> bufferPool, AmplificationBudget budget, KcpTransportCounters counters)
     {
         _channel = channel;
+        _budget = budget;
+        _counters = counters;
         _sockaddr = sockaddr.ToArray();
         _cipher = cipher;
         var fec = HasFec(options);
@@ -84,10 +89,14 @@ internal sealed class KcpDatagramOutput : IDisposable
     }
 
     /// <summary>Sends one bare segment (close signal, window probe) through FEC and cipher like any other.</summary>
-    public void SendControl(uint conv, byte cmd, ushort window, uint now)
+    public void SendControl(uint conv, byte cmd, ushort window, uint now) =>
+        SendSegment(new SegmentHeader(conv, (KcpCommand)cmd, 0, window, now, 0, 0, 0), now);
+
+    /// <summary>Sends one bare segment header (no payload) through FEC and cipher like any other.</summary>
+    public void SendSegment(in SegmentHeader header, uint now)
     {
         Span<byte> segment = stackalloc byte[SegmentHeader.Size];
-        new SegmentHeader(conv, (KcpCommand)cmd, 0, window, now, 0, 0, 0).Write(segment);
+        header.Write(segment);
         Send(segment, now);
     }
 
@@ -96,6 +105,13 @@ internal sealed class KcpDatagramOutput : IDisposable
     private void Seal(Span<byte> slot, int length)
     {
         var total = _cipher.Seal(slot, length - _cipher.HeaderSize);
+        if (!_budget.TrySend(total))
+        {
+            // Not committed, so the slot is reused: to KCP this is a lost datagram, resent later.
+            _counters.AmplificationLimited++;
+            return;
+        }
+
         _channel.CommitSend(total, _sockaddr);
     }
 }

@@ -96,7 +96,7 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         {
             if (!hasHeader || conv == session.Conv)
             {
-                session.OnPacket(payload, now);
+                session.OnPacket(payload, now, datagram.Length);
                 return;
             }
 
@@ -159,12 +159,18 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             _spareWindow = new ReplayWindow();
         }
 
-        session = new KcpSession(_loop, Channel, key, sockaddr, conv, _options, _cipher, this, now) { ReplayWindow = sessionWindow };
+        session = new KcpSession(_loop, Channel, key, sockaddr, conv, _options, _cipher, this, now)
+        {
+            ReplayWindow = sessionWindow,
+
+            // A stranger's address is unproven until it acks what we send there (see AmplificationBudget).
+            RequiresAddressProof = true,
+        };
         var connection = new KcpConnection(session, _host.LocalEndPoint, key.ToIPEndPoint(), _host.MemoryPool, _options);
         session.Attach(connection);
         _sessions[key] = session;
         counters.SessionsAccepted++;
-        session.OnPacket(payload, now);
+        session.OnPacket(payload, now, datagram.Length);
         if (!session.IsEnded && !_host.TryEnqueueAccept(connection))
         {
             counters.DroppedAcceptQueueFull++;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Security.Cryptography;
 using KcpKestrel.Core.Arq;
 using KcpKestrel.Core.Crypto;
 using KcpKestrel.Core.Fec;
@@ -36,6 +37,9 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
     /// <summary>Our close signal's cmd. kcp-go rejects unknown commands (-3) and carries on, so it is harmless there.</summary>
     public const byte CloseCommand = 88;
 
+    // The smallest segment payload an unproven peer is sent (bytes), whatever AmplificationLimit allows.
+    private const int MinUnprovenPayload = 16;
+
     // The longest an idle session sleeps before it looks at its idle deadline again (ms).
     private const uint MaxIdleWakeMs = 1000;
 
@@ -51,6 +55,13 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
     private readonly AppInputPump _appInput;
     private readonly SessionStatistics _stats = new();
     private readonly KcpSessionLifecycle _lifecycle = new();
+    private readonly AmplificationBudget _budget = new();
+
+    // KCP's clock for this session starts at a random point, so the ts our segments carry (and a peer's
+    // ack echoes) cannot be guessed by a source that does not receive them: see AmplificationBudget.
+    // Only differences of KCP times matter, so the offset is invisible on the wire and to kcp-go.
+    private readonly uint _clockOffset = RandomClockOffset();
+    private readonly uint _unprovenIdleMs;
 
     private SessionWork _work;
     private bool _dirtyQueued;
@@ -79,8 +90,9 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
         _now = now;
         _lastReceive = now;
         _idleTimeoutMs = (uint)Math.Min(options.IdleTimeout.TotalMilliseconds, int.MaxValue);
+        _unprovenIdleMs = (uint)Math.Min(options.UnprovenIdleTimeout.TotalMilliseconds, int.MaxValue);
 
-        _output = new KcpDatagramOutput(channel, sockaddr, cipher, options, loop.BufferPool);
+        _output = new KcpDatagramOutput(channel, sockaddr, cipher, options, loop.BufferPool, _budget, _counters);
         _input = new KcpDatagramInput(options, loop.BufferPool, _counters);
         _kcp = new KcpControlBlock(conv, this)
         {
@@ -88,6 +100,11 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
             ReservedBytes = _output.Reserved,
             StreamMode = options.StreamMode,
             DeadLink = options.DeadLink,
+
+            // Our peers prove their address at once: our WINS carries our (randomly offset) clock and
+            // theirs is answered by an ack echoing it. kcp-go ignores both, and sends neither.
+            StampWindowTell = true,
+            EchoWindowTell = true,
         };
         _kcp.SetMtu(options.Mtu);
         var (nodelay, interval, resend, nc) = options.EffectiveNoDelay();
@@ -120,6 +137,27 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
 
     public KcpSessionState State => _lifecycle.State;
 
+    /// <summary>
+    /// Set by a listener for a session a stranger opened: until the peer proves its address (acks a segment
+    /// echoing our ts) it gets at most <see cref="KcpOptions.AmplificationLimit"/> times the bytes it sent,
+    /// no close signal, and <see cref="KcpOptions.UnprovenIdleTimeout"/> instead of the idle timeout.
+    /// </summary>
+    public bool RequiresAddressProof
+    {
+        get => !_budget.IsProven;
+        init
+        {
+            if (value)
+            {
+                _budget.Require(Options.AmplificationLimit);
+                HoldToUnprovenSize();
+            }
+        }
+    }
+
+    /// <summary>Bytes the peer may still be sent before it proves its address (long.MaxValue once proven).</summary>
+    internal long AmplificationAllowance => _budget.Remaining;
+
     public bool IsEnded => _lifecycle.IsEnded;
 
     /// <summary>The loop time the session last ran at (ms).</summary>
@@ -137,8 +175,8 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
 
     // ---- receive path (loop thread) ----
 
-    /// <summary>A datagram for this session, already decrypted (cipher header removed).</summary>
-    public void OnPacket(ReadOnlySpan<byte> payload, uint now)
+    /// <summary>A datagram for this session, already decrypted (cipher header removed); <paramref name="wireBytes"/> as received.</summary>
+    public void OnPacket(ReadOnlySpan<byte> payload, uint now, int wireBytes)
     {
         if (IsEnded)
         {
@@ -147,6 +185,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
 
         _now = now;
         _lastReceive = now;
+        _budget.OnReceived(wireBytes);
         var sink = new SegmentSink(this);
         _input.Receive(payload, now, ref sink);
         QueueDirty();
@@ -163,10 +202,23 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
             return;
         }
 
-        var result = _kcp.Input(segment, _now, ackNoDelay: true);
+        var result = _kcp.Input(segment, KcpNow(_now), ackNoDelay: true);
         if (result != KcpInputResult.Ok)
         {
             _counters.KcpInputErrors++;
+        }
+
+        if (!_budget.IsProven && _kcp.PeerEchoedSentTs)
+        {
+            _budget.MarkProven();
+            _counters.SessionsValidated++;
+            _kcp.SetMtu(Options.Mtu);
+            _appOutput.ResetLimits();
+        }
+
+        if (_kcp.TryTakeTellEcho(out var echo))
+        {
+            _output.SendSegment(echo, _now);
         }
     }
 
@@ -177,7 +229,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
 
     /// <summary>Sends one bare segment (close signal, window probe) through FEC and cipher like any other.</summary>
     internal void SendControl(byte cmd) =>
-        _output.SendControl(Conv, cmd, (ushort)Math.Min(Options.ReceiveWindow, ushort.MaxValue), _now);
+        _output.SendControl(Conv, cmd, (ushort)Math.Min(Options.ReceiveWindow, ushort.MaxValue), KcpNow(_now));
 
     // ---- the loop's turn ----
 
@@ -192,7 +244,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
         _now = now;
         _appInput.Drain();
         PumpOutput();
-        _kcp.FlushAt(now);
+        _kcp.FlushAt(KcpNow(now));
         AfterActivity(now);
     }
 
@@ -205,15 +257,20 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
         }
 
         _now = now;
-        _kcp.Update(now);
+        _kcp.Update(KcpNow(now));
         if (_kcp.IsDeadLink)
         {
             End(KcpCloseReason.DeadLink, sendClose: false);
             return;
         }
 
-        if ((int)(now - _lastReceive) >= (int)_idleTimeoutMs)
+        if ((int)(now - _lastReceive) >= (int)IdleTimeoutMs)
         {
+            if (!_budget.IsProven)
+            {
+                _counters.UnprovenTimeouts++;
+            }
+
             End(KcpCloseReason.IdleTimeout, sendClose: true);
             return;
         }
@@ -259,7 +316,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
             var due = now + _rateLimiter.RefillMs();
             if (_kcp.WaitSnd > 0)
             {
-                var check = _kcp.Check(now);
+                var check = KcpCheck(now);
                 if ((int)(check - due) < 0)
                 {
                     due = check;
@@ -271,11 +328,22 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
 
         if (_kcp.WaitSnd == 0)
         {
-            var idleLeft = _idleTimeoutMs - (now - _lastReceive);
+            var idleLeft = IdleTimeoutMs - (now - _lastReceive);
             return now + Math.Clamp(idleLeft, 1u, MaxIdleWakeMs);
         }
 
-        return _kcp.Check(now);
+        // An unproven peer that stopped sending is not worth KCP's retransmission schedule past its deadline.
+        var kcpDue = KcpCheck(now);
+        if (!_budget.IsProven)
+        {
+            var deadline = _lastReceive + _unprovenIdleMs;
+            if ((int)(deadline - kcpDue) < 0)
+            {
+                return deadline;
+            }
+        }
+
+        return kcpDue;
     }
 
     private void QueueDirty()
@@ -366,6 +434,8 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
     /// <summary>Ends the session: tells the peer (best effort), completes the pipes, leaves the tables.</summary>
     public void End(KcpCloseReason reason, bool sendClose)
     {
+        // A peer that never proved its address gets no close signal: it may be a spoofed victim.
+        sendClose &= _budget.IsProven;
         if (!_lifecycle.End(sendClose))
         {
             return;
@@ -399,6 +469,37 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
         {
             OnSilent();
         }
+    }
+
+    /// <summary>
+    /// Until the peer proves its address, one small segment at a time: a whole MTU would not fit the budget of
+    /// a short request (kcp-go cannot pad its first datagram as QUIC clients do), so nothing would be sent, the
+    /// peer would have nothing to ack and could never prove itself. A segment that fits lets a kcp-go client
+    /// prove its address with its first ack; then the full MTU and window apply.
+    /// </summary>
+    private void HoldToUnprovenSize()
+    {
+        var perDatagram = SegmentHeader.Size + _output.Reserved;
+        var mtu = Math.Clamp(Options.AmplificationLimit * perDatagram, perDatagram + MinUnprovenPayload, Options.Mtu);
+        if (_kcp.SetMtu(mtu))
+        {
+            _appOutput.SendLimit = 1;
+            _appOutput.MaxChunk = mtu - perDatagram;
+        }
+    }
+
+    // Until the peer proves its address it is held to the short unproven deadline.
+    private uint IdleTimeoutMs => _budget.IsProven ? _idleTimeoutMs : Math.Min(_idleTimeoutMs, _unprovenIdleMs);
+
+    private uint KcpNow(uint now) => now + _clockOffset;
+
+    private uint KcpCheck(uint now) => _kcp.Check(KcpNow(now)) - _clockOffset;
+
+    private static uint RandomClockOffset()
+    {
+        Span<byte> bytes = stackalloc byte[sizeof(uint)];
+        RandomNumberGenerator.Fill(bytes);
+        return BinaryPrimitives.ReadUInt32LittleEndian(bytes);
     }
 
     private uint RepeatInterval() => KcpSessionLifecycle.RepeatInterval(_kcp.Statistics.Rto);

@@ -16,14 +16,18 @@ internal sealed class SessionPair
     public static readonly IPEndPoint ServerAddress = new(IPAddress.Parse("10.0.0.1"), 4000);
     public static readonly IPEndPoint ClientAddress = new(IPAddress.Parse("10.0.0.2"), 5000);
 
-    public SessionPair(Action<KcpOptions>? configure = null, int seed = 1, uint start = 1000)
+    /// <param name="configure">Settings of both sessions.</param>
+    /// <param name="seed">The link's random seed.</param>
+    /// <param name="start">The clock's first reading (ms).</param>
+    /// <param name="serverRequiresAddressProof">The server session is a listener's: its peer must prove its address.</param>
+    public SessionPair(Action<KcpOptions>? configure = null, int seed = 1, uint start = 1000, bool serverRequiresAddressProof = false)
     {
         Options = new KcpOptions { Crypt = "null", DataShards = 0, ParityShards = 0, IdleTimeout = TimeSpan.FromSeconds(30) };
         configure?.Invoke(Options);
         Loop = new ManualLoop(start);
         Link = new InMemoryLink(seed) { Now = start };
-        Server = new Endpoint(this, ServerAddress, ClientAddress, conv: 7, connected: false);
-        Client = new Endpoint(this, ClientAddress, ServerAddress, conv: 7, connected: true);
+        Server = new Endpoint(this, ServerAddress, ClientAddress, conv: 7, connected: false, serverRequiresAddressProof);
+        Client = new Endpoint(this, ClientAddress, ServerAddress, conv: 7, connected: true, requiresAddressProof: false);
     }
 
     public KcpOptions Options { get; }
@@ -77,12 +81,15 @@ internal sealed class SessionPair
     {
         private readonly PacketCipher _cipher;
 
-        public Endpoint(SessionPair pair, IPEndPoint address, IPEndPoint peer, uint conv, bool connected)
+        public Endpoint(SessionPair pair, IPEndPoint address, IPEndPoint peer, uint conv, bool connected, bool requiresAddressProof)
         {
             _cipher = KcpCrypt.Create(pair.Options);
             Channel = pair.Link.Open(address, this, connected ? peer : null);
             var sockaddr = connected ? [] : InMemoryLink.Sockaddr(peer);
-            Session = new KcpSession(pair.Loop, Channel, UdpAddressKey.From(peer), sockaddr, conv, pair.Options, _cipher, this, pair.Loop.Now);
+            Session = new KcpSession(pair.Loop, Channel, UdpAddressKey.From(peer), sockaddr, conv, pair.Options, _cipher, this, pair.Loop.Now)
+            {
+                RequiresAddressProof = requiresAddressProof,
+            };
             Connection = new KcpConnection(Session, address, peer, MemoryPool<byte>.Shared, pair.Options);
             Session.Attach(Connection);
         }
@@ -101,7 +108,7 @@ internal sealed class SessionPair
         {
             if (_cipher.Open(datagram, null, out var offset, out var length) == CipherResult.Ok)
             {
-                Session.OnPacket(datagram.Slice(offset, length), now);
+                Session.OnPacket(datagram.Slice(offset, length), now, datagram.Length);
             }
         }
 

@@ -1,0 +1,126 @@
+using System.IO.Pipelines;
+using KcpKestrel.Transport.Kcp.Sessions;
+using KcpKestrel.Transport.Kcp.Tests.InMemory;
+
+namespace KcpKestrel.Transport.Kcp.Tests;
+
+/// <summary>
+/// A listener's session may send a peer that has not proven its address at most AmplificationLimit times
+/// what it received, sends it no close signal, and drops it at UnprovenIdleTimeout; a peer proves its address
+/// by acknowledging a segment with the exact ts we sent (our client does so during the dial's probe).
+/// </summary>
+public sealed class AddressProofTests
+{
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(10, 3)]
+    public void SpoofedRequest_ServerSendsAtMostThreeTimesWhatItReceived(int dataShards, int parityShards)
+    {
+        var pair = new SessionPair(o => { o.DataShards = dataShards; o.ParityShards = parityShards; }, serverRequiresAddressProof: true);
+
+        // The "client" is a spoofed source: whatever the server sends it never arrives, so nothing is acked.
+        pair.Link.Blackhole = pair.Client.Channel;
+        SessionCloseStateTests.Write(pair.Client.Connection.Transport.Output, 80);
+        pair.Advance(50);
+        Assert.True(pair.Server.Session.RequiresAddressProof);
+
+        // The app answers with far more than the request, as an HTTP server would.
+        SessionCloseStateTests.Write(pair.Server.Connection.Transport.Output, 20_000);
+        pair.Advance(30_000);
+
+        var received = Bytes(pair, pair.Client.Channel);
+        var sent = Bytes(pair, pair.Server.Channel);
+        Assert.True(received > 0);
+        Assert.True(sent <= 3 * received, $"sent {sent} B to an unproven address that sent {received} B ({(double)sent / received:F2}x)");
+        Assert.True(pair.Loop.Counters.AmplificationLimited > 0);
+        Assert.Equal(0, pair.Loop.Counters.SessionsValidated);
+    }
+
+    [Fact]
+    public void UnprovenPeer_IsDroppedAtUnprovenIdleTimeout_WithoutACloseSignal()
+    {
+        var pair = new SessionPair(o => o.UnprovenIdleTimeout = TimeSpan.FromSeconds(2), serverRequiresAddressProof: true);
+        pair.Link.Blackhole = pair.Client.Channel;
+        SessionCloseStateTests.Write(pair.Client.Connection.Transport.Output, 100);
+        pair.Advance(20);
+        var opened = pair.Now;
+
+        pair.AdvanceUntil(() => pair.Server.Session.IsEnded, 5_000, "the unproven session ended");
+
+        Assert.InRange(pair.Now - opened, 1_900u, 2_100u);
+        Assert.Equal(KcpCloseReason.IdleTimeout, pair.Server.Session.CloseReason);
+        Assert.Equal(1, pair.Loop.Counters.UnprovenTimeouts);
+        Assert.Empty(pair.CloseSignalsFrom(pair.Server));
+    }
+
+    [Fact]
+    public void PeerThatAcksOurData_IsProven_AndGetsEverything()
+    {
+        var pair = new SessionPair(serverRequiresAddressProof: true);
+        SessionCloseStateTests.Write(pair.Client.Connection.Transport.Output, 80);
+        pair.Advance(20);
+        SessionCloseStateTests.Write(pair.Server.Connection.Transport.Output, 200_000);
+
+        long read = 0;
+        pair.AdvanceUntil(() => (read += SessionCloseStateTests.ReadAll(pair.Client.Connection.Transport.Input)) == 200_000, 30_000, "the whole answer arrived");
+
+        Assert.False(pair.Server.Session.RequiresAddressProof);
+        Assert.Equal(1, pair.Loop.Counters.SessionsValidated);
+    }
+
+    [Fact]
+    public void WindowProbe_IsAnsweredWithAStampedTell_WhoseEchoProvesThePeer()
+    {
+        // Our client's dial: a window probe before any data. The server's WINS carries its (offset) clock,
+        // the client's ack echoes it, and that alone proves the client's address.
+        var pair = new SessionPair(serverRequiresAddressProof: true);
+        pair.Client.Session.SendControl((byte)Core.Arq.KcpCommand.WindowAsk);
+        pair.AdvanceUntil(() => !pair.Server.Session.RequiresAddressProof, 200, "the probe's echo proved the client");
+        Assert.Equal(1, pair.Loop.Counters.SessionsValidated);
+    }
+
+    [Fact]
+    public void GuessedTs_DoesNotProveThePeer()
+    {
+        // A blind source that acks sn 0 with the times it could guess (around the loop's clock) proves
+        // nothing: KCP's clock for the session starts at a random offset.
+        var pair = new SessionPair(serverRequiresAddressProof: true);
+        pair.Link.Blackhole = pair.Client.Channel;
+        SessionCloseStateTests.Write(pair.Client.Connection.Transport.Output, 80);
+        pair.Advance(10);
+        SessionCloseStateTests.Write(pair.Server.Connection.Transport.Output, 500);
+        pair.Advance(5);
+
+        var header = new byte[24];
+        for (var guess = pair.Now - 200; guess != pair.Now + 200; guess++)
+        {
+            new Core.Arq.SegmentHeader(7, Core.Arq.KcpCommand.Ack, 0, 128, guess, 0, 1, 0).Write(header);
+            pair.Server.Session.OnPacket(header, pair.Now, header.Length);
+        }
+
+        Assert.True(pair.Server.Session.RequiresAddressProof);
+        Assert.Equal(0, pair.Loop.Counters.SessionsValidated);
+    }
+
+    [Fact]
+    public void ClientSessions_NeedNoProof()
+    {
+        var pair = new SessionPair(serverRequiresAddressProof: true);
+        Assert.False(pair.Client.Session.RequiresAddressProof);
+        Assert.Equal(long.MaxValue, pair.Client.Session.AmplificationAllowance);
+    }
+
+    private static long Bytes(SessionPair pair, InMemoryChannel from)
+    {
+        long total = 0;
+        foreach (var (_, sender, datagram) in pair.Link.Sent)
+        {
+            if (sender == from)
+            {
+                total += datagram.Length;
+            }
+        }
+
+        return total;
+    }
+}
