@@ -29,7 +29,7 @@ internal sealed class AppInputPump(KcpControlBlock kcp, Action onResumed)
         {
             // Nobody reads any more: discard, so KCP's window stays open and the peer is not stalled.
             Span<byte> sink = stackalloc byte[DiscardBufferSize];
-            while (kcp.PeekSize() is > 0 and <= DiscardBufferSize)
+            while (kcp.PeekSize() is >= 0 and <= DiscardBufferSize)
             {
                 _ = kcp.Receive(sink);
             }
@@ -47,9 +47,17 @@ internal sealed class AppInputPump(KcpControlBlock kcp, Action onResumed)
         while (true)
         {
             var size = kcp.PeekSize();
-            if (size <= 0)
+            if (size < 0)
             {
                 break;
+            }
+
+            if (size == 0)
+            {
+                // A zero-length PUSH (kcp-go never sends one, a peer may): consume it as kcp-go's Recv does,
+                // or it would sit at the head of rcv_queue for ever and close the window.
+                _ = kcp.Receive([]);
+                continue;
             }
 
             var span = writer.GetSpan(size);
