@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using KcpKestrel.Core.Arq;
+using KcpKestrel.Core.Fec;
 using KcpKestrel.Transport.Kcp.Connections;
 using KcpKestrel.Transport.Kcp.Sessions;
 using KcpKestrel.Transport.Kcp.Tests.InMemory;
@@ -105,6 +106,57 @@ public sealed class ServerSocketAdmissionTests
         server.OnDatagram(server.Channel, ack, Address(0), Start);
         Assert.Equal(1, loop.Counters.DroppedNoSession);
         Assert.Empty(host.Accepted);
+    }
+
+    [Theory]
+    [InlineData("len past the end")]
+    [InlineData("second segment of another conv")]
+    [InlineData("unknown cmd in the second segment")]
+    [InlineData("una beyond anything we sent")]
+    [InlineData("sn beyond the receive window")]
+    [InlineData("fec size past the end")]
+    public void MalformedFirstDatagram_OpensNoSession_AndIsCounted(string defect)
+    {
+        var fec = defect.StartsWith("fec", StringComparison.Ordinal);
+        var (server, loop, host) = Create(o =>
+        {
+            if (fec)
+            {
+                o.DataShards = 2;
+                o.ParityShards = 1;
+            }
+        });
+        var first = new byte[2 * SegmentHeader.Size + 4];
+        var secondConv = defect == "second segment of another conv" ? 2u : 1u;
+        var secondCmd = defect == "unknown cmd in the second segment" ? (KcpCommand)99 : KcpCommand.Push;
+        var una = defect == "una beyond anything we sent" ? 5u : 0u;
+        var sn = defect == "sn beyond the receive window" ? 100_000u : 0u;
+        var len = defect == "len past the end" ? 100u : 4u;
+        new SegmentHeader(1, KcpCommand.Push, 0, 128, Start, sn, una, len).Write(first);
+        new SegmentHeader(secondConv, secondCmd, 0, 128, Start, 1, 0, 0).Write(first.AsSpan(SegmentHeader.Size + 4));
+        var datagram = first;
+        if (fec)
+        {
+            datagram = new byte[FecPacket.HeaderSizePlusSize + first.Length];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(datagram.AsSpan(4), FecPacket.TypeData);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(datagram.AsSpan(6), (ushort)(first.Length + 3));
+            first.CopyTo(datagram, FecPacket.HeaderSizePlusSize);
+        }
+
+        server.OnDatagram(server.Channel, datagram, Address(0), Start);
+
+        Assert.Equal(0, server.SessionCount);
+        Assert.Empty(host.Accepted);
+        Assert.Equal(0, host.Reserved);
+        Assert.Equal(1, loop.Counters.DroppedMalformed);
+        Assert.Equal(0, loop.Counters.SessionsAccepted);
+
+        if (!fec)
+        {
+            // The same endpoint's well-formed dial still opens a session.
+            Dial(server, 0, conv: 1, Start + 1);
+            Assert.Single(host.Accepted);
+        }
     }
 
     private static (KcpServerSocket Server, ManualLoop Loop, FakeListenerHost Host) Create(Action<KcpOptions>? configure = null, int maxSessions = 100)

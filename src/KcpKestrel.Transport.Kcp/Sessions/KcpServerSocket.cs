@@ -120,6 +120,13 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             return;
         }
 
+        if (!IsWellFormedFirstDatagram(payload, conv))
+        {
+            // Checked before any session exists: a datagram KCP would reject must not open one.
+            counters.DroppedMalformed++;
+            return;
+        }
+
         if (IsTombstoned(key, conv, now))
         {
             counters.DroppedTombstone++;
@@ -210,6 +217,44 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         conv = header.Conv;
         cmd = header.Cmd;
         sn = header.Sn;
+        return true;
+    }
+
+    /// <summary>
+    /// Whether the first datagram of a would-be session is one its new control block accepts whole: every
+    /// segment of <paramref name="conv"/>, a known cmd, len within the datagram (and, with FEC, the shard's
+    /// size field too), una 0 (a new session has sent nothing), and every PUSH within the first receive window.
+    /// </summary>
+    private bool IsWellFormedFirstDatagram(ReadOnlySpan<byte> payload, uint conv)
+    {
+        if (_fec)
+        {
+            var size = BinaryPrimitives.ReadUInt16LittleEndian(payload[6..]);
+            if (size < 2 || FecPacket.HeaderSize + size > payload.Length)
+            {
+                return false;
+            }
+
+            payload = payload.Slice(FecPacket.HeaderSizePlusSize, size - 2);
+        }
+
+        var window = (uint)Math.Clamp(_options.ReceiveWindow, 1, ushort.MaxValue);
+        while (payload.Length >= SegmentHeader.Size)
+        {
+            SegmentHeader.TryRead(payload, out var h);
+            if (h.Conv != conv
+                || h.Cmd is not (KcpCommand.Push or KcpCommand.Ack or KcpCommand.WindowAsk or KcpCommand.WindowTell)
+                || h.Len > (uint)(payload.Length - SegmentHeader.Size)
+                || h.Una != 0
+                || (h.Cmd == KcpCommand.Push && h.Sn >= window))
+            {
+                return false;
+            }
+
+            payload = payload[(SegmentHeader.Size + (int)h.Len)..];
+        }
+
+        // Trailing bytes shorter than a header are ignored by KCP, as by kcp-go.
         return true;
     }
 
