@@ -56,8 +56,10 @@ internal sealed class KcpControlBlock : IDisposable
     // rcv_buf as a ring of slots indexed by sn: sn in [rcv_nxt, rcv_nxt + rcv_wnd) maps to one slot, O(1)
     // insert/lookup. It starts small and grows (to at most rcv_wnd rounded up) only when
     // a segment arrives that far ahead of rcv_nxt: thousands of quiet sessions with 1024-segment windows
-    // would otherwise hold 48 KB each of empty slots.
+    // would otherwise hold 48 KB each of empty slots. A larger ring is rented from a pool and goes back
+    // to it as soon as rcv_buf empties again, so one far-ahead sn does not pin it for the session's life.
     private const int InitialReceiveSlots = 32;
+    private readonly KcpSegment[] _initialRcvSlots;
     private KcpSegment[] _rcvSlots;
     private int _rcvBufCount;
 
@@ -114,7 +116,7 @@ internal sealed class KcpControlBlock : IDisposable
         _output = output;
         _mss = _mtu - IKCP_OVERHEAD;
         _buffer = new byte[_mtu];
-        _rcvSlots = new KcpSegment[InitialReceiveSlots];
+        _rcvSlots = _initialRcvSlots = new KcpSegment[InitialReceiveSlots];
     }
 
     /// <summary>The conversation id (conv) both peers share.</summary>
@@ -667,6 +669,7 @@ internal sealed class KcpControlBlock : IDisposable
         }
 
         _rcvBufCount = 0;
+        ReleaseReceiveSlots(clear: false);
     }
 
     /// <summary>Starts the sequence space at <paramref name="sn"/> (tests of sn wrap); only before any traffic.</summary>
@@ -954,9 +957,15 @@ internal sealed class KcpControlBlock : IDisposable
     /// <summary>Slots in the receive ring now (it grows towards rcv_wnd on demand).</summary>
     internal int ReceiveSlots => _rcvSlots.Length;
 
+    /// <summary>Pool of the larger receive rings (their lengths are powers of two, as the ring needs).</summary>
+    private static ArrayPool<KcpSegment> SlotPool => ArrayPool<KcpSegment>.Shared;
+
     private void GrowReceiveSlots(int needed)
     {
-        var larger = new KcpSegment[KcpSegmentQueue.RoundUpToPowerOfTwo(Math.Max(needed, _rcvSlots.Length * 2))];
+        var size = KcpSegmentQueue.RoundUpToPowerOfTwo(Math.Max(needed, _rcvSlots.Length * 2));
+        var larger = SlotPool.Rent(size);
+        System.Diagnostics.Debug.Assert((larger.Length & (larger.Length - 1)) == 0, "The shared pool's arrays are powers of two.");
+
         var mask = (uint)(larger.Length - 1);
         for (var i = 0; i < _rcvSlots.Length; i++)
         {
@@ -966,7 +975,23 @@ internal sealed class KcpControlBlock : IDisposable
             }
         }
 
+        ReleaseReceiveSlots(clear: true);
         _rcvSlots = larger;
+    }
+
+    /// <summary>Leaves the current ring (cleared when <paramref name="clear"/>, else already empty): a rented one goes back to the pool, the initial one is kept.</summary>
+    private void ReleaseReceiveSlots(bool clear)
+    {
+        if (clear)
+        {
+            Array.Clear(_rcvSlots);
+        }
+
+        if (!ReferenceEquals(_rcvSlots, _initialRcvSlots))
+        {
+            SlotPool.Return(_rcvSlots);
+            _rcvSlots = _initialRcvSlots;
+        }
     }
 
     private void MoveReceiveBuffer()
@@ -984,6 +1009,12 @@ internal sealed class KcpControlBlock : IDisposable
             slot = default;
             _rcvBufCount--;
             _rcv_nxt++;
+        }
+
+        if (_rcvBufCount == 0)
+        {
+            // Every slot is empty (each was cleared as it moved on): nothing to copy or clear.
+            ReleaseReceiveSlots(clear: false);
         }
     }
 
