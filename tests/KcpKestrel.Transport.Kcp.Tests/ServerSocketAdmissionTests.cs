@@ -159,6 +159,69 @@ public sealed class ServerSocketAdmissionTests
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void RestartedAeadClient_OnTheSameAddress_ReplacesItsOldSession(bool dialWithPush)
+    {
+        var dial = dialWithPush ? KcpCommand.Push : KcpCommand.WindowAsk;
+        var (server, loop, host) = Create(o =>
+        {
+            o.Crypt = "aes-256-gcm";
+            o.Key = "secret";
+        });
+        using var oldClient = KcpCrypt.Create(new KcpOptions { Crypt = "aes-256-gcm", Key = "secret" });
+        server.OnDatagram(server.Channel, Sealed(oldClient, 1, KcpCommand.Push), Address(0), Start);
+        Assert.Single(host.Accepted);
+
+        // The client restarts on the same address: a fresh sender prefix, counter and conv.
+        using var newClient = KcpCrypt.Create(new KcpOptions { Crypt = "aes-256-gcm", Key = "secret" });
+        server.OnDatagram(server.Channel, Sealed(newClient, 2, dial), Address(0), Start + 10);
+
+        Assert.Equal(2, host.Accepted.Count);
+        Assert.Equal(1, server.SessionCount);
+        Assert.Equal(1, loop.Counters.SessionsReplaced);
+        Assert.Equal(0, loop.Counters.DroppedCipher);
+        Assert.Equal(KcpCloseReason.Replaced, host.Accepted[0].Features.Get<IKcpSessionFeature>()!.CloseReason);
+
+        // The new session's window is bound to the new sender: its next datagram is taken, ...
+        server.OnDatagram(server.Channel, Sealed(newClient, 2, KcpCommand.Push, sn: 1), Address(0), Start + 11);
+        Assert.Equal(0, loop.Counters.DroppedCipher);
+
+        // ... while the old client's late datagrams are not, and do not disturb it.
+        server.OnDatagram(server.Channel, Sealed(oldClient, 1, KcpCommand.Push, sn: 1), Address(0), Start + 12);
+        Assert.Equal(2, host.Accepted.Count);
+        Assert.Equal(1, loop.Counters.SessionsReplaced);
+    }
+
+    [Fact]
+    public void NewAeadSender_WithoutANewConversationStart_IsRefused()
+    {
+        var (server, loop, host) = Create(o =>
+        {
+            o.Crypt = "aes-256-gcm";
+            o.Key = "secret";
+        });
+        using var oldClient = KcpCrypt.Create(new KcpOptions { Crypt = "aes-256-gcm", Key = "secret" });
+        server.OnDatagram(server.Channel, Sealed(oldClient, 1, KcpCommand.Push), Address(0), Start);
+
+        using var other = KcpCrypt.Create(new KcpOptions { Crypt = "aes-256-gcm", Key = "secret" });
+        server.OnDatagram(server.Channel, Sealed(other, 2, KcpCommand.Push, sn: 5), Address(0), Start + 1);
+        server.OnDatagram(server.Channel, Sealed(other, 1, KcpCommand.Push), Address(0), Start + 2);
+
+        Assert.Single(host.Accepted);
+        Assert.Equal(0, loop.Counters.SessionsReplaced);
+        Assert.Equal(KcpCloseReason.None, host.Accepted[0].Features.Get<IKcpSessionFeature>()!.CloseReason);
+    }
+
+    private static byte[] Sealed(Core.Crypto.PacketCipher cipher, uint conv, KcpCommand cmd, uint sn = 0)
+    {
+        var packet = new byte[cipher.Overhead + SegmentHeader.Size];
+        new SegmentHeader(conv, cmd, 0, 128, Start, sn, 0, 0).Write(packet.AsSpan(cipher.HeaderSize));
+        var length = cipher.Seal(packet, SegmentHeader.Size);
+        return packet[..length];
+    }
+
     private static (KcpServerSocket Server, ManualLoop Loop, FakeListenerHost Host) Create(Action<KcpOptions>? configure = null, int maxSessions = 100)
     {
         var options = new KcpOptions { Crypt = "null", DataShards = 0, ParityShards = 0, IoLoopCount = 1 };

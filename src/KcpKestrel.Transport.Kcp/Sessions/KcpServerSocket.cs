@@ -75,6 +75,18 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         }
 
         var opened = _cipher.Open(datagram, window, out var offset, out var length);
+        var newSender = false;
+        if (opened == CipherResult.UnknownSender && session is not null)
+        {
+            // Another sender prefix on this session's address: a restarted client (a new cipher instance)
+            // behind the same address. Authenticate it against a fresh window (the check refused it before
+            // decrypting anything); whether it may replace the session depends on what it carries, below.
+            _spareWindow.Reset();
+            window = _spareWindow;
+            opened = _cipher.Open(datagram, window, out offset, out length);
+            newSender = opened == CipherResult.Ok;
+        }
+
         if (opened != CipherResult.Ok)
         {
             if (opened == CipherResult.Replayed)
@@ -94,7 +106,19 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
 
         if (session is not null)
         {
-            if (!hasHeader || conv == session.Conv)
+            if (newSender)
+            {
+                // Authenticated, so only a key holder can do this: a new sender replaces the session only
+                // with the start of a new conversation (new conv, PUSH or our dial's WASK, sn 0); its
+                // stragglers and old datagrams of a sender before it (tombstoned conv) do not.
+                if (!hasHeader || conv == session.Conv || sn != 0
+                    || (cmd != KcpCommand.Push && cmd != KcpCommand.WindowAsk) || IsTombstoned(key, conv, now))
+                {
+                    counters.DroppedCipher++;
+                    return;
+                }
+            }
+            else if (!hasHeader || conv == session.Conv)
             {
                 session.OnPacket(payload, now);
                 return;
@@ -102,9 +126,15 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
 
             // A new conv from a known endpoint replaces the old session only when it starts a new
             // stream (PUSH with sn 0), as kcp-go does; anything else is a stray.
-            if (cmd != KcpCommand.Push || sn != 0 || IsTombstoned(key, conv, now))
+            if (!newSender && (cmd != KcpCommand.Push || sn != 0 || IsTombstoned(key, conv, now)))
             {
                 counters.DroppedWrongConv++;
+                return;
+            }
+
+            if (!IsWellFormedFirstDatagram(payload, conv))
+            {
+                counters.DroppedMalformed++;
                 return;
             }
 
