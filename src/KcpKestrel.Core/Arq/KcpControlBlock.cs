@@ -288,6 +288,11 @@ internal sealed class KcpControlBlock : IDisposable
     /// Queues <paramref name="data"/> for sending (kcp-go Send). Returns the bytes accepted, -1 for an empty
     /// buffer, -2 when a message would need more than <see cref="MaxFragments"/> fragments.
     /// </summary>
+    /// <remarks>
+    /// As kcp-go, the limit is the 255 fragments frg can number, not the peer's receive window (which the
+    /// sender does not know): a receiver of this class assembles a message of more fragments than its rcv_wnd
+    /// (they count against the window only once complete); kcp-go receivers need rcv_wnd &gt; fragments.
+    /// </remarks>
     public int Send(ReadOnlySpan<byte> data)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -393,7 +398,7 @@ internal sealed class KcpControlBlock : IDisposable
             return -2;
         }
 
-        var fastRecover = _rcvQueue.Count >= _rcv_wnd;
+        var fastRecover = QueuedAgainstWindow() >= _rcv_wnd;
         var n = 0;
         while (_rcvQueue.Count > 0)
         {
@@ -409,7 +414,7 @@ internal sealed class KcpControlBlock : IDisposable
 
         MoveReceiveBuffer();
 
-        if (_rcvQueue.Count < _rcv_wnd && fastRecover)
+        if (QueuedAgainstWindow() < _rcv_wnd && fastRecover)
         {
             _probe |= IKCP_ASK_TELL;
         }
@@ -736,7 +741,7 @@ internal sealed class KcpControlBlock : IDisposable
             return $"rcv_buf count {_rcvBufCount} but {held} slots used";
         }
 
-        if (_rcvBufCount > 0 && _rcvSlots[_rcv_nxt & (uint)(_rcvSlots.Length - 1)].Data is not null && _rcvQueue.Count < _rcv_wnd)
+        if (_rcvBufCount > 0 && _rcvSlots[_rcv_nxt & (uint)(_rcvSlots.Length - 1)].Data is not null && QueuedAgainstWindow() < _rcv_wnd)
         {
             return "segment rcv_nxt waits in rcv_buf although rcv_queue has room";
         }
@@ -997,7 +1002,7 @@ internal sealed class KcpControlBlock : IDisposable
     private void MoveReceiveBuffer()
     {
         var mask = (uint)(_rcvSlots.Length - 1);
-        while (_rcvBufCount > 0 && _rcvQueue.Count < _rcv_wnd)
+        while (_rcvBufCount > 0 && QueuedAgainstWindow() < _rcv_wnd)
         {
             ref var slot = ref _rcvSlots[_rcv_nxt & mask];
             if (slot.Data is null || slot.Sn != _rcv_nxt)
@@ -1018,7 +1023,32 @@ internal sealed class KcpControlBlock : IDisposable
         }
     }
 
-    private ushort WndUnused() => _rcvQueue.Count < _rcv_wnd ? (ushort)(_rcv_wnd - (uint)_rcvQueue.Count) : (ushort)0;
+    private ushort WndUnused()
+    {
+        var queued = (uint)QueuedAgainstWindow();
+        return queued < _rcv_wnd ? (ushort)(_rcv_wnd - queued) : (ushort)0;
+    }
+
+    /// <summary>
+    /// Segments of rcv_queue that take up receive window: all of them (as kcp-go), except while its head is
+    /// an incomplete message of more fragments than rcv_wnd. Such a message (a sender may cut up to 255)
+    /// could never be assembled in a window-sized queue, and the window would stay shut for good; its
+    /// fragments count only once it is complete (at most 255 segments beyond rcv_wnd, until it is read).
+    /// </summary>
+    private int QueuedAgainstWindow()
+    {
+        var count = _rcvQueue.Count;
+        if (count > 0)
+        {
+            var frg = (uint)_rcvQueue.First.Frg;
+            if (frg + 1 > _rcv_wnd && (uint)count < frg + 1)
+            {
+                return 0;
+            }
+        }
+
+        return count;
+    }
 
     private bool WindowReopened(ushort wnd) =>
         AnnounceWindowReopen && wnd > _lastAdvertisedWnd && (uint)_lastAdvertisedWnd * 2 < _rcv_wnd;

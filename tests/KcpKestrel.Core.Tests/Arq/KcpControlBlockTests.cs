@@ -264,6 +264,45 @@ public sealed class KcpControlBlockTests
         Assert.Equal(0, a.WaitSnd);
     }
 
+    [Theory]
+    [InlineData(16, 40)]
+    [InlineData(32, 255)]
+    public void Message_with_more_fragments_than_the_receive_window_is_still_assembled(int rcvWnd, int fragments)
+    {
+        var ao = new CapturingOutput();
+        var bo = new CapturingOutput();
+        using var a = new KcpControlBlock(Conv, ao);
+        using var b = new KcpControlBlock(Conv, bo);
+        a.SetNoDelay(1, 10, 2, true);
+        a.SetWindowSize(256, 256);
+        b.SetWindowSize(256, rcvWnd);
+        var message = new byte[(a.Mss * (fragments - 1)) + 1];
+        new Random(fragments).NextBytes(message);
+        Assert.Equal(message.Length, a.Send(message));
+        Assert.Equal("x"u8.Length, a.Send("x"u8));
+
+        for (uint t = 0; t < 200 && b.PeekSize() < 0; t++)
+        {
+            Pump(a, ao, b, bo, t * 10);
+            Assert.Null(b.CheckInvariants());
+        }
+
+        var buffer = new byte[message.Length];
+        Assert.Equal(message.Length, b.Receive(buffer));
+        Assert.Equal(message, buffer);
+
+        // The window reopens once the message is read, and what follows arrives.
+        for (uint t = 200; t < 400 && b.PeekSize() < 0; t++)
+        {
+            Pump(a, ao, b, bo, t * 10);
+        }
+
+        Assert.Equal(1, b.Receive(buffer));
+        Assert.Equal((byte)'x', buffer[0]);
+        Pump(a, ao, b, bo, 4000);
+        Assert.Equal(0, a.WaitSnd);
+    }
+
     [Fact]
     public void Receive_ring_grows_for_segments_far_ahead_and_delivers_in_order()
     {
