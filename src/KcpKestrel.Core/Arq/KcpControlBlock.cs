@@ -398,12 +398,31 @@ internal sealed class KcpControlBlock : IDisposable
             return -2;
         }
 
+        return TakeMessage(buffer, copy: true);
+    }
+
+    /// <summary>
+    /// Drops the next complete message without copying it, as <see cref="Receive"/> would take it (window
+    /// moves and reopens the same way). Returns its length, or -1 when no complete message is queued.
+    /// </summary>
+    public int DiscardMessage()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return PeekSize() < 0 ? -1 : TakeMessage(default, copy: false);
+    }
+
+    private int TakeMessage(Span<byte> buffer, bool copy)
+    {
         var fastRecover = QueuedAgainstWindow() >= _rcv_wnd;
         var n = 0;
         while (_rcvQueue.Count > 0)
         {
             var seg = _rcvQueue.PopFront();
-            seg.Payload.CopyTo(buffer[n..]);
+            if (copy)
+            {
+                seg.Payload.CopyTo(buffer[n..]);
+            }
+
             n += seg.Length;
             BufferPool.Return(seg.Data!);
             if (seg.Frg == 0)
