@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using KcpKestrel.Core.Arq;
+using KcpKestrel.Core.Fec;
 using KcpKestrel.Transport.Kcp.Connections;
 using KcpKestrel.Transport.Kcp.Sessions;
 using KcpKestrel.Transport.Kcp.Tests.InMemory;
@@ -105,6 +106,120 @@ public sealed class ServerSocketAdmissionTests
         server.OnDatagram(server.Channel, ack, Address(0), Start);
         Assert.Equal(1, loop.Counters.DroppedNoSession);
         Assert.Empty(host.Accepted);
+    }
+
+    [Theory]
+    [InlineData("len past the end")]
+    [InlineData("second segment of another conv")]
+    [InlineData("unknown cmd in the second segment")]
+    [InlineData("una beyond anything we sent")]
+    [InlineData("sn beyond the receive window")]
+    [InlineData("fec size past the end")]
+    public void MalformedFirstDatagram_OpensNoSession_AndIsCounted(string defect)
+    {
+        var fec = defect.StartsWith("fec", StringComparison.Ordinal);
+        var (server, loop, host) = Create(o =>
+        {
+            if (fec)
+            {
+                o.DataShards = 2;
+                o.ParityShards = 1;
+            }
+        });
+        var first = new byte[2 * SegmentHeader.Size + 4];
+        var secondConv = defect == "second segment of another conv" ? 2u : 1u;
+        var secondCmd = defect == "unknown cmd in the second segment" ? (KcpCommand)99 : KcpCommand.Push;
+        var una = defect == "una beyond anything we sent" ? 5u : 0u;
+        var sn = defect == "sn beyond the receive window" ? 100_000u : 0u;
+        var len = defect == "len past the end" ? 100u : 4u;
+        new SegmentHeader(1, KcpCommand.Push, 0, 128, Start, sn, una, len).Write(first);
+        new SegmentHeader(secondConv, secondCmd, 0, 128, Start, 1, 0, 0).Write(first.AsSpan(SegmentHeader.Size + 4));
+        var datagram = first;
+        if (fec)
+        {
+            datagram = new byte[FecPacket.HeaderSizePlusSize + first.Length];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(datagram.AsSpan(4), FecPacket.TypeData);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(datagram.AsSpan(6), (ushort)(first.Length + 3));
+            first.CopyTo(datagram, FecPacket.HeaderSizePlusSize);
+        }
+
+        server.OnDatagram(server.Channel, datagram, Address(0), Start);
+
+        Assert.Equal(0, server.SessionCount);
+        Assert.Empty(host.Accepted);
+        Assert.Equal(0, host.Reserved);
+        Assert.Equal(1, loop.Counters.DroppedMalformed);
+        Assert.Equal(0, loop.Counters.SessionsAccepted);
+
+        if (!fec)
+        {
+            // The same endpoint's well-formed dial still opens a session.
+            Dial(server, 0, conv: 1, Start + 1);
+            Assert.Single(host.Accepted);
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void RestartedAeadClient_OnTheSameAddress_ReplacesItsOldSession(bool dialWithPush)
+    {
+        var dial = dialWithPush ? KcpCommand.Push : KcpCommand.WindowAsk;
+        var (server, loop, host) = Create(o =>
+        {
+            o.Crypt = "aes-256-gcm";
+            o.Key = "secret";
+        });
+        using var oldClient = KcpCrypt.Create(new KcpOptions { Crypt = "aes-256-gcm", Key = "secret" });
+        server.OnDatagram(server.Channel, Sealed(oldClient, 1, KcpCommand.Push), Address(0), Start);
+        Assert.Single(host.Accepted);
+
+        // The client restarts on the same address: a fresh sender prefix, counter and conv.
+        using var newClient = KcpCrypt.Create(new KcpOptions { Crypt = "aes-256-gcm", Key = "secret" });
+        server.OnDatagram(server.Channel, Sealed(newClient, 2, dial), Address(0), Start + 10);
+
+        Assert.Equal(2, host.Accepted.Count);
+        Assert.Equal(1, server.SessionCount);
+        Assert.Equal(1, loop.Counters.SessionsReplaced);
+        Assert.Equal(0, loop.Counters.DroppedCipher);
+        Assert.Equal(KcpCloseReason.Replaced, host.Accepted[0].Features.Get<IKcpSessionFeature>()!.CloseReason);
+
+        // The new session's window is bound to the new sender: its next datagram is taken, ...
+        server.OnDatagram(server.Channel, Sealed(newClient, 2, KcpCommand.Push, sn: 1), Address(0), Start + 11);
+        Assert.Equal(0, loop.Counters.DroppedCipher);
+
+        // ... while the old client's late datagrams are not, and do not disturb it.
+        server.OnDatagram(server.Channel, Sealed(oldClient, 1, KcpCommand.Push, sn: 1), Address(0), Start + 12);
+        Assert.Equal(2, host.Accepted.Count);
+        Assert.Equal(1, loop.Counters.SessionsReplaced);
+    }
+
+    [Fact]
+    public void NewAeadSender_WithoutANewConversationStart_IsRefused()
+    {
+        var (server, loop, host) = Create(o =>
+        {
+            o.Crypt = "aes-256-gcm";
+            o.Key = "secret";
+        });
+        using var oldClient = KcpCrypt.Create(new KcpOptions { Crypt = "aes-256-gcm", Key = "secret" });
+        server.OnDatagram(server.Channel, Sealed(oldClient, 1, KcpCommand.Push), Address(0), Start);
+
+        using var other = KcpCrypt.Create(new KcpOptions { Crypt = "aes-256-gcm", Key = "secret" });
+        server.OnDatagram(server.Channel, Sealed(other, 2, KcpCommand.Push, sn: 5), Address(0), Start + 1);
+        server.OnDatagram(server.Channel, Sealed(other, 1, KcpCommand.Push), Address(0), Start + 2);
+
+        Assert.Single(host.Accepted);
+        Assert.Equal(0, loop.Counters.SessionsReplaced);
+        Assert.Equal(KcpCloseReason.None, host.Accepted[0].Features.Get<IKcpSessionFeature>()!.CloseReason);
+    }
+
+    private static byte[] Sealed(Core.Crypto.PacketCipher cipher, uint conv, KcpCommand cmd, uint sn = 0)
+    {
+        var packet = new byte[cipher.Overhead + SegmentHeader.Size];
+        new SegmentHeader(conv, cmd, 0, 128, Start, sn, 0, 0).Write(packet.AsSpan(cipher.HeaderSize));
+        var length = cipher.Seal(packet, SegmentHeader.Size);
+        return packet[..length];
     }
 
     private static (KcpServerSocket Server, ManualLoop Loop, FakeListenerHost Host) Create(Action<KcpOptions>? configure = null, int maxSessions = 100)

@@ -81,6 +81,6 @@ public class FecPacketBenchmarks
     {
         public int Count;
 
-        public void OnKcpPayload(ReadOnlySpan<byte> kcpBytes) => Count += kcpBytes.Length;
+        public void OnKcpPayload(ReadOnlySpan<byte> kcpBytes, bool recovered) => Count += kcpBytes.Length;
     }
 }

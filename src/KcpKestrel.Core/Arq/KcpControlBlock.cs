@@ -56,8 +56,10 @@ internal sealed class KcpControlBlock : IDisposable
     // rcv_buf as a ring of slots indexed by sn: sn in [rcv_nxt, rcv_nxt + rcv_wnd) maps to one slot, O(1)
     // insert/lookup. It starts small and grows (to at most rcv_wnd rounded up) only when
     // a segment arrives that far ahead of rcv_nxt: thousands of quiet sessions with 1024-segment windows
-    // would otherwise hold 48 KB each of empty slots.
+    // would otherwise hold 48 KB each of empty slots. A larger ring is rented from a pool and goes back
+    // to it as soon as rcv_buf empties again, so one far-ahead sn does not pin it for the session's life.
     private const int InitialReceiveSlots = 32;
+    private readonly KcpSegment[] _initialRcvSlots;
     private KcpSegment[] _rcvSlots;
     private int _rcvBufCount;
 
@@ -116,7 +118,7 @@ internal sealed class KcpControlBlock : IDisposable
         _output = output;
         _mss = _mtu - IKCP_OVERHEAD;
         _buffer = new byte[_mtu];
-        _rcvSlots = new KcpSegment[InitialReceiveSlots];
+        _rcvSlots = _initialRcvSlots = new KcpSegment[InitialReceiveSlots];
     }
 
     /// <summary>The conversation id (conv) both peers share.</summary>
@@ -322,6 +324,11 @@ internal sealed class KcpControlBlock : IDisposable
     /// Queues <paramref name="data"/> for sending (kcp-go Send). Returns the bytes accepted, -1 for an empty
     /// buffer, -2 when a message would need more than <see cref="MaxFragments"/> fragments.
     /// </summary>
+    /// <remarks>
+    /// As kcp-go, the limit is the 255 fragments frg can number, not the peer's receive window (which the
+    /// sender does not know): a receiver of this class assembles a message of more fragments than its rcv_wnd
+    /// (they count against the window only once complete); kcp-go receivers need rcv_wnd &gt; fragments.
+    /// </remarks>
     public int Send(ReadOnlySpan<byte> data)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -427,12 +434,31 @@ internal sealed class KcpControlBlock : IDisposable
             return -2;
         }
 
-        var fastRecover = _rcvQueue.Count >= _rcv_wnd;
+        return TakeMessage(buffer, copy: true);
+    }
+
+    /// <summary>
+    /// Drops the next complete message without copying it, as <see cref="Receive"/> would take it (window
+    /// moves and reopens the same way). Returns its length, or -1 when no complete message is queued.
+    /// </summary>
+    public int DiscardMessage()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return PeekSize() < 0 ? -1 : TakeMessage(default, copy: false);
+    }
+
+    private int TakeMessage(Span<byte> buffer, bool copy)
+    {
+        var fastRecover = QueuedAgainstWindow() >= _rcv_wnd;
         var n = 0;
         while (_rcvQueue.Count > 0)
         {
             var seg = _rcvQueue.PopFront();
-            seg.Payload.CopyTo(buffer[n..]);
+            if (copy)
+            {
+                seg.Payload.CopyTo(buffer[n..]);
+            }
+
             n += seg.Length;
             BufferPool.Return(seg.Data!);
             if (seg.Frg == 0)
@@ -443,7 +469,7 @@ internal sealed class KcpControlBlock : IDisposable
 
         MoveReceiveBuffer();
 
-        if (_rcvQueue.Count < _rcv_wnd && fastRecover)
+        if (QueuedAgainstWindow() < _rcv_wnd && fastRecover)
         {
             _probe |= IKCP_ASK_TELL;
         }
@@ -718,6 +744,7 @@ internal sealed class KcpControlBlock : IDisposable
         }
 
         _rcvBufCount = 0;
+        ReleaseReceiveSlots(clear: false);
     }
 
     /// <summary>Starts the sequence space at <paramref name="sn"/> (tests of sn wrap); only before any traffic.</summary>
@@ -784,7 +811,7 @@ internal sealed class KcpControlBlock : IDisposable
             return $"rcv_buf count {_rcvBufCount} but {held} slots used";
         }
 
-        if (_rcvBufCount > 0 && _rcvSlots[_rcv_nxt & (uint)(_rcvSlots.Length - 1)].Data is not null && _rcvQueue.Count < _rcv_wnd)
+        if (_rcvBufCount > 0 && _rcvSlots[_rcv_nxt & (uint)(_rcvSlots.Length - 1)].Data is not null && QueuedAgainstWindow() < _rcv_wnd)
         {
             return "segment rcv_nxt waits in rcv_buf although rcv_queue has room";
         }
@@ -1009,9 +1036,15 @@ internal sealed class KcpControlBlock : IDisposable
     /// <summary>Slots in the receive ring now (it grows towards rcv_wnd on demand).</summary>
     internal int ReceiveSlots => _rcvSlots.Length;
 
+    /// <summary>Pool of the larger receive rings (their lengths are powers of two, as the ring needs).</summary>
+    private static ArrayPool<KcpSegment> SlotPool => ArrayPool<KcpSegment>.Shared;
+
     private void GrowReceiveSlots(int needed)
     {
-        var larger = new KcpSegment[KcpSegmentQueue.RoundUpToPowerOfTwo(Math.Max(needed, _rcvSlots.Length * 2))];
+        var size = KcpSegmentQueue.RoundUpToPowerOfTwo(Math.Max(needed, _rcvSlots.Length * 2));
+        var larger = SlotPool.Rent(size);
+        System.Diagnostics.Debug.Assert((larger.Length & (larger.Length - 1)) == 0, "The shared pool's arrays are powers of two.");
+
         var mask = (uint)(larger.Length - 1);
         for (var i = 0; i < _rcvSlots.Length; i++)
         {
@@ -1021,13 +1054,29 @@ internal sealed class KcpControlBlock : IDisposable
             }
         }
 
+        ReleaseReceiveSlots(clear: true);
         _rcvSlots = larger;
+    }
+
+    /// <summary>Leaves the current ring (cleared when <paramref name="clear"/>, else already empty): a rented one goes back to the pool, the initial one is kept.</summary>
+    private void ReleaseReceiveSlots(bool clear)
+    {
+        if (clear)
+        {
+            Array.Clear(_rcvSlots);
+        }
+
+        if (!ReferenceEquals(_rcvSlots, _initialRcvSlots))
+        {
+            SlotPool.Return(_rcvSlots);
+            _rcvSlots = _initialRcvSlots;
+        }
     }
 
     private void MoveReceiveBuffer()
     {
         var mask = (uint)(_rcvSlots.Length - 1);
-        while (_rcvBufCount > 0 && _rcvQueue.Count < _rcv_wnd)
+        while (_rcvBufCount > 0 && QueuedAgainstWindow() < _rcv_wnd)
         {
             ref var slot = ref _rcvSlots[_rcv_nxt & mask];
             if (slot.Data is null || slot.Sn != _rcv_nxt)
@@ -1040,9 +1089,40 @@ internal sealed class KcpControlBlock : IDisposable
             _rcvBufCount--;
             _rcv_nxt++;
         }
+
+        if (_rcvBufCount == 0)
+        {
+            // Every slot is empty (each was cleared as it moved on): nothing to copy or clear.
+            ReleaseReceiveSlots(clear: false);
+        }
     }
 
-    private ushort WndUnused() => _rcvQueue.Count < _rcv_wnd ? (ushort)(_rcv_wnd - (uint)_rcvQueue.Count) : (ushort)0;
+    private ushort WndUnused()
+    {
+        var queued = (uint)QueuedAgainstWindow();
+        return queued < _rcv_wnd ? (ushort)(_rcv_wnd - queued) : (ushort)0;
+    }
+
+    /// <summary>
+    /// Segments of rcv_queue that take up receive window: all of them (as kcp-go), except while its head is
+    /// an incomplete message of more fragments than rcv_wnd. Such a message (a sender may cut up to 255)
+    /// could never be assembled in a window-sized queue, and the window would stay shut for good; its
+    /// fragments count only once it is complete (at most 255 segments beyond rcv_wnd, until it is read).
+    /// </summary>
+    private int QueuedAgainstWindow()
+    {
+        var count = _rcvQueue.Count;
+        if (count > 0)
+        {
+            var frg = (uint)_rcvQueue.First.Frg;
+            if (frg + 1 > _rcv_wnd && (uint)count < frg + 1)
+            {
+                return 0;
+            }
+        }
+
+        return count;
+    }
 
     private bool WindowReopened(ushort wnd) =>
         AnnounceWindowReopen && wnd > _lastAdvertisedWnd && (uint)_lastAdvertisedWnd * 2 < _rcv_wnd;

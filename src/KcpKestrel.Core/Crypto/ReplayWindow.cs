@@ -13,26 +13,25 @@ namespace KcpKestrel.Core.Crypto;
 /// </remarks>
 internal sealed class ReplayWindow
 {
-    /// <summary>Default size in bits.</summary>
+    /// <summary>Default size in datagrams (the README's 4096-datagram window).</summary>
     public const int DefaultSize = 4096;
 
     private readonly ulong[] _bits;
-    private readonly int _wordMask;
     private readonly ulong _span;
     private bool _bound;
 
-    /// <param name="size">Bits in the ring, a power of two of at least 128; the last 64 are slack, so
-    /// <c>size - 64</c> sequences behind the highest are still accepted.</param>
+    /// <param name="size">Datagrams in the window, a power of two of at least 128: the highest sequence and
+    /// the <c>size - 1</c> before it are accepted once each, older ones refused. The ring holds one word
+    /// of bits more than that, so the words of the window never alias.</param>
     public ReplayWindow(int size = DefaultSize)
     {
         if (size < 128 || (size & (size - 1)) != 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(size), size, "The window size must be a power of two of at least 128 bits.");
+            throw new ArgumentOutOfRangeException(nameof(size), size, "The window size must be a power of two of at least 128 datagrams.");
         }
 
-        _bits = new ulong[size / 64];
-        _wordMask = _bits.Length - 1;
-        _span = (ulong)(size - 64);
+        _bits = new ulong[(size / 64) + 1];
+        _span = (ulong)size;
     }
 
     /// <summary>Sequences this far behind <see cref="Highest"/> (and further) are refused as too old.</summary>
@@ -70,7 +69,7 @@ internal sealed class ReplayWindow
             return CipherResult.Replayed;
         }
 
-        var word = _bits[(int)(sequence >> 6) & _wordMask];
+        var word = _bits[WordIndex(sequence)];
         return (word & (1UL << (int)(sequence & 63))) != 0 ? CipherResult.Replayed : CipherResult.Ok;
     }
 
@@ -90,13 +89,13 @@ internal sealed class ReplayWindow
             var clear = Math.Min(target - current, (ulong)_bits.Length);
             for (ulong i = 1; i <= clear; i++)
             {
-                _bits[(int)((current + i) & (ulong)_wordMask)] = 0;
+                _bits[WordIndex((current + i) << 6)] = 0;
             }
 
             Highest = sequence;
         }
 
-        _bits[(int)(sequence >> 6) & _wordMask] |= 1UL << (int)(sequence & 63);
+        _bits[WordIndex(sequence)] |= 1UL << (int)(sequence & 63);
     }
 
     /// <summary><see cref="Check"/> then, when fresh, <see cref="Commit"/>.</summary>
@@ -110,6 +109,8 @@ internal sealed class ReplayWindow
 
         return result;
     }
+
+    private int WordIndex(ulong sequence) => (int)((sequence >> 6) % (ulong)_bits.Length);
 
     /// <summary>Forgets everything (a new session).</summary>
     public void Reset()

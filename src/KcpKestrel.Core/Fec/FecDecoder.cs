@@ -172,7 +172,7 @@ internal sealed class FecDecoder : IDisposable
             if (isData)
             {
                 DataOutsideWindow++;
-                sink.OnKcpPayload(shard[2..size]);
+                sink.OnKcpPayload(shard[2..size], recovered: false);
                 return FecDecodeResult.Data;
             }
 
@@ -199,7 +199,7 @@ internal sealed class FecDecoder : IDisposable
         group.Present[index] = true;
         if (isData)
         {
-            sink.OnKcpPayload(shard[2..size]);
+            sink.OnKcpPayload(shard[2..size], recovered: false);
             if (group.ParityLength >= 0 && shard.Length > group.ParityLength)
             {
                 // The group's parity cannot be right for this shard: give up FEC on the group.
@@ -270,7 +270,7 @@ internal sealed class FecDecoder : IDisposable
             if (size >= 2 && size <= length)
             {
                 Recovered++;
-                sink.OnKcpPayload(rebuilt[2..size]);
+                sink.OnKcpPayload(rebuilt[2..size], recovered: true);
             }
             else
             {

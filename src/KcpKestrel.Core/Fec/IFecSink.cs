@@ -4,5 +4,10 @@ namespace KcpKestrel.Core.Fec;
 internal interface IFecSink
 {
     /// <summary>The span is valid only for the duration of the call.</summary>
-    void OnKcpPayload(ReadOnlySpan<byte> kcpBytes);
+    /// <param name="kcpBytes">The KCP segments of one datagram.</param>
+    /// <param name="recovered">
+    /// True for a packet rebuilt from parity: its wnd and ts are stale, so KCP takes it as kcp-go does
+    /// (<c>Input(data, regular: false)</c>), without updating rmt_wnd or the RTT estimate.
+    /// </param>
+    void OnKcpPayload(ReadOnlySpan<byte> kcpBytes, bool recovered);
 }

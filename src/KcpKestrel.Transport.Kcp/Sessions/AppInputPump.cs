@@ -10,9 +10,6 @@ namespace KcpKestrel.Transport.Kcp.Sessions;
 /// </summary>
 internal sealed class AppInputPump(KcpControlBlock kcp, Action onResumed)
 {
-    // Room for any message KCP holds once nobody reads (larger ones wait in KCP).
-    private const int DiscardBufferSize = 2048;
-
     private PipeWriter? _writer;
     private ValueTask<FlushResult> _pendingFlush;
     private bool _paused;
@@ -27,11 +24,10 @@ internal sealed class AppInputPump(KcpControlBlock kcp, Action onResumed)
     {
         if (_discarding)
         {
-            // Nobody reads any more: discard, so KCP's window stays open and the peer is not stalled.
-            Span<byte> sink = stackalloc byte[DiscardBufferSize];
-            while (kcp.PeekSize() is > 0 and <= DiscardBufferSize)
+            // Nobody reads any more: discard messages of any size (without copying them), so KCP's window
+            // stays open and the peer is not stalled.
+            while (kcp.DiscardMessage() >= 0)
             {
-                _ = kcp.Receive(sink);
             }
 
             return;
@@ -47,9 +43,17 @@ internal sealed class AppInputPump(KcpControlBlock kcp, Action onResumed)
         while (true)
         {
             var size = kcp.PeekSize();
-            if (size <= 0)
+            if (size < 0)
             {
                 break;
+            }
+
+            if (size == 0)
+            {
+                // A zero-length PUSH (kcp-go never sends one, a peer may): consume it as kcp-go's Recv does,
+                // or it would sit at the head of rcv_queue for ever and close the window.
+                _ = kcp.Receive([]);
+                continue;
             }
 
             var span = writer.GetSpan(size);

@@ -32,7 +32,7 @@ internal sealed class KcpDatagramInput : IDisposable
     {
         if (_fecDecoder is null)
         {
-            sink.OnKcpPayload(payload);
+            sink.OnKcpPayload(payload, recovered: false);
             return;
         }
 

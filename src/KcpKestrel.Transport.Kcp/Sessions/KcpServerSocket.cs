@@ -75,6 +75,18 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         }
 
         var opened = _cipher.Open(datagram, window, out var offset, out var length);
+        var newSender = false;
+        if (opened == CipherResult.UnknownSender && session is not null)
+        {
+            // Another sender prefix on this session's address: a restarted client (a new cipher instance)
+            // behind the same address. Authenticate it against a fresh window (the check refused it before
+            // decrypting anything); whether it may replace the session depends on what it carries, below.
+            _spareWindow.Reset();
+            window = _spareWindow;
+            opened = _cipher.Open(datagram, window, out offset, out length);
+            newSender = opened == CipherResult.Ok;
+        }
+
         if (opened != CipherResult.Ok)
         {
             if (opened == CipherResult.Replayed)
@@ -94,7 +106,19 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
 
         if (session is not null)
         {
-            if (!hasHeader || conv == session.Conv)
+            if (newSender)
+            {
+                // Authenticated, so only a key holder can do this: a new sender replaces the session only
+                // with the start of a new conversation (new conv, PUSH or our dial's WASK, sn 0); its
+                // stragglers and old datagrams of a sender before it (tombstoned conv) do not.
+                if (!hasHeader || conv == session.Conv || sn != 0
+                    || (cmd != KcpCommand.Push && cmd != KcpCommand.WindowAsk) || IsTombstoned(key, conv, now))
+                {
+                    counters.DroppedCipher++;
+                    return;
+                }
+            }
+            else if (!hasHeader || conv == session.Conv)
             {
                 session.OnPacket(payload, now, datagram.Length);
                 return;
@@ -102,9 +126,15 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
 
             // A new conv from a known endpoint replaces the old session only when it starts a new
             // stream (PUSH with sn 0), as kcp-go does; anything else is a stray.
-            if (cmd != KcpCommand.Push || sn != 0 || IsTombstoned(key, conv, now))
+            if (!newSender && (cmd != KcpCommand.Push || sn != 0 || IsTombstoned(key, conv, now)))
             {
                 counters.DroppedWrongConv++;
+                return;
+            }
+
+            if (!IsWellFormedFirstDatagram(payload, conv))
+            {
+                counters.DroppedMalformed++;
                 return;
             }
 
@@ -117,6 +147,13 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             // Only data or a window probe (our clients' dial) opens a session; a stray ACK of a
             // session long gone does not.
             counters.DroppedNoSession++;
+            return;
+        }
+
+        if (!IsWellFormedFirstDatagram(payload, conv))
+        {
+            // Checked before any session exists: a datagram KCP would reject must not open one.
+            counters.DroppedMalformed++;
             return;
         }
 
@@ -216,6 +253,44 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         conv = header.Conv;
         cmd = header.Cmd;
         sn = header.Sn;
+        return true;
+    }
+
+    /// <summary>
+    /// Whether the first datagram of a would-be session is one its new control block accepts whole: every
+    /// segment of <paramref name="conv"/>, a known cmd, len within the datagram (and, with FEC, the shard's
+    /// size field too), una 0 (a new session has sent nothing), and every PUSH within the first receive window.
+    /// </summary>
+    private bool IsWellFormedFirstDatagram(ReadOnlySpan<byte> payload, uint conv)
+    {
+        if (_fec)
+        {
+            var size = BinaryPrimitives.ReadUInt16LittleEndian(payload[6..]);
+            if (size < 2 || FecPacket.HeaderSize + size > payload.Length)
+            {
+                return false;
+            }
+
+            payload = payload.Slice(FecPacket.HeaderSizePlusSize, size - 2);
+        }
+
+        var window = (uint)Math.Clamp(_options.ReceiveWindow, 1, ushort.MaxValue);
+        while (payload.Length >= SegmentHeader.Size)
+        {
+            SegmentHeader.TryRead(payload, out var h);
+            if (h.Conv != conv
+                || h.Cmd is not (KcpCommand.Push or KcpCommand.Ack or KcpCommand.WindowAsk or KcpCommand.WindowTell)
+                || h.Len > (uint)(payload.Length - SegmentHeader.Size)
+                || h.Una != 0
+                || (h.Cmd == KcpCommand.Push && h.Sn >= window))
+            {
+                return false;
+            }
+
+            payload = payload[(SegmentHeader.Size + (int)h.Len)..];
+        }
+
+        // Trailing bytes shorter than a header are ignored by KCP, as by kcp-go.
         return true;
     }
 

@@ -175,6 +175,9 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
 
     // ---- receive path (loop thread) ----
 
+    /// <summary>The session's control block (tests). Loop thread only.</summary>
+    internal KcpControlBlock Kcp => _kcp;
+
     /// <summary>A datagram for this session, already decrypted (cipher header removed); <paramref name="wireBytes"/> as received.</summary>
     public void OnPacket(ReadOnlySpan<byte> payload, uint now, int wireBytes)
     {
@@ -191,7 +194,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
         QueueDirty();
     }
 
-    internal void InputKcp(ReadOnlySpan<byte> segment)
+    internal void InputKcp(ReadOnlySpan<byte> segment, bool regular = true)
     {
         if (segment.Length == SegmentHeader.Size && segment[4] == CloseCommand
             && BinaryPrimitives.ReadUInt32LittleEndian(segment) == Conv)
@@ -202,7 +205,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
             return;
         }
 
-        var result = _kcp.Input(segment, KcpNow(_now), ackNoDelay: true);
+        var result = _kcp.Input(segment, KcpNow(_now), ackNoDelay: true, regular);
         if (result != KcpInputResult.Ok)
         {
             _counters.KcpInputErrors++;
@@ -571,6 +574,6 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
 
     private readonly struct SegmentSink(KcpSession session) : IFecSink
     {
-        public void OnKcpPayload(ReadOnlySpan<byte> kcpBytes) => session.InputKcp(kcpBytes);
+        public void OnKcpPayload(ReadOnlySpan<byte> kcpBytes, bool recovered) => session.InputKcp(kcpBytes, regular: !recovered);
     }
 }

@@ -264,6 +264,45 @@ public sealed class KcpControlBlockTests
         Assert.Equal(0, a.WaitSnd);
     }
 
+    [Theory]
+    [InlineData(16, 40)]
+    [InlineData(32, 255)]
+    public void Message_with_more_fragments_than_the_receive_window_is_still_assembled(int rcvWnd, int fragments)
+    {
+        var ao = new CapturingOutput();
+        var bo = new CapturingOutput();
+        using var a = new KcpControlBlock(Conv, ao);
+        using var b = new KcpControlBlock(Conv, bo);
+        a.SetNoDelay(1, 10, 2, true);
+        a.SetWindowSize(256, 256);
+        b.SetWindowSize(256, rcvWnd);
+        var message = new byte[(a.Mss * (fragments - 1)) + 1];
+        new Random(fragments).NextBytes(message);
+        Assert.Equal(message.Length, a.Send(message));
+        Assert.Equal("x"u8.Length, a.Send("x"u8));
+
+        for (uint t = 0; t < 200 && b.PeekSize() < 0; t++)
+        {
+            Pump(a, ao, b, bo, t * 10);
+            Assert.Null(b.CheckInvariants());
+        }
+
+        var buffer = new byte[message.Length];
+        Assert.Equal(message.Length, b.Receive(buffer));
+        Assert.Equal(message, buffer);
+
+        // The window reopens once the message is read, and what follows arrives.
+        for (uint t = 200; t < 400 && b.PeekSize() < 0; t++)
+        {
+            Pump(a, ao, b, bo, t * 10);
+        }
+
+        Assert.Equal(1, b.Receive(buffer));
+        Assert.Equal((byte)'x', buffer[0]);
+        Pump(a, ao, b, bo, 4000);
+        Assert.Equal(0, a.WaitSnd);
+    }
+
     [Fact]
     public void ReceiveRing_SegmentsFarAhead_GrowsAndDeliversInOrder()
     {
@@ -291,12 +330,14 @@ public sealed class KcpControlBlockTests
         var received = new List<byte>();
         var buffer = new byte[payload.Length];
         uint now = 0;
+        var mostSlots = 0;
         for (var step = 0; step < 2000 && received.Count < payload.Length; step++)
         {
             now += 10;
             forward.Now = back.Now = now;
             a.Update(now);
             b.Update(now);
+            mostSlots = Math.Max(mostSlots, b.ReceiveSlots);
             Assert.Null(b.CheckInvariants());
             int n;
             while ((n = b.Receive(buffer)) > 0)
@@ -307,8 +348,66 @@ public sealed class KcpControlBlockTests
 
         Assert.Equal(3, forward.Dropped);
         Assert.Equal(payload, received.ToArray());
-        Assert.True(b.ReceiveSlots > 32, $"the ring stayed at {b.ReceiveSlots} slots");
-        Assert.True(b.ReceiveSlots <= 1024);
+        Assert.True(mostSlots > 32, $"the ring stayed at {mostSlots} slots");
+        Assert.True(mostSlots <= 1024);
+        Assert.Equal(32, b.ReceiveSlots);
+    }
+
+    [Fact]
+    public void Receive_ring_shrinks_back_after_a_far_ahead_segment_is_delivered_without_allocating()
+    {
+        // A pool of its own that holds every segment buffer: the shared one keeps only a few per core.
+        using var kcp = new KcpControlBlock(Conv, new NullOutput()) { BufferPool = System.Buffers.ArrayPool<byte>.Create(1024, 2048) };
+        kcp.SetWindowSize(1024, 1024);
+        var buffer = new byte[16];
+        const int Span = 1000;
+        var segments = new byte[4][][];
+        for (var round = 0; round < segments.Length; round++)
+        {
+            segments[round] = new byte[Span + 1][];
+            for (var i = 0; i <= Span; i++)
+            {
+                segments[round][i] = Segment(KcpCommand.Push, (uint)((round * (Span + 1)) + i), len: 1);
+            }
+        }
+
+        long allocated = 0;
+        for (var round = 0; round < segments.Length; round++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+
+            // One segment far ahead of rcv_nxt grows the ring towards rcv_wnd ...
+            var rejected = kcp.Input(segments[round][Span], 0) == KcpInputResult.Ok ? 0 : 1;
+            var grown = kcp.ReceiveSlots;
+
+            // ... and once the hole before it fills and everything moved on to rcv_queue, it shrinks back.
+            for (var i = 0; i < Span; i++)
+            {
+                rejected += kcp.Input(segments[round][i], 0) == KcpInputResult.Ok ? 0 : 1;
+            }
+
+            var shrunk = kcp.ReceiveSlots;
+            while (kcp.Receive(buffer) >= 0)
+            {
+            }
+
+            kcp.FlushAt(0);
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+            Assert.Equal(0, rejected);
+            Assert.True(grown > Span, $"round {round}: {grown} slots");
+            Assert.Equal(32, shrunk);
+            Assert.Null(kcp.CheckInvariants());
+        }
+
+        Assert.Equal(0, allocated);
+    }
+
+    private sealed class NullOutput : IKcpOutput
+    {
+        public void Output(Span<byte> buffer)
+        {
+        }
     }
 
     private sealed class DroppingOutput : IKcpOutput

@@ -17,10 +17,38 @@ public sealed class ReplayWindowTests
     public void TooOld_IsReplayed_EdgeOfWindowIsAccepted()
     {
         var w = new ReplayWindow(128);
-        Assert.Equal(64UL, w.Span);
+        Assert.Equal(128UL, w.Span);
         Assert.Equal(CipherResult.Ok, w.TryAccept(1, 1000));
-        Assert.Equal(CipherResult.Replayed, w.TryAccept(1, 1000 - 64));
-        Assert.Equal(CipherResult.Ok, w.TryAccept(1, 1000 - 63));
+        Assert.Equal(CipherResult.Replayed, w.TryAccept(1, 1000 - 128));
+        Assert.Equal(CipherResult.Ok, w.TryAccept(1, 1000 - 127));
+    }
+
+    [Fact]
+    public void DefaultWindow_IsTheDocumented4096Datagrams()
+    {
+        // README: "4096-datagram sliding window per session".
+        const ulong Highest = 100_000;
+        var w = new ReplayWindow();
+        Assert.Equal(4096UL, w.Span);
+        Assert.Equal(CipherResult.Ok, w.TryAccept(1, Highest));
+        Assert.Equal(CipherResult.Ok, w.TryAccept(1, Highest - 4095));
+        Assert.Equal(CipherResult.Replayed, w.TryAccept(1, Highest - 4095));
+        Assert.Equal(CipherResult.Replayed, w.TryAccept(1, Highest - 4096));
+
+        // Every sequence of the window, once each, including after the ring wrapped many times.
+        var wrapped = new ReplayWindow();
+        for (ulong s = 0; s < 50_000; s += 3)
+        {
+            Assert.Equal(CipherResult.Ok, wrapped.TryAccept(1, s));
+        }
+
+        var top = wrapped.Highest;
+        for (var s = top - 4095; s < top; s++)
+        {
+            Assert.Equal(s % 3 == 0 ? CipherResult.Replayed : CipherResult.Ok, wrapped.TryAccept(1, s));
+        }
+
+        Assert.Equal(CipherResult.Replayed, wrapped.TryAccept(1, top - 4096 + 1 - 1));
     }
 
     [Fact]
@@ -73,7 +101,7 @@ public sealed class ReplayWindowTests
                 ulong? highest = null;
                 foreach (var s in sequences)
                 {
-                    var expected = !seen.Contains(s) && (highest is null || s > highest || highest - s < (ulong)(size - 64));
+                    var expected = !seen.Contains(s) && (highest is null || s > highest || highest - s < (ulong)size);
                     var got = w.TryAccept(9, s) == CipherResult.Ok;
                     if (expected != got)
                     {

@@ -6,5 +6,5 @@ internal sealed class CollectingSink : IFecSink
 {
     public List<byte[]> Payloads { get; } = [];
 
-    public void OnKcpPayload(ReadOnlySpan<byte> kcpBytes) => Payloads.Add(kcpBytes.ToArray());
+    public void OnKcpPayload(ReadOnlySpan<byte> kcpBytes, bool recovered) => Payloads.Add(kcpBytes.ToArray());
 }

@@ -186,6 +186,6 @@ public sealed class ParserFuzzTests
     {
         public long Payloads;
 
-        public void OnKcpPayload(ReadOnlySpan<byte> kcpBytes) => Payloads++;
+        public void OnKcpPayload(ReadOnlySpan<byte> kcpBytes, bool recovered) => Payloads++;
     }
 }
