@@ -6,8 +6,9 @@ namespace KcpKestrel.Transport.Kcp.Tests;
 
 /// <summary>
 /// A listener's session may send a peer that has not proven its address at most AmplificationLimit times
-/// what it received, sends it no close signal, and drops it at UnprovenIdleTimeout; a peer proves its address
+/// what it received, and drops it silently at UnprovenIdleTimeout; a peer proves its address
 /// by acknowledging a segment with the exact ts we sent (our client does so during the dial's probe).
+/// An unproven peer gets at most one close signal, inside its budget.
 /// </summary>
 public sealed class AddressProofTests
 {
@@ -18,9 +19,10 @@ public sealed class AddressProofTests
     {
         var pair = new SessionPair(o => { o.DataShards = dataShards; o.ParityShards = parityShards; }, serverRequiresAddressProof: true);
 
-        // The "client" is a spoofed source: whatever the server sends it never arrives, so nothing is acked.
+        // One spoofed datagram: the "client" sends its request once and is gone, and whatever the server
+        // sends to its address never arrives, so nothing is acked.
         pair.Link.Blackhole = pair.Client.Channel;
-        SessionCloseStateTests.Write(pair.Client.Connection.Transport.Output, 80);
+        SpoofOneDatagram(pair, 80);
         pair.Advance(50);
         Assert.True(pair.Server.Session.RequiresAddressProof);
 
@@ -31,8 +33,9 @@ public sealed class AddressProofTests
         var received = Bytes(pair, pair.Client.Channel);
         var sent = Bytes(pair, pair.Server.Channel);
         Assert.True(received > 0);
+        Assert.True(sent > 0, "the server answered nothing at all (not even an ack)");
         Assert.True(sent <= 3 * received, $"sent {sent} B to an unproven address that sent {received} B ({(double)sent / received:F2}x)");
-        Assert.True(pair.Loop.Counters.AmplificationLimited > 0);
+        Assert.True(pair.Loop.Counters.AmplificationLimited > 0, "the server never hit the budget");
         Assert.Equal(0, pair.Loop.Counters.SessionsValidated);
     }
 
@@ -41,9 +44,9 @@ public sealed class AddressProofTests
     {
         var pair = new SessionPair(o => o.UnprovenIdleTimeout = TimeSpan.FromSeconds(2), serverRequiresAddressProof: true);
         pair.Link.Blackhole = pair.Client.Channel;
-        SessionCloseStateTests.Write(pair.Client.Connection.Transport.Output, 100);
-        pair.Advance(20);
+        SpoofOneDatagram(pair, 100);
         var opened = pair.Now;
+        pair.Advance(20);
 
         pair.AdvanceUntil(() => pair.Server.Session.IsEnded, 5_000, "the unproven session ended");
 
@@ -51,6 +54,22 @@ public sealed class AddressProofTests
         Assert.Equal(KcpCloseReason.IdleTimeout, pair.Server.Session.CloseReason);
         Assert.Equal(1, pair.Loop.Counters.UnprovenTimeouts);
         Assert.Empty(pair.CloseSignalsFrom(pair.Server));
+    }
+
+    [Fact]
+    public void UnprovenPeer_Aborted_GetsOneCloseSignalInsideItsBudget_AndNoRepeats()
+    {
+        var pair = new SessionPair(serverRequiresAddressProof: true);
+        pair.Link.Blackhole = pair.Client.Channel;
+        SessionCloseStateTests.Write(pair.Client.Connection.Transport.Output, 100);
+        pair.Advance(20);
+
+        pair.Server.Connection.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException("refused"));
+        pair.Advance(5_000);
+
+        Assert.True(pair.Server.Session.IsEnded);
+        Assert.Single(pair.CloseSignalsFrom(pair.Server));
+        Assert.True(Bytes(pair, pair.Server.Channel) <= 3 * Bytes(pair, pair.Client.Channel));
     }
 
     [Fact]
@@ -108,6 +127,14 @@ public sealed class AddressProofTests
         var pair = new SessionPair(serverRequiresAddressProof: true);
         Assert.False(pair.Client.Session.RequiresAddressProof);
         Assert.Equal(long.MaxValue, pair.Client.Session.AmplificationAllowance);
+    }
+
+    /// <summary>The client's first datagram leaves, then its socket is gone: nothing more comes from that address.</summary>
+    private static void SpoofOneDatagram(SessionPair pair, int bytes)
+    {
+        SessionCloseStateTests.Write(pair.Client.Connection.Transport.Output, bytes);
+        pair.AdvanceUntil(() => pair.Link.Sent.Exists(s => s.From == pair.Client.Channel), 100, "the request left");
+        pair.Client.Channel.Dispose();
     }
 
     private static long Bytes(SessionPair pair, InMemoryChannel from)

@@ -437,7 +437,10 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
     /// <summary>Ends the session: tells the peer (best effort), completes the pipes, leaves the tables.</summary>
     public void End(KcpCloseReason reason, bool sendClose)
     {
-        // A peer that never proved its address gets no close signal: it may be a spoofed victim.
+        // A peer that never proved its address may be a spoofed victim: it gets one close signal, and only
+        // inside its amplification budget (a refused client of ours learns at once instead of idling out),
+        // no repeats, and none at all when it went silent (the unproven idle timeout).
+        var closeOnce = sendClose && !_budget.IsProven && reason != KcpCloseReason.IdleTimeout;
         sendClose &= _budget.IsProven;
         if (!_lifecycle.End(sendClose))
         {
@@ -446,11 +449,15 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
 
         _closeReason = reason;
         _loop.Timers.Remove(this);
+        if (sendClose || closeOnce)
+        {
+            SendControl(CloseCommand);
+        }
+
         if (sendClose)
         {
             // The close signal is one unacknowledged datagram: repeat it a few times, an RTO
             // apart, so a lossy link rarely leaves the peer waiting for its idle timeout.
-            SendControl(CloseCommand);
             _loop.Timers.Schedule(this, _now + RepeatInterval());
         }
 

@@ -24,7 +24,7 @@ internal sealed class InMemoryLink(int seed)
 
     public uint Now { get; set; }
 
-    /// <summary>Datagrams sent by this endpoint are recorded but never arrive (a spoofed source: the real owner never answers).</summary>
+    /// <summary>Datagrams sent to this endpoint are recorded but never arrive (a spoofed source: its real owner never sees them).</summary>
     public InMemoryChannel? Blackhole { get; set; }
 
     /// <summary>Every datagram sent, in order, with its sender, before loss.</summary>
@@ -48,7 +48,7 @@ internal sealed class InMemoryLink(int seed)
     internal void Send(InMemoryChannel from, ReadOnlySpan<byte> datagram, ReadOnlySpan<byte> to)
     {
         Sent.Add((Now, from, datagram.ToArray()));
-        if (from == Blackhole || !UdpAddressKey.TryRead(to, out var key) || !_endpoints.TryGetValue(key, out var target) || _random.NextDouble() < Loss)
+        if (!UdpAddressKey.TryRead(to, out var key) || !_endpoints.TryGetValue(key, out var target) || target == Blackhole || _random.NextDouble() < Loss)
         {
             return;
         }
