@@ -11,6 +11,22 @@ using Microsoft.Extensions.Options;
 
 namespace KcpKestrel.Transport.Kcp;
 
+// The packet path (as kcp-go's sess.go draws it). Everything below the pipes runs on one I/O loop thread.
+//
+//  in:  recvmmsg / Socket.ReceiveFrom → IDatagramChannel → KcpServerSocket / KcpClientSocket
+//         → cipher open (PacketCipher.Open, replay window)
+//         → KcpSession.OnPacket → KcpDatagramInput: FEC decode (FecDecoder, parity rebuilds lost shards)
+//         → KcpControlBlock.Input (acks, reassembly; our close signal is caught first)
+//         → AppInputPump: KCP Receive → connection's input pipe → Kestrel / the app
+//
+//  out: the app / Kestrel → connection's output pipe
+//         → AppOutputPump (send window, SendRateLimiter) → KcpControlBlock.Send
+//         → KcpControlBlock.FlushAt / Update (end of loop turn, or the TimerWheel) → IKcpOutput.Output
+//         → KcpDatagramOutput: FEC encode (data shard + parity) → cipher seal (PacketCipher.Seal)
+//         → channel send batch → sendmmsg / Socket.SendTo, at the end of the loop's turn
+//
+// A session (Sessions/KcpSession) closes through one state, KcpSessionLifecycle (Open → Draining → Lingering → Ended → Released).
+
 /// <summary>
 /// Kestrel's entry to the KCP transport. It binds only <see cref="KcpEndPoint"/>s, so Kestrel's
 /// sockets transport keeps serving IP endpoints in the same host.

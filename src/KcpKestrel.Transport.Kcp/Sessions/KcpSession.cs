@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using KcpKestrel.Core.Arq;
 using KcpKestrel.Core.Crypto;
 using KcpKestrel.Core.Fec;
@@ -11,21 +10,7 @@ using Microsoft.AspNetCore.Connections;
 
 namespace KcpKestrel.Transport.Kcp.Sessions;
 
-// The packet path (as kcp-go's sess.go draws it). Everything below the pipes runs on one I/O loop thread.
-//
-//  in:  recvmmsg / Socket.ReceiveFrom → IDatagramChannel → KcpServerSocket / KcpClientSocket
-//         → cipher open (PacketCipher.Open, replay window)
-//         → KcpSession.OnPacket → KcpDatagramInput: FEC decode (FecDecoder, parity rebuilds lost shards)
-//         → KcpControlBlock.Input (acks, reassembly; our close signal is caught first)
-//         → AppInputPump: KCP Receive → connection's input pipe → Kestrel / the app
-//
-//  out: the app / Kestrel → connection's output pipe
-//         → AppOutputPump (send window, SendRateLimiter) → KcpControlBlock.Send
-//         → KcpControlBlock.FlushAt / Update (end of loop turn, or the TimerWheel) → IKcpOutput.Output
-//         → KcpDatagramOutput: FEC encode (data shard + parity) → cipher seal (PacketCipher.Seal)
-//         → channel send batch → sendmmsg / Socket.SendTo, at the end of the loop's turn
-//
-// Closing is one state, KcpSessionLifecycle (Open → Draining → Lingering → Ended → Released).
+// The packet path through this type is drawn at the top of the transport, in KcpConnectionListenerFactory.cs.
 
 /// <summary>
 /// One KCP conversation on an I/O loop: the protocol stack (KCP, FEC, cipher) between a UDP
@@ -36,9 +21,6 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
 {
     /// <summary>Our close signal's cmd. kcp-go rejects unknown commands (-3) and carries on, so it is harmless there.</summary>
     public const byte CloseCommand = 88;
-
-    // The smallest segment payload an unproven peer is sent (bytes), whatever AmplificationLimit allows.
-    private const int MinUnprovenPayload = 16;
 
     // The longest an idle session sleeps before it looks at its idle deadline again (ms).
     private const uint MaxIdleWakeMs = 1000;
@@ -55,13 +37,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
     private readonly AppInputPump _appInput;
     private readonly SessionStatistics _stats = new();
     private readonly KcpSessionLifecycle _lifecycle = new();
-    private readonly AmplificationBudget _budget = new();
-
-    // KCP's clock for this session starts at a random point, so the ts our segments carry (and a peer's
-    // ack echoes) cannot be guessed by a source that does not receive them: see AmplificationBudget.
-    // Only differences of KCP times matter, so the offset is invisible on the wire and to kcp-go.
-    private readonly uint _clockOffset = RandomClockOffset();
-    private readonly uint _unprovenIdleMs;
+    private readonly PeerAddressProof _proof;
 
     private SessionWork _work;
     private bool _dirtyQueued;
@@ -90,9 +66,9 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
         _now = now;
         _lastReceive = now;
         _idleTimeoutMs = (uint)Math.Min(options.IdleTimeout.TotalMilliseconds, int.MaxValue);
-        _unprovenIdleMs = (uint)Math.Min(options.UnprovenIdleTimeout.TotalMilliseconds, int.MaxValue);
+        _proof = new PeerAddressProof(options);
 
-        _output = new KcpDatagramOutput(channel, sockaddr, cipher, options, loop.BufferPool, _budget, _counters);
+        _output = new KcpDatagramOutput(channel, sockaddr, cipher, options, loop.BufferPool, _proof.Budget, _counters);
         _input = new KcpDatagramInput(options, loop.BufferPool, _counters);
         _kcp = new KcpControlBlock(conv, this)
         {
@@ -137,26 +113,18 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
 
     public KcpSessionState State => _lifecycle.State;
 
-    /// <summary>
-    /// Set by a listener for a session a stranger opened: until the peer proves its address (acks a segment
-    /// echoing our ts) it gets at most <see cref="KcpOptions.AmplificationLimit"/> times the bytes it sent,
-    /// no close signal, and <see cref="KcpOptions.UnprovenIdleTimeout"/> instead of the idle timeout.
-    /// </summary>
+    /// <summary>Set by a listener for a session a stranger opened: its peer must prove its address (see <see cref="PeerAddressProof"/>).</summary>
     public bool RequiresAddressProof
     {
-        get => !_budget.IsProven;
+        get => !_proof.IsProven;
         init
         {
             if (value)
             {
-                _budget.Require(Options.AmplificationLimit);
-                HoldToUnprovenSize();
+                _proof.Require(_kcp, _appOutput, _output.Reserved);
             }
         }
     }
-
-    /// <summary>Bytes the peer may still be sent before it proves its address (long.MaxValue once proven).</summary>
-    internal long AmplificationAllowance => _budget.Remaining;
 
     public bool IsEnded => _lifecycle.IsEnded;
 
@@ -188,8 +156,8 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
 
         _now = now;
         _lastReceive = now;
-        _budget.OnReceived(wireBytes);
-        var sink = new SegmentSink(this);
+        _proof.Budget.OnReceived(wireBytes);
+        var sink = new SessionSegmentSink(this);
         _input.Receive(payload, now, ref sink);
         QueueDirty();
     }
@@ -205,18 +173,15 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
             return;
         }
 
-        var result = _kcp.Input(segment, KcpNow(_now), ackNoDelay: true, regular);
+        var result = _kcp.Input(segment, _proof.KcpTime(_now), ackNoDelay: true, regular);
         if (result != KcpInputResult.Ok)
         {
             _counters.KcpInputErrors++;
         }
 
-        if (!_budget.IsProven && _kcp.PeerEchoedSentTs)
+        if (_proof.TryProve(_kcp, _appOutput))
         {
-            _budget.MarkProven();
             _counters.SessionsValidated++;
-            _kcp.SetMtu(Options.Mtu);
-            _appOutput.ResetLimits();
         }
 
         if (_kcp.TryTakeTellEcho(out var echo))
@@ -232,7 +197,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
 
     /// <summary>Sends one bare segment (close signal, window probe) through FEC and cipher like any other.</summary>
     internal void SendControl(byte cmd) =>
-        _output.SendControl(Conv, cmd, (ushort)Math.Min(Options.ReceiveWindow, ushort.MaxValue), KcpNow(_now));
+        _output.SendControl(Conv, cmd, (ushort)Math.Min(Options.ReceiveWindow, ushort.MaxValue), _proof.KcpTime(_now));
 
     // ---- the loop's turn ----
 
@@ -247,7 +212,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
         _now = now;
         _appInput.Drain();
         PumpOutput();
-        _kcp.FlushAt(KcpNow(now));
+        _kcp.FlushAt(_proof.KcpTime(now));
         AfterActivity(now);
     }
 
@@ -260,16 +225,16 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
         }
 
         _now = now;
-        _kcp.Update(KcpNow(now));
+        _kcp.Update(_proof.KcpTime(now));
         if (_kcp.IsDeadLink)
         {
             End(KcpCloseReason.DeadLink, sendClose: false);
             return;
         }
 
-        if ((int)(now - _lastReceive) >= (int)IdleTimeoutMs)
+        if ((int)(now - _lastReceive) >= (int)_proof.IdleTimeoutMs(_idleTimeoutMs))
         {
-            if (!_budget.IsProven)
+            if (!_proof.IsProven)
             {
                 _counters.UnprovenTimeouts++;
             }
@@ -331,22 +296,13 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
 
         if (_kcp.WaitSnd == 0)
         {
-            var idleLeft = IdleTimeoutMs - (now - _lastReceive);
+            var idleLeft = _proof.IdleTimeoutMs(_idleTimeoutMs) - (now - _lastReceive);
             return now + Math.Clamp(idleLeft, 1u, MaxIdleWakeMs);
         }
 
         // An unproven peer that stopped sending is not worth KCP's retransmission schedule past its deadline.
         var kcpDue = KcpCheck(now);
-        if (!_budget.IsProven)
-        {
-            var deadline = _lastReceive + _unprovenIdleMs;
-            if ((int)(deadline - kcpDue) < 0)
-            {
-                return deadline;
-            }
-        }
-
-        return kcpDue;
+        return _proof.UnprovenDeadline(_lastReceive) is { } deadline && (int)(deadline - kcpDue) < 0 ? deadline : kcpDue;
     }
 
     private void QueueDirty()
@@ -417,9 +373,8 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
 
         if ((work & SessionWorkKind.Dispose) != 0)
         {
-            // Kestrel is done with the connection and has completed its output: what is still
-            // unsent drains, then the graceful close finishes. An ended session releases its engine
-            // now, or when it has finished repeating its close signal.
+            // Kestrel is done: what is unsent drains, then the graceful close finishes; an ended session
+            // releases its engine now, or once it has finished repeating its close signal.
             _lifecycle.RequestDispose();
             if (IsEnded)
             {
@@ -437,24 +392,20 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
     /// <summary>Ends the session: tells the peer (best effort), completes the pipes, leaves the tables.</summary>
     public void End(KcpCloseReason reason, bool sendClose)
     {
-        // A peer that never proved its address may be a spoofed victim: it gets one close signal, and only
-        // inside its amplification budget (a refused client of ours learns at once instead of idling out),
-        // no repeats, and none at all when it went silent (the unproven idle timeout).
-        var closeOnce = sendClose && !_budget.IsProven && reason != KcpCloseReason.IdleTimeout;
-        sendClose &= _budget.IsProven;
-        if (!_lifecycle.End(sendClose))
+        var (closeOnce, repeat) = _proof.CloseSignal(sendClose, reason);
+        if (!_lifecycle.End(repeat))
         {
             return;
         }
 
         _closeReason = reason;
         _loop.Timers.Remove(this);
-        if (sendClose || closeOnce)
+        if (closeOnce)
         {
             SendControl(CloseCommand);
         }
 
-        if (sendClose)
+        if (repeat)
         {
             // The close signal is one unacknowledged datagram: repeat it a few times, an RTO
             // apart, so a lossy link rarely leaves the peer waiting for its idle timeout.
@@ -467,10 +418,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
         _appInput.Complete(error);
         _appOutput.Stop();
 
-        _counters.SessionsClosed++;
-        var figures = _kcp.Statistics;
-        _counters.SegmentsReceived += (long)figures.SegmentsIn;
-        _counters.SegmentsSent += (long)figures.SegmentsOut;
+        SessionStatistics.ReportEnded(_kcp, _counters);
         _input.ReportEnded();
 
         _owner.OnSessionEnded(this);
@@ -481,36 +429,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
         }
     }
 
-    /// <summary>
-    /// Until the peer proves its address, one small segment at a time: a whole MTU would not fit the budget of
-    /// a short request (kcp-go cannot pad its first datagram as QUIC clients do), so nothing would be sent, the
-    /// peer would have nothing to ack and could never prove itself. A segment that fits lets a kcp-go client
-    /// prove its address with its first ack; then the full MTU and window apply.
-    /// </summary>
-    private void HoldToUnprovenSize()
-    {
-        var perDatagram = SegmentHeader.Size + _output.Reserved;
-        var mtu = Math.Clamp(Options.AmplificationLimit * perDatagram, perDatagram + MinUnprovenPayload, Options.Mtu);
-        if (_kcp.SetMtu(mtu))
-        {
-            _appOutput.SendLimit = 1;
-            _appOutput.MaxChunk = mtu - perDatagram;
-        }
-    }
-
-    // Until the peer proves its address it is held to the short unproven deadline.
-    private uint IdleTimeoutMs => _budget.IsProven ? _idleTimeoutMs : Math.Min(_idleTimeoutMs, _unprovenIdleMs);
-
-    private uint KcpNow(uint now) => now + _clockOffset;
-
-    private uint KcpCheck(uint now) => _kcp.Check(KcpNow(now)) - _clockOffset;
-
-    private static uint RandomClockOffset()
-    {
-        Span<byte> bytes = stackalloc byte[sizeof(uint)];
-        RandomNumberGenerator.Fill(bytes);
-        return BinaryPrimitives.ReadUInt32LittleEndian(bytes);
-    }
+    private uint KcpCheck(uint now) => _proof.LoopTime(_kcp.Check(_proof.KcpTime(now)));
 
     private uint RepeatInterval() => KcpSessionLifecycle.RepeatInterval(_kcp.Statistics.Rto);
 
@@ -578,9 +497,4 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
 
     private void UpdateStatistics() =>
         _stats.Update(_kcp, _input.FecRecovered, _appInput.BytesReceived, _appOutput.BytesSent);
-
-    private readonly struct SegmentSink(KcpSession session) : IFecSink
-    {
-        public void OnKcpPayload(ReadOnlySpan<byte> kcpBytes, bool recovered) => session.InputKcp(kcpBytes, regular: !recovered);
-    }
 }

@@ -1,4 +1,5 @@
 using KcpKestrel.Core.Arq;
+using KcpKestrel.Transport.Kcp.Diagnostics;
 
 namespace KcpKestrel.Transport.Kcp.Sessions;
 
@@ -14,6 +15,15 @@ internal sealed class SessionStatistics
         {
             return _snapshot;
         }
+    }
+
+    /// <summary>Adds an ended session's engine figures to its loop's counters (once per session, not per packet).</summary>
+    public static void ReportEnded(KcpControlBlock kcp, KcpTransportCounters counters)
+    {
+        counters.SessionsClosed++;
+        var figures = kcp.Statistics;
+        counters.SegmentsReceived += (long)figures.SegmentsIn;
+        counters.SegmentsSent += (long)figures.SegmentsOut;
     }
 
     /// <summary>Takes a new snapshot of KCP's figures and the session's byte counts. Loop thread.</summary>
