@@ -1,18 +1,21 @@
 namespace KcpKestrel.Transport.Kcp;
 
-/// <summary>kcptun's presets for KCP's (nodelay, interval, resend, nc).</summary>
+/// <summary>
+/// kcptun's <c>--mode</c> presets for KCP's (nodelay, interval, resend, nc), slowest first, with kcptun's values
+/// (written once, in the engine's preset table).
+/// </summary>
 public enum KcpMode
 {
-    /// <summary>(0, 40, 2, 1).</summary>
+    /// <summary>kcptun <c>--mode normal</c>.</summary>
     Normal,
 
-    /// <summary>(0, 30, 2, 1).</summary>
+    /// <summary>kcptun <c>--mode fast</c> (the default).</summary>
     Fast,
 
-    /// <summary>(1, 20, 2, 1).</summary>
+    /// <summary>kcptun <c>--mode fast2</c>.</summary>
     Fast2,
 
-    /// <summary>(1, 10, 2, 1).</summary>
+    /// <summary>kcptun <c>--mode fast3</c>: the lowest latency.</summary>
     Fast3,
 
     /// <summary>Use <see cref="KcpOptions.NoDelay"/>, <see cref="KcpOptions.Interval"/>, <see cref="KcpOptions.Resend"/> and <see cref="KcpOptions.NoCongestionControl"/> as given.</summary>

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using KcpKestrel.Core.Arq;
 using KcpKestrel.Core.Crypto;
-using KcpKestrel.Core.Fec;
 using KcpKestrel.Transport.Kcp.Connections;
 using KcpKestrel.Transport.Kcp.Diagnostics;
 using KcpKestrel.Transport.Kcp.Io.Datagrams;
