@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Numerics;
+using System.Runtime.Intrinsics;
 using System.Security.Cryptography;
 
 namespace KcpKestrel.Core.Crypto;
@@ -17,7 +17,6 @@ internal sealed class ChaCha20Poly1305Tag
     /// <summary>Tag bytes.</summary>
     public const int TagSize = 16;
 
-    private const uint Mask26 = 0x3ffffff;
     private readonly uint[] _key = new uint[8];
 
     public ChaCha20Poly1305Tag(ReadOnlySpan<byte> key)
@@ -47,13 +46,10 @@ internal sealed class ChaCha20Poly1305Tag
         Span<byte> polyKey = stackalloc byte[64];
         Block0(nonce, polyKey);
 
-        // r, clamped, in 26-bit limbs (poly1305-donna-32); s is added at the end.
-        var r0 = BinaryPrimitives.ReadUInt32LittleEndian(polyKey) & 0x3ffffff;
-        var r1 = (BinaryPrimitives.ReadUInt32LittleEndian(polyKey[3..]) >> 2) & 0x3ffff03;
-        var r2 = (BinaryPrimitives.ReadUInt32LittleEndian(polyKey[6..]) >> 4) & 0x3ffc0ff;
-        var r3 = (BinaryPrimitives.ReadUInt32LittleEndian(polyKey[9..]) >> 6) & 0x3f03fff;
-        var r4 = (BinaryPrimitives.ReadUInt32LittleEndian(polyKey[12..]) >> 8) & 0x00fffff;
-        var state = new PolyState { R0 = r0, R1 = r1, R2 = r2, R3 = r3, R4 = r4, S1 = r1 * 5, S2 = r2 * 5, S3 = r3 * 5, S4 = r4 * 5 };
+        // r, clamped, in 44/44/42-bit limbs (poly1305-donna-64); s is added at the end.
+        var t0 = BinaryPrimitives.ReadUInt64LittleEndian(polyKey);
+        var t1 = BinaryPrimitives.ReadUInt64LittleEndian(polyKey[8..]);
+        var state = new PolyState(t0 & 0xffc0fffffff, ((t0 >> 44) | (t1 << 20)) & 0xfffffc0ffff, (t1 >> 24) & 0x00ffffffc0f);
 
         Span<byte> last = stackalloc byte[16];
         Padded(ref state, aad, last);
@@ -82,168 +78,188 @@ internal sealed class ChaCha20Poly1305Tag
         }
     }
 
-    /// <summary>ChaCha20 block 0 (counter 0) under <paramref name="nonce"/>, serialized into 64 bytes.</summary>
+    /// <summary>ChaCha20 block 0 (counter 0) under <paramref name="nonce"/>, serialized into 64 bytes; the state's four rows are vectors.</summary>
     private void Block0(ReadOnlySpan<byte> nonce, Span<byte> output)
     {
-        uint x0 = 0x61707865, x1 = 0x3320646e, x2 = 0x79622d32, x3 = 0x6b206574;
-        uint x4 = _key[0], x5 = _key[1], x6 = _key[2], x7 = _key[3];
-        uint x8 = _key[4], x9 = _key[5], x10 = _key[6], x11 = _key[7];
-        uint x12 = 0;
-        var x13 = BinaryPrimitives.ReadUInt32LittleEndian(nonce);
-        var x14 = BinaryPrimitives.ReadUInt32LittleEndian(nonce[4..]);
-        var x15 = BinaryPrimitives.ReadUInt32LittleEndian(nonce[8..]);
-        uint i0 = x0, i1 = x1, i2 = x2, i3 = x3, i13 = x13, i14 = x14, i15 = x15;
+        var a0 = Vector128.Create(0x61707865u, 0x3320646e, 0x79622d32, 0x6b206574);
+        var b0 = Vector128.Create(_key[0], _key[1], _key[2], _key[3]);
+        var c0 = Vector128.Create(_key[4], _key[5], _key[6], _key[7]);
+        var d0 = Vector128.Create(
+            0u,
+            BinaryPrimitives.ReadUInt32LittleEndian(nonce),
+            BinaryPrimitives.ReadUInt32LittleEndian(nonce[4..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(nonce[8..]));
+        Vector128<uint> a = a0, b = b0, c = c0, d = d0;
         for (var round = 0; round < 10; round++)
         {
-            Quarter(ref x0, ref x4, ref x8, ref x12);
-            Quarter(ref x1, ref x5, ref x9, ref x13);
-            Quarter(ref x2, ref x6, ref x10, ref x14);
-            Quarter(ref x3, ref x7, ref x11, ref x15);
-            Quarter(ref x0, ref x5, ref x10, ref x15);
-            Quarter(ref x1, ref x6, ref x11, ref x12);
-            Quarter(ref x2, ref x7, ref x8, ref x13);
-            Quarter(ref x3, ref x4, ref x9, ref x14);
+            // Column round, then the diagonal round on rows rotated so the diagonals line up as columns.
+            Quarter(ref a, ref b, ref c, ref d);
+            b = Vector128.Shuffle(b, Vector128.Create(1u, 2, 3, 0));
+            c = Vector128.Shuffle(c, Vector128.Create(2u, 3, 0, 1));
+            d = Vector128.Shuffle(d, Vector128.Create(3u, 0, 1, 2));
+            Quarter(ref a, ref b, ref c, ref d);
+            b = Vector128.Shuffle(b, Vector128.Create(3u, 0, 1, 2));
+            c = Vector128.Shuffle(c, Vector128.Create(2u, 3, 0, 1));
+            d = Vector128.Shuffle(d, Vector128.Create(1u, 2, 3, 0));
         }
 
-        BinaryPrimitives.WriteUInt32LittleEndian(output, x0 + i0);
-        BinaryPrimitives.WriteUInt32LittleEndian(output[4..], x1 + i1);
-        BinaryPrimitives.WriteUInt32LittleEndian(output[8..], x2 + i2);
-        BinaryPrimitives.WriteUInt32LittleEndian(output[12..], x3 + i3);
-        BinaryPrimitives.WriteUInt32LittleEndian(output[16..], x4 + _key[0]);
-        BinaryPrimitives.WriteUInt32LittleEndian(output[20..], x5 + _key[1]);
-        BinaryPrimitives.WriteUInt32LittleEndian(output[24..], x6 + _key[2]);
-        BinaryPrimitives.WriteUInt32LittleEndian(output[28..], x7 + _key[3]);
-        BinaryPrimitives.WriteUInt32LittleEndian(output[32..], x8 + _key[4]);
-        BinaryPrimitives.WriteUInt32LittleEndian(output[36..], x9 + _key[5]);
-        BinaryPrimitives.WriteUInt32LittleEndian(output[40..], x10 + _key[6]);
-        BinaryPrimitives.WriteUInt32LittleEndian(output[44..], x11 + _key[7]);
-        BinaryPrimitives.WriteUInt32LittleEndian(output[48..], x12);
-        BinaryPrimitives.WriteUInt32LittleEndian(output[52..], x13 + i13);
-        BinaryPrimitives.WriteUInt32LittleEndian(output[56..], x14 + i14);
-        BinaryPrimitives.WriteUInt32LittleEndian(output[60..], x15 + i15);
+        WriteRow(a + a0, output);
+        WriteRow(b + b0, output[16..]);
+        WriteRow(c + c0, output[32..]);
+        WriteRow(d + d0, output[48..]);
     }
 
-    private static void Quarter(ref uint a, ref uint b, ref uint c, ref uint d)
+    private static void WriteRow(Vector128<uint> row, Span<byte> output)
+    {
+        if (BitConverter.IsLittleEndian)
+        {
+            row.AsByte().CopyTo(output);
+        }
+        else
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                BinaryPrimitives.WriteUInt32LittleEndian(output[(i * 4)..], row.GetElement(i));
+            }
+        }
+    }
+
+    private static void Quarter(ref Vector128<uint> a, ref Vector128<uint> b, ref Vector128<uint> c, ref Vector128<uint> d)
     {
         a += b;
-        d = BitOperations.RotateLeft(d ^ a, 16);
+        d = RotateLeft(d ^ a, 16);
         c += d;
-        b = BitOperations.RotateLeft(b ^ c, 12);
+        b = RotateLeft(b ^ c, 12);
         a += b;
-        d = BitOperations.RotateLeft(d ^ a, 8);
+        d = RotateLeft(d ^ a, 8);
         c += d;
-        b = BitOperations.RotateLeft(b ^ c, 7);
+        b = RotateLeft(b ^ c, 7);
     }
 
-    /// <summary>Poly1305 accumulator in 26-bit limbs (poly1305-donna-32).</summary>
+    private static Vector128<uint> RotateLeft(Vector128<uint> v, int n) =>
+        Vector128.ShiftLeft(v, n) | Vector128.ShiftRightLogical(v, 32 - n);
+
+    /// <summary>Poly1305 accumulator in 44/44/42-bit limbs (poly1305-donna-64), 64x64-bit products.</summary>
     private struct PolyState
     {
-        public uint R0, R1, R2, R3, R4, S1, S2, S3, S4;
-        private uint _h0, _h1, _h2, _h3, _h4;
+        private const ulong Mask44 = 0xfffffffffff;
+        private const ulong Mask42 = 0x3ffffffffff;
+        private readonly ulong _r0, _r1, _r2, _s1, _s2;
+        private ulong _h0, _h1, _h2;
+
+        public PolyState(ulong r0, ulong r1, ulong r2)
+        {
+            _r0 = r0;
+            _r1 = r1;
+            _r2 = r2;
+            _s1 = r1 * (5 << 2);
+            _s2 = r2 * (5 << 2);
+        }
 
         /// <summary>Adds one full 16-byte block (with the 2^128 bit) and multiplies by r.</summary>
         public void Block(ReadOnlySpan<byte> m)
         {
-            var h0 = _h0 + (BinaryPrimitives.ReadUInt32LittleEndian(m) & Mask26);
-            var h1 = _h1 + ((BinaryPrimitives.ReadUInt32LittleEndian(m[3..]) >> 2) & Mask26);
-            var h2 = _h2 + ((BinaryPrimitives.ReadUInt32LittleEndian(m[6..]) >> 4) & Mask26);
-            var h3 = _h3 + ((BinaryPrimitives.ReadUInt32LittleEndian(m[9..]) >> 6) & Mask26);
-            var h4 = _h4 + ((BinaryPrimitives.ReadUInt32LittleEndian(m[12..]) >> 8) | (1u << 24));
+            var t0 = BinaryPrimitives.ReadUInt64LittleEndian(m);
+            var t1 = BinaryPrimitives.ReadUInt64LittleEndian(m[8..]);
+            var h0 = _h0 + (t0 & Mask44);
+            var h1 = _h1 + (((t0 >> 44) | (t1 << 20)) & Mask44);
+            var h2 = _h2 + (((t1 >> 24) & Mask42) | (1UL << 40));
 
-            var d0 = ((ulong)h0 * R0) + ((ulong)h1 * S4) + ((ulong)h2 * S3) + ((ulong)h3 * S2) + ((ulong)h4 * S1);
-            var d1 = ((ulong)h0 * R1) + ((ulong)h1 * R0) + ((ulong)h2 * S4) + ((ulong)h3 * S3) + ((ulong)h4 * S2);
-            var d2 = ((ulong)h0 * R2) + ((ulong)h1 * R1) + ((ulong)h2 * R0) + ((ulong)h3 * S4) + ((ulong)h4 * S3);
-            var d3 = ((ulong)h0 * R3) + ((ulong)h1 * R2) + ((ulong)h2 * R1) + ((ulong)h3 * R0) + ((ulong)h4 * S4);
-            var d4 = ((ulong)h0 * R4) + ((ulong)h1 * R3) + ((ulong)h2 * R2) + ((ulong)h3 * R1) + ((ulong)h4 * R0);
+            ulong d0Lo = 0, d0Hi = 0, d1Lo = 0, d1Hi = 0, d2Lo = 0, d2Hi = 0;
+            MulAdd(ref d0Lo, ref d0Hi, h0, _r0);
+            MulAdd(ref d0Lo, ref d0Hi, h1, _s2);
+            MulAdd(ref d0Lo, ref d0Hi, h2, _s1);
+            MulAdd(ref d1Lo, ref d1Hi, h0, _r1);
+            MulAdd(ref d1Lo, ref d1Hi, h1, _r0);
+            MulAdd(ref d1Lo, ref d1Hi, h2, _s2);
+            MulAdd(ref d2Lo, ref d2Hi, h0, _r2);
+            MulAdd(ref d2Lo, ref d2Hi, h1, _r1);
+            MulAdd(ref d2Lo, ref d2Hi, h2, _r0);
 
-            var c = d0 >> 26;
-            h0 = (uint)d0 & Mask26;
-            d1 += c;
-            c = d1 >> 26;
-            h1 = (uint)d1 & Mask26;
-            d2 += c;
-            c = d2 >> 26;
-            h2 = (uint)d2 & Mask26;
-            d3 += c;
-            c = d3 >> 26;
-            h3 = (uint)d3 & Mask26;
-            d4 += c;
-            c = d4 >> 26;
-            h4 = (uint)d4 & Mask26;
-            h0 += (uint)c * 5;
-            var c2 = h0 >> 26;
-            h0 &= Mask26;
-            h1 += c2;
+            var c = (d0Lo >> 44) | (d0Hi << 20);
+            h0 = d0Lo & Mask44;
+            Add(ref d1Lo, ref d1Hi, c);
+            c = (d1Lo >> 44) | (d1Hi << 20);
+            h1 = d1Lo & Mask44;
+            Add(ref d2Lo, ref d2Hi, c);
+            c = (d2Lo >> 42) | (d2Hi << 22);
+            h2 = d2Lo & Mask42;
+            h0 += c * 5;
+            c = h0 >> 44;
+            h0 &= Mask44;
+            h1 += c;
 
             _h0 = h0;
             _h1 = h1;
             _h2 = h2;
-            _h3 = h3;
-            _h4 = h4;
+        }
+
+        private static void MulAdd(ref ulong lo, ref ulong hi, ulong a, ulong b)
+        {
+            var high = Math.BigMul(a, b, out var low);
+            lo += low;
+            hi += high + (lo < low ? 1UL : 0UL);
+        }
+
+        private static void Add(ref ulong lo, ref ulong hi, ulong value)
+        {
+            lo += value;
+            hi += lo < value ? 1UL : 0UL;
         }
 
         /// <summary>Reduces mod 2^130-5, adds s and writes the 16-byte tag.</summary>
         public readonly void Finish(ReadOnlySpan<byte> s, Span<byte> tag)
         {
-            uint h0 = _h0, h1 = _h1, h2 = _h2, h3 = _h3, h4 = _h4;
-            var c = h1 >> 26;
-            h1 &= Mask26;
+            ulong h0 = _h0, h1 = _h1, h2 = _h2;
+            var c = h1 >> 44;
+            h1 &= Mask44;
             h2 += c;
-            c = h2 >> 26;
-            h2 &= Mask26;
-            h3 += c;
-            c = h3 >> 26;
-            h3 &= Mask26;
-            h4 += c;
-            c = h4 >> 26;
-            h4 &= Mask26;
+            c = h2 >> 42;
+            h2 &= Mask42;
             h0 += c * 5;
-            c = h0 >> 26;
-            h0 &= Mask26;
+            c = h0 >> 44;
+            h0 &= Mask44;
+            h1 += c;
+            c = h1 >> 44;
+            h1 &= Mask44;
+            h2 += c;
+            c = h2 >> 42;
+            h2 &= Mask42;
+            h0 += c * 5;
+            c = h0 >> 44;
+            h0 &= Mask44;
             h1 += c;
 
-            // g = h + -p; keep h if h < p (g4 borrowed), else g.
+            // g = h + -p; keep h if h < p (g2 borrowed), else g.
             var g0 = h0 + 5;
-            c = g0 >> 26;
-            g0 &= Mask26;
+            c = g0 >> 44;
+            g0 &= Mask44;
             var g1 = h1 + c;
-            c = g1 >> 26;
-            g1 &= Mask26;
-            var g2 = h2 + c;
-            c = g2 >> 26;
-            g2 &= Mask26;
-            var g3 = h3 + c;
-            c = g3 >> 26;
-            g3 &= Mask26;
-            var g4 = h4 + c - (1u << 26);
+            c = g1 >> 44;
+            g1 &= Mask44;
+            var g2 = h2 + c - (1UL << 42);
+            c = (g2 >> 63) - 1;
+            g0 &= c;
+            g1 &= c;
+            g2 &= c;
+            c = ~c;
+            h0 = (h0 & c) | g0;
+            h1 = (h1 & c) | g1;
+            h2 = (h2 & c) | g2;
 
-            var mask = (g4 >> 31) - 1;
-            g0 &= mask;
-            g1 &= mask;
-            g2 &= mask;
-            g3 &= mask;
-            g4 &= mask;
-            mask = ~mask;
-            h0 = (h0 & mask) | g0;
-            h1 = (h1 & mask) | g1;
-            h2 = (h2 & mask) | g2;
-            h3 = (h3 & mask) | g3;
-            h4 = (h4 & mask) | g4;
-
-            // h mod 2^128, then + s.
-            h0 |= h1 << 26;
-            h1 = (h1 >> 6) | (h2 << 20);
-            h2 = (h2 >> 12) | (h3 << 14);
-            h3 = (h3 >> 18) | (h4 << 8);
-
-            var f = (ulong)h0 + BinaryPrimitives.ReadUInt32LittleEndian(s);
-            BinaryPrimitives.WriteUInt32LittleEndian(tag, (uint)f);
-            f = (ulong)h1 + BinaryPrimitives.ReadUInt32LittleEndian(s[4..]) + (f >> 32);
-            BinaryPrimitives.WriteUInt32LittleEndian(tag[4..], (uint)f);
-            f = (ulong)h2 + BinaryPrimitives.ReadUInt32LittleEndian(s[8..]) + (f >> 32);
-            BinaryPrimitives.WriteUInt32LittleEndian(tag[8..], (uint)f);
-            f = (ulong)h3 + BinaryPrimitives.ReadUInt32LittleEndian(s[12..]) + (f >> 32);
-            BinaryPrimitives.WriteUInt32LittleEndian(tag[12..], (uint)f);
+            // + s, mod 2^128.
+            var t0 = BinaryPrimitives.ReadUInt64LittleEndian(s);
+            var t1 = BinaryPrimitives.ReadUInt64LittleEndian(s[8..]);
+            h0 += t0 & Mask44;
+            c = h0 >> 44;
+            h0 &= Mask44;
+            h1 += (((t0 >> 44) | (t1 << 20)) & Mask44) + c;
+            c = h1 >> 44;
+            h1 &= Mask44;
+            h2 += ((t1 >> 24) & Mask42) + c;
+            h2 &= Mask42;
+            BinaryPrimitives.WriteUInt64LittleEndian(tag, h0 | (h1 << 44));
+            BinaryPrimitives.WriteUInt64LittleEndian(tag[8..], (h1 >> 20) | (h2 << 24));
         }
     }
 }
