@@ -14,7 +14,8 @@ public sealed class ServeBenchTests
         Assert.Matches(@"^listening kcp=127\.0\.0\.1:\d+ tcp=127\.0\.0\.1:\d+$", serve.ReadyLine);
         Assert.NotEqual(0, serve.Kcp.Port);
         Assert.Equal(0, await serve.StopAsync());
-        Assert.Single(serve.Out.Lines);
+        Assert.Equal(2, serve.Out.Lines.Count);
+        Assert.StartsWith("{\"event\":\"stopped\",", serve.Out.Lines[1], StringComparison.Ordinal);
     }
 
     [Theory]

@@ -16,7 +16,7 @@ internal static class ServeCommand
         var tcp = Flags.Endpoint("--tcp", "TCP address to serve the same app on (port 0 picks one)");
         var app = Flags.Choice("--app", "What each connection gets (default echo)", ServeHost.AppNames);
         var kcpFlags = new KcpFlags();
-        var command = new Command("serve", "Serve an app (echo, sink or http) over KCP and, optionally, TCP; prints 'listening kcp=... tcp=...' when ready.");
+        var command = new Command("serve", "Serve an app (echo, sink or http) over KCP and, optionally, TCP; prints 'listening kcp=... tcp=...' when ready and one JSON line of its KCP counters ({\"event\":\"stopped\",...}) as it stops.");
         command.Options.Add(kcp);
         command.Options.Add(tcp);
         command.Options.Add(app);
@@ -50,6 +50,10 @@ internal static class ServeCommand
             }
 
             await host.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+
+            // One JSON line with the KCP listener's final counters, for scripts.
+            await io.Out.WriteLineAsync(StopReport.Format(host.KcpCounters())).ConfigureAwait(false);
+            await io.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             return 0;
         });
         return command;

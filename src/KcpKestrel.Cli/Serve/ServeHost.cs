@@ -1,5 +1,7 @@
+using System.Collections.Immutable;
 using System.Net;
 using KcpKestrel.Transport.Kcp;
+using KcpKestrel.Transport.Kcp.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -19,12 +21,38 @@ internal sealed class ServeHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ListenOptions? _kcp;
     private readonly ListenOptions? _tcp;
+    private readonly ImmutableArray<IKcpListenerState> _kcpListeners;
 
     private ServeHost(WebApplication app, ListenOptions? kcp, ListenOptions? tcp)
     {
         _app = app;
         _kcp = kcp;
         _tcp = tcp;
+
+        // Held from start: a listener leaves the factory's registry as it is disposed, but its
+        // counters stay readable, so the totals can be read after the host has stopped.
+        var listeners = ImmutableArray.CreateBuilder<IKcpListenerState>();
+        foreach (var factory in app.Services.GetServices<IConnectionListenerFactory>())
+        {
+            if (factory is KcpConnectionListenerFactory kcpFactory)
+            {
+                listeners.AddRange(kcpFactory.Listeners.Listeners);
+            }
+        }
+
+        _kcpListeners = listeners.ToImmutable();
+    }
+
+    /// <summary>The KCP listeners' counters, summed (figures a moment old while running; final after <see cref="StopAsync"/>).</summary>
+    public KcpTransportCounters KcpCounters()
+    {
+        var total = new KcpTransportCounters();
+        foreach (var listener in _kcpListeners)
+        {
+            total.Add(listener.Counters);
+        }
+
+        return total;
     }
 
     /// <summary>The bound KCP endpoint (the real port when 0 was asked for).</summary>

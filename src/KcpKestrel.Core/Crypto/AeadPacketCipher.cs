@@ -13,8 +13,11 @@ namespace KcpKestrel.Core.Crypto;
 /// repeat within an instance and instances sharing a key (every peer of a pre-shared key) collide
 /// only with negligible odds. kcp-go's own aes-128-gcm senders use random nonces, so
 /// <see cref="SupportsReplayWindow"/> is false for that mode. AES-GCM runs on <see cref="AesNiGcm"/>
-/// where the CPU allows (else .NET's AesGcm); with the .NET types a failed tag costs a caught
-/// <see cref="CryptographicException"/>, the only way they report it.
+/// where the CPU allows (else .NET's AesGcm). The .NET AEAD types report a bad tag only by throwing,
+/// so chacha20-poly1305 checks the tag itself first (<see cref="ChaCha20Poly1305Tag"/>) and a forged
+/// datagram costs one ChaCha20 block, the Poly1305 pass and a compare, never an exception; .NET
+/// decrypts only datagrams whose tag is already verified. AES-GCM without AES-NI/PCLMUL (.NET's
+/// AesGcm) still pays a caught <see cref="CryptographicException"/> per forgery.
 /// </remarks>
 internal sealed class AeadPacketCipher : PacketCipher
 {
@@ -27,11 +30,13 @@ internal sealed class AeadPacketCipher : PacketCipher
     private readonly AesNiGcm? _ni;
     private readonly AesGcm? _gcm;
     private readonly ChaCha20Poly1305? _chacha;
+    private readonly ChaCha20Poly1305Tag? _chachaTag;
     private readonly bool _replayProtected;
     private ulong _counter;
 
-    private AeadPacketCipher(string name, AesNiGcm? ni, AesGcm? gcm, ChaCha20Poly1305? chacha, bool replayProtected)
+    private AeadPacketCipher(string name, AesNiGcm? ni, AesGcm? gcm, ChaCha20Poly1305? chacha, bool replayProtected, ChaCha20Poly1305Tag? chachaTag = null)
     {
+        _chachaTag = chachaTag;
         Name = name;
         _ni = ni;
         _gcm = gcm;
@@ -62,7 +67,7 @@ internal sealed class AeadPacketCipher : PacketCipher
             throw new PlatformNotSupportedException("ChaCha20-Poly1305 is not supported by this platform's crypto library.");
         }
 
-        return new AeadPacketCipher("chacha20-poly1305", null, null, new System.Security.Cryptography.ChaCha20Poly1305(key), replayProtected: true);
+        return new AeadPacketCipher("chacha20-poly1305", null, null, new System.Security.Cryptography.ChaCha20Poly1305(key), replayProtected: true, new ChaCha20Poly1305Tag(key));
     }
 
     private static AeadPacketCipher Gcm(string name, ReadOnlySpan<byte> key, int keySize, bool replayProtected)
@@ -159,6 +164,11 @@ internal sealed class AeadPacketCipher : PacketCipher
             {
                 return CipherResult.AuthenticationFailed;
             }
+        }
+        else if (_chachaTag is not null && !_chachaTag.Verify(nonce, payload, tag))
+        {
+            // A forgery: rejected by the compare, before the platform AEAD could throw for it.
+            return CipherResult.AuthenticationFailed;
         }
         else if (!OpenWithPlatform(nonce, payload, tag))
         {

@@ -1,0 +1,54 @@
+using System.Text;
+using System.Text.Json;
+using KcpKestrel.Transport.Kcp.Diagnostics;
+
+namespace KcpKestrel.Cli.Serve;
+
+/// <summary>
+/// The one JSON line <c>serve</c> prints on stdout as it stops (SIGTERM or SIGINT), for scripts:
+/// <c>{"event":"stopped","kcp":{"sessionsAccepted":..,...,"dropped":{"cipher":..,...}}}</c>.
+/// Drop reasons use the names of the <c>kcp.datagrams.dropped</c> metric's <c>reason</c> tag.
+/// </summary>
+internal static class StopReport
+{
+    public static string Format(KcpTransportCounters c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream))
+        {
+            json.WriteStartObject();
+            json.WriteString("event", "stopped");
+            json.WriteStartObject("kcp");
+            json.WriteNumber("sessionsAccepted", c.SessionsAccepted);
+            json.WriteNumber("sessionsValidated", c.SessionsValidated);
+            json.WriteNumber("sessionsClosed", c.SessionsClosed);
+            json.WriteNumber("bytesIn", c.BytesReceived);
+            json.WriteNumber("bytesOut", c.BytesSent);
+            json.WriteNumber("datagramsIn", c.DatagramsReceived);
+            json.WriteNumber("datagramsOut", c.DatagramsSent);
+            json.WriteNumber("replaysDropped", c.DroppedReplay);
+            json.WriteNumber("amplificationLimited", c.AmplificationLimited);
+            json.WriteNumber("unprovenTimeouts", c.UnprovenTimeouts);
+            json.WriteStartObject("dropped");
+            json.WriteNumber("cipher", c.DroppedCipher);
+            json.WriteNumber("malformed", c.DroppedMalformed);
+            json.WriteNumber("fec", c.DroppedFec);
+            json.WriteNumber("no_session", c.DroppedNoSession);
+            json.WriteNumber("wrong_conv", c.DroppedWrongConv);
+            json.WriteNumber("tombstone", c.DroppedTombstone);
+            json.WriteNumber("max_sessions", c.DroppedMaxSessions);
+            json.WriteNumber("accept_queue_full", c.DroppedAcceptQueueFull);
+            json.WriteNumber("rate_limited", c.DroppedRateLimited);
+            json.WriteNumber("unbound", c.DroppedUnbound);
+            json.WriteNumber("replay", c.DroppedReplay);
+            json.WriteNumber("oversize", c.DroppedOversize);
+            json.WriteNumber("send_dropped", c.DatagramsDroppedOnSend);
+            json.WriteEndObject();
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
+    }
+}
