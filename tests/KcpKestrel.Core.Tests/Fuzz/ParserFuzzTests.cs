@@ -122,17 +122,24 @@ public sealed class ParserFuzzTests
         fec[6] = 0xFF;
         fec[7] = 0xFF;
 
-        // Warm up, then measure.
+        // Warm up, then measure windows of 10,000 until one allocates nothing: a one-off allocation (tiered
+        // compilation, a runtime cache filled once) may land in a window, an allocation per datagram lands in all.
         _ = kcp.Input(forged, 1);
         _ = decoder.Decode(fec, 1, ref sink);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (uint i = 0; i < 10_000; i++)
+        long allocated = -1;
+        for (var window = 0; window < 5 && allocated != 0; window++)
         {
-            _ = kcp.Input(forged, i);
-            _ = decoder.Decode(fec, i, ref sink);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (uint i = 0; i < 10_000; i++)
+            {
+                _ = kcp.Input(forged, i);
+                _ = decoder.Decode(fec, i, ref sink);
+            }
+
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, allocated);
     }
 
     private static byte[][] KcpSeeds()
