@@ -80,6 +80,17 @@ public sealed class KcpOptions
     /// </summary>
     public TimeSpan UnprovenIdleTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// In our own AEAD modes (aes-256-gcm, chacha20-poly1305; ignored in every other mode) a listener opens a
+    /// session only for a datagram that echoes an address token it handed out: a source that has not proven
+    /// its address gets one small RETRY datagram, no larger than what it sent, and nothing else (see
+    /// docs/address-validation.md). Our client answers it within its dial. Both ends must agree.
+    /// </summary>
+    public bool AddressValidation { get; set; } = true;
+
+    /// <summary>How long an address token is accepted after the listener minted it; also its secret's rotation period.</summary>
+    public TimeSpan AddressTokenLifetime { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Number of I/O loops (threads, each with its own SO_REUSEPORT socket) of a listener.</summary>
     public int IoLoopCount { get; set; } = Environment.ProcessorCount;
 

@@ -129,6 +129,18 @@ internal static class KcpSettings
         },
         new()
         {
+            Name = nameof(KcpOptions.AddressValidation), Flag = "--address-validation", Kind = KcpSettingKind.Boolean,
+            Accepted = "true or false (1 or 0)", Meaning = "In aes-256-gcm and chacha20-poly1305 only: a listener opens a session only for a datagram echoing an address token it handed out in a RETRY (both ends must agree)",
+            Get = o => o.AddressValidation, Set = (o, v) => o.AddressValidation = (bool)v!,
+        },
+        new()
+        {
+            Name = nameof(KcpOptions.AddressTokenLifetime), Flag = "--address-token-lifetime", Kind = KcpSettingKind.Duration, Min = TimeSpan.TicksPerMillisecond, Max = TimeSpan.TicksPerDay, ListenerOnly = true,
+            Accepted = "a positive time up to a day", Meaning = "How long an address token is accepted after it was minted (its secret rotates as often)",
+            Get = o => o.AddressTokenLifetime, Set = (o, v) => o.AddressTokenLifetime = (TimeSpan)v!,
+        },
+        new()
+        {
             Name = nameof(KcpOptions.IoLoopCount), Flag = "--io-loops", Kind = KcpSettingKind.Int32, Min = 1, Max = 256, ListenerOnly = true,
             Accepted = "1 to 256", Meaning = "I/O loops (threads, each with its own SO_REUSEPORT socket) of a listener",
             DefaultDescription = "the number of processors",

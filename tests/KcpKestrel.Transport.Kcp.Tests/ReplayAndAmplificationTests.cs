@@ -17,6 +17,7 @@ public sealed class ReplayAndAmplificationTests
         {
             k.Crypt = "aes-256-gcm";
             k.Key = "replay";
+            k.AddressValidation = false; // a raw WASK opens the session; AddressValidationTests cover the token path
             k.DataShards = k.ParityShards = 0;
             k.IoLoopCount = 1;
         });

@@ -169,6 +169,9 @@ public sealed class ServerSocketAdmissionTests
         {
             o.Crypt = "aes-256-gcm";
             o.Key = "secret";
+
+            // Raw datagrams with no address token: these cover the admission rules with validation off.
+            o.AddressValidation = false;
         });
         using var oldClient = KcpCrypt.Create(new KcpOptions { Crypt = "aes-256-gcm", Key = "secret" });
         server.OnDatagram(server.Channel, Sealed(oldClient, 1, KcpCommand.Push), Address(0), Start);
@@ -201,6 +204,9 @@ public sealed class ServerSocketAdmissionTests
         {
             o.Crypt = "aes-256-gcm";
             o.Key = "secret";
+
+            // Raw datagrams with no address token: these cover the admission rules with validation off.
+            o.AddressValidation = false;
         });
         using var oldClient = KcpCrypt.Create(new KcpOptions { Crypt = "aes-256-gcm", Key = "secret" });
         server.OnDatagram(server.Channel, Sealed(oldClient, 1, KcpCommand.Push), Address(0), Start);

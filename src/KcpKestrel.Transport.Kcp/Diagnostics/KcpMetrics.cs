@@ -47,6 +47,7 @@ internal sealed class KcpMetrics : IDisposable
         _meter.CreateObservableCounter("kcp.sessions.replaced", () => PerListenerCounter(static c => c.SessionsReplaced), "{session}", "Sessions ended because their peer address started a new conversation.");
         _meter.CreateObservableCounter("kcp.sessions.validated", () => PerListenerCounter(static c => c.SessionsValidated), "{session}", "Sessions whose peer proved its address (acknowledged a segment echoing our timestamp).");
         _meter.CreateObservableCounter("kcp.sessions.unproven_timeouts", () => PerListenerCounter(static c => c.UnprovenTimeouts), "{session}", "Sessions closed silently because their peer never proved its address within UnprovenIdleTimeout.");
+        _meter.CreateObservableCounter("kcp.datagrams.retries_sent", () => PerListenerCounter(static c => c.RetriesSent), "{datagram}", "RETRY datagrams (address tokens) sent to sources that had not proven their address (aes-256-gcm, chacha20-poly1305).");
         _meter.CreateObservableCounter("kcp.datagrams.amplification_limited", () => PerListenerCounter(static c => c.AmplificationLimited), "{datagram}", "Datagrams not sent because an unproven peer had used its AmplificationLimit budget.");
         _meter.CreateObservableCounter("kcp.sessions.rejected", ObserveRejected, "{session}", "New peers refused, by reason (a subset of kcp.datagrams.dropped).");
         _sessionsClosed = _meter.CreateCounter<long>("kcp.sessions.closed", "{session}", "Accepted sessions that ended, by reason.");
@@ -178,6 +179,7 @@ internal sealed class KcpMetrics : IDisposable
             result.Add(Tagged(c.DroppedMalformed, endpoint, ReasonTag, "malformed"));
             result.Add(Tagged(c.DroppedFec, endpoint, ReasonTag, "fec"));
             result.Add(Tagged(c.DroppedNoSession, endpoint, ReasonTag, "no_session"));
+            result.Add(Tagged(c.DroppedUnvalidated, endpoint, ReasonTag, "unvalidated"));
             result.Add(Tagged(c.DroppedWrongConv, endpoint, ReasonTag, "wrong_conv"));
             result.Add(Tagged(c.DroppedTombstone, endpoint, ReasonTag, "tombstone"));
             result.Add(Tagged(c.DroppedMaxSessions, endpoint, ReasonTag, "max_sessions"));

@@ -47,6 +47,11 @@ internal sealed class KcpTransportCounters
     public long AmplificationLimited;
     public long UnprovenTimeouts;
 
+    // Address tokens (our AEAD modes): datagrams from a source with no session and no valid token (dropped,
+    // some answered with a RETRY), and the RETRYs sent.
+    public long DroppedUnvalidated;
+    public long RetriesSent;
+
     public long FecRecovered;
     public long KcpInputErrors;
 
@@ -89,6 +94,8 @@ internal sealed class KcpTransportCounters
         SessionsValidated += Volatile.Read(ref other.SessionsValidated);
         AmplificationLimited += Volatile.Read(ref other.AmplificationLimited);
         UnprovenTimeouts += Volatile.Read(ref other.UnprovenTimeouts);
+        DroppedUnvalidated += Volatile.Read(ref other.DroppedUnvalidated);
+        RetriesSent += Volatile.Read(ref other.RetriesSent);
         SessionsAccepted += Volatile.Read(ref other.SessionsAccepted);
         SessionsClosed += Volatile.Read(ref other.SessionsClosed);
         SessionsReplaced += Volatile.Read(ref other.SessionsReplaced);

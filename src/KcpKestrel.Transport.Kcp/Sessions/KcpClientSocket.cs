@@ -27,6 +27,11 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
     private KcpIoLoop? _loop;
     private KcpSession? _session;
     private bool _peerAnswered;
+
+    // Address validation (our AEAD modes): probes are TOKEN datagrams, carrying the token of the server's
+    // last RETRY once one came (see AddressValidation).
+    private bool _validate;
+    private byte[]? _token;
     private bool _closed;
 
     public KcpClientSocket(System.Net.Sockets.Socket socket, IPEndPoint remote, KcpOptions options, MemoryPool<byte> pool, bool waitForPeer, KcpIoLoop loop)
@@ -62,9 +67,24 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             };
             var connection = new KcpConnection(_session, _channel.Socket.LocalEndPoint!, new KcpEndPoint(_remote), _pool, _options);
             _session.Attach(connection);
+            _validate = AddressValidation.AppliesTo(_options, _cipher);
+            if (_validate)
+            {
+                // The server opens nothing before we echo its token: ask for one at once, whatever we send next.
+                _session.SendTokenProbe(default);
+                if (!_waitForPeer)
+                {
+                    loop.Timers.Schedule(this, now + ProbeIntervalMs);
+                }
+            }
+
             if (_waitForPeer)
             {
-                _session.SendControl((byte)KcpCommand.WindowAsk);
+                if (!_validate)
+                {
+                    _session.SendControl((byte)KcpCommand.WindowAsk);
+                }
+
                 loop.Timers.Schedule(this, now + ProbeIntervalMs);
             }
             else
@@ -93,6 +113,20 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             return;
         }
 
+        var payload = datagram.Slice(offset, length);
+        if (_validate && AddressValidation.TryRead(payload, out var conv, out var cmd, out var token, out _))
+        {
+            if (cmd == AddressValidation.RetryCommand && conv == _session.Conv && !_session.IsEnded)
+            {
+                // Authenticated (only a key holder seals one): echo the token at once, and in later probes.
+                _token ??= new byte[AddressTokens.Size];
+                token.CopyTo(_token);
+                _session.SendTokenProbe(_token);
+            }
+
+            return;
+        }
+
         if (!_peerAnswered)
         {
             _peerAnswered = true;
@@ -100,7 +134,7 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             _connected.TrySetResult(_session.Connection!);
         }
 
-        _session.OnPacket(datagram.Slice(offset, length), now, datagram.Length);
+        _session.OnPacket(payload, now, datagram.Length);
     }
 
     /// <summary>Probe again until the server answers (the dial's own timeout bounds this).</summary>
@@ -111,7 +145,15 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             return;
         }
 
-        _session.SendControl((byte)KcpCommand.WindowAsk);
+        if (_validate)
+        {
+            _session.SendTokenProbe(_token);
+        }
+        else
+        {
+            _session.SendControl((byte)KcpCommand.WindowAsk);
+        }
+
         _loop!.Timers.Schedule(this, now + ProbeIntervalMs);
     }
 

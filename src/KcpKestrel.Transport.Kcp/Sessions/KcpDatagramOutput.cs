@@ -100,6 +100,22 @@ internal sealed class KcpDatagramOutput : IDisposable
         Send(segment, now);
     }
 
+    /// <summary>
+    /// Sends <paramref name="body"/> sealed but outside FEC (no FEC header, never in a parity group): the
+    /// address-validation control datagrams (<see cref="AddressValidation"/>).
+    /// </summary>
+    public void SendUnframed(ReadOnlySpan<byte> body)
+    {
+        if (_channel.IsDisposed)
+        {
+            return;
+        }
+
+        var slot = _channel.BeginSend();
+        body.CopyTo(slot[_cipher.HeaderSize..]);
+        Seal(slot, _cipher.HeaderSize + body.Length);
+    }
+
     public void Dispose() => _fecEncoder?.Dispose();
 
     private void Seal(Span<byte> slot, int length)

@@ -27,6 +27,11 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
     private readonly Dictionary<(UdpAddressKey Key, uint Conv), uint> _tombstones = [];
     private readonly List<(UdpAddressKey Key, uint Conv)> _expired = [];
     private readonly TokenBucket? _newSessions;
+
+    // Address validation (our AEAD modes only, see AddressValidation): token minting and checking, and the
+    // RETRYs' rate. Null in every other mode.
+    private readonly AddressTokens? _tokens;
+    private readonly TokenBucket? _retries;
     private readonly bool _fec;
     private readonly uint _tombstoneMs;
     private ReplayWindow _spareWindow = new();
@@ -46,6 +51,16 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             // Each loop admits its share, a second's worth at most in a burst.
             var perLoop = Math.Max(1, options.NewSessionsPerSecond / Math.Max(1, options.IoLoopCount));
             _newSessions = new TokenBucket(perLoop, capacity: perLoop);
+        }
+
+        if (AddressValidation.AppliesTo(options, _cipher))
+        {
+            _tokens = new AddressTokens(options.AddressTokenLifetime);
+            if (_newSessions is not null)
+            {
+                // RETRYs at most at the rate sessions may open: each legitimate dial costs one of each.
+                _retries = new TokenBucket(_newSessions.PerSecond, capacity: _newSessions.Capacity);
+            }
         }
     }
 
@@ -102,7 +117,43 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         }
 
         var payload = datagram.Slice(offset, length);
-        var hasHeader = TryReadFirstSegment(payload, out var conv, out var cmd, out var sn);
+        bool hasHeader;
+        uint conv;
+        KcpCommand cmd;
+        uint sn;
+
+        // With address validation, a session opens only from a TOKEN datagram echoing a valid token; its
+        // segments ride behind the token, outside FEC ("unframed").
+        var validated = false;
+        if (_tokens is not null && AddressValidation.TryRead(payload, out var tokenConv, out var control, out var token, out var rest))
+        {
+            if (control != AddressValidation.TokenCommand)
+            {
+                counters.DroppedMalformed++;
+                return;
+            }
+
+            if (session is not null && !newSender && tokenConv == session.Conv)
+            {
+                // A repeat of the probe that opened this session (our answer was lost): its WASK is answered again.
+                session.OnUnframedSegments(rest, now, datagram.Length);
+                return;
+            }
+
+            if (AddressValidation.IsEmptyToken(token) || _tokens.Verify(key, token, now) != AddressTokenResult.Valid)
+            {
+                Unvalidated(key, sockaddr, tokenConv, datagram.Length, now);
+                return;
+            }
+
+            validated = true;
+            payload = payload[AddressValidation.RetrySize..];
+            hasHeader = TryReadSegment(payload, fec: false, out conv, out cmd, out sn) && conv == tokenConv;
+        }
+        else
+        {
+            hasHeader = TryReadSegment(payload, _fec, out conv, out cmd, out sn);
+        }
 
         if (session is not null)
         {
@@ -120,19 +171,34 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             }
             else if (!hasHeader || conv == session.Conv)
             {
-                session.OnPacket(payload, now, datagram.Length);
+                if (validated)
+                {
+                    session.OnUnframedSegments(payload, now, datagram.Length);
+                }
+                else
+                {
+                    session.OnPacket(payload, now, datagram.Length);
+                }
+
                 return;
             }
 
             // A new conv from a known endpoint replaces the old session only when it starts a new
-            // stream (PUSH with sn 0), as kcp-go does; anything else is a stray.
-            if (!newSender && (cmd != KcpCommand.Push || sn != 0 || IsTombstoned(key, conv, now)))
+            // stream (PUSH with sn 0, as kcp-go does, or our validated dial's WASK); anything else is a stray.
+            if (!newSender && ((cmd != KcpCommand.Push && !(validated && cmd == KcpCommand.WindowAsk)) || sn != 0 || IsTombstoned(key, conv, now)))
             {
                 counters.DroppedWrongConv++;
                 return;
             }
 
-            if (!IsWellFormedFirstDatagram(payload, conv))
+            if (_tokens is not null && !validated)
+            {
+                // In our AEAD modes a replacement, too, needs a proven address.
+                Unvalidated(key, sockaddr, conv, datagram.Length, now);
+                return;
+            }
+
+            if (!IsWellFormedFirstDatagram(payload, conv, _fec && !validated))
             {
                 counters.DroppedMalformed++;
                 return;
@@ -150,7 +216,14 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             return;
         }
 
-        if (!IsWellFormedFirstDatagram(payload, conv))
+        if (_tokens is not null && !validated)
+        {
+            // No session and no token: at most a RETRY, nothing that holds state.
+            Unvalidated(key, sockaddr, conv, datagram.Length, now);
+            return;
+        }
+
+        if (!IsWellFormedFirstDatagram(payload, conv, _fec && !validated))
         {
             // Checked before any session exists: a datagram KCP would reject must not open one.
             counters.DroppedMalformed++;
@@ -200,14 +273,23 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         {
             ReplayWindow = sessionWindow,
 
-            // A stranger's address is unproven until it acks what we send there (see AmplificationBudget).
-            RequiresAddressProof = true,
+            // A stranger's address is unproven until it acks what we send there (see AmplificationBudget),
+            // unless it echoed our address token.
+            RequiresAddressProof = !validated,
         };
         var connection = new KcpConnection(session, _host.LocalEndPoint, key.ToIPEndPoint(), _host.MemoryPool, _options);
         session.Attach(connection);
         _sessions[key] = session;
         counters.SessionsAccepted++;
-        session.OnPacket(payload, now, datagram.Length);
+        if (validated)
+        {
+            counters.SessionsValidated++;
+            session.OnUnframedSegments(payload, now, datagram.Length);
+        }
+        else
+        {
+            session.OnPacket(payload, now, datagram.Length);
+        }
         if (!session.IsEnded && !_host.TryEnqueueAccept(connection))
         {
             counters.DroppedAcceptQueueFull++;
@@ -227,13 +309,46 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         return _newSessions.TryTake(1);
     }
 
-    /// <summary>Reads conv, cmd and sn of the first KCP segment, behind the FEC header when FEC is on.</summary>
-    private bool TryReadFirstSegment(ReadOnlySpan<byte> payload, out uint conv, out KcpCommand cmd, out uint sn)
+    /// <summary>
+    /// A datagram that would open or replace a session without a valid address token: dropped, and answered
+    /// with one RETRY carrying a token for its source, only when the RETRY is no larger than it and the
+    /// RETRY rate allows. Nothing is kept.
+    /// </summary>
+    private void Unvalidated(UdpAddressKey key, ReadOnlySpan<byte> sockaddr, uint conv, int wireBytes, uint now)
+    {
+        var counters = _loop.Counters;
+        counters.DroppedUnvalidated++;
+        var size = _cipher.Overhead + AddressValidation.RetrySize;
+        if (wireBytes < size || _shutdown || !_host.IsAccepting)
+        {
+            return;
+        }
+
+        if (_retries is not null)
+        {
+            _retries.RefillMs(now);
+            if (!_retries.TryTake(1))
+            {
+                return;
+            }
+        }
+
+        Span<byte> token = stackalloc byte[AddressTokens.Size];
+        _tokens!.Mint(key, now, token);
+        var slot = Channel.BeginSend();
+        AddressValidation.WriteHeader(slot[_cipher.HeaderSize..], conv, AddressValidation.RetryCommand, 0, 0, token);
+        var total = _cipher.Seal(slot, AddressValidation.RetrySize);
+        Channel.CommitSend(total, sockaddr);
+        counters.RetriesSent++;
+    }
+
+    /// <summary>Reads conv, cmd and sn of the first KCP segment, behind the FEC header when <paramref name="fec"/>.</summary>
+    private static bool TryReadSegment(ReadOnlySpan<byte> payload, bool fec, out uint conv, out KcpCommand cmd, out uint sn)
     {
         conv = 0;
         cmd = 0;
         sn = 0;
-        if (_fec)
+        if (fec)
         {
             if (payload.Length < FecPacket.HeaderSizePlusSize + SegmentHeader.Size
                 || BinaryPrimitives.ReadUInt16LittleEndian(payload[4..]) != FecPacket.TypeData)
@@ -259,11 +374,11 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
     /// <summary>
     /// Whether the first datagram of a would-be session is one its new control block accepts whole: every
     /// segment of <paramref name="conv"/>, a known cmd, len within the datagram (and, with FEC, the shard's
-    /// size field too), una 0 (a new session has sent nothing), and every PUSH within the first receive window.
+    /// size field too, when <paramref name="fec"/>), una 0 (a new session has sent nothing), and every PUSH within the first receive window.
     /// </summary>
-    private bool IsWellFormedFirstDatagram(ReadOnlySpan<byte> payload, uint conv)
+    private bool IsWellFormedFirstDatagram(ReadOnlySpan<byte> payload, uint conv, bool fec)
     {
-        if (_fec)
+        if (fec)
         {
             var size = BinaryPrimitives.ReadUInt16LittleEndian(payload[6..]);
             if (size < 2 || FecPacket.HeaderSize + size > payload.Length)

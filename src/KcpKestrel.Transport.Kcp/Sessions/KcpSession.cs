@@ -161,6 +161,28 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
         QueueDirty();
     }
 
+    /// <summary>
+    /// KCP segments that came outside FEC (behind the token of a TOKEN datagram, see <see cref="AddressValidation"/>),
+    /// already decrypted; <paramref name="wireBytes"/> as received.
+    /// </summary>
+    public void OnUnframedSegments(ReadOnlySpan<byte> segments, uint now, int wireBytes)
+    {
+        if (IsEnded)
+        {
+            return;
+        }
+
+        _now = now;
+        _lastReceive = now;
+        _budget.OnReceived(wireBytes);
+        if (segments.Length >= SegmentHeader.Size)
+        {
+            InputKcp(segments);
+        }
+
+        QueueDirty();
+    }
+
     internal void InputKcp(ReadOnlySpan<byte> segment, bool regular = true)
     {
         if (segment.Length == SegmentHeader.Size && segment[4] == CloseCommand
@@ -197,6 +219,20 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
     /// <summary>Sends one bare segment (close signal, window probe) through FEC and cipher like any other.</summary>
     internal void SendControl(byte cmd) =>
         _output.SendControl(Conv, cmd, (ushort)Math.Min(Options.ReceiveWindow, ushort.MaxValue), _proof.KcpTime(_now));
+
+    /// <summary>
+    /// Our dial probe in a mode with address validation: a TOKEN datagram carrying <paramref name="token"/>
+    /// (empty: none yet, zeros that pad the probe so the server's RETRY fits in its size) and a WASK.
+    /// </summary>
+    internal void SendTokenProbe(ReadOnlySpan<byte> token)
+    {
+        Span<byte> body = stackalloc byte[AddressValidation.TokenProbeSize];
+        var window = (ushort)Math.Min(Options.ReceiveWindow, ushort.MaxValue);
+        var ts = KcpNow(_now);
+        AddressValidation.WriteHeader(body, Conv, AddressValidation.TokenCommand, window, ts, token);
+        new SegmentHeader(Conv, KcpCommand.WindowAsk, 0, window, ts, 0, 0, 0).Write(body[AddressValidation.RetrySize..]);
+        _output.SendUnframed(body);
+    }
 
     // ---- the loop's turn ----
 

@@ -76,6 +76,8 @@ internal sealed class InMemoryChannel(InMemoryLink link, byte[] address, byte[]?
 {
     private readonly byte[] _slot = new byte[2048];
 
+    public InMemoryLink Link => link;
+
     public byte[] Address => address;
 
     public Socket Socket => throw new NotSupportedException("An in-memory channel has no socket.");
