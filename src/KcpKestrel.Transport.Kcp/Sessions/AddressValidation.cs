@@ -73,6 +73,13 @@ internal static class AddressValidation
         }
     }
 
+    /// <summary>Writes a client's TOKEN probe: the TOKEN header with <paramref name="token"/> (empty: zeros, the padding that makes room for a RETRY), then a WASK.</summary>
+    public static void WriteTokenProbe(Span<byte> destination, uint conv, ushort window, uint ts, ReadOnlySpan<byte> token)
+    {
+        WriteHeader(destination, conv, TokenCommand, window, ts, token);
+        new SegmentHeader(conv, KcpCommand.WindowAsk, 0, window, ts, 0, 0, 0).Write(destination[RetrySize..]);
+    }
+
     /// <summary>True when a TOKEN datagram's token is all zeros: the client has none yet.</summary>
     public static bool IsEmptyToken(ReadOnlySpan<byte> token) => !token.ContainsAnyExcept((byte)0);
 }

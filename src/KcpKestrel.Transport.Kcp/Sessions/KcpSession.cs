@@ -21,9 +21,6 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
     /// <summary>Our close signal's cmd. kcp-go rejects unknown commands (-3) and carries on, so it is harmless there.</summary>
     public const byte CloseCommand = 88;
 
-    // The longest an idle session sleeps before it looks at its idle deadline again (ms).
-    private const uint MaxIdleWakeMs = 1000;
-
     private readonly IKcpLoop _loop;
     private readonly KcpControlBlock _kcp;
     private readonly KcpDatagramOutput _output;
@@ -69,22 +66,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
 
         _output = new KcpDatagramOutput(channel, sockaddr, cipher, options, loop.BufferPool, _proof.Budget, _counters);
         _input = new KcpDatagramInput(options, loop.BufferPool, _counters);
-        _kcp = new KcpControlBlock(conv, this)
-        {
-            BufferPool = loop.BufferPool,
-            ReservedBytes = _output.Reserved,
-            StreamMode = options.StreamMode,
-            DeadLink = options.DeadLink,
-
-            // Our peers prove their address at once: our WINS carries our (randomly offset) clock and
-            // theirs is answered by an ack echoing it. kcp-go ignores both, and sends neither.
-            StampWindowTell = true,
-            EchoWindowTell = true,
-        };
-        _kcp.SetMtu(options.Mtu);
-        var (nodelay, interval, resend, nc) = options.EffectiveNoDelay();
-        _kcp.SetNoDelay(nodelay, interval, resend, nc);
-        _kcp.SetWindowSize(options.SendWindow, options.ReceiveWindow);
+        _kcp = SessionEngine.Create(conv, this, options, loop.BufferPool, _output.Reserved);
 
         _appOutput = new AppOutputPump(_kcp, _rateLimiter, options.SendWindow, _output.MaxSegmentPayload, () => Schedule(SessionWorkKind.OutputReady));
         _appInput = new AppInputPump(_kcp, () => Schedule(SessionWorkKind.InputResumed));
@@ -148,17 +130,12 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
     /// <summary>A datagram for this session, already decrypted (cipher header removed); <paramref name="wireBytes"/> as received.</summary>
     public void OnPacket(ReadOnlySpan<byte> payload, uint now, int wireBytes)
     {
-        if (IsEnded)
+        if (Arrived(now, wireBytes))
         {
-            return;
+            var sink = new SessionSegmentSink(this);
+            _input.Receive(payload, now, ref sink);
+            QueueDirty();
         }
-
-        _now = now;
-        _lastReceive = now;
-        _proof.Budget.OnReceived(wireBytes);
-        var sink = new SessionSegmentSink(this);
-        _input.Receive(payload, now, ref sink);
-        QueueDirty();
     }
 
     /// <summary>
@@ -167,20 +144,29 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
     /// </summary>
     public void OnUnframedSegments(ReadOnlySpan<byte> segments, uint now, int wireBytes)
     {
+        if (Arrived(now, wireBytes))
+        {
+            if (segments.Length >= SegmentHeader.Size)
+            {
+                InputKcp(segments);
+            }
+
+            QueueDirty();
+        }
+    }
+
+    /// <summary>A datagram of <paramref name="wireBytes"/> came from the peer; false once the session has ended.</summary>
+    private bool Arrived(uint now, int wireBytes)
+    {
         if (IsEnded)
         {
-            return;
+            return false;
         }
 
         _now = now;
         _lastReceive = now;
-        _budget.OnReceived(wireBytes);
-        if (segments.Length >= SegmentHeader.Size)
-        {
-            InputKcp(segments);
-        }
-
-        QueueDirty();
+        _proof.Budget.OnReceived(wireBytes);
+        return true;
     }
 
     internal void InputKcp(ReadOnlySpan<byte> segment, bool regular = true)
@@ -227,10 +213,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
     internal void SendTokenProbe(ReadOnlySpan<byte> token)
     {
         Span<byte> body = stackalloc byte[AddressValidation.TokenProbeSize];
-        var window = (ushort)Math.Min(Options.ReceiveWindow, ushort.MaxValue);
-        var ts = KcpNow(_now);
-        AddressValidation.WriteHeader(body, Conv, AddressValidation.TokenCommand, window, ts, token);
-        new SegmentHeader(Conv, KcpCommand.WindowAsk, 0, window, ts, 0, 0, 0).Write(body[AddressValidation.RetrySize..]);
+        AddressValidation.WriteTokenProbe(body, Conv, (ushort)Math.Min(Options.ReceiveWindow, ushort.MaxValue), _proof.KcpTime(_now), token);
         _output.SendUnframed(body);
     }
 
@@ -307,38 +290,12 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
         _loop.Timers.Schedule(this, NextDue(now));
     }
 
-    /// <summary>
-    /// When the session next needs a tick. An idle session (nothing queued or in flight) needs no
-    /// KCP tick: it wakes on the next datagram or app write, or when the idle deadline comes. This
-    /// keeps thousands of quiet sessions from costing a wake-up every interval.
-    /// </summary>
-    private uint NextDue(uint now)
-    {
-        if (_appOutput.RateBlocked)
-        {
-            var due = now + _rateLimiter.RefillMs();
-            if (_kcp.WaitSnd > 0)
-            {
-                var check = KcpCheck(now);
-                if ((int)(check - due) < 0)
-                {
-                    due = check;
-                }
-            }
-
-            return due;
-        }
-
-        if (_kcp.WaitSnd == 0)
-        {
-            var idleLeft = _proof.IdleTimeoutMs(_idleTimeoutMs) - (now - _lastReceive);
-            return now + Math.Clamp(idleLeft, 1u, MaxIdleWakeMs);
-        }
-
-        // An unproven peer that stopped sending is not worth KCP's retransmission schedule past its deadline.
-        var kcpDue = KcpCheck(now);
-        return _proof.UnprovenDeadline(_lastReceive) is { } deadline && (int)(deadline - kcpDue) < 0 ? deadline : kcpDue;
-    }
+    private uint NextDue(uint now) => SessionSchedule.NextDue(
+        now,
+        _appOutput.RateBlocked ? _rateLimiter.RefillMs() : null,
+        _kcp.WaitSnd > 0 ? KcpCheck(now) : null,
+        _proof.IdleTimeoutMs(_idleTimeoutMs) - (now - _lastReceive),
+        _proof.UnprovenDeadline(_lastReceive));
 
     private void QueueDirty()
     {

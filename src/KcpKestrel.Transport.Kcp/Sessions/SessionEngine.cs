@@ -1,0 +1,34 @@
+using System.Buffers;
+using KcpKestrel.Core.Arq;
+
+namespace KcpKestrel.Transport.Kcp.Sessions;
+
+/// <summary>A session's KCP control block, set up from its options.</summary>
+internal static class SessionEngine
+{
+    /// <param name="conv">The conversation id.</param>
+    /// <param name="output">Where KCP's datagrams go (the session).</param>
+    /// <param name="options">The endpoint's settings: MTU, preset, windows, stream mode, dead link.</param>
+    /// <param name="bufferPool">The loop's buffer pool for segments.</param>
+    /// <param name="reserved">Room KCP leaves before and after its segments for the cipher and FEC headers.</param>
+    public static KcpControlBlock Create(uint conv, IKcpOutput output, KcpOptions options, ArrayPool<byte> bufferPool, int reserved)
+    {
+        var kcp = new KcpControlBlock(conv, output)
+        {
+            BufferPool = bufferPool,
+            ReservedBytes = reserved,
+            StreamMode = options.StreamMode,
+            DeadLink = options.DeadLink,
+
+            // Our peers prove their address at once: our WINS carries our (randomly offset) clock and
+            // theirs is answered by an ack echoing it. kcp-go ignores both, and sends neither.
+            StampWindowTell = true,
+            EchoWindowTell = true,
+        };
+        kcp.SetMtu(options.Mtu);
+        var (nodelay, interval, resend, nc) = options.EffectiveNoDelay();
+        kcp.SetNoDelay(nodelay, interval, resend, nc);
+        kcp.SetWindowSize(options.SendWindow, options.ReceiveWindow);
+        return kcp;
+    }
+}
