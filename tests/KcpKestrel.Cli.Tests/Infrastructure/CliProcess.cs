@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace KcpKestrel.Cli.Tests.Infrastructure;
 
 /// <summary>Runs kcpkestrel in a process of its own (the build's KcpKestrel.Cli.dll under this test run's dotnet host).</summary>
@@ -9,35 +7,16 @@ public static class CliProcess
     public static async Task<(int? ExitCode, string Out, string Error)> RunAsync(TimeSpan timeout, params string[] args)
     {
         var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
-        var start = new ProcessStartInfo(host)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "KcpKestrel.Cli.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
+        var start = TestProcess.StartInfo(host, [Path.Combine(AppContext.BaseDirectory, "KcpKestrel.Cli.dll"), .. args]);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        int? code;
         try
         {
-            await process.WaitForExitAsync().WaitAsync(timeout);
-            code = process.ExitCode;
+            var (code, output, error) = await TestProcess.RunAsync(start, timeout);
+            return (code, output, error);
         }
-        catch (TimeoutException)
+        catch (TimeoutException timedOut)
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            code = null;
+            return (null, string.Empty, timedOut.Message);
         }
-
-        return (code, await output, await error);
     }
 }
