@@ -31,19 +31,11 @@ internal static class StopReport
             json.WriteNumber("amplificationLimited", c.AmplificationLimited);
             json.WriteNumber("unprovenTimeouts", c.UnprovenTimeouts);
             json.WriteStartObject("dropped");
-            json.WriteNumber("cipher", c.DroppedCipher);
-            json.WriteNumber("malformed", c.DroppedMalformed);
-            json.WriteNumber("fec", c.DroppedFec);
-            json.WriteNumber("no_session", c.DroppedNoSession);
-            json.WriteNumber("wrong_conv", c.DroppedWrongConv);
-            json.WriteNumber("tombstone", c.DroppedTombstone);
-            json.WriteNumber("max_sessions", c.DroppedMaxSessions);
-            json.WriteNumber("accept_queue_full", c.DroppedAcceptQueueFull);
-            json.WriteNumber("rate_limited", c.DroppedRateLimited);
-            json.WriteNumber("unbound", c.DroppedUnbound);
-            json.WriteNumber("replay", c.DroppedReplay);
-            json.WriteNumber("oversize", c.DroppedOversize);
-            json.WriteNumber("send_dropped", c.DatagramsDroppedOnSend);
+            foreach (var reason in KcpDropReason.All)
+            {
+                json.WriteNumber(reason.Name, reason.Read(c));
+            }
+
             json.WriteEndObject();
             json.WriteEndObject();
             json.WriteEndObject();

@@ -152,43 +152,24 @@ internal sealed class KcpMetrics : IDisposable
         return result;
     }
 
-    private List<Measurement<long>> ObserveRejected()
+    private List<Measurement<long>> ObserveRejected() => ObserveReasons(refusalsOnly: true);
+
+    private List<Measurement<long>> ObserveDropped() => ObserveReasons(refusalsOnly: false);
+
+    private List<Measurement<long>> ObserveReasons(bool refusalsOnly)
     {
         var result = new List<Measurement<long>>();
         foreach (var listener in _registry.Listeners)
         {
             var c = listener.Counters;
             var endpoint = listener.Diagnostics.EndpointTag;
-            result.Add(Tagged(c.DroppedMaxSessions, endpoint, ReasonTag, "max_sessions"));
-            result.Add(Tagged(c.DroppedAcceptQueueFull, endpoint, ReasonTag, "accept_queue_full"));
-            result.Add(Tagged(c.DroppedRateLimited, endpoint, ReasonTag, "rate_limited"));
-            result.Add(Tagged(c.DroppedUnbound, endpoint, ReasonTag, "unbound"));
-        }
-
-        return result;
-    }
-
-    private List<Measurement<long>> ObserveDropped()
-    {
-        var result = new List<Measurement<long>>();
-        foreach (var listener in _registry.Listeners)
-        {
-            var c = listener.Counters;
-            var endpoint = listener.Diagnostics.EndpointTag;
-            result.Add(Tagged(c.DroppedCipher, endpoint, ReasonTag, "cipher"));
-            result.Add(Tagged(c.DroppedMalformed, endpoint, ReasonTag, "malformed"));
-            result.Add(Tagged(c.DroppedFec, endpoint, ReasonTag, "fec"));
-            result.Add(Tagged(c.DroppedNoSession, endpoint, ReasonTag, "no_session"));
-            result.Add(Tagged(c.DroppedUnvalidated, endpoint, ReasonTag, "unvalidated"));
-            result.Add(Tagged(c.DroppedWrongConv, endpoint, ReasonTag, "wrong_conv"));
-            result.Add(Tagged(c.DroppedTombstone, endpoint, ReasonTag, "tombstone"));
-            result.Add(Tagged(c.DroppedMaxSessions, endpoint, ReasonTag, "max_sessions"));
-            result.Add(Tagged(c.DroppedAcceptQueueFull, endpoint, ReasonTag, "accept_queue_full"));
-            result.Add(Tagged(c.DroppedRateLimited, endpoint, ReasonTag, "rate_limited"));
-            result.Add(Tagged(c.DroppedUnbound, endpoint, ReasonTag, "unbound"));
-            result.Add(Tagged(c.DroppedReplay, endpoint, ReasonTag, "replay"));
-            result.Add(Tagged(c.DroppedOversize, endpoint, ReasonTag, "oversize"));
-            result.Add(Tagged(c.DatagramsDroppedOnSend, endpoint, ReasonTag, "send_dropped"));
+            foreach (var reason in KcpDropReason.All)
+            {
+                if (reason.RefusesPeer || !refusalsOnly)
+                {
+                    result.Add(Tagged(reason.Read(c), endpoint, ReasonTag, reason.Name));
+                }
+            }
         }
 
         return result;

@@ -191,16 +191,9 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
                 return;
             }
 
-            if (_tokens is not null && !validated)
+            // In our AEAD modes a replacement, too, needs a proven address; and it must be well-formed.
+            if (!MayOpen(key, sockaddr, payload, conv, validated, datagram.Length, now))
             {
-                // In our AEAD modes a replacement, too, needs a proven address.
-                Unvalidated(key, sockaddr, conv, datagram.Length, now);
-                return;
-            }
-
-            if (!IsWellFormedFirstDatagram(payload, conv, _fec && !validated))
-            {
-                counters.DroppedMalformed++;
                 return;
             }
 
@@ -216,17 +209,8 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             return;
         }
 
-        if (_tokens is not null && !validated)
+        if (!MayOpen(key, sockaddr, payload, conv, validated, datagram.Length, now))
         {
-            // No session and no token: at most a RETRY, nothing that holds state.
-            Unvalidated(key, sockaddr, conv, datagram.Length, now);
-            return;
-        }
-
-        if (!IsWellFormedFirstDatagram(payload, conv, _fec && !validated))
-        {
-            // Checked before any session exists: a datagram KCP would reject must not open one.
-            counters.DroppedMalformed++;
             return;
         }
 
@@ -314,6 +298,28 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
     /// with one RETRY carrying a token for its source, only when the RETRY is no larger than it and the
     /// RETRY rate allows. Nothing is kept.
     /// </summary>
+    /// <summary>
+    /// The checks before a datagram may open (or replace) a session, counted when it may not. No session and no
+    /// token in our AEAD modes: at most a RETRY, nothing that holds state. Malformed, checked before any session
+    /// exists: a datagram KCP would reject must not open one.
+    /// </summary>
+    private bool MayOpen(UdpAddressKey key, ReadOnlySpan<byte> sockaddr, ReadOnlySpan<byte> payload, uint conv, bool validated, int wireBytes, uint now)
+    {
+        if (_tokens is not null && !validated)
+        {
+            Unvalidated(key, sockaddr, conv, wireBytes, now);
+            return false;
+        }
+
+        if (!IsWellFormedFirstDatagram(payload, conv, _fec && !validated))
+        {
+            _loop.Counters.DroppedMalformed++;
+            return false;
+        }
+
+        return true;
+    }
+
     private void Unvalidated(UdpAddressKey key, ReadOnlySpan<byte> sockaddr, uint conv, int wireBytes, uint now)
     {
         var counters = _loop.Counters;
