@@ -7,7 +7,7 @@
 #                  --crypt none`, FEC 0/0 and 10/3: bytes the victim receives / bytes the attacker sent (<= 3)
 #   forged         random datagrams flooded at `serve` in each --crypt mode: server CPU per forged datagram
 #   double-bind    a second serve on a taken KCP or TCP port exits non-zero with address-in-use
-#   replay         TODO (address-token work): replay captured aes-256-gcm datagrams from 500 source ports
+#   replay         not a live case yet: covered deterministically by `--filter AddressValidation` (500 ports, 0 sessions)
 #
 # Environment: AMP_SECONDS (60) SOURCES (10) FLOOD_SECONDS (10) FLOOD_SIZE (1400) FLOOD_SOCKETS (64)
 #              MODES (every --crypt mode) SERVER_CPUS (0) CLIENT_CPUS (1) PORT (47500) OUT (benchmarks/results/attack.md)

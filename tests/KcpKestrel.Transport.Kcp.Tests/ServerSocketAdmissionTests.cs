@@ -165,14 +165,7 @@ public sealed class ServerSocketAdmissionTests
     public void RestartedAeadClient_OnTheSameAddress_ReplacesItsOldSession(bool dialWithPush)
     {
         var dial = dialWithPush ? KcpCommand.Push : KcpCommand.WindowAsk;
-        var (server, loop, host) = Create(o =>
-        {
-            o.Crypt = "aes-256-gcm";
-            o.Key = "secret";
-
-            // Raw datagrams with no address token: these cover the admission rules with validation off.
-            o.AddressValidation = false;
-        });
+        var (server, loop, host) = CreateAeadWithoutTokens();
         using var oldClient = KcpCrypt.Create(new KcpOptions { Crypt = "aes-256-gcm", Key = "secret" });
         server.OnDatagram(server.Channel, Sealed(oldClient, 1, KcpCommand.Push), Address(0), Start);
         Assert.Single(host.Accepted);
@@ -200,14 +193,7 @@ public sealed class ServerSocketAdmissionTests
     [Fact]
     public void NewAeadSender_WithoutANewConversationStart_IsRefused()
     {
-        var (server, loop, host) = Create(o =>
-        {
-            o.Crypt = "aes-256-gcm";
-            o.Key = "secret";
-
-            // Raw datagrams with no address token: these cover the admission rules with validation off.
-            o.AddressValidation = false;
-        });
+        var (server, loop, host) = CreateAeadWithoutTokens();
         using var oldClient = KcpCrypt.Create(new KcpOptions { Crypt = "aes-256-gcm", Key = "secret" });
         server.OnDatagram(server.Channel, Sealed(oldClient, 1, KcpCommand.Push), Address(0), Start);
 
@@ -227,6 +213,14 @@ public sealed class ServerSocketAdmissionTests
         var length = cipher.Seal(packet, SegmentHeader.Size);
         return packet[..length];
     }
+
+    // Raw aes-256-gcm datagrams with no address token: these cover the admission rules with validation off.
+    private static (KcpServerSocket Server, ManualLoop Loop, FakeListenerHost Host) CreateAeadWithoutTokens() => Create(o =>
+    {
+        o.Crypt = "aes-256-gcm";
+        o.Key = "secret";
+        o.AddressValidation = false;
+    });
 
     private static (KcpServerSocket Server, ManualLoop Loop, FakeListenerHost Host) Create(Action<KcpOptions>? configure = null, int maxSessions = 100)
     {
