@@ -88,6 +88,13 @@ public sealed class KcpOptions
     /// </summary>
     public bool AddressValidation { get; set; } = true;
 
+    /// <summary>
+    /// In our own AEAD modes with <see cref="AddressValidation"/> (ignored otherwise), a listener moves a session to
+    /// a new peer address (NAT rebinding) once a path check proves the peer receives there, sending that address at
+    /// most <see cref="AmplificationLimit"/> times what it received from it until then (see docs/address-validation.md).
+    /// </summary>
+    public bool Migration { get; set; } = true;
+
     /// <summary>How long an address token is accepted after the listener minted it; also its secret's rotation period.</summary>
     public TimeSpan AddressTokenLifetime { get; set; } = TimeSpan.FromSeconds(10);
 

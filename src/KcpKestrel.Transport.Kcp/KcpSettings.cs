@@ -135,6 +135,12 @@ internal static class KcpSettings
         },
         new()
         {
+            Name = nameof(KcpOptions.Migration), Flag = "--migration", Kind = KcpSettingKind.Boolean, ListenerOnly = true,
+            Accepted = "true or false (1 or 0)", Meaning = "In aes-256-gcm and chacha20-poly1305 with AddressValidation: a session follows its peer to a new address (NAT rebinding) once a path check proves it, sending at most AmplificationLimit times what it received there until then",
+            Get = o => o.Migration, Set = (o, v) => o.Migration = (bool)v!,
+        },
+        new()
+        {
             Name = nameof(KcpOptions.AddressTokenLifetime), Flag = "--address-token-lifetime", Kind = KcpSettingKind.Duration, Min = TimeSpan.TicksPerMillisecond, Max = TimeSpan.TicksPerDay, ListenerOnly = true,
             Accepted = "a positive time up to a day", Meaning = "How long an address token is accepted after it was minted (its secret rotates as often)",
             Get = o => o.AddressTokenLifetime, Set = (o, v) => o.AddressTokenLifetime = (TimeSpan)v!,

@@ -464,6 +464,8 @@ public sealed class AddressValidationTests(ITestOutputHelper output)
 
         public MemoryPool<byte> MemoryPool => MemoryPool<byte>.Shared;
 
+        public MigrationDirectory Migrations { get; } = new();
+
         public bool TryReserveSession()
         {
             Reserved++;

@@ -268,6 +268,8 @@ public sealed class ServerSocketAdmissionTests
 
         public MemoryPool<byte> MemoryPool => MemoryPool<byte>.Shared;
 
+        public MigrationDirectory Migrations { get; } = new();
+
         public bool TryReserveSession()
         {
             if (Reserved >= maxSessions)

@@ -30,6 +30,8 @@ internal static class StopReport
             json.WriteNumber("replaysDropped", c.DroppedReplay);
             json.WriteNumber("amplificationLimited", c.AmplificationLimited);
             json.WriteNumber("unprovenTimeouts", c.UnprovenTimeouts);
+            json.WriteNumber("migrations", c.SessionsMigrated);
+            json.WriteNumber("pathChecksFailed", c.PathChecksFailed);
             json.WriteStartObject("dropped");
             foreach (var reason in KcpDropReason.All)
             {

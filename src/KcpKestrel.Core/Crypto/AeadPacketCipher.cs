@@ -98,6 +98,24 @@ internal sealed class AeadPacketCipher : PacketCipher
     /// <summary>The counter the next sealed datagram will carry.</summary>
     public ulong NextSequence => _counter;
 
+    /// <summary>
+    /// Reads the sender prefix and counter from a sealed datagram's nonce, in clear on the wire (false when it is
+    /// too short to be one). Says nothing about authenticity: open the datagram before trusting either.
+    /// </summary>
+    public static bool TryReadNonce(ReadOnlySpan<byte> datagram, out uint sender, out ulong counter)
+    {
+        sender = 0;
+        counter = 0;
+        if (datagram.Length < NonceSize + TagSize)
+        {
+            return false;
+        }
+
+        sender = BinaryPrimitives.ReadUInt32LittleEndian(datagram);
+        counter = BinaryPrimitives.ReadUInt64LittleEndian(datagram[4..]);
+        return true;
+    }
+
     /// <summary>Sender prefix of the last datagram opened successfully.</summary>
     public uint LastSender { get; private set; }
 
@@ -142,8 +160,7 @@ internal sealed class AeadPacketCipher : PacketCipher
             return CipherResult.TooShort;
         }
 
-        var sender = BinaryPrimitives.ReadUInt32LittleEndian(datagram);
-        var sequence = BinaryPrimitives.ReadUInt64LittleEndian(datagram[4..]);
+        TryReadNonce(datagram, out var sender, out var sequence);
         var window = _replayProtected ? replayWindow : null;
         if (window is not null)
         {

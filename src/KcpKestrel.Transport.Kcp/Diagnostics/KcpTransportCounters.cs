@@ -52,6 +52,14 @@ internal sealed class KcpTransportCounters
     public long DroppedUnvalidated;
     public long RetriesSent;
 
+    // Migration (our AEAD modes): sessions moved to a new address whose path check succeeded; path checks that
+    // failed (no answer in time) and left the session where it was.
+    public long SessionsMigrated;
+    public long PathChecksFailed;
+
+    // Datagrams of a migrated peer that another loop could not hand over (the owner's inbox was full).
+    public long DroppedHandover;
+
     public long FecRecovered;
     public long KcpInputErrors;
 
@@ -96,6 +104,9 @@ internal sealed class KcpTransportCounters
         UnprovenTimeouts += Volatile.Read(ref other.UnprovenTimeouts);
         DroppedUnvalidated += Volatile.Read(ref other.DroppedUnvalidated);
         RetriesSent += Volatile.Read(ref other.RetriesSent);
+        SessionsMigrated += Volatile.Read(ref other.SessionsMigrated);
+        PathChecksFailed += Volatile.Read(ref other.PathChecksFailed);
+        DroppedHandover += Volatile.Read(ref other.DroppedHandover);
         SessionsAccepted += Volatile.Read(ref other.SessionsAccepted);
         SessionsClosed += Volatile.Read(ref other.SessionsClosed);
         SessionsReplaced += Volatile.Read(ref other.SessionsReplaced);

@@ -56,6 +56,8 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
 
     public MemoryPool<byte> MemoryPool { get; }
 
+    public MigrationDirectory Migrations { get; } = new();
+
     public bool IsAccepting => _accepting;
 
     /// <summary>This endpoint's effective options (defaults plus its own settings).</summary>
@@ -248,7 +250,7 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
     private static long DroppedTotal(KcpTransportCounters c) =>
         c.DroppedOversize + c.DroppedCipher + c.DroppedMalformed + c.DroppedFec + c.DroppedNoSession + c.DroppedWrongConv
         + c.DroppedTombstone + c.DroppedMaxSessions + c.DroppedAcceptQueueFull + c.DroppedRateLimited + c.DroppedUnbound
-        + c.DroppedReplay + c.DatagramsDroppedOnSend;
+        + c.DroppedReplay + c.DroppedHandover + c.DatagramsDroppedOnSend;
 
     public bool TryReserveSession()
     {

@@ -15,6 +15,9 @@ internal interface IKcpListenerHost
 
     MemoryPool<byte> MemoryPool { get; }
 
+    /// <summary>Which loop owns each migratable session's sender (see <see cref="SessionMigration"/>).</summary>
+    MigrationDirectory Migrations { get; }
+
     bool TryReserveSession();
 
     void ReleaseSession();

@@ -114,6 +114,12 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         }
 
         var payload = datagram.Slice(offset, length);
+        if (_cipher.SupportsReplayWindow && PathValidation.TryAnswer(_session, payload))
+        {
+            // The server checks a new address of ours (we were rebound): answered from wherever we now send.
+            return;
+        }
+
         if (_validate && AddressValidation.TryRead(payload, out var conv, out var cmd, out var token, out _))
         {
             if (cmd == AddressValidation.RetryCommand && conv == _session.Conv && !_session.IsEnded)

@@ -16,7 +16,7 @@ namespace KcpKestrel.Transport.Kcp.Sessions;
 internal sealed class KcpDatagramOutput : IDisposable
 {
     private readonly IDatagramChannel _channel;
-    private readonly byte[] _sockaddr;
+    private byte[] _sockaddr;
     private readonly PacketCipher _cipher;
     private readonly FecEncoder? _fecEncoder;
     private readonly AmplificationBudget _budget;
@@ -115,6 +115,9 @@ internal sealed class KcpDatagramOutput : IDisposable
         body.CopyTo(slot[_cipher.HeaderSize..]);
         Seal(slot, _cipher.HeaderSize + body.Length);
     }
+
+    /// <summary>Sends go to <paramref name="sockaddr"/> from now on (a migrated session; rare, so it may allocate).</summary>
+    public void MoveTo(ReadOnlySpan<byte> sockaddr) => _sockaddr = sockaddr.ToArray();
 
     public void Dispose() => _fecEncoder?.Dispose();
 

@@ -33,6 +33,7 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
     private readonly AddressTokens? _tokens;
     private readonly TokenBucket? _retries;
     private readonly bool _fec;
+    private readonly SessionMigration? _migration;
     private readonly uint _tombstoneMs;
     private ReplayWindow _spareWindow = new();
     private bool _shutdown;
@@ -62,6 +63,11 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
                 _retries = new TokenBucket(_newSessions.PerSecond, capacity: _newSessions.Capacity);
             }
         }
+
+        if (SessionMigration.AppliesTo(options, _cipher))
+        {
+            _migration = new SessionMigration(loop, channel, _cipher, _fec, host.Migrations, _sessions);
+        }
     }
 
     public IDatagramChannel Channel { get; }
@@ -77,7 +83,12 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
             return;
         }
 
-        _sessions.TryGetValue(key, out var session);
+        if (!_sessions.TryGetValue(key, out var session) && _migration is not null && _migration.TryHandle(datagram, sockaddr, now))
+        {
+            // A live session's peer from a new address (see SessionMigration): never a new session.
+            return;
+        }
+
         ReplayWindow? window = null;
         if (_cipher.SupportsReplayWindow)
         {
@@ -264,6 +275,7 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         var connection = new KcpConnection(session, _host.LocalEndPoint, key.ToIPEndPoint(), _host.MemoryPool, _options);
         session.Attach(connection);
         _sessions[key] = session;
+        _migration?.Register(session);
         counters.SessionsAccepted++;
         if (validated)
         {
@@ -294,11 +306,6 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
     }
 
     /// <summary>
-    /// A datagram that would open or replace a session without a valid address token: dropped, and answered
-    /// with one RETRY carrying a token for its source, only when the RETRY is no larger than it and the
-    /// RETRY rate allows. Nothing is kept.
-    /// </summary>
-    /// <summary>
     /// The checks before a datagram may open (or replace) a session, counted when it may not. No session and no
     /// token in our AEAD modes: at most a RETRY, nothing that holds state. Malformed, checked before any session
     /// exists: a datagram KCP would reject must not open one.
@@ -320,6 +327,11 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         return true;
     }
 
+    /// <summary>
+    /// A datagram that would open or replace a session without a valid address token: dropped, and answered
+    /// with one RETRY carrying a token for its source, only when the RETRY is no larger than it and the
+    /// RETRY rate allows. Nothing is kept.
+    /// </summary>
     private void Unvalidated(UdpAddressKey key, ReadOnlySpan<byte> sockaddr, uint conv, int wireBytes, uint now)
     {
         var counters = _loop.Counters;
@@ -349,7 +361,7 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
     }
 
     /// <summary>Reads conv, cmd and sn of the first KCP segment, behind the FEC header when <paramref name="fec"/>.</summary>
-    private static bool TryReadSegment(ReadOnlySpan<byte> payload, bool fec, out uint conv, out KcpCommand cmd, out uint sn)
+    internal static bool TryReadSegment(ReadOnlySpan<byte> payload, bool fec, out uint conv, out KcpCommand cmd, out uint sn)
     {
         conv = 0;
         cmd = 0;
@@ -424,6 +436,8 @@ internal sealed class KcpServerSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         {
             _sessions.Remove(session.Key);
         }
+
+        _migration?.Unregister(session);
 
         _host.ReleaseSession();
         if (_tombstoneMs > 0)

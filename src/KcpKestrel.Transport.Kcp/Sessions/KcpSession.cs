@@ -74,7 +74,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
 
     public uint Conv { get; }
 
-    public UdpAddressKey Key { get; }
+    public UdpAddressKey Key { get; private set; }
 
     public KcpOptions Options { get; }
 
@@ -215,6 +215,17 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
         Span<byte> body = stackalloc byte[AddressValidation.TokenProbeSize];
         AddressValidation.WriteTokenProbe(body, Conv, (ushort)Math.Min(Options.ReceiveWindow, ushort.MaxValue), _proof.KcpTime(_now), token);
         _output.SendUnframed(body);
+    }
+
+    /// <summary>Sends <paramref name="body"/> sealed, outside FEC (a path-check answer, see <see cref="PathValidation"/>).</summary>
+    internal void SendUnframed(ReadOnlySpan<byte> body) => _output.SendUnframed(body);
+
+    /// <summary>The peer proved its new address (see <see cref="SessionMigration"/>): everything goes there from now on.</summary>
+    internal void MoveTo(UdpAddressKey key, ReadOnlySpan<byte> sockaddr)
+    {
+        Key = key;
+        _output.MoveTo(sockaddr);
+        Connection?.RemoteEndPoint = key.ToIPEndPoint();
     }
 
     // ---- the loop's turn ----
