@@ -139,7 +139,7 @@ public sealed class AddressProofTests
     private static long Bytes(SessionPair pair, InMemoryChannel from)
     {
         long total = 0;
-        foreach (var (_, sender, datagram) in pair.Link.Sent)
+        foreach (var (_, sender, datagram, _, _) in pair.Link.Sent)
         {
             if (sender == from)
             {

@@ -145,9 +145,10 @@ public sealed class SessionCloseStateTests
             data[i] = (byte)i;
         }
 
-        var flush = writer.WriteAsync(data);
-        Assert.True(flush.IsCompleted, "the pipe took the whole write");
+        AssertWritten(writer.WriteAsync(data));
     }
+
+    internal static void AssertWritten(ValueTask<FlushResult> flush) => Assert.True(flush.IsCompleted, "the pipe took the whole write");
 
     internal static long ReadAll(PipeReader reader)
     {

@@ -13,6 +13,7 @@ internal sealed class InMemoryLink(int seed)
 {
     private readonly Random _random = new(seed);
     private readonly Dictionary<UdpAddressKey, InMemoryChannel> _endpoints = [];
+    private readonly Dictionary<UdpAddressKey, (InMemoryChannel[] Members, Func<UdpAddressKey, int> Steer)> _groups = [];
     private readonly PriorityQueue<(InMemoryChannel To, byte[] From, byte[] Datagram), (uint At, long Seq)> _inFlight = new();
     private long _seq;
 
@@ -27,8 +28,8 @@ internal sealed class InMemoryLink(int seed)
     /// <summary>Datagrams sent to this endpoint are recorded but never arrive (a spoofed source: its real owner never sees them).</summary>
     public InMemoryChannel? Blackhole { get; set; }
 
-    /// <summary>Every datagram sent, in order, with its sender, before loss.</summary>
-    public List<(uint At, InMemoryChannel From, byte[] Datagram)> Sent { get; } = [];
+    /// <summary>Every datagram sent, in order, with its sender, destination and source address, before loss.</summary>
+    public List<(uint At, InMemoryChannel From, byte[] Datagram, UdpAddressKey To, UdpAddressKey Source)> Sent { get; } = [];
 
     public static byte[] Sockaddr(IPEndPoint endPoint)
     {
@@ -45,10 +46,56 @@ internal sealed class InMemoryLink(int seed)
         return channel;
     }
 
+    /// <summary>
+    /// Endpoints sharing <paramref name="address"/>, as SO_REUSEPORT sockets do: a datagram to it goes to the member
+    /// <paramref name="steer"/> picks for its source address (the kernel's hash).
+    /// </summary>
+    public InMemoryChannel[] OpenGroup(IPEndPoint address, int members, Func<UdpAddressKey, int> steer)
+    {
+        var channels = new InMemoryChannel[members];
+        for (var i = 0; i < members; i++)
+        {
+            channels[i] = new InMemoryChannel(this, Sockaddr(address), null);
+        }
+
+        _groups[UdpAddressKey.From(address)] = (channels, steer);
+        return channels;
+    }
+
+    /// <summary>
+    /// The endpoint's datagrams leave from <paramref name="address"/> from now on, and datagrams to it arrive (a NAT
+    /// rebinding); its old address still delivers to it only with <paramref name="keepOld"/>.
+    /// </summary>
+    public void Rebind(InMemoryChannel channel, IPEndPoint address, bool keepOld = false)
+    {
+        if (!keepOld && UdpAddressKey.TryRead(channel.Address, out var old))
+        {
+            _endpoints.Remove(old);
+        }
+
+        channel.Address = Sockaddr(address);
+        _endpoints[UdpAddressKey.From(address)] = channel;
+    }
+
     internal void Send(InMemoryChannel from, ReadOnlySpan<byte> datagram, ReadOnlySpan<byte> to)
     {
-        Sent.Add((Now, from, datagram.ToArray()));
-        if (!UdpAddressKey.TryRead(to, out var key) || !_endpoints.TryGetValue(key, out var target) || target == Blackhole || _random.NextDouble() < Loss)
+        UdpAddressKey.TryRead(to, out var key);
+        UdpAddressKey.TryRead(from.Address, out var source);
+        Sent.Add((Now, from, datagram.ToArray(), key, source));
+        if (_groups.TryGetValue(key, out var group))
+        {
+            var target = group.Members[group.Steer(source)];
+            Enqueue(from, target, datagram);
+        }
+        else if (_endpoints.TryGetValue(key, out var target))
+        {
+            Enqueue(from, target, datagram);
+        }
+    }
+
+    private void Enqueue(InMemoryChannel from, InMemoryChannel target, ReadOnlySpan<byte> datagram)
+    {
+        if (target == Blackhole || _random.NextDouble() < Loss)
         {
             return;
         }
@@ -78,7 +125,8 @@ internal sealed class InMemoryChannel(InMemoryLink link, byte[] address, byte[]?
 
     public InMemoryLink Link => link;
 
-    public byte[] Address => address;
+    /// <summary>Where its datagrams come from (see <see cref="InMemoryLink.Rebind"/>).</summary>
+    public byte[] Address { get; set; } = address;
 
     public Socket Socket => throw new NotSupportedException("An in-memory channel has no socket.");
 

@@ -47,8 +47,8 @@ internal sealed class ManualLoop : IKcpLoop
         Now = now;
         while (TryTakeWork(out var item))
         {
-            // Sessions are the only work posted here; they do not use the loop argument.
-            ((KcpSession)item).RunWork(now);
+            // Work posted here (sessions, hand-overs between listening sockets) does not use the loop argument.
+            item.Execute(null!, now);
         }
 
         Timers.Advance(now);

@@ -52,11 +52,14 @@ internal sealed class SessionPair
     }
 
     /// <summary>Advances until <paramref name="condition"/> holds; fails after <paramref name="maxMs"/> of simulated time.</summary>
-    public void AdvanceUntil(Func<bool> condition, int maxMs, string what)
+    public void AdvanceUntil(Func<bool> condition, int maxMs, string what) => AdvanceUntil(Step, condition, maxMs, what);
+
+    /// <summary>Runs <paramref name="step"/> (a simulated millisecond) until <paramref name="condition"/> holds; fails after <paramref name="maxMs"/> steps.</summary>
+    internal static void AdvanceUntil(Action step, Func<bool> condition, int maxMs, string what)
     {
         for (var i = 0; i < maxMs && !condition(); i++)
         {
-            Step();
+            step();
         }
 
         Assert.True(condition(), $"{what}: not within {maxMs} ms of simulated time");
