@@ -23,6 +23,7 @@ internal sealed class LossyUdpRelay : IAsyncDisposable
     private readonly SemaphoreSlim _delaySignal = new(0);
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _tasks = [];
+    private readonly List<UpstreamSocket> _retired = [];
 
     public LossyUdpRelay(IPEndPoint listen, IPEndPoint target, LinkImpairment impairment)
     {
@@ -47,6 +48,25 @@ internal sealed class LossyUdpRelay : IAsyncDisposable
 
     /// <summary>Set false to stop forwarding (a peer that vanished), true to resume.</summary>
     public bool Forwarding { get; set; } = true;
+
+    /// <summary>
+    /// A NAT rebinding: every client's traffic leaves from a fresh upstream socket (a new source port) from now
+    /// on, and what the target sends to the old one is no longer delivered (the old mapping is gone).
+    /// </summary>
+    public void Rebind()
+    {
+        foreach (var (client, old) in _upstreams)
+        {
+            var fresh = new UpstreamSocket(this, client);
+            _upstreams[client] = fresh;
+            old.Retired = true;
+            lock (_tasks)
+            {
+                _retired.Add(old);
+                _tasks.Add(Task.Run(fresh.ReceiveLoopAsync));
+            }
+        }
+    }
 
     public void Start()
     {
@@ -83,7 +103,10 @@ internal sealed class LossyUdpRelay : IAsyncDisposable
             {
                 upstream = new UpstreamSocket(this, client);
                 _upstreams[client] = upstream;
-                _tasks.Add(Task.Run(upstream.ReceiveLoopAsync));
+                lock (_tasks)
+                {
+                    _tasks.Add(Task.Run(upstream.ReceiveLoopAsync));
+                }
             }
 
             Interlocked.Increment(ref Upstream.Received);
@@ -226,7 +249,7 @@ internal sealed class LossyUdpRelay : IAsyncDisposable
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         _listen.Dispose();
-        foreach (var upstream in _upstreams.Values)
+        foreach (var upstream in _upstreams.Values.Concat(_retired))
         {
             upstream.Socket.Dispose();
         }
@@ -249,6 +272,7 @@ internal sealed class LossyUdpRelay : IAsyncDisposable
     {
         private readonly LossyUdpRelay _relay;
         private readonly IPEndPoint _client;
+        private volatile bool _isRetired;
 
         public UpstreamSocket(LossyUdpRelay relay, IPEndPoint client)
         {
@@ -261,6 +285,13 @@ internal sealed class LossyUdpRelay : IAsyncDisposable
         }
 
         public Socket Socket { get; }
+
+        /// <summary>Replaced by <see cref="Rebind"/>: what arrives here is dropped. Set by any thread.</summary>
+        public bool Retired
+        {
+            get => _isRetired;
+            set => _isRetired = value;
+        }
 
         public async Task ReceiveLoopAsync()
         {
@@ -284,6 +315,11 @@ internal sealed class LossyUdpRelay : IAsyncDisposable
                 catch (ObjectDisposedException)
                 {
                     return;
+                }
+
+                if (Retired)
+                {
+                    continue;
                 }
 
                 Interlocked.Increment(ref _relay.Downstream.Received);

@@ -1,8 +1,10 @@
 using System.Net;
 using KcpKestrel.Core.Arq;
+using KcpKestrel.Relay;
 using KcpKestrel.Transport.Kcp.Io.Datagrams;
 using KcpKestrel.Transport.Kcp.Sessions;
 using KcpKestrel.Transport.Kcp.Tests.InMemory;
+using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
 
 namespace KcpKestrel.Transport.Kcp.Tests;
 
@@ -150,6 +152,49 @@ public sealed class MigrationTests
         Assert.Equal(0, rig.Counters.SessionsMigrated);
         Assert.Equal(ListenerRig.ClientAddress, rig.Server.RemoteEndPoint);
         Assert.Equal(0, rig.Client.ChallengesAnswered);
+    }
+
+    [Fact]
+    public async Task RealClient_ThroughARebindingNat_EchoesByteExact_AndMigrates()
+    {
+        // Two loops: the new source port may hash to the other loop's socket, whose datagrams are then handed over.
+        await using var listener = await DirectListener.BindAsync(Configure);
+        await using var relay = new LossyUdpRelay(new IPEndPoint(IPAddress.Loopback, 0), ((KcpEndPoint)listener.EndPoint).IPEndPoint, new LinkImpairment());
+        relay.Start();
+        await using var factory = KcpTestHost.Client(Configure).CreateFactory();
+        var client = await factory.ConnectAsync(new KcpEndPoint(relay.EndPoint));
+        var server = (await listener.AcceptAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20)))!;
+        var firstPort = ((IPEndPoint)server.RemoteEndPoint!).Port;
+        var echo = Task.Run(() => server.Transport.Input.CopyToAsync(server.Transport.Output));
+
+        const long Total = 8 << 20;
+        var transfer = StreamCheck.EchoAsync(client, Total, seed: 18, TimeSpan.FromSeconds(60));
+        while (Volatile.Read(ref relay.Downstream.Received) < 500 && !transfer.IsCompleted)
+        {
+            await Task.Delay(1);
+        }
+
+        // Mid-transfer the NAT gives the client a new source port and forgets the old one.
+        Assert.False(transfer.IsCompleted, "the transfer was over before the rebinding");
+        relay.Rebind();
+        var (sent, received) = await transfer;
+
+        Assert.Equal(sent, received);
+        Assert.Equal(1, listener.Counters.SessionsMigrated);
+        Assert.Equal(0, listener.Counters.PathChecksFailed);
+        Assert.Equal(1, listener.Counters.SessionsAccepted);
+        Assert.NotEqual(firstPort, ((IPEndPoint)server.RemoteEndPoint!).Port);
+
+        await client.DisposeAsync();
+        await echo.WaitAsync(TimeSpan.FromSeconds(20));
+        await server.DisposeAsync();
+
+        static void Configure(KcpOptions k)
+        {
+            k.Crypt = "aes-256-gcm";
+            k.Key = ListenerRig.Key;
+            k.IoLoopCount = 2;
+        }
     }
 
     /// <summary>The client sends <paramref name="bytes"/> of the stream (byte i is i mod 256); returns what comes back, as it comes.</summary>
