@@ -44,7 +44,7 @@ public sealed class KcpOptionsTests
         {
             Mode = KcpMode.Manual, NoDelay = 1, Interval = 15, Resend = 3, NoCongestionControl = false, SendWindow = 11, ReceiveWindow = 12,
             Mtu = 1200, DataShards = 4, ParityShards = 2, Crypt = "salsa20", Key = "k", SocketBufferSize = 8192, StreamMode = false,
-            DeadLink = 7, IdleTimeout = TimeSpan.FromSeconds(3), AmplificationLimit = 4, UnprovenIdleTimeout = TimeSpan.FromSeconds(2), AddressValidation = false, AddressTokenLifetime = TimeSpan.FromSeconds(4), IoLoopCount = 3, MaxSessions = 5, AcceptQueueDepth = 6,
+            DeadLink = 7, IdleTimeout = TimeSpan.FromSeconds(3), AmplificationLimit = 4, UnprovenIdleTimeout = TimeSpan.FromSeconds(2), AddressValidation = false, Migration = false, AddressTokenLifetime = TimeSpan.FromSeconds(4), IoLoopCount = 3, MaxSessions = 5, AcceptQueueDepth = 6,
             NewSessionsPerSecond = 9, TombstoneLifetime = TimeSpan.FromSeconds(1), MaxReadBufferSize = 5000, MaxWriteBufferSize = 6000,
             IoOverrides = new UdpIoOverrides { Gso = false, Mode = UdpIoMode.Socket },
         };
