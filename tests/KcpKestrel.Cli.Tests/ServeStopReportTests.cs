@@ -66,6 +66,7 @@ public sealed class ServeStopReportTests
             Assert.True(datagramsIn > 0 && counters.GetProperty("datagramsOut").GetInt64() > 0, line);
             Assert.Equal(0, counters.GetProperty("replaysDropped").GetInt64());
             Assert.Equal(0, counters.GetProperty("unprovenTimeouts").GetInt64());
+            Assert.Equal((0, 0), (counters.GetProperty("migrations").GetInt64(), counters.GetProperty("pathChecksFailed").GetInt64()));
             Assert.True(counters.GetProperty("amplificationLimited").GetInt64() >= 0, line);
 
             var dropped = counters.GetProperty("dropped");
