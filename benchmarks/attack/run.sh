@@ -66,7 +66,7 @@ start_serve() {
   taskset -c "$SERVER_CPUS" "$CLI" serve "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
   SPID=$!
   track_pid "$SPID"
-  for _ in $(seq 1 150); do grep -q '^listening' "$WORK/$name.out" && return 0; sleep 0.2; done
+  for _ in $(seq 1 150); do grep -qs '^listening' "$WORK/$name.out" && return 0; sleep 0.2; done
   log "serve $name did not start: $(cat "$WORK/$name.err")"; exit 1
 }
 
@@ -183,20 +183,32 @@ for v in true false; do
 done
 fi
 
-python3 - "$RESULTS" "$OUT" "$( [ "$CASES" = all ] || printf 'CASES="%s" ' "$CASES")AMP_SECONDS=$AMP_SECONDS SOURCES=$SOURCES FLOOD_SECONDS=$FLOOD_SECONDS FLOOD_SIZE=$FLOOD_SIZE FLOOD_SOCKETS=$FLOOD_SOCKETS REPLAY_PORTS=$REPLAY_PORTS DIALS=$DIALS benchmarks/attack/run.sh" "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)" <<'PY'
+python3 - "$RESULTS" "$OUT" "$CASES" "$( [ "$CASES" = all ] || printf 'CASES="%s" ' "$CASES")AMP_SECONDS=$AMP_SECONDS SOURCES=$SOURCES FLOOD_SECONDS=$FLOOD_SECONDS FLOOD_SIZE=$FLOOD_SIZE FLOOD_SOCKETS=$FLOOD_SOCKETS REPLAY_PORTS=$REPLAY_PORTS DIALS=$DIALS benchmarks/attack/run.sh" "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)" <<'PY'
 import json, os, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-command, cores, cpu = sys.argv[3], sys.argv[4], sys.argv[5]
-# Sections after the raw measurements come from other benchmarks (written by hand): kept as they are.
-kept = ""
+cases, command, cores, cpu = sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+# Sections after the raw measurements come from other benchmarks (written by hand): kept as they are. When only
+# some CASES ran, the other cases' rows are kept from the previous report's raw measurements.
+kept, previous, old_rows = "", None, []
 if os.path.exists(sys.argv[2]):
     old = open(sys.argv[2]).read()
     raw = old.find("## Raw measurements")
-    end = old.find("```\n", old.find("```", raw) + 3) if raw >= 0 else -1
-    kept = old[end + 4:] if end >= 0 else ""
+    start = old.find("```\n", raw) + 4 if raw >= 0 else -1
+    end = old.find("```\n", start) if raw >= 0 else -1
+    if end >= 0:
+        kept = old[end + 4:]
+        old_rows = [json.loads(l) for l in old[start:end].splitlines() if l.startswith("{")]
+    previous = old.split("`")[1] if old.count("`") > 1 else None
+if cases != "all":
+    ran = set(cases.split())
+    order = ["amplification", "forged", "double-bind", "replay", "dial"]
+    rows = sorted([r for r in old_rows if r["case"] not in ran] + rows,
+                  key=lambda r: order.index(r["case"]) if r["case"] in order else len(order))
 o = ["# Attack harness (issue #18)", "",
      f"`{command}` against a live `kcpkestrel serve` on loopback ({cpu}, {cores} cores; server pinned to one core, "
      "attacker to the other). Counters come from the JSON line `serve` prints on SIGTERM.", ""]
+if cases != "all" and previous:
+    o += [f"Only {cases} ran then; the other sections are from an earlier run: `{previous}`.", ""]
 
 
 def drops(kcp):
@@ -288,8 +300,11 @@ if dial:
     on = next((r for r in dial if r["address_validation"]), None)
     off = next((r for r in dial if not r["address_validation"]), None)
     if on and off:
-        o += ["", f"Validation adds **{on['p50_ms'] - off['p50_ms']:+.3f} ms** at p50 and {on['p90_ms'] - off['p90_ms']:+.3f} ms "
-              "at p90 on loopback (one extra round trip: RETRY and the TOKEN echoing it)."]
+        o += ["", f"Difference (validation on − off): **{on['p50_ms'] - off['p50_ms']:+.3f} ms** at p50, "
+              f"{on['p90_ms'] - off['p90_ms']:+.3f} ms at p90. The exchange itself is one more loopback round trip (the "
+              "RETRY, then the TOKEN echoing it); a fresh process's first dial is mostly start-up work done either way "
+              "(JIT, key derivation, the I/O loop), and on shared cores scheduling noise. Warm dials in one process: "
+              "`dotnet test tests/KcpKestrel.Transport.Kcp.Tests -c Release --filter DialTime`."]
     o.append("")
 o += ["## Raw measurements", "", "```"] + [json.dumps(r, separators=(",", ":")) for r in rows] + ["```", ""]
 open(sys.argv[2], "w").write("\n".join(o) + kept)
