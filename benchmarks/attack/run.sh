@@ -158,7 +158,7 @@ done
 fi
 
 if want dial; then
-log "dial: $DIALS fresh bench processes each, aes-256-gcm with and without address validation, interleaved"
+log "dial: $DIALS fresh bench processes and $DIALS warm dials in one process each, aes-256-gcm with and without address validation, interleaved"
 start_serve dial-on --kcp 127.0.0.1:$PORT --app echo --crypt aes-256-gcm --key attack --address-validation true; ON=$SPID
 start_serve dial-off --kcp 127.0.0.1:$((PORT + 2)) --app echo --crypt aes-256-gcm --key attack --address-validation false; OFF=$SPID
 : >"$WORK/dials"
@@ -168,18 +168,25 @@ for i in $(seq 1 "$DIALS"); do
     p=$PORT; [ "$v" = false ] && p=$((PORT + 2))
     line=$(taskset -c "$CLIENT_CPUS" "$CLI" bench --kcp 127.0.0.1:$p --workload pingpong --count 1 --size 64 \
       --crypt aes-256-gcm --key attack --address-validation "$v" 2>/dev/null | tail -n 1 || true)
-    jq -c --argjson v "$v" '{validation: $v, ok, connect_ms}' <<<"$line" >>"$WORK/dials"
+    jq -c --argjson v "$v" '{client: "fresh process", validation: $v, ok, connect_ms}' <<<"${line:-"{}"}" >>"$WORK/dials"
   done
 done
+# The same dials warm: one process (benchmarks/attack/dialtime.cs), alternating, after a discarded warm-up dial.
+dotnet build -c Release benchmarks/attack/dialtime.cs >/dev/null
+taskset -c "$CLIENT_CPUS" dotnet run -c Release --no-build benchmarks/attack/dialtime.cs -- 127.0.0.1:$PORT 127.0.0.1:$((PORT + 2)) \
+  aes-256-gcm attack "$DIALS" | jq -c '{client: "warm, one process", validation, ok: true, connect_ms: .connect_ms[]}' >>"$WORK/dials"
 SPID=$ON; stop_serve dial-on; kon=$KCP
 SPID=$OFF; stop_serve dial-off; koff=$KCP
-for v in true false; do
-  kcp=$kon; [ "$v" = false ] && kcp=$koff
-  emit "$(jq -sc --argjson v "$v" --argjson kcp "$kcp" 'map(select(.validation == $v)) as $d | ($d | map(.connect_ms) | sort) as $ms |
-    {case: "dial", address_validation: $v, dials: ($d | length), ok: ($d | map(select(.ok)) | length),
-     p50_ms: (($ms[(($ms | length) - 1) / 2 | floor] + $ms[($ms | length) / 2 | floor]) / 2 * 1000 | round / 1000),
-     p90_ms: $ms[(($ms | length) * 0.9 | ceil) - 1], min_ms: $ms[0], max_ms: $ms[-1],
-     sessions: $kcp.sessionsAccepted, validated: $kcp.sessionsValidated, unvalidated: $kcp.dropped.unvalidated, connect_ms: ($d | map(.connect_ms))}' "$WORK/dials")"
+for client in "fresh process" "warm, one process"; do
+  for v in true false; do
+    kcp=$kon; [ "$v" = false ] && kcp=$koff
+    emit "$(jq -sc --arg client "$client" --argjson v "$v" --argjson kcp "$kcp" '
+      map(select(.client == $client and .validation == $v)) as $d | ($d | map(.connect_ms | numbers) | sort) as $ms |
+      {case: "dial", client: $client, address_validation: $v, dials: ($d | length), ok: ($d | map(select(.ok)) | length),
+       p50_ms: (($ms[(($ms | length) - 1) / 2 | floor] + $ms[($ms | length) / 2 | floor]) / 2 * 1000 | round / 1000),
+       p90_ms: $ms[(($ms | length) * 0.9 | ceil) - 1], min_ms: $ms[0], max_ms: $ms[-1],
+       serve_sessions: $kcp.sessionsAccepted, serve_unvalidated: $kcp.dropped.unvalidated, connect_ms: ($d | map(.connect_ms))}' "$WORK/dials")"
+  done
 done
 fi
 
@@ -291,25 +298,28 @@ if replay:
 dial = [r for r in rows if r["case"] == "dial"]
 if dial:
     o += ["## Dial time with and without address validation (aes-256-gcm)", "",
-          "Fresh `kcpkestrel bench --workload pingpong --count 1` processes against two serves (`--app echo --crypt "
-          "aes-256-gcm`, `--address-validation true` and `false`, the client flag matching), interleaved; "
-          "`connect_ms` is the client's `ConnectAsync` (first dial of a fresh process, JIT included).", "",
-          "| address validation | dials | ok | p50 ms | p90 ms | min ms | max ms | sessions | validated |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+          "Two serves (`--app echo --crypt aes-256-gcm`, `--address-validation true` and `false`; the client's flag "
+          "matching). *fresh process*: one `kcpkestrel bench --workload pingpong --count 1` process per dial, its "
+          "`connect_ms` (the first dial of a process: JIT, key derivation and the I/O loop's start included); "
+          "*warm, one process*: `benchmarks/attack/dialtime.cs` dials each serve in turn in one process (a fresh KCP "
+          "session on a fresh port each time, after one discarded warm-up dial). Dials with and without validation "
+          "alternate, so both see the same machine.", "",
+          "| client | address validation | dials | ok | p50 ms | p90 ms | min ms | max ms |", "|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in dial:
-        o.append(f"| {r['address_validation']} | {r['dials']} | {r['ok']} | **{r['p50_ms']}** | {r['p90_ms']} | {r['min_ms']} | {r['max_ms']} | {r['sessions']} | {r['validated']} |")
-    on = next((r for r in dial if r["address_validation"]), None)
-    off = next((r for r in dial if not r["address_validation"]), None)
-    if on and off:
-        # Dial i with and without validation ran back to back: the median of those paired differences.
-        pairs = sorted(a - b for a, b in zip(on["connect_ms"], off["connect_ms"]) if a is not None and b is not None)
-        paired = (pairs[(len(pairs) - 1) // 2] + pairs[len(pairs) // 2]) / 2 if pairs else float("nan")
-        o += ["", f"Difference (validation on − off): **{on['p50_ms'] - off['p50_ms']:+.3f} ms** at p50, "
-              f"{on['p90_ms'] - off['p90_ms']:+.3f} ms at p90; median of the {len(pairs)} back-to-back pairs' differences "
-              f"{paired:+.3f} ms. The exchange itself is one more loopback round trip (the "
-              "RETRY, then the TOKEN echoing it); a fresh process's first dial is mostly start-up work done either way "
-              "(JIT, key derivation, the I/O loop), and on shared cores scheduling noise. Warm dials in one process: "
-              "`dotnet test tests/KcpKestrel.Transport.Kcp.Tests -c Release --filter DialTime`."]
+        o.append(f"| {r['client']} | {r['address_validation']} | {r['dials']} | {r['ok']} | **{r['p50_ms']}** | {r['p90_ms']} | {r['min_ms']} | {r['max_ms']} |")
     o.append("")
+    for client in dict.fromkeys(r["client"] for r in dial):
+        on = next((r for r in dial if r["client"] == client and r["address_validation"]), None)
+        off = next((r for r in dial if r["client"] == client and not r["address_validation"]), None)
+        if on and off:
+            # Dial i with and without validation ran back to back: the median of those paired differences.
+            pairs = sorted(a - b for a, b in zip(on["connect_ms"], off["connect_ms"]) if a is not None and b is not None)
+            paired = (pairs[(len(pairs) - 1) // 2] + pairs[len(pairs) // 2]) / 2 if pairs else float("nan")
+            o.append(f"- {client}: validation on − off = **{on['p50_ms'] - off['p50_ms']:+.3f} ms** at p50, "
+                     f"{on['p90_ms'] - off['p90_ms']:+.3f} ms at p90; median of the {len(pairs)} back-to-back pairs' differences {paired:+.3f} ms.")
+    o += ["", "The exchange itself is one more loopback round trip (the RETRY, then the TOKEN echoing it) and one HMAC; "
+          "on shared cores, scheduling noise can be larger than that. The in-process measurement (a test): "
+          "`dotnet test tests/KcpKestrel.Transport.Kcp.Tests -c Release --filter DialTime`.", ""]
 o += ["## Raw measurements", "", "```"] + [json.dumps(r, separators=(",", ":")) for r in rows] + ["```", ""]
 open(sys.argv[2], "w").write("\n".join(o) + kept)
 PY
