@@ -12,8 +12,8 @@
 #   double-bind    a second serve on a taken KCP or TCP port exits non-zero with address-in-use
 #   replay         a real HTTP client's datagrams (capture.py) replayed once each from REPLAY_PORTS new source
 #                  ports, and from the client's own port mid-session: sessions opened (0), bytes drawn (<= 1x)
-#   dial           DIALS fresh `bench` processes each against aes-256-gcm with and without address
-#                  validation, interleaved: the dial time (bench's connect_ms)
+#   dial           DIALS fresh `bench` processes (bench's connect_ms), then DIALS warm dials in one process
+#                  (dialtime.cs), each against aes-256-gcm with and without address validation, interleaved
 #
 # Environment: CASES (all, or some of: amplification forged double-bind replay dial)
 #              AMP_SECONDS (60) SOURCES (10) FLOOD_SECONDS (10) FLOOD_SIZE (1400) FLOOD_SOCKETS (64)
@@ -222,7 +222,7 @@ def drops(kcp):
     return ", ".join(f"{k} {v}" for k, v in kcp["dropped"].items() if v) or "-"
 
 
-amp = [r for r in rows if r["case"] == "amplification" and r["mode"] == "none"]
+amp = [r for r in rows if r["case"] == "amplification" and r.get("mode", "none") == "none"]
 if amp:
     o += ["## Spoofed-request amplification (compatible mode: `serve --app http --crypt none`)", "",
           "Each spoofed source (a socket on 127.0.0.2 that never answers) sends ONE KCP PUSH carrying "
@@ -235,7 +235,7 @@ if amp:
         o.append(f"| {r['fec']} | {r['sources']} | {r['seconds']:g} | {r['bytes_sent']} | {r['bytes_received']} | {r['datagrams_received']} | "
                  f"**{r['ratio']}** | {r['ratio_with_ip_udp_headers']} | {r['server_ratio']} | {k['amplificationLimited']} | {k['unprovenTimeouts']} | {k['sessionsValidated']} |")
     o.append("")
-aead = [r for r in rows if r["case"] == "amplification" and r["mode"] != "none"]
+aead = [r for r in rows if r["case"] == "amplification" and r.get("mode", "none") != "none"]
 if aead:
     o += ["## Spoofed-datagram amplification (AEAD modes with address validation: `serve --app http --crypt MODE`)", "",
           "A real HTTP/1.1 client (`benchmarks/attack/httpget.cs`, `GET /plaintext` over KCP) is run through a capturing "
@@ -295,7 +295,7 @@ if replay:
           "its nonce was seen before the session existed, so the session's window has no record of it, and a repeat of "
           "the probe that opened a session is answered with a window update, by design (docs/address-validation.md); "
           "it opens nothing and reaches no app.", ""]
-dial = [r for r in rows if r["case"] == "dial"]
+dial = [r for r in rows if r["case"] == "dial" and "client" in r]
 if dial:
     o += ["## Dial time with and without address validation (aes-256-gcm)", "",
           "Two serves (`--app echo --crypt aes-256-gcm`, `--address-validation true` and `false`; the client's flag "
