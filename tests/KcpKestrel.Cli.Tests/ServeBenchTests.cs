@@ -35,6 +35,7 @@ public sealed class ServeBenchTests
         Assert.True(json.GetProperty("mb_per_s").GetDouble() > 0);
         Assert.True(json.TryGetProperty("rtt_p50_us", out _));
         Assert.True(json.TryGetProperty("seconds", out _));
+        Assert.True(json.GetProperty("connect_ms").GetDouble() > 0);
     }
 
     [Theory]

@@ -33,6 +33,12 @@ internal sealed record BenchResult
     /// <summary>Data shards rebuilt from FEC parity on the bench's side.</summary>
     public long FecRecovered { get; init; }
 
+    /// <summary>
+    /// Milliseconds the one connection took to open (for KCP: the dial's probe, address validation and the
+    /// peer's answer); null for the sessions workload, which opens many.
+    /// </summary>
+    public double? ConnectMs { get; init; }
+
     public double MegabytesPerSecond => Seconds > 0 ? Bytes / Seconds / 1e6 : 0;
 
     public string ToJson()
@@ -50,6 +56,11 @@ internal sealed record BenchResult
             json.WriteNumber("rtt_p99_us", RttP99Us);
             json.WriteBoolean("ok", Ok);
             json.WriteNumber("errors", Errors);
+            if (ConnectMs is { } connectMs)
+            {
+                json.WriteNumber("connect_ms", Math.Round(connectMs, 3));
+            }
+
             if (Sessions > 0)
             {
                 json.WriteNumber("sessions", Sessions);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using KcpKestrel.Cli.Bench;
 
 namespace KcpKestrel.Cli.Commands;
@@ -89,7 +90,9 @@ internal static class BenchCommand
             return await progress.RunAsync(io, () => Workloads.SessionsAsync(dialer, settings.Sessions, settings.Rate, settings.Duration, settings.Size, progress, cancellationToken)).ConfigureAwait(false);
         }
 
+        var dialStart = Stopwatch.GetTimestamp();
         await using var connection = await dialer.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        var connectMs = Stopwatch.GetElapsedTime(dialStart).TotalMilliseconds;
         BenchResult outcome;
         switch (settings.Workload)
         {
@@ -115,7 +118,7 @@ internal static class BenchCommand
             }
         }
 
-        return outcome with { Transport = dialer.Transport };
+        return outcome with { Transport = dialer.Transport, ConnectMs = connectMs };
     }
 
     /// <summary>What to run.</summary>
