@@ -395,7 +395,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
     /// <summary>Ends the session: tells the peer (best effort), completes the pipes, leaves the tables.</summary>
     public void End(KcpCloseReason reason, bool sendClose)
     {
-        var (closeOnce, repeat) = _proof.CloseSignal(sendClose, reason);
+        var (closeOnce, repeat) = _proof.CloseSignal(sendClose);
         if (!_lifecycle.End(repeat))
         {
             return;

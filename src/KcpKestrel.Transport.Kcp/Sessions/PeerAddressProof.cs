@@ -74,12 +74,13 @@ internal sealed class PeerAddressProof(KcpOptions options)
     }
 
     /// <summary>
-    /// How a session ending for <paramref name="reason"/> tells its peer. A proven peer gets the close signal
-    /// and its repeats. An unproven one may be a spoofed victim: one copy, inside its budget (a refused client
-    /// of ours learns at once instead of idling out), and none when it went silent.
+    /// How an ending session tells its peer. A proven peer gets the close signal
+    /// and its repeats. An unproven one may be a spoofed victim, so it gets none at all (issue #18: a refused or
+    /// unproven session gets no close signal); our own client proves its address during the dial, so only a
+    /// peer that never acked anything is left to idle out.
     /// </summary>
-    public (bool Once, bool Repeat) CloseSignal(bool sendClose, KcpCloseReason reason) =>
-        IsProven ? (sendClose, sendClose) : (sendClose && reason != KcpCloseReason.IdleTimeout, false);
+    public (bool Once, bool Repeat) CloseSignal(bool sendClose) =>
+        IsProven ? (sendClose, sendClose) : (false, false);
 
     private static uint RandomClockOffset()
     {
