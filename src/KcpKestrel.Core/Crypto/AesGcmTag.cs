@@ -74,7 +74,7 @@ internal sealed class AesGcmTag
     /// X · Y in GCM's field (NIST SP 800-38D, algorithm 1). Branches only on X, here a public length;
     /// Y (H, secret) enters through masks.
     /// </summary>
-    internal static void Multiply(ulong xHi, ulong xLo, ulong yHi, ulong yLo, out ulong zHi, out ulong zLo)
+    private static void Multiply(ulong xHi, ulong xLo, ulong yHi, ulong yLo, out ulong zHi, out ulong zLo)
     {
         zHi = 0;
         zLo = 0;

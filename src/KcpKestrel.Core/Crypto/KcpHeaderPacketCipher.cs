@@ -59,6 +59,7 @@ internal abstract class KcpHeaderPacketCipher : PacketCipher
             return CipherResult.TooShort;
         }
 
+        // A check that could ask for more than the scratch buffer holds is not consulted.
         var check = PayloadCheck;
         if (check is null || check.MaxPrefixLength > MaxPayloadPrefix)
         {
