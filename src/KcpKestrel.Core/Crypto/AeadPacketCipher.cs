@@ -14,10 +14,9 @@ namespace KcpKestrel.Core.Crypto;
 /// only with negligible odds. kcp-go's own aes-128-gcm senders use random nonces, so
 /// <see cref="SupportsReplayWindow"/> is false for that mode. AES-GCM runs on <see cref="AesNiGcm"/>
 /// where the CPU allows (else .NET's AesGcm). The .NET AEAD types report a bad tag only by throwing,
-/// so chacha20-poly1305 checks the tag itself first (<see cref="ChaCha20Poly1305Tag"/>) and a forged
-/// datagram costs one ChaCha20 block, the Poly1305 pass and a compare, never an exception; .NET
-/// decrypts only datagrams whose tag is already verified. AES-GCM without AES-NI/PCLMUL (.NET's
-/// AesGcm) still pays a caught <see cref="CryptographicException"/> per forgery.
+/// so chacha20-poly1305 and AES-GCM without AES-NI check the tag themselves first
+/// (<see cref="ChaCha20Poly1305Tag"/>, <see cref="AesGcmTag"/>): a forged datagram costs the MAC pass and a
+/// compare, never an exception, and .NET decrypts only datagrams whose tag is already verified.
 /// </remarks>
 internal sealed class AeadPacketCipher : PacketCipher
 {
@@ -31,12 +30,14 @@ internal sealed class AeadPacketCipher : PacketCipher
     private readonly AesGcm? _gcm;
     private readonly ChaCha20Poly1305? _chacha;
     private readonly ChaCha20Poly1305Tag? _chachaTag;
+    private readonly AesGcmTag? _gcmTag;
     private readonly bool _replayProtected;
     private ulong _counter;
 
-    private AeadPacketCipher(string name, AesNiGcm? ni, AesGcm? gcm, ChaCha20Poly1305? chacha, bool replayProtected, ChaCha20Poly1305Tag? chachaTag = null)
+    private AeadPacketCipher(string name, AesNiGcm? ni, AesGcm? gcm, ChaCha20Poly1305? chacha, bool replayProtected, ChaCha20Poly1305Tag? chachaTag = null, AesGcmTag? gcmTag = null)
     {
         _chachaTag = chachaTag;
+        _gcmTag = gcmTag;
         Name = name;
         _ni = ni;
         _gcm = gcm;
@@ -49,10 +50,14 @@ internal sealed class AeadPacketCipher : PacketCipher
     }
 
     /// <summary>kcp-go-compatible aes-128-gcm (16-byte key), no replay window.</summary>
-    public static AeadPacketCipher Aes128Gcm(ReadOnlySpan<byte> key) => Gcm("aes-128-gcm", key, 16, replayProtected: false);
+    /// <param name="key">The 16-byte key.</param>
+    /// <param name="aesNi">False forces .NET's AesGcm where <see cref="AesNiGcm"/> would run (tests, benchmarks).</param>
+    public static AeadPacketCipher Aes128Gcm(ReadOnlySpan<byte> key, bool aesNi = true) => Gcm("aes-128-gcm", key, 16, replayProtected: false, aesNi);
 
     /// <summary>Our aes-256-gcm (32-byte key), with replay window support.</summary>
-    public static AeadPacketCipher Aes256Gcm(ReadOnlySpan<byte> key) => Gcm("aes-256-gcm", key, 32, replayProtected: true);
+    /// <param name="key">The 32-byte key.</param>
+    /// <param name="aesNi">False forces .NET's AesGcm where <see cref="AesNiGcm"/> would run (tests, benchmarks).</param>
+    public static AeadPacketCipher Aes256Gcm(ReadOnlySpan<byte> key, bool aesNi = true) => Gcm("aes-256-gcm", key, 32, replayProtected: true, aesNi);
 
     /// <summary>Our chacha20-poly1305 (32-byte key), with replay window support.</summary>
     public static AeadPacketCipher ChaCha20Poly1305(ReadOnlySpan<byte> key)
@@ -70,16 +75,20 @@ internal sealed class AeadPacketCipher : PacketCipher
         return new AeadPacketCipher("chacha20-poly1305", null, null, new System.Security.Cryptography.ChaCha20Poly1305(key), replayProtected: true, new ChaCha20Poly1305Tag(key));
     }
 
-    private static AeadPacketCipher Gcm(string name, ReadOnlySpan<byte> key, int keySize, bool replayProtected)
+    private static AeadPacketCipher Gcm(string name, ReadOnlySpan<byte> key, int keySize, bool replayProtected, bool aesNi)
     {
         if (key.Length != keySize)
         {
             throw new ArgumentException($"{name} needs a {keySize}-byte key.", nameof(key));
         }
 
-        return AesNiGcm.IsSupported
-            ? new AeadPacketCipher(name, new AesNiGcm(key), null, null, replayProtected)
-            : new AeadPacketCipher(name, null, new AesGcm(key, TagSize), null, replayProtected);
+        if (aesNi && AesNiGcm.IsSupported)
+        {
+            return new AeadPacketCipher(name, new AesNiGcm(key), null, null, replayProtected);
+        }
+
+        var gcm = new AesGcm(key, TagSize);
+        return new AeadPacketCipher(name, null, gcm, null, replayProtected, gcmTag: new AesGcmTag(gcm, key));
     }
 
     public override string Name { get; }
@@ -182,7 +191,7 @@ internal sealed class AeadPacketCipher : PacketCipher
                 return CipherResult.AuthenticationFailed;
             }
         }
-        else if (_chachaTag is not null && !_chachaTag.Verify(nonce, payload, tag))
+        else if (!(_chachaTag?.Verify(nonce, payload, tag) ?? _gcmTag!.Verify(nonce, payload, tag)))
         {
             // A forgery: rejected by the compare, before the platform AEAD could throw for it.
             return CipherResult.AuthenticationFailed;

@@ -95,13 +95,13 @@ internal sealed class AesNiEngine : BlockEngine
         XorTail(data[(int)i..], feedback);
     }
 
-    public override void CfbDecrypt(Span<byte> data)
+    public override void CfbDecrypt(ReadOnlySpan<byte> previous, Span<byte> data)
     {
         ref var rk = ref MemoryMarshal.GetArrayDataReference(_roundKeys);
         ref var p = ref MemoryMarshal.GetReference(data);
         var n = (nuint)data.Length;
         var rounds = _rounds;
-        var keystream = _ivKeystream;
+        var keystream = previous.IsEmpty ? _ivKeystream : Encrypt(Vector128.Create(previous[..16]), ref rk, rounds);
         nuint i = 0;
         for (; i + 64 <= n; i += 64)
         {

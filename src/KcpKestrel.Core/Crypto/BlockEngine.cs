@@ -6,6 +6,8 @@ namespace KcpKestrel.Core.Crypto;
 /// </summary>
 internal abstract class BlockEngine : IDisposable
 {
+    private byte[]? _initialKeystream;
+
     /// <summary>kcp-go's fixed CFB initial vector (crypt.go); 8-byte ciphers use its first 8 bytes.</summary>
     public static ReadOnlySpan<byte> InitialVector =>
         [167, 115, 79, 156, 18, 172, 27, 1, 164, 21, 242, 193, 252, 120, 230, 107];
@@ -37,7 +39,7 @@ internal abstract class BlockEngine : IDisposable
         var bs = BlockSize;
         Span<byte> feedback = stackalloc byte[16];
         feedback = feedback[..bs];
-        EncryptBlock(InitialVector[..bs], feedback);
+        InitialKeystream.CopyTo(feedback);
         var i = 0;
         for (; i + bs <= data.Length; i += bs)
         {
@@ -49,14 +51,26 @@ internal abstract class BlockEngine : IDisposable
         Xor(data[i..], feedback);
     }
 
-    /// <summary>kcp-go's CFB decryption in place.</summary>
-    public virtual void CfbDecrypt(Span<byte> data)
+    /// <summary>
+    /// kcp-go's CFB decryption in place of <paramref name="data"/>, which follows <paramref name="previous"/>
+    /// (the ciphertext block before it, or empty at the start of the stream). A decryption can thus stop at a
+    /// block boundary and resume later, as long as the block before the resume point is still ciphertext.
+    /// </summary>
+    public virtual void CfbDecrypt(ReadOnlySpan<byte> previous, Span<byte> data)
     {
         var bs = BlockSize;
         Span<byte> registers = stackalloc byte[32];
         var feedback = registers[..bs];
         var next = registers.Slice(16, bs);
-        EncryptBlock(InitialVector[..bs], feedback);
+        if (previous.IsEmpty)
+        {
+            InitialKeystream.CopyTo(feedback);
+        }
+        else
+        {
+            EncryptBlock(previous[..bs], feedback);
+        }
+
         var i = 0;
         for (; i + bs <= data.Length; i += bs)
         {
@@ -69,6 +83,25 @@ internal abstract class BlockEngine : IDisposable
         }
 
         Xor(data[i..], feedback);
+    }
+
+    /// <summary>
+    /// E(IV), the first keystream block of every datagram, computed once (lazily: the derived engine's key
+    /// schedule does not exist yet while this constructor runs).
+    /// </summary>
+    private ReadOnlySpan<byte> InitialKeystream
+    {
+        get
+        {
+            if (_initialKeystream is null)
+            {
+                var keystream = new byte[BlockSize];
+                EncryptBlock(InitialVector[..BlockSize], keystream);
+                _initialKeystream = keystream;
+            }
+
+            return _initialKeystream;
+        }
     }
 
     /// <summary>data[i] ^= key[i] over data's length (key at least as long).</summary>
@@ -90,5 +123,9 @@ internal abstract class BlockEngine : IDisposable
     /// <summary>Clears key schedules.</summary>
     protected virtual void Dispose(bool disposing)
     {
+        if (_initialKeystream is not null)
+        {
+            Array.Clear(_initialKeystream);
+        }
     }
 }

@@ -15,7 +15,14 @@ internal sealed class CfbPacketCipher : KcpHeaderPacketCipher
 
     protected override void Encrypt(Span<byte> datagram) => _engine.CfbEncrypt(datagram);
 
-    protected override void Decrypt(Span<byte> datagram) => _engine.CfbDecrypt(datagram);
+    protected override void Decrypt(ReadOnlySpan<byte> received, Span<byte> part, int offset)
+        => _engine.CfbDecrypt(offset == 0 ? default : received[(offset - _engine.BlockSize)..offset], part);
+
+    protected override int ResumePoint(int length)
+    {
+        var bs = _engine.BlockSize;
+        return (length + bs - 1) / bs * bs;
+    }
 
     protected override void Dispose(bool disposing)
     {

@@ -46,10 +46,10 @@ internal sealed class ChaCha20Poly1305Tag
         Span<byte> polyKey = stackalloc byte[64];
         Block0(nonce, polyKey);
 
-        // r, clamped, in 44/44/42-bit limbs (poly1305-donna-64); s is added at the end.
-        var t0 = BinaryPrimitives.ReadUInt64LittleEndian(polyKey);
-        var t1 = BinaryPrimitives.ReadUInt64LittleEndian(polyKey[8..]);
-        var state = new PolyState(t0 & 0xffc0fffffff, ((t0 >> 44) | (t1 << 20)) & 0xfffffc0ffff, (t1 >> 24) & 0x00ffffffc0f);
+        // r, clamped, in two 64-bit limbs; s is added at the end.
+        var state = new PolyState(
+            BinaryPrimitives.ReadUInt64LittleEndian(polyKey) & 0x0ffffffc0fffffff,
+            BinaryPrimitives.ReadUInt64LittleEndian(polyKey[8..]) & 0x0ffffffc0ffffffc);
 
         Span<byte> last = stackalloc byte[16];
         Padded(ref state, aad, last);
@@ -139,127 +139,97 @@ internal sealed class ChaCha20Poly1305Tag
     private static Vector128<uint> RotateLeft(Vector128<uint> v, int n) =>
         Vector128.ShiftLeft(v, n) | Vector128.ShiftRightLogical(v, 32 - n);
 
-    /// <summary>Poly1305 accumulator in 44/44/42-bit limbs (poly1305-donna-64), 64x64-bit products.</summary>
+    /// <summary>
+    /// Poly1305 accumulator in base 2^64 (h0, h1 and a few bits in h2; OpenSSL's poly1305 "u128" layout):
+    /// four 64x64-bit products per block where 44-bit limbs take nine. r1's clamped low bits make
+    /// 2^130 = 5 mod p a shift: h1·r1·2^128 = h1·(r1 + r1/4)·2^0 mod p.
+    /// </summary>
     private struct PolyState
     {
-        private const ulong Mask44 = 0xfffffffffff;
-        private const ulong Mask42 = 0x3ffffffffff;
-        private readonly ulong _r0, _r1, _r2, _s1, _s2;
+        private readonly ulong _r0, _r1, _s1;
         private ulong _h0, _h1, _h2;
 
-        public PolyState(ulong r0, ulong r1, ulong r2)
+        public PolyState(ulong r0, ulong r1)
         {
             _r0 = r0;
             _r1 = r1;
-            _r2 = r2;
-            _s1 = r1 * (5 << 2);
-            _s2 = r2 * (5 << 2);
+            _s1 = r1 + (r1 >> 2);
         }
 
-        /// <summary>Adds one full 16-byte block (with the 2^128 bit) and multiplies by r.</summary>
+        /// <summary>Adds one full 16-byte block (with the 2^128 bit) and multiplies by r, partially reduced.</summary>
         public void Block(ReadOnlySpan<byte> m)
         {
             var t0 = BinaryPrimitives.ReadUInt64LittleEndian(m);
             var t1 = BinaryPrimitives.ReadUInt64LittleEndian(m[8..]);
-            var h0 = _h0 + (t0 & Mask44);
-            var h1 = _h1 + (((t0 >> 44) | (t1 << 20)) & Mask44);
-            var h2 = _h2 + (((t1 >> 24) & Mask42) | (1UL << 40));
+            var h0 = _h0 + t0;
+            var c = Carry(h0, t0);
+            var h1 = _h1 + c;
+            var c1 = Carry(h1, c);
+            h1 += t1;
+            c1 += Carry(h1, t1);
+            var h2 = _h2 + c1 + 1;
 
-            ulong d0Lo = 0, d0Hi = 0, d1Lo = 0, d1Hi = 0, d2Lo = 0, d2Hi = 0;
-            MulAdd(ref d0Lo, ref d0Hi, h0, _r0);
-            MulAdd(ref d0Lo, ref d0Hi, h1, _s2);
-            MulAdd(ref d0Lo, ref d0Hi, h2, _s1);
-            MulAdd(ref d1Lo, ref d1Hi, h0, _r1);
+            // d0 = h0·r0 + h1·s1; d1 = h0·r1 + h1·r0 + h2·s1; d2 = h2·r0 (h2 is a few bits: no overflow).
+            var d0Hi = Math.BigMul(h0, _r0, out var d0Lo);
+            MulAdd(ref d0Lo, ref d0Hi, h1, _s1);
+            var d1Hi = Math.BigMul(h0, _r1, out var d1Lo);
             MulAdd(ref d1Lo, ref d1Hi, h1, _r0);
-            MulAdd(ref d1Lo, ref d1Hi, h2, _s2);
-            MulAdd(ref d2Lo, ref d2Hi, h0, _r2);
-            MulAdd(ref d2Lo, ref d2Hi, h1, _r1);
-            MulAdd(ref d2Lo, ref d2Hi, h2, _r0);
+            Add(ref d1Lo, ref d1Hi, h2 * _s1);
+            h2 *= _r0;
 
-            var c = (d0Lo >> 44) | (d0Hi << 20);
-            h0 = d0Lo & Mask44;
-            Add(ref d1Lo, ref d1Hi, c);
-            c = (d1Lo >> 44) | (d1Hi << 20);
-            h1 = d1Lo & Mask44;
-            Add(ref d2Lo, ref d2Hi, c);
-            c = (d2Lo >> 42) | (d2Hi << 22);
-            h2 = d2Lo & Mask42;
-            h0 += c * 5;
-            c = h0 >> 44;
-            h0 &= Mask44;
+            // h2:h1:h0 = d2·2^128 + d1·2^64 + d0, then the bits above 2^130 folded back times 5.
+            h0 = d0Lo;
+            Add(ref d1Lo, ref d1Hi, d0Hi);
+            h1 = d1Lo;
+            h2 += d1Hi;
+            c = (h2 >> 2) + (h2 & ~3UL);
+            h2 &= 3;
+            h0 += c;
+            c = Carry(h0, c);
             h1 += c;
+            h2 += Carry(h1, c);
 
             _h0 = h0;
             _h1 = h1;
             _h2 = h2;
         }
 
+        /// <summary>1 when <paramref name="sum"/> = x + <paramref name="addend"/> wrapped, without a branch.</summary>
+        private static ulong Carry(ulong sum, ulong addend) => (ulong)(sum < addend ? 1 : 0);
+
         private static void MulAdd(ref ulong lo, ref ulong hi, ulong a, ulong b)
         {
             var high = Math.BigMul(a, b, out var low);
             lo += low;
-            hi += high + (lo < low ? 1UL : 0UL);
+            hi += high + Carry(lo, low);
         }
 
         private static void Add(ref ulong lo, ref ulong hi, ulong value)
         {
             lo += value;
-            hi += lo < value ? 1UL : 0UL;
+            hi += Carry(lo, value);
         }
 
         /// <summary>Reduces mod 2^130-5, adds s and writes the 16-byte tag.</summary>
         public readonly void Finish(ReadOnlySpan<byte> s, Span<byte> tag)
         {
-            ulong h0 = _h0, h1 = _h1, h2 = _h2;
-            var c = h1 >> 44;
-            h1 &= Mask44;
-            h2 += c;
-            c = h2 >> 42;
-            h2 &= Mask42;
-            h0 += c * 5;
-            c = h0 >> 44;
-            h0 &= Mask44;
-            h1 += c;
-            c = h1 >> 44;
-            h1 &= Mask44;
-            h2 += c;
-            c = h2 >> 42;
-            h2 &= Mask42;
-            h0 += c * 5;
-            c = h0 >> 44;
-            h0 &= Mask44;
-            h1 += c;
-
-            // g = h + -p; keep h if h < p (g2 borrowed), else g.
-            var g0 = h0 + 5;
-            c = g0 >> 44;
-            g0 &= Mask44;
-            var g1 = h1 + c;
-            c = g1 >> 44;
-            g1 &= Mask44;
-            var g2 = h2 + c - (1UL << 42);
-            c = (g2 >> 63) - 1;
-            g0 &= c;
-            g1 &= c;
-            g2 &= c;
-            c = ~c;
-            h0 = (h0 & c) | g0;
-            h1 = (h1 & c) | g1;
-            h2 = (h2 & c) | g2;
+            // g = h + 5: if it reaches 2^130, h was at least p and the tag is g's low 128 bits.
+            var g0 = _h0 + 5;
+            var c = Carry(g0, 5);
+            var g1 = _h1 + c;
+            c = Carry(g1, c);
+            var g2 = _h2 + c;
+            var mask = 0UL - (g2 >> 2);
+            var h0 = (_h0 & ~mask) | (g0 & mask);
+            var h1 = (_h1 & ~mask) | (g1 & mask);
 
             // + s, mod 2^128.
             var t0 = BinaryPrimitives.ReadUInt64LittleEndian(s);
             var t1 = BinaryPrimitives.ReadUInt64LittleEndian(s[8..]);
-            h0 += t0 & Mask44;
-            c = h0 >> 44;
-            h0 &= Mask44;
-            h1 += (((t0 >> 44) | (t1 << 20)) & Mask44) + c;
-            c = h1 >> 44;
-            h1 &= Mask44;
-            h2 += ((t1 >> 24) & Mask42) + c;
-            h2 &= Mask42;
-            BinaryPrimitives.WriteUInt64LittleEndian(tag, h0 | (h1 << 44));
-            BinaryPrimitives.WriteUInt64LittleEndian(tag[8..], (h1 >> 20) | (h2 << 24));
+            h0 += t0;
+            h1 += t1 + Carry(h0, t0);
+            BinaryPrimitives.WriteUInt64LittleEndian(tag, h0);
+            BinaryPrimitives.WriteUInt64LittleEndian(tag[8..], h1);
         }
     }
 }

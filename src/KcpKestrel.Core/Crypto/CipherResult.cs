@@ -20,4 +20,10 @@ internal enum CipherResult
 
     /// <summary>AEAD modes with a <see cref="ReplayWindow"/>: the sender prefix differs from the one the window is bound to.</summary>
     UnknownSender,
+
+    /// <summary>
+    /// kcp-go modes with an <see cref="IPayloadPrefixCheck"/>: the decrypted first bytes cannot start a datagram
+    /// the receiver accepts (noise, wrong key or a blind forgery), so the rest was not decrypted.
+    /// </summary>
+    Implausible,
 }

@@ -9,7 +9,7 @@ internal sealed class NonePacketCipher : KcpHeaderPacketCipher
     {
     }
 
-    protected override void Decrypt(Span<byte> datagram)
+    protected override void Decrypt(ReadOnlySpan<byte> received, Span<byte> part, int offset)
     {
     }
 }

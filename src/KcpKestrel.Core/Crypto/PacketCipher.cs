@@ -33,6 +33,13 @@ internal abstract class PacketCipher : IDisposable
     /// <summary>True when <see cref="Open(Span{byte}, ReplayWindow?, out int, out int)"/> honours a replay window.</summary>
     public virtual bool SupportsReplayWindow => false;
 
+    /// <summary>
+    /// The receiver's payload structure, for modes that can reject a datagram from a decrypted prefix
+    /// (kcp-go's framing, see <see cref="KcpHeaderPacketCipher"/>). Null: every datagram is decrypted whole.
+    /// AEAD modes and "null" ignore it: the first verify a tag before decrypting, the second decrypts nothing.
+    /// </summary>
+    public IPayloadPrefixCheck? PayloadCheck { get; set; }
+
     /// <summary>Datagrams opened successfully by this instance.</summary>
     public long Opened { get; private set; }
 

@@ -15,6 +15,7 @@ namespace KcpKestrel.Core.Crypto;
 internal sealed class Salsa20PacketCipher : KcpHeaderPacketCipher
 {
     private const int SalsaNonceSize = 8;
+    private const int BlockSize = 64;
     private readonly uint[] _key = new uint[8];
 
     public Salsa20PacketCipher(ReadOnlySpan<byte> key)
@@ -32,11 +33,21 @@ internal sealed class Salsa20PacketCipher : KcpHeaderPacketCipher
 
     public override string Name => "salsa20";
 
-    protected override void Encrypt(Span<byte> datagram) => XorKeyStream(datagram[SalsaNonceSize..], datagram[..SalsaNonceSize]);
+    protected override void Encrypt(Span<byte> datagram) => XorKeyStream(datagram[SalsaNonceSize..], datagram[..SalsaNonceSize], 0);
 
-    protected override void Decrypt(Span<byte> datagram) => XorKeyStream(datagram[SalsaNonceSize..], datagram[..SalsaNonceSize]);
+    protected override void Decrypt(ReadOnlySpan<byte> received, Span<byte> part, int offset)
+    {
+        // The nonce bytes are not encrypted: the keystream starts at datagram[8], block 0.
+        var skip = Math.Max(0, SalsaNonceSize - offset);
+        XorKeyStream(part[Math.Min(skip, part.Length)..], received[..SalsaNonceSize], (ulong)(offset + skip - SalsaNonceSize) / BlockSize);
+    }
 
-    private void XorKeyStream(Span<byte> data, ReadOnlySpan<byte> nonce)
+    /// <summary>Resumes at keystream block boundaries: 8 + 64k.</summary>
+    protected override int ResumePoint(int length)
+        => length <= SalsaNonceSize ? SalsaNonceSize : SalsaNonceSize + ((length - SalsaNonceSize + BlockSize - 1) / BlockSize * BlockSize);
+
+    /// <summary>XORs <paramref name="data"/> with the keystream from 64-byte block <paramref name="firstBlock"/> on.</summary>
+    private void XorKeyStream(Span<byte> data, ReadOnlySpan<byte> nonce, ulong firstBlock)
     {
         Span<uint> input = stackalloc uint[16];
         input[0] = 0x61707865;
@@ -47,8 +58,8 @@ internal sealed class Salsa20PacketCipher : KcpHeaderPacketCipher
         input[5] = 0x3320646e;
         input[6] = BinaryPrimitives.ReadUInt32LittleEndian(nonce);
         input[7] = BinaryPrimitives.ReadUInt32LittleEndian(nonce[4..]);
-        input[8] = 0;
-        input[9] = 0;
+        input[8] = (uint)firstBlock;
+        input[9] = (uint)(firstBlock >> 32);
         input[10] = 0x79622d32;
         input[11] = _key[4];
         input[12] = _key[5];

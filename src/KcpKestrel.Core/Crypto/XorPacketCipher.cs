@@ -25,14 +25,15 @@ internal sealed class XorPacketCipher : KcpHeaderPacketCipher
 
     public override string Name => "xor";
 
-    protected override void Encrypt(Span<byte> datagram) => Apply(datagram);
+    protected override void Encrypt(Span<byte> datagram) => Apply(datagram, 0);
 
-    protected override void Decrypt(Span<byte> datagram) => Apply(datagram);
+    protected override void Decrypt(ReadOnlySpan<byte> received, Span<byte> part, int offset) => Apply(part, offset);
 
-    private void Apply(Span<byte> datagram)
+    /// <summary>XORs <paramref name="part"/>, the datagram's bytes from <paramref name="offset"/> on, with the table.</summary>
+    private void Apply(Span<byte> part, int offset)
     {
-        var data = datagram[..Math.Min(datagram.Length, TableSize)];
-        var table = _table.AsSpan(0, data.Length);
+        var data = part[..Math.Clamp(TableSize - offset, 0, part.Length)];
+        var table = _table.AsSpan(Math.Min(offset, TableSize), data.Length);
         var i = 0;
         if (Vector.IsHardwareAccelerated)
         {

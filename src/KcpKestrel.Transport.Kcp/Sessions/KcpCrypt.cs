@@ -1,4 +1,5 @@
 using KcpKestrel.Core.Crypto;
+using KcpKestrel.Core.Fec;
 
 namespace KcpKestrel.Transport.Kcp.Sessions;
 
@@ -28,6 +29,19 @@ internal static class KcpCrypt
     /// <summary>Modes that take no secret ("none", "null"), whatever the case of <paramref name="name"/>.</summary>
     public static bool IsKeyless(string? name) => name is not null && PacketCipherFactory.IsKeyless(name.ToLowerInvariant());
 
-    public static PacketCipher Create(KcpOptions options) =>
-        PacketCipherFactory.Create(options.Crypt.ToLowerInvariant(), options.Key ?? string.Empty);
+    // The commands our peers send besides kcp-go's: the close signal, and the address-validation pair where it applies.
+    private static readonly KcpPayloadCheck PayloadCheck = new([KcpSession.CloseCommand]);
+    private static readonly KcpPayloadCheck ValidatingPayloadCheck =
+        new([KcpSession.CloseCommand, AddressValidation.RetryCommand, AddressValidation.TokenCommand]);
+
+    /// <summary>
+    /// The cipher for <paramref name="options"/>, with the payload check that lets kcp-go-framed modes drop a
+    /// forged datagram after decrypting its first blocks.
+    /// </summary>
+    public static PacketCipher Create(KcpOptions options)
+    {
+        var cipher = PacketCipherFactory.Create(options.Crypt.ToLowerInvariant(), options.Key ?? string.Empty);
+        cipher.PayloadCheck = AddressValidation.AppliesTo(options, cipher) ? ValidatingPayloadCheck : PayloadCheck;
+        return cipher;
+    }
 }

@@ -56,6 +56,10 @@ public sealed class KcpGoVectorTests
         Assert.Equal(0UL, b.Statistics.RejectedTotal);
     }
 
+    /// <summary>The datagrams kcp-go wrote in <paramref name="scenario"/>, both directions.</summary>
+    internal static IEnumerable<byte[]> KcpGoDatagrams(string scenario) =>
+        Vectors.Value[scenario].Where(l => !l.Contains(" recv ", StringComparison.Ordinal)).Select(l => Convert.FromHexString(l[2..]));
+
     private static Dictionary<string, List<string>> Load()
     {
         var result = new Dictionary<string, List<string>>();

@@ -19,6 +19,35 @@ public sealed class ChaCha20Poly1305TagTests
         Assert.Equal("1ae10b594f09e26a7e902ecbd0600691", Convert.ToHexStringLower(tag));
     }
 
+    [Theory]
+    [InlineData(0xFF)]
+    [InlineData(0x00)]
+    [InlineData(0xFE)]
+    public void MatchesPlatformChaCha20Poly1305_OnExtremeBlocks(byte fill)
+    {
+        // Chosen blocks travel as associated data (the platform MACs them as given): all-ones blocks keep the
+        // accumulator near its largest values, where the partial reductions and the final compare with p matter.
+        var random = new Random(fill);
+        foreach (var length in new[] { 16, 32, 48, 1376, 1500 })
+        {
+            for (var i = 0; i < 60; i++)
+            {
+                var key = new byte[32];
+                var nonce = new byte[12];
+                random.NextBytes(key);
+                random.NextBytes(nonce);
+                var aad = new byte[length];
+                aad.AsSpan().Fill(fill);
+                using var platform = new ChaCha20Poly1305(key);
+                var expected = new byte[16];
+                platform.Encrypt(nonce, ReadOnlySpan<byte>.Empty, Span<byte>.Empty, expected, aad);
+                var tag = new byte[16];
+                new ChaCha20Poly1305Tag(key).Compute(nonce, aad, ReadOnlySpan<byte>.Empty, tag);
+                Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(tag));
+            }
+        }
+    }
+
     [Fact]
     public void MatchesPlatformChaCha20Poly1305_SeededRandomInputs()
     {

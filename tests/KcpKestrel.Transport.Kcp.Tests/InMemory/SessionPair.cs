@@ -99,6 +99,9 @@ internal sealed class SessionPair
 
         public InMemoryChannel Channel { get; }
 
+        /// <summary>The cipher this endpoint opens what it receives with, made as the transport makes it.</summary>
+        public PacketCipher Cipher => _cipher;
+
         public KcpSession Session { get; }
 
         public KcpConnection Connection { get; }
