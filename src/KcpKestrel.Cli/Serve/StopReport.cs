@@ -30,6 +30,10 @@ internal static class StopReport
             json.WriteNumber("replaysDropped", c.DroppedReplay);
             json.WriteNumber("amplificationLimited", c.AmplificationLimited);
             json.WriteNumber("unprovenTimeouts", c.UnprovenTimeouts);
+            json.WriteNumber("receiveBudget", c.ReceiveBudget);
+            json.WriteNumber("receiveBytesHeld", c.ReceiveBytesHeld);
+            json.WriteNumber("receiveBytesPeak", c.ReceiveBytesPeak);
+            json.WriteNumber("sessionsClosedForMemory", c.SessionsClosedForMemory);
             json.WriteStartObject("dropped");
             foreach (var reason in KcpDropReason.All)
             {

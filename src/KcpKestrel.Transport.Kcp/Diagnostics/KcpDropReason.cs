@@ -24,6 +24,8 @@ internal sealed record KcpDropReason(string Name, Func<KcpTransportCounters, lon
         new("rate_limited", static c => c.DroppedRateLimited, RefusesPeer: true),
         new("unbound", static c => c.DroppedUnbound, RefusesPeer: true),
         new("replay", static c => c.DroppedReplay),
+        new("session_budget", static c => c.DroppedSessionBudget),
+        new("listener_budget", static c => c.DroppedListenerBudget),
         new("oversize", static c => c.DroppedOversize),
         new("send_dropped", static c => c.DatagramsDroppedOnSend),
     ];

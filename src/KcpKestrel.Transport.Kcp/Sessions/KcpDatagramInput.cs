@@ -1,6 +1,7 @@
-using System.Buffers;
+using KcpKestrel.Core.Arq;
 using KcpKestrel.Core.Fec;
 using KcpKestrel.Transport.Kcp.Diagnostics;
+using KcpKestrel.Transport.Kcp.Io.Loops;
 
 namespace KcpKestrel.Transport.Kcp.Sessions;
 
@@ -14,12 +15,19 @@ internal sealed class KcpDatagramInput : IDisposable
     private readonly FecDecoder? _fecDecoder;
     private readonly KcpTransportCounters _counters;
 
-    public KcpDatagramInput(KcpOptions options, ArrayPool<byte> bufferPool, KcpTransportCounters counters)
+    /// <param name="options">The endpoint's FEC shape.</param>
+    /// <param name="loop">The loop: its buffer pool, counters and the codecs its sessions share.</param>
+    /// <param name="budget">What the shards kept for recovery may hold, with the session's other receive buffers.</param>
+    public KcpDatagramInput(KcpOptions options, IKcpLoop loop, IReceiveBudget? budget)
     {
-        _counters = counters;
+        _counters = loop.Counters;
         if (KcpDatagramOutput.HasFec(options))
         {
-            _fecDecoder = new FecDecoder(options.DataShards, options.ParityShards) { BufferPool = bufferPool };
+            _fecDecoder = new FecDecoder(options.DataShards, options.ParityShards, loop.FecCodecs)
+            {
+                BufferPool = loop.BufferPool,
+                ReceiveBudget = budget,
+            };
         }
     }
 
@@ -58,6 +66,9 @@ internal sealed class KcpDatagramInput : IDisposable
             _counters.FecFailedReconstructs += _fecDecoder.FailedReconstructs;
         }
     }
+
+    /// <summary>Drops the shards kept for recovery (the session ended).</summary>
+    public void ReleaseHeld() => _fecDecoder?.ReleaseHeld();
 
     public void Dispose() => _fecDecoder?.Dispose();
 }
