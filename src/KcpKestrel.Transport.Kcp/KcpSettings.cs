@@ -184,14 +184,14 @@ internal static class KcpSettings
         },
         new()
         {
-            Name = nameof(KcpOptions.SessionReceiveBudget), Flag = "--session-receive-budget", Kind = KcpSettingKind.Int64, Min = 65536, Max = long.MaxValue,
-            Accepted = "65536 bytes or more", Meaning = "Bytes one session may hold for its peer (receive buffers, FEC shards, data the app has not read); data past it is dropped unacknowledged and the window never offers more",
+            Name = nameof(KcpOptions.SessionReceiveBudget), Flag = "--session-receive-budget", Kind = KcpSettingKind.Int64, Min = 1024 * 1024, Max = long.MaxValue,
+            Accepted = "1048576 bytes or more (a message of 255 fragments must fit)", Meaning = "Bytes one session may hold for its peer (receive buffers, FEC shards, data the app has not read); data past it is dropped unacknowledged and the window never offers more",
             Get = o => o.SessionReceiveBudget, Set = (o, v) => o.SessionReceiveBudget = (long)v!,
         },
         new()
         {
-            Name = nameof(KcpOptions.ListenerReceiveBudget), Flag = "--listener-receive-budget", Kind = KcpSettingKind.Int64, Min = 65536, Max = long.MaxValue, ListenerOnly = true,
-            Accepted = "65536 bytes or more", Meaning = "Bytes all of a listener's sessions may hold together; past it data is dropped and the sessions holding the most are closed",
+            Name = nameof(KcpOptions.ListenerReceiveBudget), Flag = "--listener-receive-budget", Kind = KcpSettingKind.Int64, Min = 1024 * 1024, Max = long.MaxValue, ListenerOnly = true,
+            Accepted = "1048576 bytes or more", Meaning = "Bytes all of a listener's sessions may hold together; past it data is dropped and the sessions holding the most are closed",
             Get = o => o.ListenerReceiveBudget, Set = (o, v) => o.ListenerReceiveBudget = (long)v!,
         },
         new()

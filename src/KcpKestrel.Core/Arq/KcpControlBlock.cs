@@ -1168,8 +1168,10 @@ internal sealed class KcpControlBlock : IDisposable
         var wnd = queued < _rcv_wnd ? _rcv_wnd - queued : 0;
         if (ReceiveBudget is { } budget)
         {
-            // Never offer more than the budget can hold, so a peer that keeps to our window is never dropped.
-            wnd = (uint)Math.Min(wnd, Math.Max(budget.Available, 0) / SegmentCost);
+            // Never offer more than the budget can hold, so a peer that keeps to our window is never dropped:
+            // a full segment's buffer per sn, after the room the ring may still take to reach rcv_wnd slots.
+            var ringGrowth = Math.Max(KcpSegmentQueue.RoundUpToPowerOfTwo((int)_rcv_wnd) - _rcvSlots.Length, 0) * (long)SlotBytes;
+            wnd = (uint)Math.Min(wnd, Math.Max(budget.Available - ringGrowth, 0) / SegmentCost);
         }
 
         return (ushort)wnd;
