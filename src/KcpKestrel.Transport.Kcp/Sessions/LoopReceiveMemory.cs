@@ -118,7 +118,7 @@ internal sealed class LoopReceiveMemory : ILoopFlushable
             SessionReceiveMemory? largest = null;
             foreach (var session in _sessions)
             {
-                if (largest is null || session.Held > largest.Held)
+                if (!session.IsReclaimed && (largest is null || session.Held > largest.Held))
                 {
                     largest = session;
                 }

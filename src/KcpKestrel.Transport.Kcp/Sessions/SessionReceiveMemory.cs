@@ -135,6 +135,13 @@ internal sealed class SessionReceiveMemory : IReceiveBudget
         input.ReleaseHeld();
     }
 
+    /// <summary>Asked to end already (the loop does not pick it twice).</summary>
+    internal bool IsReclaimed { get; private set; }
+
     /// <summary>Called by the loop under listener-wide pressure: ends the session (which calls <see cref="Close"/>).</summary>
-    internal void Reclaim() => _reclaim();
+    internal void Reclaim()
+    {
+        IsReclaimed = true;
+        _reclaim();
+    }
 }
