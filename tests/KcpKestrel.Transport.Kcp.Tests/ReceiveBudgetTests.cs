@@ -4,6 +4,7 @@ using KcpKestrel.Core.Arq;
 using KcpKestrel.Transport.Kcp.Diagnostics;
 using KcpKestrel.Transport.Kcp.Sessions;
 using KcpKestrel.Transport.Kcp.Tests.InMemory;
+using Xunit.Abstractions;
 
 namespace KcpKestrel.Transport.Kcp.Tests;
 
