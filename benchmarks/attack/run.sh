@@ -7,10 +7,13 @@
 #                  --crypt none`, FEC 0/0 and 10/3: bytes the victim receives / bytes the attacker sent (<= 3)
 #   forged         random datagrams flooded at `serve` in each --crypt mode: server CPU per forged datagram
 #   double-bind    a second serve on a taken KCP or TCP port exits non-zero with address-in-use
+#   hostile        sessions pinning far-ahead segments and partial FEC groups at `serve --app sink --crypt none`:
+#                  server RSS (before/peak/after) against ListenerReceiveBudget (HOSTILE_* below)
 #   replay         not a live case yet: covered deterministically by `--filter AddressValidation` (500 ports, 0 sessions)
 #
 # Environment: AMP_SECONDS (60) SOURCES (10) FLOOD_SECONDS (10) FLOOD_SIZE (1400) FLOOD_SOCKETS (64)
 #              MODES (every --crypt mode) SERVER_CPUS (0) CLIENT_CPUS (1) PORT (47500) OUT (benchmarks/results/attack.md)
+#              HOSTILE_SESSIONS (300) HOSTILE_SEGMENTS (1000) HOSTILE_SECONDS (30) HOSTILE_BUDGETS ("64M 1024G")
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . benchmarks/lib.sh
@@ -100,6 +103,35 @@ emit "$(jq -nc --argjson bench "$bench" --argjson kcp "$kcp" '{case: "double-bin
 # resend them from 500 new ports, and expect no session, no reply and "replay"/token drops in the stop line.
 emit '{"case":"replay","status":"todo","note":"filled by the address-validation token work"}'
 
+# ---- hostile: memory budget (issue #18 item 5) ----
+# HOSTILE_SESSIONS sessions each try to pin HOSTILE_SEGMENTS far-ahead segments and partial FEC groups of their
+# own shape (benchmarks/attack/hostile.py) at `serve --app sink --crypt none`, once per listener budget in
+# HOSTILE_BUDGETS (the last one large enough to bound nothing). Server RSS from /proc/<pid>/status: VmRSS before,
+# VmHWM (peak) and VmRSS after the attack.
+HOSTILE_SESSIONS=${HOSTILE_SESSIONS:-300}
+HOSTILE_SEGMENTS=${HOSTILE_SEGMENTS:-1000}
+HOSTILE_SECONDS=${HOSTILE_SECONDS:-30}
+HOSTILE_BUDGETS=${HOSTILE_BUDGETS:-"64M 1024G"}
+vm_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+for budget in $HOSTILE_BUDGETS; do
+  log "hostile: $HOSTILE_SESSIONS sessions x $HOSTILE_SEGMENTS segments, listener receive budget $budget"
+  start_serve hostile-$budget --kcp 127.0.0.1:$PORT --app sink --crypt none --datashard 10 --parityshard 3 \
+    --listener-receive-budget "$budget" --unproven-timeout 60
+  sleep 1
+  rss_before=$(vm_kib "$SPID" VmRSS)
+  probe=$(taskset -c "$CLIENT_CPUS" timeout $((HOSTILE_SECONDS + 30)) python3 benchmarks/attack/hostile.py 127.0.0.1 $PORT "$HOSTILE_SECONDS" "$HOSTILE_SESSIONS" "$HOSTILE_SEGMENTS")
+  sleep 3
+  rss_peak=$(vm_kib "$SPID" VmHWM)
+  rss_after=$(vm_kib "$SPID" VmRSS)
+  stop_serve hostile-$budget; kcp=$KCP
+  emit "$(jq -c --arg budget "$budget" --argjson before "$rss_before" --argjson peak "$rss_peak" --argjson after "$rss_after" --argjson kcp "$kcp" '
+    . + {budget: $budget, budget_bytes: $kcp.receiveBudget, rss_before_mib: ($before / 1024 | round), rss_peak_mib: ($peak / 1024 | round),
+         rss_after_mib: ($after / 1024 | round), held_peak_mib: ($kcp.receiveBytesPeak / 1048576 * 10 | round / 10),
+         sessions: $kcp.sessionsAccepted, closed_for_memory: $kcp.sessionsClosedForMemory, datagrams_in: $kcp.datagramsIn,
+         dropped: ($kcp.dropped | with_entries(select(.value > 0))), kcp: $kcp}' <<<"$probe")"
+done
+# ---- end hostile ----
+
 python3 - "$RESULTS" "$OUT" "AMP_SECONDS=$AMP_SECONDS SOURCES=$SOURCES FLOOD_SECONDS=$FLOOD_SECONDS FLOOD_SIZE=$FLOOD_SIZE FLOOD_SOCKETS=$FLOOD_SOCKETS benchmarks/attack/run.sh" "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
@@ -134,6 +166,21 @@ for r in rows:
         o.append(f"| {r['taken']} | {r['exit_code']} | {r['refused']} | `{r['message']}` |")
     elif r["case"] == "double-bind":
         o += ["", f"The first server still serves afterwards: echo bench ok = {r['ok']}."]
+# ---- hostile: memory budget ----
+hostile = [r for r in rows if r["case"] == "hostile"]
+if hostile:
+    o += ["", "## Hostile sessions against the receive budget (`serve --app sink --crypt none`, FEC 10/3)", "",
+          f"{hostile[0]['sessions']} sessions, each sending sn 1..{hostile[0]['segments_per_session']} (never 0, so nothing can be "
+          f"delivered) as partial FEC groups of {hostile[0]['shapes']} different shapes; each would pin "
+          f"{hostile[0]['bytes_each_would_hold'] / 1048576:.1f} MiB of segments without a budget. Server RSS from /proc (VmRSS before, "
+          "VmHWM peak, VmRSS 3 s after); held = the listener's receive-held bytes at their peak (stop line receiveBytesPeak).", "",
+          "| listener budget | datagrams in | RSS before MiB | RSS peak MiB | RSS after MiB | held peak MiB | sessions | closed for memory | drops by reason |",
+          "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in hostile:
+        drops = ", ".join(f"{k} {v}" for k, v in r["dropped"].items()) or "-"
+        o.append(f"| {r['budget']} | {r['datagrams_in']} | {r['rss_before_mib']} | **{r['rss_peak_mib']}** | {r['rss_after_mib']} | "
+                 f"{r['held_peak_mib']} | {r['sessions']} | {r['closed_for_memory']} | {drops} |")
+# ---- end hostile ----
 o += ["", "## Replay from 500 ports", "", "TODO: filled by the address-validation token work (captured aes-256-gcm datagrams resent from 500 source ports).", "",
       "## Raw measurements", "", "```"] + [json.dumps(r, separators=(",", ":")) for r in rows] + ["```", ""]
 open(sys.argv[2], "w").write("\n".join(o))
