@@ -1,3 +1,5 @@
+using KcpKestrel.Transport.Kcp.Io.Loops;
+
 namespace KcpKestrel.Transport.Kcp.Sessions;
 
 /// <summary>
@@ -48,7 +50,7 @@ internal sealed class ListenerReceiveMemory
     public long Unreserved => Budget - Reserved;
 
     /// <summary>A share for one loop of the listener.</summary>
-    public LoopReceiveMemory CreateLoopShare(Io.Loops.IKcpLoop loop)
+    public LoopReceiveMemory CreateLoopShare(IKcpLoop loop)
     {
         var share = new LoopReceiveMemory(this, loop);
         lock (_loops)
