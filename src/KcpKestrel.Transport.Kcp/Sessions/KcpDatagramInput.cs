@@ -14,6 +14,8 @@ internal sealed class KcpDatagramInput : IDisposable
 {
     private readonly FecDecoder? _fecDecoder;
     private readonly KcpTransportCounters _counters;
+    private bool _decoding;
+    private bool _releasePending;
 
     /// <param name="options">The endpoint's FEC shape.</param>
     /// <param name="loop">The loop: its buffer pool, counters and the codecs its sessions share.</param>
@@ -44,7 +46,25 @@ internal sealed class KcpDatagramInput : IDisposable
             return;
         }
 
-        var result = _fecDecoder.Decode(payload, now, ref sink);
+        // The sink can end the session (a close signal, a rebuilt one too) while the decoder still works on
+        // its groups: their release waits until the decoder is done.
+        _decoding = true;
+        FecDecodeResult result;
+        try
+        {
+            result = _fecDecoder.Decode(payload, now, ref sink);
+        }
+        finally
+        {
+            _decoding = false;
+        }
+
+        if (_releasePending)
+        {
+            _releasePending = false;
+            _fecDecoder.ReleaseHeld();
+        }
+
         if (result == FecDecodeResult.Recovered)
         {
             _counters.FecRecovered++;
@@ -68,7 +88,17 @@ internal sealed class KcpDatagramInput : IDisposable
     }
 
     /// <summary>Drops the shards kept for recovery (the session ended).</summary>
-    public void ReleaseHeld() => _fecDecoder?.ReleaseHeld();
+    public void ReleaseHeld()
+    {
+        if (_decoding)
+        {
+            _releasePending = true;
+        }
+        else
+        {
+            _fecDecoder?.ReleaseHeld();
+        }
+    }
 
     public void Dispose() => _fecDecoder?.Dispose();
 }
