@@ -14,11 +14,14 @@
 #                  ports, and from the client's own port mid-session: sessions opened (0), bytes drawn (<= 1x)
 #   dial           DIALS fresh `bench` processes (bench's connect_ms), then DIALS warm dials in one process
 #                  (dialtime.cs), each against aes-256-gcm with and without address validation, interleaved
+#   hostile        sessions pinning far-ahead segments and partial FEC groups at `serve --app sink --crypt none`:
+#                  server RSS (before/peak/after) against ListenerReceiveBudget (HOSTILE_* below)
 #
-# Environment: CASES (all, or some of: amplification forged double-bind replay dial)
+# Environment: CASES (all, or some of: amplification forged double-bind replay dial hostile)
 #              AMP_SECONDS (60) SOURCES (10) FLOOD_SECONDS (10) FLOOD_SIZE (1400) FLOOD_SOCKETS (64)
 #              MODES (every --crypt mode) AEAD_MODES (aes-256-gcm chacha20-poly1305) REPLAY_PORTS (500) DIALS (30)
 #              SERVER_CPUS (0) CLIENT_CPUS (1) PORT (47500) OUT (benchmarks/results/attack.md)
+#              HOSTILE_SESSIONS (300) HOSTILE_SEGMENTS (1000) HOSTILE_SECONDS (30) HOSTILE_BUDGETS ("64M 1024G")
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . benchmarks/lib.sh
@@ -190,6 +193,35 @@ for client in "fresh process" "warm, one process"; do
 done
 fi
 
+# HOSTILE_SESSIONS sessions each try to pin HOSTILE_SEGMENTS far-ahead segments and partial FEC groups of their
+# own shape (benchmarks/attack/hostile.py) at `serve --app sink --crypt none`, once per listener budget in
+# HOSTILE_BUDGETS (the last one large enough to bound nothing). Server RSS from /proc/<pid>/status: VmRSS before,
+# VmHWM (peak) and VmRSS after the attack.
+if want hostile; then
+HOSTILE_SESSIONS=${HOSTILE_SESSIONS:-300}
+HOSTILE_SEGMENTS=${HOSTILE_SEGMENTS:-1000}
+HOSTILE_SECONDS=${HOSTILE_SECONDS:-30}
+HOSTILE_BUDGETS=${HOSTILE_BUDGETS:-"64M 1024G"}
+vm_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+for budget in $HOSTILE_BUDGETS; do
+  log "hostile: $HOSTILE_SESSIONS sessions x $HOSTILE_SEGMENTS segments, listener receive budget $budget"
+  start_serve hostile-$budget --kcp 127.0.0.1:$PORT --app sink --crypt none --datashard 10 --parityshard 3 \
+    --listener-receive-budget "$budget" --unproven-timeout 60
+  sleep 1
+  rss_before=$(vm_kib "$SPID" VmRSS)
+  probe=$(taskset -c "$CLIENT_CPUS" timeout $((HOSTILE_SECONDS + 30)) python3 benchmarks/attack/hostile.py 127.0.0.1 $PORT "$HOSTILE_SECONDS" "$HOSTILE_SESSIONS" "$HOSTILE_SEGMENTS")
+  sleep 3
+  rss_peak=$(vm_kib "$SPID" VmHWM)
+  rss_after=$(vm_kib "$SPID" VmRSS)
+  stop_serve hostile-$budget; kcp=$KCP
+  emit "$(jq -c --arg budget "$budget" --argjson before "$rss_before" --argjson peak "$rss_peak" --argjson after "$rss_after" --argjson kcp "$kcp" '
+    . + {budget: $budget, budget_bytes: $kcp.receiveBudget, rss_before_mib: ($before / 1024 | round), rss_peak_mib: ($peak / 1024 | round),
+         rss_after_mib: ($after / 1024 | round), held_peak_mib: ($kcp.receiveBytesPeak / 1048576 * 10 | round / 10),
+         sessions: $kcp.sessionsAccepted, closed_for_memory: $kcp.sessionsClosedForMemory, datagrams_in: $kcp.datagramsIn,
+         dropped: ($kcp.dropped | with_entries(select(.value > 0))), kcp: $kcp}' <<<"$probe")"
+done
+fi
+
 python3 - "$RESULTS" "$OUT" "$CASES" "$( [ "$CASES" = all ] || printf 'CASES="%s" ' "$CASES")AMP_SECONDS=$AMP_SECONDS SOURCES=$SOURCES FLOOD_SECONDS=$FLOOD_SECONDS FLOOD_SIZE=$FLOOD_SIZE FLOOD_SOCKETS=$FLOOD_SOCKETS REPLAY_PORTS=$REPLAY_PORTS DIALS=$DIALS benchmarks/attack/run.sh" "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)" <<'PY'
 import json, os, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
@@ -320,6 +352,20 @@ if dial:
     o += ["", "The exchange itself is one more loopback round trip (the RETRY, then the TOKEN echoing it) and one HMAC; "
           "on shared cores, scheduling noise can be larger than that. The in-process measurement (a test): "
           "`dotnet test tests/KcpKestrel.Transport.Kcp.Tests -c Release --filter DialTime`.", ""]
+hostile = [r for r in rows if r["case"] == "hostile"]
+if hostile:
+    o += ["## Hostile sessions against the receive budget (`serve --app sink --crypt none`, FEC 10/3)", "",
+          f"{hostile[0]['sessions']} sessions, each sending sn 1..{hostile[0]['segments_per_session']} (never 0, so nothing can be "
+          f"delivered) as partial FEC groups of {hostile[0]['shapes']} different shapes; each would pin "
+          f"{hostile[0]['bytes_each_would_hold'] / 1048576:.1f} MiB of segments without a budget. Server RSS from /proc (VmRSS before, "
+          "VmHWM peak, VmRSS 3 s after); held = the listener's receive-held bytes at their peak (stop line receiveBytesPeak).", "",
+          "| listener budget | datagrams in | RSS before MiB | RSS peak MiB | RSS after MiB | held peak MiB | sessions | closed for memory | drops by reason |",
+          "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in hostile:
+        drops = ", ".join(f"{k} {v}" for k, v in r["dropped"].items()) or "-"
+        o.append(f"| {r['budget']} | {r['datagrams_in']} | {r['rss_before_mib']} | **{r['rss_peak_mib']}** | {r['rss_after_mib']} | "
+                 f"{r['held_peak_mib']} | {r['sessions']} | {r['closed_for_memory']} | {drops} |")
+    o.append("")
 o += ["## Raw measurements", "", "```"] + [json.dumps(r, separators=(",", ":")) for r in rows] + ["```", ""]
 open(sys.argv[2], "w").write("\n".join(o) + kept)
 PY

@@ -26,4 +26,7 @@ public enum KcpCloseReason
 
     /// <summary>The listener or client shut down.</summary>
     Shutdown,
+
+    /// <summary>The listener's receive budget was spent and this session held the most of it.</summary>
+    MemoryPressure,
 }

@@ -119,6 +119,27 @@ public sealed class KcpOptions
     /// <summary>Bytes the app may buffer for sending before its writes wait.</summary>
     public long MaxWriteBufferSize { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// Bytes one session may hold for its peer: KCP's receive buffer and queue, FEC shards kept for recovery,
+    /// and data in the app's pipe not yet read. Data that would pass it is dropped before it is buffered and
+    /// not acknowledged (the peer resends it), and the advertised window never offers more. The default is
+    /// above what a peer keeping to the default windows can make a session hold (see docs/memory-budget.md).
+    /// </summary>
+    public long SessionReceiveBudget { get; set; } = 6 * 1024 * 1024;
+
+    /// <summary>
+    /// Bytes all of a listener's sessions may hold together (as <see cref="SessionReceiveBudget"/> counts them).
+    /// When it is reached, data is dropped as for a session, and the sessions holding the most are closed
+    /// (<see cref="KcpCloseReason.MemoryPressure"/>).
+    /// </summary>
+    public long ListenerReceiveBudget { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>
+    /// Bytes of Reed-Solomon decode matrices a listener caches, over all its sessions (split evenly over its
+    /// I/O loops; each loop shares one codec per FEC shape between its sessions).
+    /// </summary>
+    public long FecDecodeCacheBudget { get; set; } = 16 * 1024 * 1024;
+
     /// <summary>Test switches that force a UDP I/O path; not a setting (see <see cref="UdpIoOverrides"/>).</summary>
     internal UdpIoOverrides IoOverrides { get; set; } = UdpIoOverrides.None;
 

@@ -188,6 +188,24 @@ internal static class KcpSettings
             Accepted = "4096 bytes or more", Meaning = "Bytes the app may buffer for sending before its writes wait",
             Get = o => o.MaxWriteBufferSize, Set = (o, v) => o.MaxWriteBufferSize = (long)v!,
         },
+        new()
+        {
+            Name = nameof(KcpOptions.SessionReceiveBudget), Flag = "--session-receive-budget", Kind = KcpSettingKind.Int64, Min = 1024 * 1024, Max = long.MaxValue,
+            Accepted = "1048576 bytes or more (a message of 255 fragments must fit)", Meaning = "Bytes one session may hold for its peer (receive buffers, FEC shards, data the app has not read); data past it is dropped unacknowledged and the window never offers more",
+            Get = o => o.SessionReceiveBudget, Set = (o, v) => o.SessionReceiveBudget = (long)v!,
+        },
+        new()
+        {
+            Name = nameof(KcpOptions.ListenerReceiveBudget), Flag = "--listener-receive-budget", Kind = KcpSettingKind.Int64, Min = 1024 * 1024, Max = long.MaxValue, ListenerOnly = true,
+            Accepted = "1048576 bytes or more", Meaning = "Bytes all of a listener's sessions may hold together; past it data is dropped and the sessions holding the most are closed",
+            Get = o => o.ListenerReceiveBudget, Set = (o, v) => o.ListenerReceiveBudget = (long)v!,
+        },
+        new()
+        {
+            Name = nameof(KcpOptions.FecDecodeCacheBudget), Flag = "--fec-decode-cache", Kind = KcpSettingKind.Int64, Min = 0, Max = long.MaxValue, ListenerOnly = true,
+            Accepted = "0 bytes or more", Meaning = "Bytes of Reed-Solomon decode matrices a listener caches over all its sessions (0: none cached)",
+            Get = o => o.FecDecodeCacheBudget, Set = (o, v) => o.FecDecodeCacheBudget = (long)v!,
+        },
     ];
 
     /// <summary>The setting named <paramref name="name"/> (ignoring case, as configuration keys do), or null.</summary>

@@ -68,6 +68,10 @@ public sealed class ServeStopReportTests
             Assert.Equal(0, counters.GetProperty("unprovenTimeouts").GetInt64());
             Assert.Equal((0, 0), (counters.GetProperty("migrations").GetInt64(), counters.GetProperty("pathChecksFailed").GetInt64()));
             Assert.True(counters.GetProperty("amplificationLimited").GetInt64() >= 0, line);
+            Assert.Equal(1L << 30, counters.GetProperty("receiveBudget").GetInt64());
+            Assert.InRange(counters.GetProperty("receiveBytesHeld").GetInt64(), 0, 1L << 30);
+            Assert.InRange(counters.GetProperty("receiveBytesPeak").GetInt64(), 1, 1L << 30);
+            Assert.Equal(0, counters.GetProperty("sessionsClosedForMemory").GetInt64());
 
             var dropped = counters.GetProperty("dropped");
             long droppedTotal = 0;
@@ -79,6 +83,8 @@ public sealed class ServeStopReportTests
 
             Assert.Equal(0, dropped.GetProperty("cipher").GetInt64());
             Assert.Equal(counters.GetProperty("replaysDropped").GetInt64(), dropped.GetProperty("replay").GetInt64());
+            Assert.Equal(0, dropped.GetProperty("session_budget").GetInt64());
+            Assert.Equal(0, dropped.GetProperty("listener_budget").GetInt64());
             Assert.True(droppedTotal < datagramsIn, line);
         }
         finally

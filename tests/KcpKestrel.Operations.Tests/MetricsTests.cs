@@ -150,7 +150,7 @@ public sealed class MetricsTests
         await TestWaits.WaitUntilAsync(() => Cipher() == 10, "10 cipher drops");
         var reasons = dropped.GetMeasurementSnapshot().Select(m => (string)m.Tags["reason"]!).ToHashSet();
         Assert.Equal(
-            new[] { "accept_queue_full", "cipher", "fec", "handover", "malformed", "max_sessions", "no_session", "oversize", "rate_limited", "replay", "send_dropped", "tombstone", "unbound", "unvalidated", "wrong_conv" },
+            new[] { "accept_queue_full", "cipher", "fec", "handover", "listener_budget", "malformed", "max_sessions", "no_session", "oversize", "rate_limited", "replay", "send_dropped", "session_budget", "tombstone", "unbound", "unvalidated", "wrong_conv" },
             reasons.Order());
     }
 

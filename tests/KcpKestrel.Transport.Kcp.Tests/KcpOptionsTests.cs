@@ -46,6 +46,7 @@ public sealed class KcpOptionsTests
             Mtu = 1200, DataShards = 4, ParityShards = 2, Crypt = "salsa20", Key = "k", SocketBufferSize = 8192, StreamMode = false,
             DeadLink = 7, IdleTimeout = TimeSpan.FromSeconds(3), AmplificationLimit = 4, UnprovenIdleTimeout = TimeSpan.FromSeconds(2), AddressValidation = false, Migration = false, AddressTokenLifetime = TimeSpan.FromSeconds(4), IoLoopCount = 3, MaxSessions = 5, AcceptQueueDepth = 6,
             NewSessionsPerSecond = 9, TombstoneLifetime = TimeSpan.FromSeconds(1), MaxReadBufferSize = 5000, MaxWriteBufferSize = 6000,
+            SessionReceiveBudget = 2 << 20, ListenerReceiveBudget = 3 << 20, FecDecodeCacheBudget = 4096,
             IoOverrides = new UdpIoOverrides { Gso = false, Mode = UdpIoMode.Socket },
         };
         var target = new KcpOptions();

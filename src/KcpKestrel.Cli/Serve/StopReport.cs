@@ -32,6 +32,10 @@ internal static class StopReport
             json.WriteNumber("unprovenTimeouts", c.UnprovenTimeouts);
             json.WriteNumber("migrations", c.SessionsMigrated);
             json.WriteNumber("pathChecksFailed", c.PathChecksFailed);
+            json.WriteNumber("receiveBudget", c.ReceiveBudget);
+            json.WriteNumber("receiveBytesHeld", c.ReceiveBytesHeld);
+            json.WriteNumber("receiveBytesPeak", c.ReceiveBytesPeak);
+            json.WriteNumber("sessionsClosedForMemory", c.SessionsClosedForMemory);
             json.WriteStartObject("dropped");
             foreach (var reason in KcpDropReason.All)
             {

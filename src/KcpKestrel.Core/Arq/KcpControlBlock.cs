@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace KcpKestrel.Core.Arq;
 
@@ -102,7 +104,7 @@ internal sealed class KcpControlBlock : IDisposable
     private uint _reopenNextTs, _reopenBackoff;
 
     private ulong _fastRetrans, _earlyRetrans, _lostSegs, _repeatSegs, _inSegs, _outSegs, _reopenAnnouncements;
-    private ulong _rejTruncated, _rejLength, _rejConv, _rejCmd, _rejWindow, _rejUna;
+    private ulong _rejTruncated, _rejLength, _rejConv, _rejCmd, _rejWindow, _rejUna, _overBudget;
 
     /// <summary>
     /// Where segment buffers come from and go back to. An I/O loop gives its sessions one of its own:
@@ -110,6 +112,13 @@ internal sealed class KcpControlBlock : IDisposable
     /// stocks, and every miss is a new array for the GC.
     /// </summary>
     public ArrayPool<byte> BufferPool { get; init; } = ArrayPool<byte>.Shared;
+
+    /// <summary>
+    /// What rcv_buf and rcv_queue may hold (segment buffers and ring slots), shared with whatever else holds
+    /// this peer's bytes; null: bounded by rcv_wnd only. A PUSH that does not fit is dropped unacknowledged
+    /// (the sender retransmits it), and the advertised window never offers more than fits. Not part of kcp-go.
+    /// </summary>
+    public IReceiveBudget? ReceiveBudget { get; init; }
 
     public KcpControlBlock(uint conv, IKcpOutput output)
     {
@@ -264,6 +273,7 @@ internal sealed class KcpControlBlock : IDisposable
         RejectedOutOfWindow = _rejWindow,
         RejectedInvalidUna = _rejUna,
         WindowReopenAnnouncements = _reopenAnnouncements,
+        RejectedOverBudget = _overBudget,
     };
 
     /// <summary>Changes the mtu (kcp-go SetMtu); false when it is below 50, above <see cref="MaxMtu"/> or leaves no mss.</summary>
@@ -460,7 +470,7 @@ internal sealed class KcpControlBlock : IDisposable
             }
 
             n += seg.Length;
-            BufferPool.Return(seg.Data!);
+            ReturnHeld(seg.Data!);
             if (seg.Frg == 0)
             {
                 break;
@@ -548,11 +558,15 @@ internal sealed class KcpControlBlock : IDisposable
                 case KcpCommand.Push:
                     _reopenRepeatsLeft = 0;
                     var repeat = true;
-                    AckPush(h.Sn, h.Ts);
-                    if (TimeDiff(h.Sn, _rcv_nxt) >= 0)
+                    if (TimeDiff(h.Sn, _rcv_nxt) >= 0 && !ParseData(h.Sn, h.Frg, payload, out repeat))
                     {
-                        repeat = ParseData(h.Sn, h.Frg, payload);
+                        // Over the receive budget: not held, so not acknowledged either; the sender
+                        // retransmits it once the app has read (acking it would lose it).
+                        _overBudget++;
+                        break;
                     }
+
+                    AckPush(h.Sn, h.Ts);
 
                     if (regular && repeat)
                     {
@@ -733,12 +747,25 @@ internal sealed class KcpControlBlock : IDisposable
         _disposed = true;
         ReleaseAll(_sndQueue);
         ReleaseAll(_sndBuf);
-        ReleaseAll(_rcvQueue);
+        ReleaseReceived();
+    }
+
+    /// <summary>
+    /// Drops everything received and not yet read (rcv_buf, rcv_queue), giving its bytes back to the budget:
+    /// for a session that has ended, whose unread data nobody will take.
+    /// </summary>
+    public void ReleaseReceived()
+    {
+        while (_rcvQueue.Count > 0)
+        {
+            ReturnHeld(_rcvQueue.PopFront().Data!);
+        }
+
         for (var i = 0; i < _rcvSlots.Length; i++)
         {
             if (_rcvSlots[i].Data is { } data)
             {
-                BufferPool.Return(data);
+                ReturnHeld(data);
                 _rcvSlots[i] = default;
             }
         }
@@ -1008,30 +1035,56 @@ internal sealed class KcpControlBlock : IDisposable
         _ackCount++;
     }
 
-    /// <summary>Stores a PUSH in rcv_buf unless already held; returns true for a repeat.</summary>
-    private bool ParseData(uint sn, byte frg, ReadOnlySpan<byte> payload)
+    /// <summary>
+    /// Stores a PUSH in rcv_buf unless already held (<paramref name="repeat"/>); false when it does not fit the
+    /// <see cref="ReceiveBudget"/>, and then nothing changed.
+    /// </summary>
+    private bool ParseData(uint sn, byte frg, ReadOnlySpan<byte> payload, out bool repeat)
     {
-        // The caller admitted sn within [rcv_nxt, rcv_nxt + rcv_wnd): the ring must reach that far.
+        // The caller admitted sn within [rcv_nxt, rcv_nxt + rcv_wnd). The ring holds [rcv_nxt, rcv_nxt + its
+        // length), so an sn beyond it cannot be a repeat; the ring grows to reach it once the data fits.
         var ahead = sn - _rcv_nxt;
-        if (ahead >= (uint)_rcvSlots.Length)
-        {
-            GrowReceiveSlots((int)Math.Min(ahead + 1, ushort.MaxValue + 1u));
-        }
-
-        ref var slot = ref _rcvSlots[sn & (uint)(_rcvSlots.Length - 1)];
-        if (slot.Data is not null)
+        repeat = ahead < (uint)_rcvSlots.Length && _rcvSlots[sn & (uint)(_rcvSlots.Length - 1)].Data is not null;
+        if (repeat)
         {
             MoveReceiveBuffer();
             return true;
         }
 
         var data = BufferPool.Rent(Math.Max(payload.Length, 1));
+        if (!TryHold(data.Length))
+        {
+            BufferPool.Return(data);
+            return false;
+        }
+
+        if (ahead >= (uint)_rcvSlots.Length && !GrowReceiveSlots((int)Math.Min(ahead + 1, ushort.MaxValue + 1u)))
+        {
+            ReturnHeld(data);
+            return false;
+        }
+
         payload.CopyTo(data);
-        slot = new KcpSegment { Sn = sn, Frg = frg, Data = data, Length = payload.Length };
+        _rcvSlots[sn & (uint)(_rcvSlots.Length - 1)] = new KcpSegment { Sn = sn, Frg = frg, Data = data, Length = payload.Length };
         _rcvBufCount++;
         MoveReceiveBuffer();
-        return false;
+        return true;
     }
+
+    private bool TryHold(int bytes) => ReceiveBudget?.TryHold(bytes) ?? true;
+
+    /// <summary>Returns a received segment's buffer to the pool and its bytes to the budget.</summary>
+    private void ReturnHeld(byte[] data)
+    {
+        ReceiveBudget?.Release(data.Length);
+        BufferPool.Return(data);
+    }
+
+    /// <summary>Bytes of one ring slot, as charged to the budget when the ring grows.</summary>
+    private static int SlotBytes => Unsafe.SizeOf<KcpSegment>();
+
+    /// <summary>Buffer bytes one full segment takes (the pool hands out powers of two): the window's unit against the budget.</summary>
+    private long SegmentCost => (long)BitOperations.RoundUpToPowerOf2(Math.Max(_mss, 16u));
 
     /// <summary>Slots in the receive ring now (it grows towards rcv_wnd on demand).</summary>
     internal int ReceiveSlots => _rcvSlots.Length;
@@ -1039,10 +1092,20 @@ internal sealed class KcpControlBlock : IDisposable
     /// <summary>Pool of the larger receive rings (their lengths are powers of two, as the ring needs).</summary>
     private static ArrayPool<KcpSegment> SlotPool => ArrayPool<KcpSegment>.Shared;
 
-    private void GrowReceiveSlots(int needed)
+    private bool GrowReceiveSlots(int needed)
     {
         var size = KcpSegmentQueue.RoundUpToPowerOfTwo(Math.Max(needed, _rcvSlots.Length * 2));
+
         var larger = SlotPool.Rent(size);
+
+        // A ring of rcv_wnd slots for one far-ahead sn is memory too: a rented ring is charged beyond the
+        // initial one's slots (the one it replaces is given back below).
+        if (!TryHold((larger.Length - InitialReceiveSlots) * SlotBytes))
+        {
+            SlotPool.Return(larger);
+            return false;
+        }
+
         System.Diagnostics.Debug.Assert((larger.Length & (larger.Length - 1)) == 0, "The shared pool's arrays are powers of two.");
 
         var mask = (uint)(larger.Length - 1);
@@ -1056,6 +1119,7 @@ internal sealed class KcpControlBlock : IDisposable
 
         ReleaseReceiveSlots(clear: true);
         _rcvSlots = larger;
+        return true;
     }
 
     /// <summary>Leaves the current ring (cleared when <paramref name="clear"/>, else already empty): a rented one goes back to the pool, the initial one is kept.</summary>
@@ -1068,6 +1132,7 @@ internal sealed class KcpControlBlock : IDisposable
 
         if (!ReferenceEquals(_rcvSlots, _initialRcvSlots))
         {
+            ReceiveBudget?.Release((_rcvSlots.Length - InitialReceiveSlots) * SlotBytes);
             SlotPool.Return(_rcvSlots);
             _rcvSlots = _initialRcvSlots;
         }
@@ -1100,7 +1165,16 @@ internal sealed class KcpControlBlock : IDisposable
     private ushort WndUnused()
     {
         var queued = (uint)QueuedAgainstWindow();
-        return queued < _rcv_wnd ? (ushort)(_rcv_wnd - queued) : (ushort)0;
+        var wnd = queued < _rcv_wnd ? _rcv_wnd - queued : 0;
+        if (ReceiveBudget is { } budget)
+        {
+            // Never offer more than the budget can hold, so a peer that keeps to our window is never dropped:
+            // a full segment's buffer per sn, after the room the ring may still take to reach rcv_wnd slots.
+            var ringGrowth = Math.Max(KcpSegmentQueue.RoundUpToPowerOfTwo((int)_rcv_wnd) - _rcvSlots.Length, 0) * (long)SlotBytes;
+            wnd = (uint)Math.Min(wnd, Math.Max(budget.Available - ringGrowth, 0) / SegmentCost);
+        }
+
+        return (ushort)wnd;
     }
 
     /// <summary>

@@ -81,4 +81,7 @@ internal readonly struct KcpStatistics
 
     /// <summary>Window-update (WINS) segments sent because the window reopened (beyond kcp-go).</summary>
     public ulong WindowReopenAnnouncements { get; init; }
+
+    /// <summary>PUSH segments dropped unacknowledged because they did not fit the receive budget (not kcp-go).</summary>
+    public ulong RejectedOverBudget { get; init; }
 }

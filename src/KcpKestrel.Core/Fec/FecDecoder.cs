@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using KcpKestrel.Core.Arq;
 
 namespace KcpKestrel.Core.Fec;
 
@@ -25,8 +26,7 @@ internal sealed class FecDecoder : IDisposable
 {
     private readonly long[] _drops = new long[Enum.GetValues<FecDecodeResult>().Length];
     private readonly FecAutoTune _autoTune = new();
-    private readonly Dictionary<int, ReedSolomon> _codecs = [];
-    private readonly GfKernel _kernel;
+    private readonly FecCodecCache _codecs;
     private readonly int _maxShardLength;
     private ReedSolomon _codec = null!;
     private FecGroup[] _groups = [];
@@ -39,12 +39,30 @@ internal sealed class FecDecoder : IDisposable
     /// <summary>Where shard buffers come from and go back to; an I/O loop gives its sessions one of its own.</summary>
     public ArrayPool<byte> BufferPool { get; init; } = ArrayPool<byte>.Shared;
 
+    /// <summary>
+    /// What the shards kept for recovery may hold, shared with the peer's other receive buffers; null: bounded
+    /// by the group window only. A shard that does not fit is not kept (a data shard still goes to KCP), so
+    /// only the chance to rebuild its group is lost.
+    /// </summary>
+    public IReceiveBudget? ReceiveBudget { get; init; }
+
     public FecDecoder(int dataShards, int parityShards)
         : this(dataShards, parityShards, FecPacket.MtuLimit, GaloisKernels.Best)
     {
     }
 
+    /// <summary>A decoder whose codecs come from <paramref name="codecs"/>, shared with the other decoders of one loop.</summary>
+    public FecDecoder(int dataShards, int parityShards, FecCodecCache codecs)
+        : this(dataShards, parityShards, FecPacket.MtuLimit, codecs)
+    {
+    }
+
     public FecDecoder(int dataShards, int parityShards, int maxPacketSize, GfKernel kernel)
+        : this(dataShards, parityShards, maxPacketSize, new FecCodecCache(kernel: kernel))
+    {
+    }
+
+    private FecDecoder(int dataShards, int parityShards, int maxPacketSize, FecCodecCache codecs)
     {
         if (dataShards == 0 && parityShards == 0)
         {
@@ -56,9 +74,10 @@ internal sealed class FecDecoder : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(parityShards, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(dataShards + parityShards, ReedSolomon.MaxTotalShards, nameof(parityShards));
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPacketSize, FecPacket.HeaderSizePlusSize);
-        _kernel = kernel;
+        _codecs = codecs;
         _maxShardLength = maxPacketSize - FecPacket.HeaderSize;
-        Configure(dataShards, parityShards);
+        _codecs.TryAcquire(dataShards, parityShards, out var codec, required: true);
+        Configure(codec!);
     }
 
     public int DataShards { get; private set; }
@@ -80,6 +99,9 @@ internal sealed class FecDecoder : IDisposable
 
     /// <summary>Data shards delivered without FEC bookkeeping because their group is outside the window.</summary>
     public long DataOutsideWindow { get; private set; }
+
+    /// <summary>Shards not kept for recovery because they did not fit the <see cref="ReceiveBudget"/>.</summary>
+    public long ShardsOverBudget { get; private set; }
 
     /// <summary>Times the auto-tuner switched (k, m).</summary>
     public long Retunes { get; private set; }
@@ -210,6 +232,13 @@ internal sealed class FecDecoder : IDisposable
         }
 
         var buffer = BufferPool.Rent(_maxShardLength);
+        if (ReceiveBudget is { } budget && !budget.TryHold(buffer.Length))
+        {
+            BufferPool.Return(buffer);
+            ShardsOverBudget++;
+            return isData ? FecDecodeResult.Data : FecDecodeResult.Parity;
+        }
+
         shard.CopyTo(buffer);
         group.Shards[index] = buffer;
         group.Lengths[index] = shard.Length;
@@ -276,6 +305,10 @@ internal sealed class FecDecoder : IDisposable
             {
                 FailedReconstructs++;
             }
+
+            // Rented for the rebuild only (never charged to the budget): back at once.
+            BufferPool.Return(group.Shards[d]!);
+            group.Shards[d] = null;
         }
 
         MarkDone(group);
@@ -284,7 +317,7 @@ internal sealed class FecDecoder : IDisposable
     private void MarkDone(FecGroup group)
     {
         group.Done = true;
-        group.ReleaseBuffers(BufferPool);
+        group.ReleaseBuffers(BufferPool, ReceiveBudget);
     }
 
     private FecGroup? FindGroup(uint start, uint now)
@@ -368,7 +401,7 @@ internal sealed class FecDecoder : IDisposable
             ShortGroups++;
         }
 
-        group.Close(BufferPool);
+        group.Close(BufferPool, ReceiveBudget);
     }
 
     private void Expire(uint now)
@@ -393,33 +426,24 @@ internal sealed class FecDecoder : IDisposable
 
         var ds = _autoTune.FindPeriod(true);
         var ps = _autoTune.FindPeriod(false);
-        if (ds > 0 && ps > 0 && ds + ps <= ReedSolomon.MaxTotalShards && (ds != DataShards || ps != ParityShards))
+        if (ds > 0 && ps > 0 && ds + ps <= ReedSolomon.MaxTotalShards && (ds != DataShards || ps != ParityShards)
+            && _codecs.TryAcquire(ds, ps, out var codec))
         {
+            // A shape the loop has no room for is not taken: the groups stay as they are (KCP still gets
+            // every data shard; only recovery suffers until the shape is granted).
             CloseAll();
-            Configure(ds, ps);
+            _codecs.Release(_codec);
+            Configure(codec!);
             Retunes++;
         }
     }
 
-    private void Configure(int dataShards, int parityShards)
+    private void Configure(ReedSolomon codec)
     {
-        var key = (dataShards << 16) | parityShards;
-        if (!_codecs.TryGetValue(key, out var codec))
-        {
-            // Bounded: a peer flapping between shapes (or forging them) cannot grow this.
-            if (_codecs.Count >= 8)
-            {
-                _codecs.Clear();
-            }
-
-            codec = new ReedSolomon(dataShards, parityShards, _kernel);
-            _codecs.Add(key, codec);
-        }
-
         _codec = codec;
-        DataShards = dataShards;
-        ParityShards = parityShards;
-        var total = dataShards + parityShards;
+        DataShards = codec.DataShards;
+        ParityShards = codec.ParityShards;
+        var total = DataShards + ParityShards;
         _groups = new FecGroup[FecPacket.RxGroups];
         for (var i = 0; i < _groups.Length; i++)
         {
@@ -458,9 +482,18 @@ internal sealed class FecDecoder : IDisposable
         }
 
         _disposed = true;
+        ReleaseHeld();
+        _codecs.Release(_codec);
+    }
+
+    /// <summary>Drops every group held (their shards' bytes go back to the budget); the decoder stays usable.</summary>
+    public void ReleaseHeld()
+    {
         foreach (var g in _groups)
         {
-            g.Close(BufferPool);
+            g.Close(BufferPool, ReceiveBudget);
         }
+
+        _hasNewest = false;
     }
 }

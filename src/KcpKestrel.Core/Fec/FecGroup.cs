@@ -1,4 +1,5 @@
 using System.Buffers;
+using KcpKestrel.Core.Arq;
 
 namespace KcpKestrel.Core.Fec;
 
@@ -51,21 +52,23 @@ internal sealed class FecGroup
         Array.Clear(Present);
     }
 
-    public void ReleaseBuffers(ArrayPool<byte> pool)
+    /// <summary>Returns the shard buffers; the received ones' bytes go back to <paramref name="budget"/>.</summary>
+    public void ReleaseBuffers(ArrayPool<byte> pool, IReceiveBudget? budget)
     {
         for (var i = 0; i < Shards.Length; i++)
         {
             if (Shards[i] is { } buffer)
             {
+                budget?.Release(buffer.Length);
                 pool.Return(buffer);
                 Shards[i] = null;
             }
         }
     }
 
-    public void Close(ArrayPool<byte> pool)
+    public void Close(ArrayPool<byte> pool, IReceiveBudget? budget)
     {
-        ReleaseBuffers(pool);
+        ReleaseBuffers(pool, budget);
         InUse = false;
         Done = false;
     }

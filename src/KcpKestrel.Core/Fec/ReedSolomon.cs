@@ -12,13 +12,15 @@ internal sealed class ReedSolomon
     /// <summary>GF(2^8) has 256 distinct Vandermonde rows.</summary>
     public const int MaxTotalShards = 256;
 
-    // Bounds the memory held by cached inverse matrices: forged loss patterns must not grow it.
+    // Bounds the memory held by cached inverse matrices of a codec of its own: forged loss patterns must not
+    // grow it. A shared codec charges a budget of its FecCodecCache instead.
     private const int DecodeCacheBudgetBytes = 8 << 20;
 
     private readonly CodingMatrix _parity;
     private readonly int[] _parityRows;
     private readonly Dictionary<DecodeMatrixKey, CodingMatrix> _decodeCache = [];
     private readonly int _decodeCacheCapacity;
+    private long _decodeCacheBytes;
     private readonly byte[][] _inputs;
     private readonly byte[][] _outputs;
     private readonly int[] _rows;
@@ -72,6 +74,17 @@ internal sealed class ReedSolomon
 
     /// <summary>Inverted decode matrices currently cached, one per set of surviving shards used.</summary>
     public int CachedDecodeMatrices => _decodeCache.Count;
+
+    /// <summary>The cache whose budget this codec's decode matrices are charged to; null: its own fixed budget.</summary>
+    internal FecCodecCache? DecodeCacheOwner { get; init; }
+
+    /// <summary>Drops every cached decode matrix (and its charge).</summary>
+    internal void ClearDecodeCache()
+    {
+        _decodeCache.Clear();
+        DecodeCacheOwner?.RefundDecodeMatrices(_decodeCacheBytes);
+        _decodeCacheBytes = 0;
+    }
 
     /// <summary>Fills the parity shards from the data shards.</summary>
     public void Encode(byte[][] shards, int offset, int length)
@@ -220,12 +233,21 @@ internal sealed class ReedSolomon
         }
 
         var matrix = new CodingMatrix(sub, k, k);
-        if (_decodeCache.Count >= _decodeCacheCapacity)
+        if (DecodeCacheOwner is null)
         {
-            _decodeCache.Clear();
+            if (_decodeCache.Count >= _decodeCacheCapacity)
+            {
+                _decodeCache.Clear();
+            }
+        }
+        else if (!DecodeCacheOwner.TryChargeDecodeMatrix(matrix.FootprintBytes))
+        {
+            // Larger than the whole shared budget: used once, not kept.
+            return matrix;
         }
 
         _decodeCache.Add(key, matrix);
+        _decodeCacheBytes += matrix.FootprintBytes;
         return matrix;
     }
 

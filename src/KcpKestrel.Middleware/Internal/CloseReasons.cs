@@ -46,6 +46,7 @@ internal static class CloseReasons
             KcpCloseReason.DeadLink => "dead_link",
             KcpCloseReason.Replaced => "replaced",
             KcpCloseReason.Shutdown => "shutdown",
+            KcpCloseReason.MemoryPressure => "memory_pressure",
             _ => Completed,
         };
     }

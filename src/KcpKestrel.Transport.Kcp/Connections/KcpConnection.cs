@@ -42,7 +42,8 @@ internal sealed class KcpConnection : ConnectionContext,
         // Output: the app writes, the loop reads; the read continuation only posts to the loop.
         var output = CreatePipe(pool, readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.ThreadPool, options.MaxWriteBufferSize);
 
-        Transport = new DuplexPipe(input.Reader, output.Writer);
+        InputReader = new ConsumptionCountingReader(input.Reader);
+        Transport = new DuplexPipe(InputReader, output.Writer);
         Application = new DuplexPipe(output.Reader, input.Writer);
         ConnectionClosed = _closedCts.Token;
 
@@ -63,6 +64,9 @@ internal sealed class KcpConnection : ConnectionContext,
             pauseWriterThreshold: maxBuffered,
             resumeWriterThreshold: maxBuffered / 2,
             useSynchronizationContext: false));
+
+    /// <summary>The app's end of the input pipe, counting what it consumed (for the session's receive budget).</summary>
+    public ConsumptionCountingReader InputReader { get; }
 
     /// <summary>The loop's side of the pipes: reads what the app wrote, writes what arrived.</summary>
     public IDuplexPipe Application { get; }

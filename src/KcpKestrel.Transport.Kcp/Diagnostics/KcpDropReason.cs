@@ -25,6 +25,8 @@ internal sealed record KcpDropReason(string Name, Func<KcpTransportCounters, lon
         new("unbound", static c => c.DroppedUnbound, RefusesPeer: true),
         new("replay", static c => c.DroppedReplay),
         new("handover", static c => c.DroppedHandover),
+        new("session_budget", static c => c.DroppedSessionBudget),
+        new("listener_budget", static c => c.DroppedListenerBudget),
         new("oversize", static c => c.DroppedOversize),
         new("send_dropped", static c => c.DatagramsDroppedOnSend),
     ];

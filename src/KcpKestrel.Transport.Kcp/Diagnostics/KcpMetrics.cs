@@ -51,6 +51,9 @@ internal sealed class KcpMetrics : IDisposable
         _meter.CreateObservableCounter("kcp.sessions.migrated", () => PerListenerCounter(static c => c.SessionsMigrated), "{session}", "Sessions moved to a new peer address after its path check succeeded (aes-256-gcm, chacha20-poly1305).");
         _meter.CreateObservableCounter("kcp.path_checks.failed", () => PerListenerCounter(static c => c.PathChecksFailed), "{check}", "Path checks of a new peer address that got no answer in time; the session stayed on its address.");
         _meter.CreateObservableCounter("kcp.datagrams.amplification_limited", () => PerListenerCounter(static c => c.AmplificationLimited), "{datagram}", "Datagrams not sent because an unproven peer had used its AmplificationLimit budget.");
+        _meter.CreateObservableUpDownCounter("kcp.memory.receive_held", () => PerListenerCounter(static c => c.ReceiveBytesHeld), "By", "Bytes the listener's sessions hold for their peers (receive buffers, FEC shards, data the app has not read).");
+        _meter.CreateObservableUpDownCounter("kcp.memory.receive_budget", () => PerListenerCounter(static c => c.ReceiveBudget), "By", "ListenerReceiveBudget of each listener.");
+        _meter.CreateObservableCounter("kcp.sessions.closed_for_memory", () => PerListenerCounter(static c => c.SessionsClosedForMemory), "{session}", "Sessions closed because the listener's receive budget was spent and they held the most of it.");
         _meter.CreateObservableCounter("kcp.sessions.rejected", ObserveRejected, "{session}", "New peers refused, by reason (a subset of kcp.datagrams.dropped).");
         _sessionsClosed = _meter.CreateCounter<long>("kcp.sessions.closed", "{session}", "Accepted sessions that ended, by reason.");
         _sessionRtt = _meter.CreateHistogram("kcp.session.rtt", "ms", "Smoothed round-trip time of each session when it ended.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RttBuckets });
@@ -115,6 +118,7 @@ internal sealed class KcpMetrics : IDisposable
         KcpCloseReason.DeadLink => "dead_link",
         KcpCloseReason.Replaced => "replaced",
         KcpCloseReason.Shutdown => "shutdown",
+        KcpCloseReason.MemoryPressure => "memory_pressure",
         _ => "none",
     };
 

@@ -36,6 +36,16 @@ internal sealed class KcpTransportCounters
     public long DroppedUnbound;
     public long DroppedReplay;
 
+    // Receive budgets: PUSH segments (and FEC shards) not buffered, and sessions closed to free the listener's.
+    public long DroppedSessionBudget;
+    public long DroppedListenerBudget;
+    public long SessionsClosedForMemory;
+
+    // Not counts but a listener's receive budget as its totals are read (set there, summed over listeners).
+    public long ReceiveBytesHeld;
+    public long ReceiveBytesPeak;
+    public long ReceiveBudget;
+
     public long SessionsAccepted;
     public long SessionsClosed;
     public long SessionsReplaced;
@@ -99,6 +109,12 @@ internal sealed class KcpTransportCounters
         DroppedRateLimited += Volatile.Read(ref other.DroppedRateLimited);
         DroppedUnbound += Volatile.Read(ref other.DroppedUnbound);
         DroppedReplay += Volatile.Read(ref other.DroppedReplay);
+        DroppedSessionBudget += Volatile.Read(ref other.DroppedSessionBudget);
+        DroppedListenerBudget += Volatile.Read(ref other.DroppedListenerBudget);
+        SessionsClosedForMemory += Volatile.Read(ref other.SessionsClosedForMemory);
+        ReceiveBytesHeld += other.ReceiveBytesHeld;
+        ReceiveBytesPeak += other.ReceiveBytesPeak;
+        ReceiveBudget += other.ReceiveBudget;
         SessionsValidated += Volatile.Read(ref other.SessionsValidated);
         AmplificationLimited += Volatile.Read(ref other.AmplificationLimited);
         UnprovenTimeouts += Volatile.Read(ref other.UnprovenTimeouts);

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
+using KcpKestrel.Core.Fec;
 using KcpKestrel.Shared;
 using KcpKestrel.Transport.Kcp.Connections;
 using KcpKestrel.Transport.Kcp.Diagnostics;
@@ -26,6 +27,7 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
     private readonly List<KcpIoLoop> _loops = [];
     private readonly List<KcpServerSocket> _sockets = [];
     private readonly KcpListenerRegistry? _registry;
+    private readonly ListenerReceiveMemory _memory;
     private volatile bool _accepting = true;
     private int _sessions;
     private int _disposed;
@@ -35,6 +37,7 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
         _options = options;
         _logger = logger;
         _registry = registry;
+        _memory = new ListenerReceiveMemory(options.ListenerReceiveBudget);
         Diagnostics = new KcpListenerDiagnostics(metrics, logger);
         MemoryPool = pool;
         EndPoint = endPoint;
@@ -81,11 +84,17 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
                 total.Add(loop.Counters);
             }
 
+            total.ReceiveBytesHeld = _memory.Held;
+            total.ReceiveBytesPeak = _memory.PeakReserved;
+            total.ReceiveBudget = _memory.Budget;
             return total;
         }
     }
 
     public int SessionCount => Volatile.Read(ref _sessions);
+
+    /// <summary>This listener's receive budget and what its sessions hold of it.</summary>
+    internal ListenerReceiveMemory ReceiveMemory => _memory;
 
     /// <summary>How this listener's loops move datagrams, chosen at bind.</summary>
     public UdpIoMode IoMode { get; private set; }
@@ -121,7 +130,11 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
             for (var i = 0; i < sockets.Count; i++)
             {
                 var socket = sockets[i];
-                var loop = new KcpIoLoop($"kcp-loop-{bound.Port}-{i}", DatagramSlot.SizeFor(_options.Mtu), IoMode);
+                var loop = new KcpIoLoop($"kcp-loop-{bound.Port}-{i}", DatagramSlot.SizeFor(_options.Mtu), IoMode)
+                {
+                    FecCodecs = new FecCodecCache(_options.FecDecodeCacheBudget / sockets.Count),
+                };
+                loop.ReceiveMemory = _memory.CreateLoopShare(loop);
                 _loops.Add(loop);
                 var channel = loop.CreateChannel(socket, null!, DatagramSlot.SizeFor(_options.Mtu), _options.IoOverrides.Gso, _options.IoOverrides.Gro);
                 var server = new KcpServerSocket(loop, channel, this, _options);

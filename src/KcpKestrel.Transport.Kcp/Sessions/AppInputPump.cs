@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using KcpKestrel.Core.Arq;
+using KcpKestrel.Transport.Kcp.Connections;
 
 namespace KcpKestrel.Transport.Kcp.Sessions;
 
@@ -18,6 +19,14 @@ internal sealed class AppInputPump(KcpControlBlock kcp, Action onResumed)
     public long BytesReceived { get; private set; }
 
     public void Attach(PipeWriter writer) => _writer = writer;
+
+    /// <summary>Writes into <paramref name="connection"/>'s input pipe, whose unread bytes count in <paramref name="memory"/>.</summary>
+    public void Attach(KcpConnection connection, SessionReceiveMemory memory)
+    {
+        _writer = connection.Application.Output;
+        var reader = connection.InputReader;
+        memory.AttachPipe(() => _discarding || reader.IsCompleted ? 0 : BytesReceived - reader.Consumed);
+    }
 
     /// <summary>Moves every message KCP has into the pipe, unless the app is behind.</summary>
     public void Drain()

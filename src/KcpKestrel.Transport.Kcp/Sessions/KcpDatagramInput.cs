@@ -1,6 +1,7 @@
-using System.Buffers;
+using KcpKestrel.Core.Arq;
 using KcpKestrel.Core.Fec;
 using KcpKestrel.Transport.Kcp.Diagnostics;
+using KcpKestrel.Transport.Kcp.Io.Loops;
 
 namespace KcpKestrel.Transport.Kcp.Sessions;
 
@@ -13,13 +14,22 @@ internal sealed class KcpDatagramInput : IDisposable
 {
     private readonly FecDecoder? _fecDecoder;
     private readonly KcpTransportCounters _counters;
+    private bool _decoding;
+    private bool _releasePending;
 
-    public KcpDatagramInput(KcpOptions options, ArrayPool<byte> bufferPool, KcpTransportCounters counters)
+    /// <param name="options">The endpoint's FEC shape.</param>
+    /// <param name="loop">The loop: its buffer pool, counters and the codecs its sessions share.</param>
+    /// <param name="budget">What the shards kept for recovery may hold, with the session's other receive buffers.</param>
+    public KcpDatagramInput(KcpOptions options, IKcpLoop loop, IReceiveBudget? budget)
     {
-        _counters = counters;
+        _counters = loop.Counters;
         if (KcpDatagramOutput.HasFec(options))
         {
-            _fecDecoder = new FecDecoder(options.DataShards, options.ParityShards) { BufferPool = bufferPool };
+            _fecDecoder = new FecDecoder(options.DataShards, options.ParityShards, loop.FecCodecs)
+            {
+                BufferPool = loop.BufferPool,
+                ReceiveBudget = budget,
+            };
         }
     }
 
@@ -36,7 +46,25 @@ internal sealed class KcpDatagramInput : IDisposable
             return;
         }
 
-        var result = _fecDecoder.Decode(payload, now, ref sink);
+        // The sink can end the session (a close signal, a rebuilt one too) while the decoder still works on
+        // its groups: their release waits until the decoder is done.
+        _decoding = true;
+        FecDecodeResult result;
+        try
+        {
+            result = _fecDecoder.Decode(payload, now, ref sink);
+        }
+        finally
+        {
+            _decoding = false;
+        }
+
+        if (_releasePending)
+        {
+            _releasePending = false;
+            _fecDecoder.ReleaseHeld();
+        }
+
         if (result == FecDecodeResult.Recovered)
         {
             _counters.FecRecovered++;
@@ -56,6 +84,19 @@ internal sealed class KcpDatagramInput : IDisposable
             _counters.FecParityShardsReceived += _fecDecoder.ParityShardsReceived;
             _counters.FecShortGroups += _fecDecoder.ShortGroups;
             _counters.FecFailedReconstructs += _fecDecoder.FailedReconstructs;
+        }
+    }
+
+    /// <summary>Drops the shards kept for recovery (the session ended).</summary>
+    public void ReleaseHeld()
+    {
+        if (_decoding)
+        {
+            _releasePending = true;
+        }
+        else
+        {
+            _fecDecoder?.ReleaseHeld();
         }
     }
 

@@ -34,6 +34,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
     private readonly SessionStatistics _stats = new();
     private readonly KcpSessionLifecycle _lifecycle = new();
     private readonly PeerAddressProof _proof;
+    private readonly SessionReceiveMemory _memory;
 
     private SessionWork _work;
     private bool _dirtyQueued;
@@ -64,9 +65,10 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
         _idleTimeoutMs = (uint)Math.Min(options.IdleTimeout.TotalMilliseconds, int.MaxValue);
         _proof = new PeerAddressProof(options);
 
+        _memory = new SessionReceiveMemory(options.SessionReceiveBudget, loop.ReceiveMemory, _counters, () => End(KcpCloseReason.MemoryPressure, sendClose: true));
         _output = new KcpDatagramOutput(channel, sockaddr, cipher, options, loop.BufferPool, _proof.Budget, _counters);
-        _input = new KcpDatagramInput(options, loop.BufferPool, _counters);
-        _kcp = SessionEngine.Create(conv, this, options, loop.BufferPool, _output.Reserved);
+        _input = new KcpDatagramInput(options, loop, _memory);
+        _kcp = SessionEngine.Create(conv, this, options, loop.BufferPool, _output.Reserved, _memory);
 
         _appOutput = new AppOutputPump(_kcp, _rateLimiter, options.SendWindow, _output.MaxSegmentPayload, () => Schedule(SessionWorkKind.OutputReady));
         _appInput = new AppInputPump(_kcp, () => Schedule(SessionWorkKind.InputResumed));
@@ -84,6 +86,9 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
     public KcpConnection? Connection { get; private set; }
 
     public KcpCloseReason CloseReason => _closeReason;
+
+    /// <summary>Bytes this session holds for its peer (see <see cref="SessionReceiveMemory"/>). Loop thread.</summary>
+    public long ReceiveHeld => _memory.Held;
 
     /// <summary>Bytes per second moved from the app into KCP at most (0: no cap). Any thread.</summary>
     public long SendRateLimit
@@ -117,7 +122,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
     {
         Connection = connection;
         _appOutput.Attach(connection.Application.Input);
-        _appInput.Attach(connection.Application.Output);
+        _appInput.Attach(connection, _memory);
         _loop.Timers.Schedule(this, _now + 1);
         PumpOutput();
     }
@@ -416,6 +421,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
         }
 
         UpdateStatistics();
+        _memory.Close(_kcp, _input);
 
         Exception? error = reason == KcpCloseReason.Aborted ? _abortReason : null;
         _appInput.Complete(error);

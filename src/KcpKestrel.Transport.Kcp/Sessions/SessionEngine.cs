@@ -11,11 +11,13 @@ internal static class SessionEngine
     /// <param name="options">The endpoint's settings: MTU, preset, windows, stream mode, dead link.</param>
     /// <param name="bufferPool">The loop's buffer pool for segments.</param>
     /// <param name="reserved">Room KCP leaves before and after its segments for the cipher and FEC headers.</param>
-    public static KcpControlBlock Create(uint conv, IKcpOutput output, KcpOptions options, ArrayPool<byte> bufferPool, int reserved)
+    /// <param name="budget">What rcv_buf and rcv_queue may hold, with the session's other receive buffers.</param>
+    public static KcpControlBlock Create(uint conv, IKcpOutput output, KcpOptions options, ArrayPool<byte> bufferPool, int reserved, IReceiveBudget? budget = null)
     {
         var kcp = new KcpControlBlock(conv, output)
         {
             BufferPool = bufferPool,
+            ReceiveBudget = budget,
             ReservedBytes = reserved,
             StreamMode = options.StreamMode,
             DeadLink = options.DeadLink,

@@ -8,14 +8,18 @@ internal sealed class LinkedPair : IDisposable
     private readonly Endpoint _a;
     private readonly Endpoint _b;
 
-    public LinkedPair(SimulatedLink link, uint conv, uint clockStart)
+    /// <param name="link">The link between them.</param>
+    /// <param name="conv">The conversation id.</param>
+    /// <param name="clockStart">The clock's first reading (ms).</param>
+    /// <param name="receiveBudgetB">B's receive budget, if any.</param>
+    public LinkedPair(SimulatedLink link, uint conv, uint clockStart, IReceiveBudget? receiveBudgetB = null)
     {
         Link = link;
         ClockStart = clockStart;
         _a = new Endpoint(link, 1);
         _b = new Endpoint(link, 0);
         A = new KcpControlBlock(conv, _a);
-        B = new KcpControlBlock(conv, _b);
+        B = new KcpControlBlock(conv, _b) { ReceiveBudget = receiveBudgetB };
     }
 
     public SimulatedLink Link { get; }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using KcpKestrel.Core.Fec;
 using KcpKestrel.Transport.Kcp.Diagnostics;
 using KcpKestrel.Transport.Kcp.Io.Datagrams;
 using KcpKestrel.Transport.Kcp.Io.Loops;
@@ -24,6 +25,11 @@ internal sealed class ManualLoop : IKcpLoop
     public ArrayPool<byte> BufferPool { get; } = ArrayPool<byte>.Create();
 
     public KcpTransportCounters Counters { get; } = new();
+
+    /// <summary>A listener's share, when a test gives the loop one.</summary>
+    public LoopReceiveMemory? ReceiveMemory { get; set; }
+
+    public FecCodecCache FecCodecs { get; set; } = new();
 
     public void MarkDirty(ILoopFlushable item) => _dirty.Add(item);
 

@@ -1,5 +1,7 @@
 using System.Buffers;
+using KcpKestrel.Core.Fec;
 using KcpKestrel.Transport.Kcp.Diagnostics;
+using KcpKestrel.Transport.Kcp.Sessions;
 using KcpKestrel.Transport.Kcp.Io.Datagrams;
 
 namespace KcpKestrel.Transport.Kcp.Io.Loops;
@@ -17,6 +19,12 @@ internal interface IKcpLoop
     ArrayPool<byte> BufferPool { get; }
 
     KcpTransportCounters Counters { get; }
+
+    /// <summary>This loop's share of its listener's receive budget; null for a client's loop.</summary>
+    LoopReceiveMemory? ReceiveMemory { get; }
+
+    /// <summary>Reed-Solomon codecs shared by this loop's FEC decoders, with their bounded decode caches.</summary>
+    FecCodecCache FecCodecs { get; }
 
     /// <summary>Queues an end-of-turn flush. Loop thread only.</summary>
     void MarkDirty(ILoopFlushable item);

@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using KcpKestrel.Core.Fec;
 using KcpKestrel.Transport.Kcp.Diagnostics;
+using KcpKestrel.Transport.Kcp.Sessions;
 using KcpKestrel.Transport.Kcp.Io.Datagrams;
 
 namespace KcpKestrel.Transport.Kcp.Io.Loops;
@@ -46,6 +48,12 @@ internal sealed class KcpIoLoop : IKcpLoop, IDatagramLoop, IDisposable
     public UdpIoMode Mode => _poller.Mode;
 
     public KcpTransportCounters Counters { get; }
+
+    /// <summary>Set by a listener before the loop starts; null for a client's loop.</summary>
+    public LoopReceiveMemory? ReceiveMemory { get; set; }
+
+    /// <summary>Replaced by a listener before the loop starts, to split its decode-cache budget over its loops.</summary>
+    public FecCodecCache FecCodecs { get; set; } = new();
 
     /// <summary>
     /// The receive batch of sockets with UDP_GRO on: a coalesced buffer can reach 64 KiB, so fewer,
