@@ -173,7 +173,7 @@ public sealed class ReceiveBudgetTests(ITestOutputHelper output)
         var acked = new HashSet<uint>();
         var una = 0u;
         var cipher = KcpCrypt.Create(pair.Options);
-        foreach (var (_, from, sent) in pair.Link.Sent)
+        foreach (var (_, from, sent, _, _) in pair.Link.Sent)
         {
             if (from != pair.Server.Channel || cipher.Open(sent.ToArray(), null, out var offset, out var length) != Core.Crypto.CipherResult.Ok)
             {
