@@ -65,11 +65,30 @@ public sealed class AddressProofTests
         pair.Advance(20);
 
         pair.Server.Connection.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException("refused"));
+        pair.Advance((int)PeerAddressProof.DeferredEndWaitMs / 2);
+        Assert.False(pair.Server.Session.IsEnded, "the end waits for a proof that may still come");
         pair.Advance(5_000);
 
         Assert.True(pair.Server.Session.IsEnded);
+        Assert.Equal(KcpCloseReason.Aborted, pair.Server.Session.CloseReason);
         Assert.Empty(pair.CloseSignalsFrom(pair.Server));
         Assert.True(Bytes(pair, pair.Server.Channel) <= 3 * Bytes(pair, pair.Client.Channel));
+    }
+
+    [Fact]
+    public void UnprovenPeer_AbortedBeforeItsProof_GetsTheCloseSignalOnceProven()
+    {
+        // Our client's dial: the app refuses the connection before the probe's echo has proven the client's
+        // address. The end waits for the proof, so a real client still learns of the refusal at once.
+        var pair = new SessionPair(serverRequiresAddressProof: true);
+        pair.Server.Connection.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException("refused"));
+        pair.Client.Session.SendControl((byte)Core.Arq.KcpCommand.WindowAsk);
+
+        pair.AdvanceUntil(() => pair.Server.Session.IsEnded, (int)PeerAddressProof.DeferredEndWaitMs / 2, "the proven peer's session ended");
+
+        Assert.Equal(KcpCloseReason.Aborted, pair.Server.Session.CloseReason);
+        Assert.Equal(1, pair.Loop.Counters.SessionsValidated);
+        Assert.NotEmpty(pair.CloseSignalsFrom(pair.Server));
     }
 
     [Fact]

@@ -194,6 +194,11 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
         if (_proof.TryProve(_kcp, _appOutput))
         {
             _counters.SessionsValidated++;
+            if (_proof.DeferredEnd != KcpCloseReason.None)
+            {
+                End(_proof.DeferredEnd, sendClose: true);
+                return;
+            }
         }
 
         if (_kcp.TryTakeTellEcho(out var echo))
@@ -259,6 +264,12 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
         }
 
         _now = now;
+        if (_proof.DeferredEndDue(now))
+        {
+            End(_proof.DeferredEnd, sendClose: false);
+            return;
+        }
+
         _kcp.Update(_proof.KcpTime(now));
         if (_kcp.IsDeadLink)
         {
@@ -400,6 +411,13 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
     /// <summary>Ends the session: tells the peer (best effort), completes the pipes, leaves the tables.</summary>
     public void End(KcpCloseReason reason, bool sendClose)
     {
+        if (sendClose && reason is KcpCloseReason.Aborted or KcpCloseReason.LocalClose && _proof.TryDeferEnd(reason, _now))
+        {
+            // An unproven peer gets no close signal: wait (briefly) for the proof, see PeerAddressProof.
+            _loop.Timers.Schedule(this, NextDue(_now));
+            return;
+        }
+
         var (closeOnce, repeat) = _proof.CloseSignal(sendClose);
         if (!_lifecycle.End(repeat))
         {

@@ -17,6 +17,15 @@ internal sealed class PeerAddressProof(KcpOptions options)
     private const int MinUnprovenPayload = 16;
 
     private readonly uint _unprovenIdleMs = (uint)Math.Min(options.UnprovenIdleTimeout.TotalMilliseconds, int.MaxValue);
+    private KcpCloseReason _deferredEnd;
+    private uint _deferredUntil;
+
+    /// <summary>
+    /// How long a local end (the app's abort or close) of an unproven session waits for the proof before it ends
+    /// silently. Our own client proves its address one round trip into its dial, so a client the app refuses at
+    /// once still gets the close signal; a spoofed victim never does.
+    /// </summary>
+    public const uint DeferredEndWaitMs = 1_000;
 
     /// <summary>What an unproven peer may still be sent.</summary>
     public AmplificationBudget Budget { get; } = new();
@@ -39,8 +48,43 @@ internal sealed class PeerAddressProof(KcpOptions options)
     /// <summary>The idle timeout that applies now: the short unproven one until the peer proves its address.</summary>
     public uint IdleTimeoutMs(uint idleTimeoutMs) => IsProven ? idleTimeoutMs : Math.Min(idleTimeoutMs, _unprovenIdleMs);
 
-    /// <summary>When an unproven peer that went silent is dropped (null once proven).</summary>
-    public uint? UnprovenDeadline(uint lastReceive) => IsProven ? null : lastReceive + _unprovenIdleMs;
+    /// <summary>When an unproven peer that went silent is dropped, or its deferred end is due (null once proven).</summary>
+    public uint? UnprovenDeadline(uint lastReceive)
+    {
+        if (IsProven)
+        {
+            return null;
+        }
+
+        var idle = lastReceive + _unprovenIdleMs;
+        return _deferredEnd != KcpCloseReason.None && (int)(_deferredUntil - idle) < 0 ? _deferredUntil : idle;
+    }
+
+    /// <summary>
+    /// A local end of the session for <paramref name="reason"/> at <paramref name="now"/>: true while it must wait
+    /// for the peer's proof (unproven, and <see cref="DeferredEndWaitMs"/> not yet over), false to end now.
+    /// </summary>
+    public bool TryDeferEnd(KcpCloseReason reason, uint now)
+    {
+        if (IsProven)
+        {
+            return false;
+        }
+
+        if (_deferredEnd == KcpCloseReason.None)
+        {
+            _deferredEnd = reason;
+            _deferredUntil = now + DeferredEndWaitMs;
+        }
+
+        return (int)(now - _deferredUntil) < 0;
+    }
+
+    /// <summary>The end that waits for the proof (<see cref="KcpCloseReason.None"/> when none does).</summary>
+    public KcpCloseReason DeferredEnd => _deferredEnd;
+
+    /// <summary>Whether a deferred end has waited long enough: the session ends without a signal.</summary>
+    public bool DeferredEndDue(uint now) => _deferredEnd != KcpCloseReason.None && (int)(now - _deferredUntil) >= 0;
 
     /// <summary>
     /// The peer must prove its address. Until it does, one small segment at a time: a whole MTU would not fit
