@@ -26,10 +26,14 @@ public sealed class ServerSocketAdmissionTests
         Assert.Equal(2, host.Accepted.Count);
         Assert.Equal(1, loop.Counters.DroppedMaxSessions);
 
-        // A session that ends frees its place.
+        // A session that ends frees its place. Its peer never proved its address, so the abort first waits
+        // for that proof (no close signal to an address that may be a victim's).
         host.Accepted[0].Abort();
         loop.RunTurn(Start + 1);
-        Dial(server, 2, conv: 1, Start + 1);
+        Assert.Equal(2, server.SessionCount);
+        var ended = Start + 1 + PeerAddressProof.DeferredEndWaitMs;
+        loop.RunTurn(ended);
+        Dial(server, 2, conv: 1, ended);
         Assert.Equal(2, server.SessionCount);
         Assert.Equal(3, host.Accepted.Count);
     }
@@ -60,20 +64,25 @@ public sealed class ServerSocketAdmissionTests
         Dial(server, 0, conv: 9, Start);
         Assert.Single(host.Accepted).Abort();
         loop.RunTurn(Start + 1);
+
+        // The unproven peer's session ends once the abort has waited for a proof that never came.
+        var ended = Start + 1 + PeerAddressProof.DeferredEndWaitMs;
+        loop.RunTurn(ended);
         Assert.Equal(0, server.SessionCount);
 
-        Dial(server, 0, conv: 9, Start + 10);
+        Dial(server, 0, conv: 9, ended + 10);
         Assert.Equal(1, loop.Counters.DroppedTombstone);
         Assert.Single(host.Accepted);
 
         // Another conv from the same endpoint is a new session.
-        Dial(server, 0, conv: 10, Start + 20);
+        Dial(server, 0, conv: 10, ended + 20);
         Assert.Equal(2, host.Accepted.Count);
         host.Accepted[1].Abort();
-        loop.RunTurn(Start + 21);
+        loop.RunTurn(ended + 21);
+        loop.RunTurn(ended + 21 + PeerAddressProof.DeferredEndWaitMs);
 
         // Once the tombstone expires, the old conv may open a session again.
-        Dial(server, 0, conv: 9, Start + 2_100);
+        Dial(server, 0, conv: 9, ended + 2_100);
         Assert.Equal(3, host.Accepted.Count);
         Assert.Equal(1, loop.Counters.DroppedTombstone);
     }
