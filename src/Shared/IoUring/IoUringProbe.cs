@@ -10,6 +10,7 @@ namespace KcpKestrel.IoUring;
 internal sealed unsafe class IoUringProbe
 {
     private const int MaxOps = 256;
+    private static readonly Lazy<IoUringProbe> Once = new(Run);
     private readonly bool[] _supported = new bool[MaxOps];
 
     private IoUringProbe(string? setupFailure)
@@ -28,6 +29,9 @@ internal sealed unsafe class IoUringProbe
     public bool Supports(IoUringOp op) => _supported[(int)op];
 
     public bool Has(uint feature) => (Features & feature) != 0;
+
+    /// <summary>The process's probe, taken on first use.</summary>
+    public static IoUringProbe Shared => Once.Value;
 
     /// <summary>Probes with a throwaway ring. Never throws.</summary>
     public static IoUringProbe Run()

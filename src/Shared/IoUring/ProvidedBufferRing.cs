@@ -97,7 +97,23 @@ internal sealed unsafe class ProvidedBufferRing : IDisposable
     // with an acquire load, so the entries written before it must be visible first: release.
     private void Publish() => Volatile.Write(ref *(ushort*)((byte*)_entries + 14), _tail);
 
+    /// <summary>Unregisters the group (owner thread, ring open) and frees its memory.</summary>
     public void Dispose()
+    {
+        if (!_disposed)
+        {
+            var reg = new IoUringBufReg { Bgid = GroupId };
+            _ = IoUringSyscalls.Register(_ring.Fd, IoUringConstants.UnregisterPbufRing, &reg, 1);
+        }
+
+        Free();
+    }
+
+    /// <summary>
+    /// Frees the memory without unregistering: only once the ring is closed (which drops the group
+    /// and cancels what could still write into it), e.g. from a thread that may not enter the ring.
+    /// </summary>
+    public void Free()
     {
         if (_disposed)
         {
@@ -105,8 +121,6 @@ internal sealed unsafe class ProvidedBufferRing : IDisposable
         }
 
         _disposed = true;
-        var reg = new IoUringBufReg { Bgid = GroupId };
-        _ = IoUringSyscalls.Register(_ring.Fd, IoUringConstants.UnregisterPbufRing, &reg, 1);
         NativeMemory.AlignedFree(_entries);
         NativeMemory.AlignedFree(_buffers);
     }
