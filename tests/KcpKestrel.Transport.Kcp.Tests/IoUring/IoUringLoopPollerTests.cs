@@ -53,6 +53,7 @@ public sealed class IoUringLoopPollerTests(ITestOutputHelper output)
                 channel.FlushSends();
             }
 
+            poller.FlushDeferred();
             Assert.Equal(Total, echo.Received);
             Assert.True(loop.Counters.ReceiveBuffersExhausted > 0, "1,000 queued datagrams should have run 512 buffers dry");
             Assert.Equal(0, poller.BuffersOut);
@@ -135,6 +136,7 @@ public sealed class IoUringLoopPollerTests(ITestOutputHelper output)
                 }
 
                 channel.FlushSends();
+                poller.FlushDeferred();
                 allocated += GC.GetAllocatedBytesForCurrentThread() - t0;
                 _ = peer.Receive(back);
             }

@@ -10,7 +10,7 @@ namespace KcpKestrel.Transport.Kcp.Io.Datagrams;
 /// One UDP socket on an io_uring loop. Receives come from the poller's multishot RECVMSG, one
 /// provided buffer per completion (split when GRO coalesced several datagrams). Sends queue in a
 /// native batch, as on the epoll path, and leave at the end of the loop's turn as one SENDMSG per
-/// message, all submitted in one enter; runs of same-size datagrams to one peer go as UDP GSO messages.
+/// message, submitted with the loop's next wait; runs of same-size datagrams to one peer go as UDP GSO messages.
 /// </summary>
 internal sealed unsafe class IoUringUdpChannel : IDatagramChannel
 {
@@ -24,6 +24,10 @@ internal sealed unsafe class IoUringUdpChannel : IDatagramChannel
     private readonly int[] _which;
     private readonly int[] _results;
     private bool _gso;
+    private bool _deferred;
+    private LinuxNative.MMsgHdr* _deferredHeaders;
+    private GsoMessageBatch? _deferredGso;
+    private int _deferredCount;
     private bool _disposed;
 
     public IoUringUdpChannel(IoUringLoopPoller poller, Socket socket, IDatagramReceiver receiver, KcpTransportCounters counters, int slotSize, bool gso, bool gro)
@@ -72,9 +76,16 @@ internal sealed unsafe class IoUringUdpChannel : IDatagramChannel
 
     public Span<byte> BeginSend()
     {
+        if (_deferred)
+        {
+            // The last batch is still in the ring (only a caller outside the loop's turn gets here).
+            _poller.FlushDeferred();
+        }
+
         if (_send.Count == _send.Capacity)
         {
-            FlushSends();
+            // The slots are needed now: this batch cannot wait for the loop's next enter.
+            Flush(defer: false);
         }
 
         return _send.Slot(_send.Count);
@@ -91,7 +102,14 @@ internal sealed unsafe class IoUringUdpChannel : IDatagramChannel
         }
     }
 
-    public void FlushSends()
+    /// <summary>
+    /// Queues the batch's SENDMSGs in the ring; they leave with the loop's next enter, the one that
+    /// also waits and receives, so a busy turn costs one system call. The slots stay untouched until
+    /// the poller hands the results back (<see cref="FinishDeferred"/>), before anything else runs.
+    /// </summary>
+    public void FlushSends() => Flush(defer: true);
+
+    private void Flush(bool defer)
     {
         var count = _send.Count;
         if (count == 0 || _disposed)
@@ -100,14 +118,32 @@ internal sealed unsafe class IoUringUdpChannel : IDatagramChannel
             return;
         }
 
-        // Build reads the queued lengths, so the count is reset only once the batch has left.
-        if (_gso && count > 1 && BuildGsoMessages())
+        if (_deferred)
         {
-            SendMessages(_gsoMessages!.Headers, 0, _gsoMessages.Count, _gsoMessages);
+            _poller.FlushDeferred();
+        }
+
+        // Build reads the queued lengths, so the count is reset only once the batch is on its way.
+        var gso = _gso && count > 1 && BuildGsoMessages() ? _gsoMessages : null;
+        var headers = gso is null ? _send.Headers : gso.Headers;
+        var messages = gso is null ? count : gso.Count;
+        for (var i = 0; i < messages; i++)
+        {
+            _which[i] = i;
+        }
+
+        if (defer)
+        {
+            _deferred = true;
+            _deferredHeaders = headers;
+            _deferredGso = gso;
+            _deferredCount = messages;
+            _poller.DeferSends(this, headers, _which.AsSpan(0, messages));
+            _counters.SendCalls++;
         }
         else
         {
-            SendMessages(_send.Headers, 0, count, null);
+            Send(headers, gso, messages, submitted: false);
         }
 
         _send.Count = 0;
@@ -119,27 +155,42 @@ internal sealed unsafe class IoUringUdpChannel : IDatagramChannel
         return _gsoMessages.SegmentedCount > 0;
     }
 
-    /// <summary>
-    /// Sends messages [<paramref name="from"/>, <paramref name="to"/>) of <paramref name="headers"/>
-    /// (GSO messages when <paramref name="gso"/> describes them). Each SENDMSG stands alone, so unlike
-    /// sendmmsg one failure does not stop the rest: a full buffer (EAGAIN) is retried after a brief wait
-    /// for room, a GSO refusal turns GSO off and resends that message's datagrams plainly, anything
-    /// else is a lost datagram, counted, that KCP retransmits.
-    /// </summary>
-    private void SendMessages(LinuxNative.MMsgHdr* headers, int from, int to, GsoMessageBatch? gso)
+    /// <summary>The result of deferred SENDMSG <paramref name="position"/> (bytes or -errno). Poller only.</summary>
+    public void OnDeferredResult(int position, int result) => _results[position] = result;
+
+    /// <summary>Every deferred SENDMSG has its result: count them, retry what met a full buffer. Poller only.</summary>
+    public void FinishDeferred()
     {
-        var pending = 0;
-        for (var i = from; i < to; i++)
+        if (!_deferred)
         {
-            _which[pending++] = i;
+            return;
         }
 
+        _deferred = false;
+        Send(_deferredHeaders, _deferredGso, _deferredCount, submitted: true);
+    }
+
+    /// <summary>
+    /// Sends messages <c>_which[0..pending)</c> of <paramref name="headers"/> (GSO messages when
+    /// <paramref name="gso"/> describes them), or only tallies them when <paramref name="submitted"/>
+    /// (their results are in <c>_results</c>). Each SENDMSG stands alone, so unlike sendmmsg one failure
+    /// does not stop the rest: a full buffer (EAGAIN) is retried after a brief wait for room, a GSO
+    /// refusal turns GSO off and resends that message's datagrams plainly, anything else is a lost
+    /// datagram, counted, that KCP retransmits.
+    /// </summary>
+    private void Send(LinuxNative.MMsgHdr* headers, GsoMessageBatch? gso, int pending, bool submitted)
+    {
         var refusedFirst = -1;
         var refusedEnd = -1;
         for (var waits = 0; pending > 0 && !_disposed;)
         {
-            _poller.SendBatch(Fd, headers, _which.AsSpan(0, pending), _results);
-            _counters.SendCalls++;
+            if (!submitted)
+            {
+                _poller.SendBatch(Fd, headers, _which.AsSpan(0, pending), _results);
+                _counters.SendCalls++;
+            }
+
+            submitted = false;
             var again = 0;
             for (var j = 0; j < pending; j++)
             {
@@ -195,7 +246,13 @@ internal sealed unsafe class IoUringUdpChannel : IDatagramChannel
         {
             // The refused runs' slots, and any sent ones between them again: duplicates KCP ignores,
             // and only ever once per socket.
-            SendMessages(_send.Headers, refusedFirst, refusedEnd, null);
+            var plain = 0;
+            for (var i = refusedFirst; i < refusedEnd; i++)
+            {
+                _which[plain++] = i;
+            }
+
+            Send(_send.Headers, null, plain, submitted: false);
         }
     }
 

@@ -12,7 +12,8 @@ namespace KcpKestrel.Transport.Kcp.Io.Loops;
 /// run). Each channel keeps a multishot RECVMSG armed on a provided-buffer ring, so one
 /// io_uring_enter both waits (with the timer wheel's timeout) and collects every datagram that
 /// arrived, with no epoll_wait and recvmmsg pair. Wake-ups are an eventfd read kept armed in the ring.
-/// Sends go out as SENDMSG batches (<see cref="SendBatch"/>), one enter per flush.
+/// The end-of-turn sends go out as SENDMSGs submitted by that same enter (<see cref="DeferSends"/>);
+/// a batch that fills mid-turn leaves at once (<see cref="SendBatch"/>).
 /// </summary>
 internal sealed unsafe class IoUringLoopPoller : ILoopPoller
 {
@@ -35,6 +36,8 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
     private IoUringCqe[] _stash = new IoUringCqe[256];
     private int _stashHead;
     private int _stashCount;
+    private readonly List<IoUringUdpChannel> _deferredChannels = [];
+    private int _deferredSends;
     private uint _generation;
     private bool _disposed;
 
@@ -87,6 +90,7 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
         }
 
         c.Armed = false;
+        CompleteDeferred();
 
         // Submit now, while the fd is still this socket's: the cancel and any arm still queued take
         // their reference on the file before the channel closes it.
@@ -112,8 +116,11 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
         }
         else
         {
-            _ = ring.SubmitAndWait(1, timeoutMs);
+            // The deferred sends complete during the submit (MSG_DONTWAIT): wait for one more than them.
+            _ = ring.SubmitAndWait((uint)_deferredSends + 1, timeoutMs);
         }
+
+        CompleteDeferred();
 
         var now = KcpIoLoop.NowMs;
         var received = false;
@@ -176,13 +183,87 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
                 continue;
             }
 
-            if (_stashCount == _stash.Length)
+            Stash(cqe);
+        }
+    }
+
+    /// <summary>
+    /// Queues SENDMSGs for <paramref name="which"/> of <paramref name="headers"/> to leave with the
+    /// next enter; their results go back to <paramref name="channel"/> before any other completion is handled.
+    /// </summary>
+    public void DeferSends(IoUringUdpChannel channel, LinuxNative.MMsgHdr* headers, ReadOnlySpan<int> which)
+    {
+        var ring = EnsureRing();
+        for (var j = 0; j < which.Length; j++)
+        {
+            ring.GetSqe()->PrepareSendMsg(channel.Fd, &headers[which[j]].Header, LinuxNative.MSG_DONTWAIT, IoUringTag.Make(IoUringTag.DeferredSend, (uint)j, (uint)channel.LoopIndex));
+        }
+
+        _deferredSends += which.Length;
+        _deferredChannels.Add(channel);
+    }
+
+    public void FlushDeferred() => CompleteDeferred();
+
+    // Collects every deferred send's completion (other completions wait in the stash) and lets the
+    // channels tally them, so their send slots are free again before anything can write to them.
+    private void CompleteDeferred()
+    {
+        if (_deferredSends == 0)
+        {
+            return;
+        }
+
+        var ring = _ring!;
+        if (ring.Unsubmitted > 0)
+        {
+            _ = ring.Submit();
+        }
+
+        while (_deferredSends > 0)
+        {
+            if (!ring.TryReadCqe(out var cqe))
             {
-                Array.Resize(ref _stash, _stash.Length * 2);
+                _ = ring.SubmitAndWait(1, 100);
+                continue;
             }
 
-            _stash[_stashCount++] = cqe;
+            if (IoUringTag.Kind(cqe.UserData) != IoUringTag.DeferredSend)
+            {
+                Stash(cqe);
+                continue;
+            }
+
+            var index = IoUringTag.Index(cqe.UserData);
+            foreach (var channel in _deferredChannels)
+            {
+                if (channel.LoopIndex == index)
+                {
+                    channel.OnDeferredResult((int)IoUringTag.Generation(cqe.UserData), cqe.Res);
+                    break;
+                }
+            }
+
+            _deferredSends--;
         }
+
+        // A channel's retries may submit sends of their own: take the list's entries by index.
+        for (var i = 0; i < _deferredChannels.Count; i++)
+        {
+            _deferredChannels[i].FinishDeferred();
+        }
+
+        _deferredChannels.Clear();
+    }
+
+    private void Stash(in IoUringCqe cqe)
+    {
+        if (_stashCount == _stash.Length)
+        {
+            Array.Resize(ref _stash, _stash.Length * 2);
+        }
+
+        _stash[_stashCount++] = cqe;
     }
 
     private bool Dispatch(in IoUringCqe cqe, KcpIoLoop loop, uint now)

@@ -16,6 +16,9 @@ internal static class IoUringTag
     public const byte Send = 3;
     public const byte Cancel = 4;
 
+    /// <summary>An end-of-turn send: the generation bits hold its position in the batch, the index its channel.</summary>
+    public const byte DeferredSend = 6;
+
     public static ulong Make(byte kind, uint generation, uint index) =>
         ((ulong)kind << 56) | ((ulong)(generation & 0xFFFFFF) << 32) | index;
 

@@ -186,6 +186,7 @@ internal sealed class KcpIoLoop : IKcpLoop, IDatagramLoop, IDisposable
 
         // Leave nothing half-sent behind.
         RunTurn(NowMs);
+        _poller.FlushDeferred();
     }
 
     private void RunTurn(uint now)
