@@ -3,7 +3,7 @@
 # (recvmmsg/sendmmsg, "native") and the portable Socket path, both ends on the same path (--udp-io),
 # same flags, interleaved rounds in one sitting, medians. Not for CI.
 #
-#   benchmarks/compare/udp-io.sh                     # BULK=64M ROUNDS=3 WARMUP=1 PATHS="iouring native socket"
+#   benchmarks/compare/udp-io.sh                     # BULK=64M ROUNDS=3 WARMUP=2 PATHS="iouring native socket"
 #   PATHS="iouring native" ROUNDS=5 benchmarks/compare/udp-io.sh
 #   KCP_FLAGS="--mode fast3 --crypt none --datashard 0 --parityshard 0" benchmarks/compare/udp-io.sh
 #
@@ -14,7 +14,7 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 BULK=${BULK:-64M}
 ROUNDS=${ROUNDS:-3}
-WARMUP=${WARMUP:-1}
+WARMUP=${WARMUP:-2}
 read -r -a IO_PATHS <<<"${PATHS:-iouring native socket}"
 read -r -a FLAGS <<<"${KCP_FLAGS:---mode fast3 --crypt aes --key bench --datashard 0 --parityshard 0}"
 bench_workdir kcpudpio
