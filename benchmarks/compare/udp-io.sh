@@ -1,42 +1,68 @@
 #!/usr/bin/env bash
-# One-session bulk throughput on loopback, native UDP I/O (epoll + recvmmsg/sendmmsg) against the
-# portable Socket path (KCPKESTREL_UDP_IO=socket on both ends), same flags, same sitting. Not for CI.
+# One-session bulk throughput on loopback and the server's CPU, per UDP I/O path: io_uring, epoll
+# (recvmmsg/sendmmsg, "native") and the portable Socket path, both ends on the same path (--udp-io),
+# same flags, interleaved rounds in one sitting, medians. Not for CI.
 #
-#   benchmarks/compare/udp-io.sh            # BULK=64M REPS=1 by default
+#   benchmarks/compare/udp-io.sh                     # BULK=64M ROUNDS=3 WARMUP=2 PATHS="iouring native socket"
+#   PATHS="iouring native" ROUNDS=5 benchmarks/compare/udp-io.sh
+#   KCP_FLAGS="--mode fast3 --crypt none --datashard 0 --parityshard 0" benchmarks/compare/udp-io.sh
+#
+# Per path: MB/s, and server CPU (user+system) per MB received, in milliseconds. The last line compares
+# io_uring with epoll: throughput ratio and CPU-per-MB ratio (the goal of #19: >= 1.0x at <= 0.85x).
 set -euo pipefail
 
 . "$(dirname "$0")/../lib.sh"
 BULK=${BULK:-64M}
-REPS=${REPS:-1}
-FLAGS=(--mode fast3 --crypt aes --key bench --datashard 0 --parityshard 0)
+ROUNDS=${ROUNDS:-3}
+WARMUP=${WARMUP:-2}
+read -r -a IO_PATHS <<<"${PATHS:-iouring native socket}"
+read -r -a FLAGS <<<"${KCP_FLAGS:---mode fast3 --crypt aes --key bench --datashard 0 --parityshard 0}"
 bench_workdir kcpudpio
 
 dotnet build "$ROOT/src/KcpKestrel.Cli" -c Release -v q -nologo >/dev/null
 OURS="dotnet $ROOT/src/KcpKestrel.Cli/bin/Release/net10.0/KcpKestrel.Cli.dll"
+TICK=$(getconf CLK_TCK)
 
-declare -A RESULT
-for io in native socket; do
+declare -A PID ADDR MBS CPU
+for io in "${IO_PATHS[@]}"; do
   mkfifo "$WORK/$io.in"
-  KCPKESTREL_UDP_IO=$io $OURS serve --kcp 127.0.0.1:0 --app sink "${FLAGS[@]}" <"$WORK/$io.in" >"$WORK/$io.out" 2>"$WORK/$io.err" &
-  SERVER_PID=$!
-  track_pid "$SERVER_PID"
-  exec 9>"$WORK/$io.in"
+  $OURS serve --kcp 127.0.0.1:0 --app sink --udp-io "$io" "${FLAGS[@]}" <"$WORK/$io.in" >"$WORK/$io.out" 2>"$WORK/$io.err" &
+  PID[$io]=$!
+  track_pid "${PID[$io]}"
+  eval "exec {fd}>\"$WORK/$io.in\""
+  track_fd "$fd"
   for _ in $(seq 1 300); do [[ -s "$WORK/$io.out" ]] && break; sleep 0.1; done
-  addr=$(head -n1 "$WORK/$io.out" | grep -o 'kcp=[^ ]*' | cut -d= -f2)
-  [[ -n "$addr" ]] || { echo "serve did not start: $(cat "$WORK/$io.err")" >&2; exit 1; }
-  best=0
-  for _ in $(seq 1 "$REPS"); do
-    line=$(KCPKESTREL_UDP_IO=$io $OURS bench --kcp "$addr" --workload bulk --bytes "$BULK" "${FLAGS[@]}" | tail -n1)
-    echo "$io: $line" >&2
-    value=$(jq -r .mb_per_s <<<"$line")
-    best=$(awk -v a="$best" -v b="$value" 'BEGIN{print (b>a)?b:a}')
-  done
-  RESULT[$io]=$best
-  exec 9>&-
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=
+  ADDR[$io]=$(head -n1 "$WORK/$io.out" | grep -o 'kcp=[^ ]*' | cut -d= -f2)
+  [[ -n "${ADDR[$io]}" ]] || { echo "serve --udp-io $io did not start: $(cat "$WORK/$io.err")" >&2; exit 1; }
+  grep -i "udp i/o" "$WORK/$io.err" >&2 || true
 done
 
-ratio=$(awk -v s="${RESULT[socket]}" -v n="${RESULT[native]}" 'BEGIN{printf "%.2f", s/n}')
-echo "bulk $BULK, one session, ${FLAGS[*]}: native ${RESULT[native]} MB/s, socket ${RESULT[socket]} MB/s, socket/native $ratio"
+# Warm-up rounds (JIT, socket buffers) are run and not counted.
+for round in $(seq $((1 - WARMUP)) "$ROUNDS"); do
+  for io in "${IO_PATHS[@]}"; do
+    before=$(cpu_ticks "${PID[$io]}")
+    line=$($OURS bench --kcp "${ADDR[$io]}" --udp-io "$io" --workload bulk --bytes "$BULK" "${FLAGS[@]}" | tail -n1)
+    after=$(cpu_ticks "${PID[$io]}")
+    mbs=$(jq -r .mb_per_s <<<"$line")
+    bytes=$(jq -r .bytes <<<"$line")
+    cpu=$(awk -v t=$((after - before)) -v hz="$TICK" -v b="$bytes" 'BEGIN{printf "%.3f", (t / hz * 1000) / (b / 1048576)}')
+    log "round $round $io: $mbs MB/s, server CPU $cpu ms/MB"
+    ((round >= 1)) || continue
+    MBS[$io]+="$mbs "
+    CPU[$io]+="$cpu "
+  done
+done
+
+summary="bulk $BULK, one session, $ROUNDS rounds, ${FLAGS[*]}:"
+for io in "${IO_PATHS[@]}"; do
+  # shellcheck disable=SC2086
+  MBS[$io]=$(median ${MBS[$io]})
+  # shellcheck disable=SC2086
+  CPU[$io]=$(median ${CPU[$io]})
+  summary+=" $io ${MBS[$io]} MB/s ${CPU[$io]} ms-cpu/MB;"
+done
+echo "$summary"
+if [[ -n "${MBS[iouring]:-}" && -n "${MBS[native]:-}" ]]; then
+  awk -v a="${MBS[iouring]}" -v b="${MBS[native]}" -v c="${CPU[iouring]}" -v d="${CPU[native]}" \
+    'BEGIN{printf "iouring/epoll: throughput %.2fx, server CPU per MB %.2fx (goal >= 1.00x at <= 0.85x)\n", a/b, c/d}'
+fi

@@ -24,6 +24,7 @@ public sealed class FlagTests
     [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--stream-mode", "maybe" }, "--stream-mode 'maybe' is not valid; accepted: true or false (1 or 0).")]
     [InlineData(new[] { "bench", "--kcp", "127.0.0.1:4000", "--workload", "echo", "--max-sessions", "5" }, "--max-sessions")]
     [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--app", "ftp" }, "--app 'ftp' is not valid; accepted: echo, sink, http.")]
+    [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--udp-io", "kqueue" }, "--udp-io 'kqueue' is not valid; accepted: iouring, epoll, native, socket.")]
     [InlineData(new[] { "serve", "--kcp", "nowhere" }, "--kcp: 'nowhere' has no port")]
     [InlineData(new[] { "bench", "--tcp", "127.0.0.1:1", "--workload", "bulk", "--bytes", "12Q" }, "--bytes '12Q' is not valid")]
     [InlineData(new[] { "relay", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:1", "--loss", "1.5" }, "--loss '1.5' is not valid; accepted: a probability from 0 to 1 (0.05 is 5%).")]
@@ -210,6 +211,17 @@ public sealed class FlagTests
         {
             Assert.Contains(output.Lines, l => l.TrimStart().StartsWith(command, StringComparison.Ordinal));
         }
+    }
+
+    [Theory]
+    [InlineData("iouring", "IoUring")]
+    [InlineData("epoll", "Native")]
+    [InlineData("native", "Native")]
+    [InlineData("socket", "Socket")]
+    public void UdpIo_Named_ForcesThatPathOnTheOptions(string name, string mode)
+    {
+        Assert.Equal(Enum.Parse<Transport.Kcp.Io.Datagrams.UdpIoMode>(mode), Build("--udp-io", name).IoOverrides.Mode);
+        Assert.Null(Build().IoOverrides.Mode);
     }
 
     private static ParseResult Parse(params string[] flags)

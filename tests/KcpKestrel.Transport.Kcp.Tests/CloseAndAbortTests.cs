@@ -19,6 +19,7 @@ public sealed class CloseAndAbortTests
 
     [Theory]
     [InlineData(UdpIoPath.Native)]
+    [InlineData(UdpIoPath.IoUring)]
     [InlineData(UdpIoPath.Socket)]
     public async Task ClientCompletesOutput_ServerReadsToTheEnd_ThenSeesClose(string ioPath)
     {
@@ -43,6 +44,7 @@ public sealed class CloseAndAbortTests
 
     [Theory]
     [InlineData(UdpIoPath.Native)]
+    [InlineData(UdpIoPath.IoUring)]
     [InlineData(UdpIoPath.Socket)]
     public async Task ServerAbort_ReachesTheClient(string ioPath)
     {
@@ -68,6 +70,7 @@ public sealed class CloseAndAbortTests
 
     [Theory]
     [InlineData(UdpIoPath.Native)]
+    [InlineData(UdpIoPath.IoUring)]
     [InlineData(UdpIoPath.Socket)]
     public async Task ClientAbort_ReachesTheServer(string ioPath)
     {

@@ -30,6 +30,43 @@ public sealed class UdpIoSelectionTests
         Assert.Equal(Enum.Parse<UdpIoMode>(expected), UdpIo.Choose(setting, nativeWorks));
     }
 
+    [Theory]
+    [InlineData("iouring", true, null, "IoUring")]
+    [InlineData("io_uring", true, null, "IoUring")]
+    [InlineData("iouring", true, "EPERM", "Native")]
+    [InlineData("iouring", false, "EPERM", "Socket")]
+    [InlineData("epoll", true, null, "Native")]
+    [InlineData("EPOLL", false, null, "Socket")]
+    [InlineData("bogus", true, null, "Native")]
+    public void Choose_IoUringWhenAskedAndPossible_ElseEpollThenSocket(string setting, bool nativeWorks, string? ioUringWhyNot, string expected)
+    {
+        Assert.Equal(Enum.Parse<UdpIoMode>(expected), UdpIo.Choose(setting, nativeWorks, ioUringWhyNot));
+    }
+
+    [Fact]
+    public void Parse_UnknownName_ThrowsNamingTheAcceptedOnes()
+    {
+        var error = Assert.Throws<ArgumentException>(() => UdpIo.Parse("kqueue"));
+        Assert.Contains("iouring, epoll (or native), socket", error.Message, StringComparison.Ordinal);
+        Assert.Null(UdpIo.Parse(" "));
+    }
+
+    [Fact]
+    public void Resolve_IoUringForced_RunsItOrFallsBackSayingWhy()
+    {
+        var mode = UdpIo.Resolve(UdpIoMode.IoUring, out var reason);
+        if (UdpIo.IoUringWhyNot is null)
+        {
+            Assert.Equal(UdpIoMode.IoUring, mode);
+            Assert.Null(reason);
+        }
+        else
+        {
+            Assert.NotEqual(UdpIoMode.IoUring, mode);
+            Assert.Contains(UdpIo.IoUringWhyNot, reason, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Resolve_PrefersTheOptionsOverTheProcessDefault()
     {

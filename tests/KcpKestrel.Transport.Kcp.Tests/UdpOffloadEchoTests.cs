@@ -11,25 +11,28 @@ namespace KcpKestrel.Transport.Kcp.Tests;
 /// <summary>Whole sessions with UDP GSO/GRO on and off: the same bytes either way, and the counters show which path ran.</summary>
 public sealed class UdpOffloadEchoTests(ITestOutputHelper output)
 {
-    public static TheoryData<bool, string, int, int> BulkCases => new()
+    public static TheoryData<string, bool, string, int, int> BulkCases => new()
     {
-        { true, "none", 0, 0 }, { false, "none", 0, 0 },
-        { true, "aes", 10, 3 }, { false, "aes", 10, 3 },
-        { true, "aes-256-gcm", 0, 0 },
+        { UdpIoPath.Native, true, "none", 0, 0 }, { UdpIoPath.Native, false, "none", 0, 0 },
+        { UdpIoPath.Native, true, "aes", 10, 3 }, { UdpIoPath.Native, false, "aes", 10, 3 },
+        { UdpIoPath.Native, true, "aes-256-gcm", 0, 0 },
+        { UdpIoPath.IoUring, true, "none", 0, 0 }, { UdpIoPath.IoUring, false, "none", 0, 0 },
+        { UdpIoPath.IoUring, true, "aes", 10, 3 }, { UdpIoPath.IoUring, false, "aes", 10, 3 },
     };
 
-    public static TheoryData<bool, string, int, int> LossyCases => new()
+    public static TheoryData<string, bool, string, int, int> LossyCases => new()
     {
-        { true, "aes", 10, 3 }, { false, "aes", 10, 3 },
-        { true, "salsa20", 0, 0 }, { false, "salsa20", 0, 0 },
+        { UdpIoPath.Native, true, "aes", 10, 3 }, { UdpIoPath.Native, false, "aes", 10, 3 },
+        { UdpIoPath.Native, true, "salsa20", 0, 0 }, { UdpIoPath.Native, false, "salsa20", 0, 0 },
+        { UdpIoPath.IoUring, true, "aes", 10, 3 }, { UdpIoPath.IoUring, false, "salsa20", 0, 0 },
     };
 
     [Theory]
     [MemberData(nameof(BulkCases))]
-    public async Task BulkEcho_WithAndWithoutOffload_BytesIntact_AndGsoUsedWhenOn(bool offload, string crypt, int dataShards, int parityShards)
+    public async Task BulkEcho_WithAndWithoutOffload_BytesIntact_AndGsoUsedWhenOn(string ioPath, bool offload, string crypt, int dataShards, int parityShards)
     {
-        await using var listener = await DirectListener.BindAsync(k => Configure(k, offload, crypt, dataShards, parityShards));
-        await using var factory = KcpTestHost.Client(k => Configure(k, offload, crypt, dataShards, parityShards)).CreateFactory();
+        await using var listener = await DirectListener.BindAsync(k => Configure(k, ioPath, offload, crypt, dataShards, parityShards));
+        await using var factory = KcpTestHost.Client(k => Configure(k, ioPath, offload, crypt, dataShards, parityShards)).CreateFactory();
         var client = await factory.ConnectAsync(listener.EndPoint);
         var server = (await listener.AcceptAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20)))!;
         var echo = Task.Run(() => server.Transport.Input.CopyToAsync(server.Transport.Output));
@@ -38,7 +41,7 @@ public sealed class UdpOffloadEchoTests(ITestOutputHelper output)
 
         Assert.Equal(sent, received);
         var c = listener.Counters;
-        output.WriteLine($"offload {offload} {crypt} {dataShards}/{parityShards}: server sent {c.DatagramsSent} datagrams in {c.SendCalls} sendmmsg, " +
+        output.WriteLine($"{ioPath} ({listener.UdpIoPath}) offload {offload} {crypt} {dataShards}/{parityShards}: server sent {c.DatagramsSent} datagrams in {c.SendCalls} sendmmsg, " +
             $"{c.GsoMessagesSent} GSO messages ({c.GsoSegmentsSent} segments); received {c.DatagramsReceived} in {c.ReceiveCalls} recvmmsg, " +
             $"{c.GroReceives} GRO buffers ({c.GroSegmentsReceived} segments); GSO disabled {c.GsoDisabled}");
         Assert.Equal(0, c.GsoDisabled);
@@ -65,9 +68,9 @@ public sealed class UdpOffloadEchoTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(LossyCases))]
-    public async Task EchoThroughALossyRelay_WithAndWithoutOffload_EveryByteIntact(bool offload, string crypt, int dataShards, int parityShards)
+    public async Task EchoThroughALossyRelay_WithAndWithoutOffload_EveryByteIntact(string ioPath, bool offload, string crypt, int dataShards, int parityShards)
     {
-        await using var listener = await DirectListener.BindAsync(k => Configure(k, offload, crypt, dataShards, parityShards));
+        await using var listener = await DirectListener.BindAsync(k => Configure(k, ioPath, offload, crypt, dataShards, parityShards));
         await using var relay = new LossyUdpRelay(new IPEndPoint(IPAddress.Loopback, 0), ((KcpEndPoint)listener.EndPoint).IPEndPoint, new LinkImpairment
         {
             Loss = 0.05,
@@ -79,7 +82,7 @@ public sealed class UdpOffloadEchoTests(ITestOutputHelper output)
             Seed = 77 + dataShards,
         });
         relay.Start();
-        await using var factory = KcpTestHost.Client(k => Configure(k, offload, crypt, dataShards, parityShards)).CreateFactory();
+        await using var factory = KcpTestHost.Client(k => Configure(k, ioPath, offload, crypt, dataShards, parityShards)).CreateFactory();
         var client = await factory.ConnectAsync(new KcpEndPoint(relay.EndPoint));
         var server = (await listener.AcceptAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20)))!;
         var echo = Task.Run(() => server.Transport.Input.CopyToAsync(server.Transport.Output));
@@ -111,7 +114,7 @@ public sealed class UdpOffloadEchoTests(ITestOutputHelper output)
         return option == LinuxNative.UDP_SEGMENT ? UdpOffload.TryEnableGso(socket, true) : UdpOffload.TryEnableGro(socket, true);
     }
 
-    private static void Configure(KcpOptions k, bool offload, string crypt, int dataShards, int parityShards)
+    private static void Configure(KcpOptions k, string ioPath, bool offload, string crypt, int dataShards, int parityShards)
     {
         k.Crypt = crypt;
         k.Key = "offload";
@@ -119,7 +122,8 @@ public sealed class UdpOffloadEchoTests(ITestOutputHelper output)
         k.ParityShards = parityShards;
         k.Mode = KcpMode.Fast3;
         k.IoLoopCount = 1;
-        // Offload exists on the native path only, whatever KCPKESTREL_UDP_IO says.
-        k.IoOverrides = new() { Gso = offload, Gro = offload, Mode = KcpKestrel.Transport.Kcp.Io.Datagrams.UdpIoMode.Native };
+        // Offload exists on the native paths only (epoll, io_uring), whatever KCPKESTREL_UDP_IO says.
+        k.IoOverrides = new() { Gso = offload, Gro = offload };
+        UdpIoPath.Force(k, ioPath);
     }
 }

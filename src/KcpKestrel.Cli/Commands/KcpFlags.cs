@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using KcpKestrel.Transport.Kcp;
+using KcpKestrel.Transport.Kcp.Io.Datagrams;
 
 namespace KcpKestrel.Cli.Commands;
 
@@ -14,6 +15,13 @@ internal sealed class KcpFlags
     public const string DefaultKey = "it's a secrect";
 
     private readonly List<(KcpSetting Setting, Option<object?> Option)> _flags = [];
+
+    // Not a KcpOptions setting (no configuration key): how this process's loops do UDP I/O, which
+    // operators otherwise pick with KCPKESTREL_UDP_IO. A path the kernel refuses falls back, logged.
+    private readonly Option<string?> _udpIo = Flags.Choice(
+        "--udp-io",
+        "UDP I/O path of the KCP loops; default KCPKESTREL_UDP_IO, else epoll; iouring falls back to epoll where the kernel refuses it",
+        UdpIo.Names);
 
     /// <param name="listener">
     /// True for serve. bench dials as a client, which reads no listener setting (<see cref="KcpSetting.ListenerOnly"/>),
@@ -48,6 +56,8 @@ internal sealed class KcpFlags
         {
             command.Options.Add(option);
         }
+
+        command.Options.Add(_udpIo);
     }
 
     /// <summary>The flag of a setting; null when this command has none (bench and listener settings).</summary>
@@ -100,6 +110,11 @@ internal sealed class KcpFlags
             {
                 setting.Set(options, value);
             }
+        }
+
+        if (UdpIo.Parse(result.GetValue(_udpIo)) is { } io)
+        {
+            options.IoOverrides = options.IoOverrides with { Mode = io };
         }
 
         Validate(options);

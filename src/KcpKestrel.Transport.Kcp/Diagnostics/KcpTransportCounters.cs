@@ -15,6 +15,9 @@ internal sealed class KcpTransportCounters
     public long DatagramsDroppedOnSend;
     public long SendWaits;
 
+    // io_uring: times a multishot receive ran out of provided buffers (ENOBUFS) and was armed again.
+    public long ReceiveBuffersExhausted;
+
     // UDP GSO/GRO: messages sent with UDP_SEGMENT and the datagrams they carried; sockets that turned
     // GSO off after the kernel refused it; received buffers the kernel had coalesced, and their datagrams.
     public long GsoMessagesSent;
@@ -92,6 +95,7 @@ internal sealed class KcpTransportCounters
         SendCalls += Volatile.Read(ref other.SendCalls);
         DatagramsDroppedOnSend += Volatile.Read(ref other.DatagramsDroppedOnSend);
         SendWaits += Volatile.Read(ref other.SendWaits);
+        ReceiveBuffersExhausted += Volatile.Read(ref other.ReceiveBuffersExhausted);
         GsoMessagesSent += Volatile.Read(ref other.GsoMessagesSent);
         GsoSegmentsSent += Volatile.Read(ref other.GsoSegmentsSent);
         GsoDisabled += Volatile.Read(ref other.GsoDisabled);

@@ -100,12 +100,17 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
     public UdpIoMode IoMode { get; private set; }
 
     /// <inheritdoc/>
-    public string UdpIoPath => IoMode == UdpIoMode.Native ? "native" : "socket";
+    public string UdpIoPath => UdpIo.NameOf(IoMode);
 
     public void Bind()
     {
         var requested = ((KcpEndPoint)EndPoint).IPEndPoint;
-        IoMode = UdpIo.Resolve(_options.IoOverrides.Mode);
+        IoMode = UdpIo.Resolve(_options.IoOverrides.Mode, out var fallback);
+        if (fallback is not null)
+        {
+            LogUdpIoFallback(_logger, fallback);
+        }
+
         if (!UdpIo.SupportsReusePortBalancing)
         {
             // Without a kernel spreading peers across sockets of one port, one socket and loop. The
@@ -283,6 +288,9 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
     }
 
     public bool TryEnqueueAccept(KcpConnection connection) => _accepting && _accepts.Writer.TryWrite(connection);
+
+    [LoggerMessage(2, LogLevel.Warning, "KCP UDP I/O: {Reason}.")]
+    private static partial void LogUdpIoFallback(ILogger logger, string reason);
 
     [LoggerMessage(1, LogLevel.Information, "KCP listening on {EndPoint} with {Loops} I/O loops ({UdpIo} UDP I/O, crypt {Crypt}, FEC {DataShards}/{ParityShards}).")]
     private static partial void LogBound(ILogger logger, IPEndPoint endPoint, int loops, string udpIo, string crypt, int dataShards, int parityShards);

@@ -3,16 +3,33 @@ using KcpKestrel.Transport.Kcp.Io.Datagrams;
 namespace KcpKestrel.Transport.Kcp.Tests.Infrastructure;
 
 /// <summary>
-/// The UDP I/O path a test runs on, named for theory data: "native" (epoll, batched syscalls, GSO/GRO)
-/// or "socket" (the portable <see cref="System.Net.Sockets.Socket"/> fallback).
+/// The UDP I/O path a test runs on, named for theory data: "native" (epoll, batched syscalls, GSO/GRO),
+/// "iouring" (io_uring, GSO/GRO) or "socket" (the portable <see cref="System.Net.Sockets.Socket"/> fallback).
+/// Where the kernel refuses io_uring, "iouring" runs on the path the transport falls back to (epoll),
+/// and <see cref="IoUringFallback"/> says why.
 /// </summary>
 internal static class UdpIoPath
 {
     public const string Native = "native";
+    public const string IoUring = "iouring";
     public const string Socket = "socket";
 
-    public static UdpIoMode Mode(string path) => path == Native ? UdpIoMode.Native : UdpIoMode.Socket;
+    /// <summary>Why "iouring" tests run on epoll here; null when they run on io_uring.</summary>
+    public static string? IoUringFallback => UdpIo.IoUringWhyNot;
+
+    /// <summary>The mode a transport forced to <paramref name="path"/> ends up with on this machine.</summary>
+    public static UdpIoMode Mode(string path) => UdpIo.Resolve(Requested(path));
+
+    /// <summary>The name a listener forced to <paramref name="path"/> reports.</summary>
+    public static string Name(string path) => UdpIo.NameOf(Mode(path));
 
     /// <summary>Forces <paramref name="path"/> on <paramref name="options"/>: the one place tests set the I/O switch.</summary>
-    public static void Force(KcpOptions options, string path) => options.IoOverrides = options.IoOverrides with { Mode = Mode(path) };
+    public static void Force(KcpOptions options, string path) => options.IoOverrides = options.IoOverrides with { Mode = Requested(path) };
+
+    private static UdpIoMode Requested(string path) => path switch
+    {
+        Native => UdpIoMode.Native,
+        IoUring => UdpIoMode.IoUring,
+        _ => UdpIoMode.Socket,
+    };
 }

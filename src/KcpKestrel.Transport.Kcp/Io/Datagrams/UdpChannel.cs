@@ -254,38 +254,15 @@ internal sealed unsafe class UdpChannel : IDatagramChannel
                 if (batch.IsTruncated(i) || length > batch.SlotSize)
                 {
                     // A cut buffer cannot be split or parsed safely: drop it whole.
-                    _counters.DatagramsReceived++;
-                    _counters.BytesReceived += length;
-                    _counters.DroppedOversize++;
+                    DatagramDelivery.DropTruncated(_counters, length);
                     continue;
                 }
 
                 var segmentSize = GroEnabled ? batch.GroSegmentSize(i) : 0;
-                var segments = UdpSegmentation.SegmentCount(length, segmentSize);
-                if (segments > 1)
-                {
-                    _counters.GroReceives++;
-                    _counters.GroSegmentsReceived += segments;
-                }
-
-                var buffer = batch.Slot(i)[..length];
                 var address = batch.Address(i)[..batch.AddressLength(i)];
-                for (var s = 0; s < segments; s++)
+                if (!DatagramDelivery.Deliver(this, _counters, batch.Slot(i)[..length], segmentSize, address, _datagramLimit, now))
                 {
-                    var datagram = buffer[UdpSegmentation.Segment(length, segmentSize, s)];
-                    _counters.DatagramsReceived++;
-                    _counters.BytesReceived += datagram.Length;
-                    if (datagram.Length > _datagramLimit)
-                    {
-                        _counters.DroppedOversize++;
-                        continue;
-                    }
-
-                    Receiver.OnDatagram(this, datagram, address, now);
-                    if (_disposed)
-                    {
-                        return;
-                    }
+                    return;
                 }
             }
 

@@ -58,6 +58,11 @@ internal sealed unsafe class EpollLoopPoller : ILoopPoller
         _ = LinuxNative.write(_eventfd, &one, sizeof(ulong));
     }
 
+    public void FlushDeferred()
+    {
+        // Sends leave when flushed: nothing waits for the next wait.
+    }
+
     public uint WaitAndReceive(int timeoutMs, KcpIoLoop loop)
     {
         var n = LinuxNative.epoll_wait(_epfd, _events, MaxEvents, timeoutMs);

@@ -30,4 +30,7 @@ internal interface ILoopPoller : IDisposable
     /// Calls <see cref="KcpIoLoop.OnSignalled"/> when a signal was consumed.
     /// </summary>
     uint WaitAndReceive(int timeoutMs, KcpIoLoop loop);
+
+    /// <summary>Sends what channels left for the next wait to submit (io_uring), as the loop ends. Loop thread only.</summary>
+    void FlushDeferred();
 }

@@ -13,8 +13,8 @@ namespace KcpKestrel.Transport.Kcp.Io.Loops;
 /// deadline as the timeout, drains readable sockets, runs work posted from other threads and due
 /// timers, flushes sessions touched this turn, and sends each socket's queued datagrams. Every
 /// session it owns is touched by this thread only, so KCP state needs no lock. The waiting and the
-/// datagram calls are its <see cref="ILoopPoller"/>'s: epoll and recvmmsg/sendmmsg on Linux, or
-/// portable Socket calls (see <see cref="UdpIo"/>).
+/// datagram calls are its <see cref="ILoopPoller"/>'s: epoll and recvmmsg/sendmmsg or io_uring on
+/// Linux, or portable Socket calls (see <see cref="UdpIo"/>).
 /// </summary>
 internal sealed class KcpIoLoop : IKcpLoop, IDatagramLoop, IDisposable
 {
@@ -41,11 +41,19 @@ internal sealed class KcpIoLoop : IKcpLoop, IDatagramLoop, IDisposable
     public KcpIoLoop(string name, int slotSize, UdpIoMode mode)
     {
         Counters = new KcpTransportCounters();
-        _poller = mode == UdpIoMode.Native ? new EpollLoopPoller(slotSize) : new SocketLoopPoller(slotSize);
+        _poller = mode switch
+        {
+            UdpIoMode.IoUring => new IoUringLoopPoller(slotSize),
+            UdpIoMode.Native => new EpollLoopPoller(slotSize),
+            _ => new SocketLoopPoller(slotSize),
+        };
         _thread = new Thread(Run) { IsBackground = true, Name = name };
     }
 
     public UdpIoMode Mode => _poller.Mode;
+
+    /// <summary>The poller, for tests that look at its buffers.</summary>
+    internal ILoopPoller Poller => _poller;
 
     public KcpTransportCounters Counters { get; }
 
@@ -178,6 +186,7 @@ internal sealed class KcpIoLoop : IKcpLoop, IDatagramLoop, IDisposable
 
         // Leave nothing half-sent behind.
         RunTurn(NowMs);
+        _poller.FlushDeferred();
     }
 
     private void RunTurn(uint now)

@@ -71,6 +71,11 @@ internal sealed class SocketLoopPoller : ILoopPoller
         }
     }
 
+    public void FlushDeferred()
+    {
+        // Sends leave when flushed: nothing waits for the next wait.
+    }
+
     public uint WaitAndReceive(int timeoutMs, KcpIoLoop loop)
     {
         _ready.Clear();
