@@ -26,7 +26,7 @@ internal static class Program
         var transport = Arg(args, "--transport", "default");
         var port = int.Parse(Arg(args, "--port", "8080"), CultureInfo.InvariantCulture);
         var loops = int.Parse(Arg(args, "--loops", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
-        var deferAccept = int.Parse(Arg(args, "--defer-accept", "0"), CultureInfo.InvariantCulture);
+        var deferAccept = OptionalInt(args, "--defer-accept");
         var ioQueues = OptionalInt(args, "--ioqueues");
         var waitForData = OptionalInt(args, "--wait-for-data");
         var inline = OptionalInt(args, "--inline");
@@ -47,7 +47,7 @@ internal static class Program
                     web.UseTunedTcp(o =>
                     {
                         o.AcceptLoops = loops;
-                        o.DeferAcceptSeconds = deferAccept;
+                        o.DeferAcceptSeconds = deferAccept ?? o.DeferAcceptSeconds;
                         o.Backlog = 4096;
                     });
                 }
@@ -77,7 +77,7 @@ internal static class Program
             .Build();
 
         await host.StartAsync();
-        await Console.Out.WriteLineAsync($"listening on 127.0.0.1:{port} transport={transport} loops={loops} deferAccept={deferAccept}");
+        await Console.Out.WriteLineAsync($"listening on 127.0.0.1:{port} transport={transport} loops={loops} deferAccept={deferAccept?.ToString(CultureInfo.InvariantCulture) ?? "default"}");
         await host.WaitForShutdownAsync();
         return 0;
     }
