@@ -12,7 +12,7 @@ namespace PlaintextServer;
 /// <summary>
 /// TechEmpower-style plaintext app for comparing transports:
 /// <c>PlaintextServer --transport default|tuned [--port 8080] [--loops N] [--defer-accept S]
-/// [--ioqueues N] [--wait-for-data 0|1] [--inline 0|1]</c>. The last three set the per-connection socket options
+/// [--fastopen N] [--backlog N] [--ioqueues N] [--wait-for-data 0|1] [--inline 0|1]</c>. The last three set the per-connection socket options
 /// (Kestrel's <c>SocketTransportOptions</c> for <c>default</c>) for one-knob A/B runs; unset, each transport keeps
 /// its own defaults. An unknown transport (e.g. <c>iouring</c> before an engine exists) exits with code 2, which
 /// benchmarks/compare/tcp/run.sh reads as "variant not available".
@@ -30,6 +30,8 @@ internal static class Program
         var ioQueues = OptionalInt(args, "--ioqueues");
         var waitForData = OptionalInt(args, "--wait-for-data");
         var inline = OptionalInt(args, "--inline");
+        var fastOpen = OptionalInt(args, "--fastopen");
+        var backlog = OptionalInt(args, "--backlog");
 
         if (transport is not ("default" or "tuned"))
         {
@@ -48,7 +50,8 @@ internal static class Program
                     {
                         o.AcceptLoops = loops;
                         o.DeferAcceptSeconds = deferAccept ?? o.DeferAcceptSeconds;
-                        o.Backlog = 4096;
+                        o.Backlog = backlog ?? 4096;
+                        o.FastOpenQueueLength = fastOpen ?? o.FastOpenQueueLength;
                     });
                 }
                 else if (ioQueues is not null || waitForData is not null || inline is not null)
