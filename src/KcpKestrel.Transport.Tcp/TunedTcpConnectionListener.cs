@@ -35,14 +35,24 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
     private int _disposed;
     private bool _noDelayPerAccept;
 
-    internal TunedTcpConnectionListener(IPEndPoint endPoint, TunedTcpOptions options, ILogger logger, Action<TunedTcpConnectionListener>? onDisposed = null)
+    internal TunedTcpConnectionListener(
+        IPEndPoint endPoint,
+        TunedTcpOptions options,
+        ILogger logger,
+        Action<TunedTcpConnectionListener>? onDisposed = null,
+        IMemoryPoolFactory<byte>? memoryPoolFactory = null)
     {
         _requested = endPoint;
         _options = options;
         _logger = logger;
         _onDisposed = onDisposed;
         EndPoint = endPoint;
-        _contextFactory = new SocketConnectionContextFactory(new SocketConnectionFactoryOptions(), logger);
+        _contextFactory = new SocketConnectionContextFactory(SocketConnectionOptions.Create(memoryPoolFactory, out var pooled), logger);
+        if (memoryPoolFactory is not null && !pooled)
+        {
+            TunedTcpLog.KestrelMemoryPoolUnavailable(logger, endPoint);
+        }
+
         CreateConnection = _contextFactory.Create;
         _accepted = Channel.CreateBounded<ConnectionContext>(new BoundedChannelOptions(options.Backlog)
         {
