@@ -15,6 +15,8 @@
 # Usage: benchmarks/compare/tcp/run.sh [out.md]
 #   VARIANTS='name|server args;name|server args'  replaces the variant list (the first is the ratio base), e.g. for
 #   one-knob A/B runs: VARIANTS='default|--transport default;wfd0|--transport default --wait-for-data 0'.
+#   A variant may name its own server binary as a third field, 'name|server args|/path/to/PlaintextServer' (e.g. a
+#   build of an earlier commit, to measure a change before and after in the same run).
 #   SCENARIOS='keepalive pipelined churn' picks scenarios.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -55,10 +57,11 @@ run_wrk() { # scenario duration -> wrk's output
   taskset -c "$WRK_CPUS" wrk $(wrk_args "$1") -d"$2" "${extra[@]}" "$url" "${tail[@]}" 2>&1
 }
 
-start_server() { # server args -> pid on stdout; empty when the server refuses the arguments
-  local pid
+start_server() { # "server args[|binary]" -> pid on stdout; empty when the server refuses the arguments
+  local pid args=${1%%|*} bin=$server
+  [[ $1 == *"|"* ]] && bin=${1#*|}
   # shellcheck disable=SC2086
-  taskset -c "$SERVER_CPUS" "$server" $1 --port "$PORT" >/dev/null 2>&1 &
+  taskset -c "$SERVER_CPUS" "$bin" $args --port "$PORT" >/dev/null 2>&1 &
   pid=$!
   for _ in $(seq 100); do
     curl -sf "$url" >/dev/null 2>&1 && { echo "$pid"; return; }
@@ -119,7 +122,8 @@ log "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
     for variant in "${variants[@]}"; do
       vname=${variant%%|*}
       if [ "${available[$vname]}" != 1 ]; then
-        echo "| $scenario | $vname | not available: PlaintextServer refuses \`${variant#*|}\` | | | | |"
+        vargs=${variant#*|}
+        echo "| $scenario | $vname | not available: PlaintextServer refuses \`${vargs%%|*}\` | | | | |"
         continue
       fi
       # shellcheck disable=SC2086
