@@ -9,6 +9,7 @@ internal static class TcpSocketOptionNames
     internal const int SolSocket = 1;
     internal const int SoReusePort = 15;
     internal const int IpProtoTcp = 6;
+    internal const int TcpNoDelay = 1;
     internal const int TcpDeferAccept = 9;
     internal const int TcpFastOpen = 23;
     internal const int TcpFastOpenConnect = 30;

@@ -16,7 +16,6 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
 {
     private const int FirstBackoffMs = 5;
     private const int MaxBackoffMs = 1000;
-    private const string FastOpenSysctl = "/proc/sys/net/ipv4/tcp_fastopen";
 
     private static readonly Action<object?> ReleaseSlot = static state => ((TunedTcpConnectionListener)state!).Release();
 
@@ -34,15 +33,26 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
     private int _active;
     private int _unbound;
     private int _disposed;
+    private bool _noDelayPerAccept;
 
-    internal TunedTcpConnectionListener(IPEndPoint endPoint, TunedTcpOptions options, ILogger logger, Action<TunedTcpConnectionListener>? onDisposed = null)
+    internal TunedTcpConnectionListener(
+        IPEndPoint endPoint,
+        TunedTcpOptions options,
+        ILogger logger,
+        Action<TunedTcpConnectionListener>? onDisposed = null,
+        IMemoryPoolFactory<byte>? memoryPoolFactory = null)
     {
         _requested = endPoint;
         _options = options;
         _logger = logger;
         _onDisposed = onDisposed;
         EndPoint = endPoint;
-        _contextFactory = new SocketConnectionContextFactory(new SocketConnectionFactoryOptions(), logger);
+        _contextFactory = new SocketConnectionContextFactory(SocketConnectionOptions.Create(memoryPoolFactory, out var pooled), logger);
+        if (memoryPoolFactory is not null && !pooled)
+        {
+            TunedTcpLog.KestrelMemoryPoolUnavailable(logger, endPoint);
+        }
+
         CreateConnection = _contextFactory.Create;
         _accepted = Channel.CreateBounded<ConnectionContext>(new BoundedChannelOptions(options.Backlog)
         {
@@ -60,6 +70,8 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
     internal Func<Socket, ConnectionContext> CreateConnection { get; set; }
 
     internal int LoopCount => _loops.Length;
+
+    internal Socket ListeningSocket(int loop) => _loops[loop].Socket;
 
     internal long Accepted
     {
@@ -96,7 +108,10 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
     {
         if (_options.FastOpenQueueLength > 0 && OperatingSystem.IsLinux())
         {
-            CheckFastOpenSysctl();
+            if (!TcpFastOpenSysctl.ServerEnabled(out var sysctl))
+            {
+                TunedTcpLog.FastOpenSysctlMissing(_logger, _requested, sysctl);
+            }
         }
 
         // The port must be free (Kestrel's rule: a taken port fails the start with AddressInUseException);
@@ -316,7 +331,7 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
             ConnectionContext connection;
             try
             {
-                if (_options.NoDelay)
+                if (_noDelayPerAccept)
                 {
                     socket.NoDelay = true;
                 }
@@ -408,6 +423,15 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
                 SetSocketOption(socket, SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, _options.KeepAliveProbeCount, "TCP_KEEPCNT", logWarnings);
             }
 
+            if (_options.NoDelay)
+            {
+                // Linux copies TCP_NODELAY from the listening socket into each accepted one: set once here it saves
+                // a setsockopt per connection (Kestrel's sockets transport sets it on every accept). Elsewhere, or
+                // if the kernel refuses it here, each accepted socket sets it.
+                _noDelayPerAccept |= !OperatingSystem.IsLinux()
+                    || TcpSocketOptionNames.TrySetInt(socket, TcpSocketOptionNames.IpProtoTcp, TcpSocketOptionNames.TcpNoDelay, 1) != SocketError.Success;
+            }
+
             socket.Bind(endPoint);
 
             if (_options.FastOpenQueueLength > 0)
@@ -461,28 +485,6 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
         if (error != SocketError.Success && logWarnings)
         {
             TunedTcpLog.OptionRefused(_logger, _requested, optionName, value, error);
-        }
-    }
-
-    private void CheckFastOpenSysctl()
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText(FastOpenSysctl).Trim();
-        }
-        catch (IOException)
-        {
-            text = "unreadable";
-        }
-        catch (UnauthorizedAccessException)
-        {
-            text = "unreadable";
-        }
-
-        if (!int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value) || (value & 2) == 0)
-        {
-            TunedTcpLog.FastOpenSysctlMissing(_logger, _requested, text);
         }
     }
 

@@ -18,18 +18,30 @@ public sealed class TunedTcpConnectionListenerFactory : IConnectionListenerFacto
 {
     private readonly TunedTcpOptions _options;
     private readonly ILogger _logger;
+    private readonly IMemoryPoolFactory<byte>? _memoryPoolFactory;
     private readonly List<TunedTcpConnectionListener> _listeners = [];
 
     /// <summary>Creates the factory.</summary>
     /// <param name="options">Options used for every endpoint that carries none of its own.</param>
     /// <param name="loggerFactory">Source of the listener's logger.</param>
     public TunedTcpConnectionListenerFactory(IOptions<TunedTcpOptions> options, ILoggerFactory loggerFactory)
+        : this(options, loggerFactory, null)
+    {
+    }
+
+    /// <summary>Creates the factory with the memory pool factory Kestrel registers (the one its own sockets transport
+    /// uses), so connections read and write through Kestrel's pinned-block pool.</summary>
+    /// <param name="options">Options used for every endpoint that carries none of its own.</param>
+    /// <param name="loggerFactory">Source of the listener's logger.</param>
+    /// <param name="memoryPoolFactory">Kestrel's memory pool factory; null keeps the socket factory's plain array pool.</param>
+    public TunedTcpConnectionListenerFactory(IOptions<TunedTcpOptions> options, ILoggerFactory loggerFactory, IMemoryPoolFactory<byte>? memoryPoolFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _options = options.Value.Clone();
         _options.Validate();
         _logger = loggerFactory.CreateLogger("KcpKestrel.Transport.Tcp");
+        _memoryPoolFactory = memoryPoolFactory;
     }
 
     /// <summary>Listeners bound and not yet disposed.</summary>
@@ -66,7 +78,7 @@ public sealed class TunedTcpConnectionListenerFactory : IConnectionListenerFacto
 
         var options = (endpoint as TunedTcpEndPoint)?.Options?.Clone() ?? _options;
         options.Validate();
-        var listener = new TunedTcpConnectionListener(ipEndPoint, options, _logger, Forget);
+        var listener = new TunedTcpConnectionListener(ipEndPoint, options, _logger, Forget, _memoryPoolFactory);
         listener.Bind();
         lock (_listeners)
         {

@@ -35,4 +35,7 @@ internal static partial class TunedTcpLog
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Tuned TCP on {EndPoint}, loop {Loop}: setting up an accepted connection failed; closed it and accepting on")]
     internal static partial void ConnectionSetupFailed(ILogger logger, EndPoint endPoint, int loop, Exception exception);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Tuned TCP on {EndPoint}: Kestrel's pinned-block memory pool is not reachable in this ASP.NET Core version; connections use a plain array pool, which costs more CPU per request")]
+    internal static partial void KestrelMemoryPoolUnavailable(ILogger logger, EndPoint endPoint);
 }

@@ -11,18 +11,33 @@ namespace PlaintextServer;
 
 /// <summary>
 /// TechEmpower-style plaintext app for comparing transports:
-/// <c>PlaintextServer --transport default|tuned [--port 8080] [--loops N] [--defer-accept S]</c>.
+/// <c>PlaintextServer --transport default|tuned [--port 8080] [--loops N] [--defer-accept S]
+/// [--fastopen N] [--backlog N] [--ioqueues N] [--wait-for-data 0|1] [--inline 0|1]</c>. The last three set the per-connection socket options
+/// (Kestrel's <c>SocketTransportOptions</c> for <c>default</c>) for one-knob A/B runs; unset, each transport keeps
+/// its own defaults. An unknown transport (e.g. <c>iouring</c> before an engine exists) exits with code 2, which
+/// benchmarks/compare/tcp/run.sh reads as "variant not available".
 /// </summary>
 internal static class Program
 {
     private static readonly byte[] Body = Encoding.ASCII.GetBytes("Hello, World!");
 
-    public static async Task Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
         var transport = Arg(args, "--transport", "default");
         var port = int.Parse(Arg(args, "--port", "8080"), CultureInfo.InvariantCulture);
         var loops = int.Parse(Arg(args, "--loops", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
-        var deferAccept = int.Parse(Arg(args, "--defer-accept", "0"), CultureInfo.InvariantCulture);
+        var deferAccept = OptionalInt(args, "--defer-accept");
+        var ioQueues = OptionalInt(args, "--ioqueues");
+        var waitForData = OptionalInt(args, "--wait-for-data");
+        var inline = OptionalInt(args, "--inline");
+        var fastOpen = OptionalInt(args, "--fastopen");
+        var backlog = OptionalInt(args, "--backlog");
+
+        if (transport is not ("default" or "tuned"))
+        {
+            await Console.Error.WriteLineAsync($"unknown transport {transport}");
+            return 2;
+        }
 
         var host = new HostBuilder()
             .ConfigureLogging(logging => logging.ClearProviders())
@@ -34,13 +49,19 @@ internal static class Program
                     web.UseTunedTcp(o =>
                     {
                         o.AcceptLoops = loops;
-                        o.DeferAcceptSeconds = deferAccept;
-                        o.Backlog = 4096;
+                        o.DeferAcceptSeconds = deferAccept ?? o.DeferAcceptSeconds;
+                        o.Backlog = backlog ?? 4096;
+                        o.FastOpenQueueLength = fastOpen ?? o.FastOpenQueueLength;
                     });
                 }
-                else if (transport != "default")
+                else if (ioQueues is not null || waitForData is not null || inline is not null)
                 {
-                    throw new ArgumentException($"unknown transport {transport}", nameof(args));
+                    web.UseSockets(o =>
+                    {
+                        o.IOQueueCount = ioQueues ?? o.IOQueueCount;
+                        o.WaitForDataBeforeAllocatingBuffer = waitForData is null ? o.WaitForDataBeforeAllocatingBuffer : waitForData != 0;
+                        o.UnsafePreferInlineScheduling = inline is null ? o.UnsafePreferInlineScheduling : inline != 0;
+                    });
                 }
 
                 web.Configure(app => app.Run(static ctx =>
@@ -59,13 +80,20 @@ internal static class Program
             .Build();
 
         await host.StartAsync();
-        await Console.Out.WriteLineAsync($"listening on 127.0.0.1:{port} transport={transport} loops={loops} deferAccept={deferAccept}");
+        await Console.Out.WriteLineAsync($"listening on 127.0.0.1:{port} transport={transport} loops={loops} deferAccept={deferAccept?.ToString(CultureInfo.InvariantCulture) ?? "default"}");
         await host.WaitForShutdownAsync();
+        return 0;
     }
 
     private static string Arg(string[] args, string name, string fallback)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+    }
+
+    private static int? OptionalInt(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : null;
     }
 }
