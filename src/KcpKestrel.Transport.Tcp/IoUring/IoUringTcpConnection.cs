@@ -32,6 +32,7 @@ internal sealed class IoUringTcpConnection : ConnectionContext,
     private IDictionary<object, object?>? _items;
     private string? _connectionId;
     private int _abortPosted;
+    private int _closedSignalled;
 
     public IoUringTcpConnection(IoUringTcpWorker worker, int fd, int slot, EndPoint? localEndPoint, EndPoint? remoteEndPoint)
     {
@@ -155,12 +156,24 @@ internal sealed class IoUringTcpConnection : ConnectionContext,
         // The app is done with both pipes; the worker sees the output end, shuts the socket and closes it.
         await Transport.Input.CompleteAsync().ConfigureAwait(false);
         await Transport.Output.CompleteAsync().ConfigureAwait(false);
+        // The token source is not disposed: a late ConnectionClosed signal may still be queued.
         await _closed.Task.ConfigureAwait(false);
-        _closedCts.Dispose();
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Worker thread: the socket is closed and nothing is left in the ring; tell Kestrel off the worker.</summary>
+    /// <summary>
+    /// Worker thread: the receive side ended (FIN, reset, abort), which is when Kestrel's socket transport fires
+    /// <see cref="ConnectionClosed"/>; fired off the worker, since its callbacks are user code.
+    /// </summary>
+    internal void SignalClosed()
+    {
+        if (Interlocked.Exchange(ref _closedSignalled, 1) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static c => c._closedCts.Cancel(), this, preferLocal: false);
+        }
+    }
+
+    /// <summary>Worker thread: the socket is closed and nothing is left in the ring.</summary>
     internal unsafe void OnFinished()
     {
         Finished = true;
@@ -169,14 +182,12 @@ internal sealed class IoUringTcpConnection : ConnectionContext,
         ThreadPool.UnsafeQueueUserWorkItem(
             static c =>
             {
-                try
+                if (Interlocked.Exchange(ref c._closedSignalled, 1) == 0)
                 {
                     c._closedCts.Cancel();
                 }
-                finally
-                {
-                    c._closed.TrySetResult();
-                }
+
+                c._closed.TrySetResult();
             },
             this,
             preferLocal: false);

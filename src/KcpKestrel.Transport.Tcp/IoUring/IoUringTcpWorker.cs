@@ -511,6 +511,7 @@ internal sealed unsafe class IoUringTcpWorker
         {
             c.InputDone = true;
             c.InputWriter.Complete(error);
+            c.SignalClosed();
         }
     }
 
