@@ -11,7 +11,7 @@ namespace PlaintextServer;
 
 /// <summary>
 /// TechEmpower-style plaintext app for comparing transports:
-/// <c>PlaintextServer --transport default|tuned [--port 8080] [--loops N] [--defer-accept S]</c>.
+/// <c>PlaintextServer --transport default|tuned|iouring [--port 8080] [--loops N] [--defer-accept S]</c>.
 /// </summary>
 internal static class Program
 {
@@ -29,10 +29,11 @@ internal static class Program
             .ConfigureWebHost(web =>
             {
                 web.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
-                if (transport == "tuned")
+                if (transport is "tuned" or "iouring")
                 {
                     web.UseTunedTcp(o =>
                     {
+                        o.Engine = transport == "iouring" ? KcpKestrel.Transport.Tcp.TcpEngine.IoUring : KcpKestrel.Transport.Tcp.TcpEngine.Epoll;
                         o.AcceptLoops = loops;
                         o.DeferAcceptSeconds = deferAccept;
                         o.Backlog = 4096;
