@@ -34,7 +34,7 @@ internal sealed class IoUringTcpConnection : ConnectionContext,
     private int _abortPosted;
     private int _closedSignalled;
 
-    public IoUringTcpConnection(IoUringTcpWorker worker, int fd, int slot, EndPoint? localEndPoint, EndPoint? remoteEndPoint)
+    public IoUringTcpConnection(IoUringTcpWorker worker, int fd, int slot, EndPoint? localEndPoint, EndPoint? remoteEndPoint, bool inlineApplication)
     {
         _worker = worker;
         Fd = fd;
@@ -42,9 +42,11 @@ internal sealed class IoUringTcpConnection : ConnectionContext,
         LocalEndPoint = localEndPoint;
         RemoteEndPoint = remoteEndPoint;
 
-        // Input: the worker writes, the app reads (its continuations off the worker); the worker's flush
-        // continuation only posts back to the worker, so it runs inline. Output: the mirror image.
-        var input = new Pipe(new PipeOptions(MemoryPool, PipeScheduler.ThreadPool, PipeScheduler.Inline, MaxBuffered, MaxBuffered / 2, useSynchronizationContext: false));
+        // Input: the worker writes, the app reads (its continuations off the worker unless inline scheduling
+        // was asked for, as Kestrel's UnsafePreferInlineScheduling); the worker's flush continuation only posts
+        // back to the worker, so it runs inline. Output: the mirror image.
+        var appScheduler = inlineApplication ? PipeScheduler.Inline : PipeScheduler.ThreadPool;
+        var input = new Pipe(new PipeOptions(MemoryPool, appScheduler, PipeScheduler.Inline, MaxBuffered, MaxBuffered / 2, useSynchronizationContext: false));
         var output = new Pipe(new PipeOptions(MemoryPool, PipeScheduler.Inline, PipeScheduler.ThreadPool, MaxBuffered, MaxBuffered / 2, useSynchronizationContext: false));
         Transport = new Duplex(input.Reader, output.Writer);
         InputWriter = input.Writer;

@@ -40,6 +40,13 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
     /// <summary>Bytes per provided buffer.</summary>
     internal int BufferSize { get; init; } = 16 * 1024;
 
+    /// <summary>
+    /// Runs the app's input continuations on the worker thread (as Kestrel's UnsafePreferInlineScheduling does for
+    /// its sockets): no hop to the thread pool per read, but an app that blocks stalls every connection of that
+    /// worker. Experimental: <c>KCPKESTREL_TCP_URING_INLINE=1</c>.
+    /// </summary>
+    internal bool InlineApplication { get; init; } = Environment.GetEnvironmentVariable("KCPKESTREL_TCP_URING_INLINE") == "1";
+
     internal IReadOnlyList<IoUringTcpWorker> Workers => _workers;
 
     internal long Accepted => _workers.Sum(w => w.Accepted);
@@ -63,7 +70,7 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
         var workers = new IoUringTcpWorker[sockets.Count];
         for (var i = 0; i < workers.Length; i++)
         {
-            workers[i] = new IoUringTcpWorker(this, i, sockets[i], BufferCount, BufferSize, _options.NoDelay);
+            workers[i] = new IoUringTcpWorker(this, i, sockets[i], BufferCount, BufferSize, _options.NoDelay, InlineApplication);
         }
 
         foreach (var worker in workers)

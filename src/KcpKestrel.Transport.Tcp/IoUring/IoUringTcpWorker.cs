@@ -33,6 +33,8 @@ internal sealed unsafe class IoUringTcpWorker
     private readonly ushort _bufferCount;
     private readonly int _bufferSize;
     private readonly bool _noDelay;
+    private readonly bool _inlineApplication;
+    private int _threadId;
     private readonly ConcurrentQueue<(IoUringTcpConnection Connection, IoUringTcpWork Work)> _work = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _unbound = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -60,8 +62,9 @@ internal sealed unsafe class IoUringTcpWorker
     private long _accepted;
     private long _noBuffers;
 
-    public IoUringTcpWorker(IoUringTcpConnectionListener listener, int index, Socket listenSocket, ushort bufferCount, int bufferSize, bool noDelay)
+    public IoUringTcpWorker(IoUringTcpConnectionListener listener, int index, Socket listenSocket, ushort bufferCount, int bufferSize, bool noDelay, bool inlineApplication)
     {
+        _inlineApplication = inlineApplication;
         _listener = listener;
         Index = index;
         _listenSocket = listenSocket;
@@ -97,7 +100,12 @@ internal sealed unsafe class IoUringTcpWorker
     public void Post(IoUringTcpConnection connection, IoUringTcpWork work)
     {
         _work.Enqueue((connection, work));
-        Wake();
+
+        // From the worker itself (app code run inline): the queue is drained before the next wait, no wake-up needed.
+        if (Environment.CurrentManagedThreadId != _threadId)
+        {
+            Wake();
+        }
     }
 
     public void RequestUnbind()
@@ -135,6 +143,7 @@ internal sealed unsafe class IoUringTcpWorker
 
     private void Run()
     {
+        _threadId = Environment.CurrentManagedThreadId;
         try
         {
             // Blocking on purpose: io_uring answers a read of a non-blocking eventfd with EAGAIN instead of waiting.
@@ -357,7 +366,7 @@ internal sealed unsafe class IoUringTcpWorker
         }
 
         var slot = TakeSlot();
-        var c = new IoUringTcpConnection(this, fd, slot, IoUringTcpNative.LocalEndPoint(fd), IoUringTcpNative.RemoteEndPoint(fd));
+        var c = new IoUringTcpConnection(this, fd, slot, IoUringTcpNative.LocalEndPoint(fd), IoUringTcpNative.RemoteEndPoint(fd), _inlineApplication);
         _slots[slot] = c;
         _live++;
         Volatile.Write(ref _accepted, _accepted + 1);
