@@ -163,6 +163,17 @@ internal sealed class IoUringTcpConnection : ConnectionContext,
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Worker thread: no more input; the app's reads end with <paramref name="error"/> (null for a FIN).</summary>
+    internal void CompleteInput(Exception? error)
+    {
+        if (!InputDone)
+        {
+            InputDone = true;
+            InputWriter.Complete(error);
+            SignalClosed();
+        }
+    }
+
     /// <summary>
     /// Worker thread: the receive side ended (FIN, reset, abort), which is when Kestrel's socket transport fires
     /// <see cref="ConnectionClosed"/>; fired off the worker, since its callbacks are user code.

@@ -19,7 +19,7 @@ internal sealed unsafe class IoUringTcpWorker
     private const int KindShift = 56;
     private const ulong KindAccept = 1;
     private const ulong KindRecv = 2;
-    private const ulong KindSend = 3;
+    internal const ulong KindSend = 3;
     private const ulong KindWake = 4;
     private const ulong KindBackoff = 5;
     private const ulong KindIgnore = 6;
@@ -246,13 +246,13 @@ internal sealed unsafe class IoUringTcpWorker
             switch (item.Work)
             {
                 case IoUringTcpWork.OutputReadable:
-                    OnOutputReadable(c);
+                    IoUringTcpOutput.OnReadable(_ring!, c);
                     break;
                 case IoUringTcpWork.InputFlushed:
                     OnInputFlushed(c);
                     break;
                 case IoUringTcpWork.Abort:
-                    OnAbort(c);
+                    IoUringTcpOutput.Abort(c);
                     break;
             }
 
@@ -273,7 +273,8 @@ internal sealed unsafe class IoUringTcpWorker
                 OnRecv(_slots[slot]!, in cqe);
                 break;
             case KindSend:
-                OnSend(_slots[slot]!, cqe.Res);
+                IoUringTcpOutput.OnSent(_ring!, _slots[slot]!, cqe.Res);
+                TryFinish(_slots[slot]!);
                 break;
             case KindWake:
                 Volatile.Write(ref _wakeRequested, 0);
@@ -371,7 +372,7 @@ internal sealed unsafe class IoUringTcpWorker
         _live++;
         Volatile.Write(ref _accepted, _accepted + 1);
         ArmRecv(c);
-        ReadOutput(c);
+        IoUringTcpOutput.Read(_ring!, c);
         _listener.Enqueue(c);
     }
 
@@ -421,7 +422,7 @@ internal sealed unsafe class IoUringTcpWorker
         else if (res == 0)
         {
             // FIN, or the shutdown an abort made.
-            CompleteInput(c, c.AbortReason);
+            c.CompleteInput(c.AbortReason);
         }
         else if (res == -IoUringConstants.ENOBUFS)
         {
@@ -430,7 +431,7 @@ internal sealed unsafe class IoUringTcpWorker
         }
         else if (res != -IoUringConstants.ECANCELED)
         {
-            CompleteInput(c, c.AbortReason ?? (res == -IoUringTcpNative.ECONNRESET
+            c.CompleteInput(c.AbortReason ?? (res == -IoUringTcpNative.ECONNRESET
                 ? new ConnectionResetException("The peer reset the connection.", new SocketException((int)SocketError.ConnectionReset))
                 : new ConnectionAbortedException($"Receive failed: errno {-res}.")));
         }
@@ -514,187 +515,6 @@ internal sealed unsafe class IoUringTcpWorker
         }
     }
 
-    private static void CompleteInput(IoUringTcpConnection c, Exception? error)
-    {
-        if (!c.InputDone)
-        {
-            c.InputDone = true;
-            c.InputWriter.Complete(error);
-            c.SignalClosed();
-        }
-    }
-
-    // ---- send ----
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2012", Justification = "Consumed once, after completion.")]
-    private void ReadOutput(IoUringTcpConnection c)
-    {
-        if (c.OutputDone || c.SendInFlight || c.ReadPending)
-        {
-            return;
-        }
-
-        var read = c.OutputReader.ReadAsync();
-        if (!read.IsCompleted)
-        {
-            c.PendingRead = read;
-            c.ReadPending = true;
-            read.GetAwaiter().UnsafeOnCompleted(c.OnReadable);
-            return;
-        }
-
-        OnRead(c, read.GetAwaiter().GetResult());
-    }
-
-    private void OnOutputReadable(IoUringTcpConnection c)
-    {
-        if (!c.ReadPending)
-        {
-            return;
-        }
-
-        c.ReadPending = false;
-        ReadResult result;
-        try
-        {
-            // The stored read has completed: its continuation is what posted this.
-#pragma warning disable CA2012
-            result = c.PendingRead.GetAwaiter().GetResult();
-#pragma warning restore CA2012
-        }
-        catch (Exception e)
-        {
-            CompleteOutput(c, e);
-            return;
-        }
-        finally
-        {
-            c.PendingRead = default;
-        }
-
-        OnRead(c, result);
-    }
-
-    private void OnRead(IoUringTcpConnection c, ReadResult result)
-    {
-        var buffer = result.Buffer;
-        if (result.IsCanceled || c.Aborted || (buffer.IsEmpty && result.IsCompleted))
-        {
-            c.OutputReader.AdvanceTo(buffer.Start);
-            CompleteOutput(c, null);
-            return;
-        }
-
-        if (buffer.IsEmpty)
-        {
-            c.OutputReader.AdvanceTo(buffer.Start);
-            ReadOutput(c);
-            return;
-        }
-
-        c.Sending = buffer;
-        var sqe = _ring!.GetSqe();
-        if (buffer.IsSingleSegment)
-        {
-            var handle = buffer.First.Pin();
-            c.SendHandles[0] = handle;
-            c.SendHandleCount = 1;
-            sqe->PrepareSend(c.Fd, handle.Pointer, (uint)buffer.First.Length, IoUringTcpNative.MsgNoSignal, Tag(KindSend, c.Slot));
-        }
-        else
-        {
-            // Several segments go out in one vectored SENDMSG; past MaxSendSegments the rest follows the completion.
-            var iov = c.Header->Iov;
-            var n = 0;
-            foreach (var segment in buffer)
-            {
-                if (segment.IsEmpty)
-                {
-                    continue;
-                }
-
-                if (n == IoUringTcpConnection.MaxSendSegments)
-                {
-                    break;
-                }
-
-                var handle = segment.Pin();
-                c.SendHandles[n] = handle;
-                iov[n].Base = handle.Pointer;
-                iov[n].Length = (nuint)segment.Length;
-                n++;
-            }
-
-            c.SendHandleCount = n;
-            c.Header->IovLength = (nuint)n;
-            sqe->PrepareSendMsg(c.Fd, c.Header, IoUringTcpNative.MsgNoSignal, Tag(KindSend, c.Slot));
-        }
-
-        c.SendInFlight = true;
-    }
-
-    private void OnSend(IoUringTcpConnection c, int res)
-    {
-        c.SendInFlight = false;
-        for (var i = 0; i < c.SendHandleCount; i++)
-        {
-            c.SendHandles[i].Dispose();
-        }
-
-        c.SendHandleCount = 0;
-        var sent = c.Sending;
-        c.Sending = default;
-        if (res < 0)
-        {
-            c.OutputReader.AdvanceTo(sent.End);
-            CompleteOutput(c, c.AbortReason is null ? new ConnectionResetException($"Send failed: errno {-res}.") : null);
-        }
-        else
-        {
-            // A short send leaves the rest unconsumed: the next read returns it at once.
-            c.OutputReader.AdvanceTo(sent.GetPosition(res));
-            ReadOutput(c);
-        }
-
-        TryFinish(c);
-    }
-
-    private static void CompleteOutput(IoUringTcpConnection c, Exception? error)
-    {
-        if (c.OutputDone)
-        {
-            return;
-        }
-
-        c.OutputDone = true;
-        c.OutputReader.Complete(error);
-
-        // As Kestrel's socket transport does: the app is done writing (or the socket failed), so shut both
-        // directions; the FIN follows the queued data and the receive ends with 0.
-        _ = IoUringTcpNative.shutdown(c.Fd, IoUringTcpNative.ShutRdWr);
-        if (!c.RecvArmed)
-        {
-            CompleteInput(c, c.AbortReason);
-        }
-    }
-
-    private static void OnAbort(IoUringTcpConnection c)
-    {
-        _ = IoUringTcpNative.shutdown(c.Fd, IoUringTcpNative.ShutRdWr);
-        if (c.ReadPending)
-        {
-            c.OutputReader.CancelPendingRead();
-        }
-        else if (!c.SendInFlight)
-        {
-            CompleteOutput(c, null);
-        }
-
-        if (!c.RecvArmed)
-        {
-            CompleteInput(c, c.AbortReason);
-        }
-    }
-
     // ---- lifetime ----
     private void TryFinish(IoUringTcpConnection c)
     {
@@ -735,7 +555,7 @@ internal sealed unsafe class IoUringTcpWorker
         sqe->Flags |= IoUringConstants.SqeCqeSkipSuccess;
     }
 
-    private static ulong Tag(ulong kind, int slot) => (kind << KindShift) | (uint)slot;
+    internal static ulong Tag(ulong kind, int slot) => (kind << KindShift) | (uint)slot;
 
     /// <summary>Worker thread, at exit: closing the ring cancels whatever is left; then nothing can write into the buffers.</summary>
     private void Release()
