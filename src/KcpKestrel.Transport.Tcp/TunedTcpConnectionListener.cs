@@ -104,7 +104,8 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
         return counts;
     }
 
-    internal void Bind()
+    /// <summary>Binds the SO_REUSEPORT group (the io_uring engine's sockets too) and sets <see cref="EndPoint"/>.</summary>
+    internal List<Socket> BindListeningSockets()
     {
         if (_options.FastOpenQueueLength > 0 && OperatingSystem.IsLinux())
         {
@@ -126,7 +127,12 @@ internal sealed class TunedTcpConnectionListener : IConnectionListener
             BindSockets);
         var port = ((IPEndPoint)sockets[0].LocalEndPoint!).Port;
         EndPoint = new TunedTcpEndPoint(_requested.Address, port) { Options = (_requested as TunedTcpEndPoint)?.Options };
+        return sockets;
+    }
 
+    internal void Bind()
+    {
+        var sockets = BindListeningSockets();
         var loops = new TunedTcpAcceptLoop[sockets.Count];
         var tasks = new Task[loops.Length];
         for (var i = 0; i < loops.Length; i++)

@@ -1,4 +1,6 @@
 using System.Net;
+using KcpKestrel.IoUring;
+using KcpKestrel.Transport.Tcp.IoUring;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,6 +22,7 @@ public sealed class TunedTcpConnectionListenerFactory : IConnectionListenerFacto
     private readonly ILogger _logger;
     private readonly IMemoryPoolFactory<byte>? _memoryPoolFactory;
     private readonly List<TunedTcpConnectionListener> _listeners = [];
+    private readonly List<IoUringTcpConnectionListener> _uringListeners = [];
 
     /// <summary>Creates the factory.</summary>
     /// <param name="options">Options used for every endpoint that carries none of its own.</param>
@@ -56,6 +59,21 @@ public sealed class TunedTcpConnectionListenerFactory : IConnectionListenerFacto
         }
     }
 
+    /// <summary>io_uring listeners bound and not yet disposed.</summary>
+    internal IReadOnlyList<IoUringTcpConnectionListener> IoUringListeners
+    {
+        get
+        {
+            lock (_listeners)
+            {
+                return [.. _uringListeners];
+            }
+        }
+    }
+
+    /// <summary>Why io_uring cannot run here, or null (a seam: tests simulate a refusing kernel).</summary>
+    internal Func<string?> WhyNotIoUring { get; set; } = IoUringTcpSupport.WhyNot;
+
     /// <summary>True for a <see cref="TunedTcpEndPoint"/>, and for a plain <see cref="IPEndPoint"/> when
     /// <see cref="TunedTcpOptions.BindAllIPEndPoints"/> is set.</summary>
     /// <param name="endpoint">The endpoint Kestrel wants bound.</param>
@@ -78,6 +96,11 @@ public sealed class TunedTcpConnectionListenerFactory : IConnectionListenerFacto
 
         var options = (endpoint as TunedTcpEndPoint)?.Options?.Clone() ?? _options;
         options.Validate();
+        if (options.Engine == TcpEngine.IoUring && TryBindIoUring(ipEndPoint, options) is { } uring)
+        {
+            return new ValueTask<IConnectionListener>(uring);
+        }
+
         var listener = new TunedTcpConnectionListener(ipEndPoint, options, _logger, Forget, _memoryPoolFactory);
         listener.Bind();
         lock (_listeners)
@@ -86,6 +109,40 @@ public sealed class TunedTcpConnectionListenerFactory : IConnectionListenerFacto
         }
 
         return new ValueTask<IConnectionListener>(listener);
+    }
+
+    private IoUringTcpConnectionListener? TryBindIoUring(IPEndPoint endpoint, TunedTcpOptions options)
+    {
+        var why = WhyNotIoUring();
+        if (why is null)
+        {
+            var listener = new IoUringTcpConnectionListener(endpoint, options, _logger, Forget);
+            try
+            {
+                listener.Bind();
+                lock (_listeners)
+                {
+                    _uringListeners.Add(listener);
+                }
+
+                return listener;
+            }
+            catch (IoUringUnavailableException e)
+            {
+                why = e.Message;
+            }
+        }
+
+        IoUringTcpLog.FallingBack(_logger, endpoint, why);
+        return null;
+    }
+
+    private void Forget(IoUringTcpConnectionListener listener)
+    {
+        lock (_listeners)
+        {
+            _uringListeners.Remove(listener);
+        }
     }
 
     private void Forget(TunedTcpConnectionListener listener)

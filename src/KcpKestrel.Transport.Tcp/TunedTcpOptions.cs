@@ -9,7 +9,8 @@ namespace KcpKestrel.Transport.Tcp;
 /// </remarks>
 public sealed class TunedTcpOptions
 {
-    /// <summary>Number of accept loops, each with its own SO_REUSEPORT listening socket. Default: processor count.</summary>
+    /// <summary>Number of accept loops, each with its own SO_REUSEPORT listening socket; with the
+    /// <see cref="TcpEngine.IoUring"/> engine, the number of workers (a thread and a ring each). Default: processor count.</summary>
     public int AcceptLoops { get; set; } = Environment.ProcessorCount;
 
     /// <summary>Listen backlog of each listening socket; also the capacity of the queue of accepted connections
@@ -64,6 +65,11 @@ public sealed class TunedTcpOptions
     /// </summary>
     public bool BindAllIPEndPoints { get; set; } = true;
 
+    /// <summary>The engine under the connections: <see cref="TcpEngine.Epoll"/> (the default, Kestrel's socket
+    /// connections) or <see cref="TcpEngine.IoUring"/>, which falls back to epoll with one logged line where io_uring
+    /// cannot run. Bound from configuration by name (e.g. <c>"Engine": "IoUring"</c>).</summary>
+    public TcpEngine Engine { get; set; } = TcpEngine.Epoll;
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option out of range.</summary>
     public void Validate()
     {
@@ -82,6 +88,10 @@ public sealed class TunedTcpOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(KeepAliveProbeCount, 127, nameof(KeepAliveProbeCount));
         ArgumentOutOfRangeException.ThrowIfNegative(ReceiveBufferSize, nameof(ReceiveBufferSize));
         ArgumentOutOfRangeException.ThrowIfNegative(SendBufferSize, nameof(SendBufferSize));
+        if (!Enum.IsDefined(Engine))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Engine), Engine, "Epoll or IoUring.");
+        }
     }
 
     internal TunedTcpOptions Clone() => (TunedTcpOptions)MemberwiseClone();

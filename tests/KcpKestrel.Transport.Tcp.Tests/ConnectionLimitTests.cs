@@ -2,18 +2,26 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Hosting;
+using Xunit.Abstractions;
 
 namespace KcpKestrel.Transport.Tcp.Tests;
 
-public sealed class ConnectionLimitTests
+public sealed class ConnectionLimitTests(ITestOutputHelper output)
 {
-    [Fact]
-    public async Task ConnectionsPastTheLimit_AreClosedAtAccept_AndCounted()
+    [Theory]
+    [InlineData(TcpEngine.Epoll)]
+    [InlineData(TcpEngine.IoUring)]
+    public async Task ConnectionsPastTheLimit_AreClosedAtAccept_AndCounted(TcpEngine engine)
     {
+        if (IoUringTcpTestSupport.Unavailable(engine, output))
+        {
+            return;
+        }
+
         using var host = await TunedTcpTestHost.StartAsync(
-            o => { o.AcceptLoops = 1; o.MaxConnections = 2; },
+            o => { o.AcceptLoops = 1; o.MaxConnections = 2; o.Engine = engine; },
             k => k.Listen(IPAddress.Loopback, 0, lo => lo.Run(EchoAsync)));
-        var listener = TunedTcpTestHost.Listener(host);
+        var listener = Counters.Of(host);
         var port = TunedTcpTestHost.Port(host);
 
         using var first = await ConnectAndEchoAsync(port);
@@ -36,6 +44,27 @@ public sealed class ConnectionLimitTests
         Assert.Equal(3, listener.Accepted);
         Assert.Equal(1, listener.RejectedOverLimit);
         await host.StopAsync().WaitAsync(TunedTcpTestHost.Bound);
+    }
+
+    /// <summary>The limit's counters of the host's one listener, whichever engine it runs.</summary>
+    private sealed record Counters(Func<int> Active, Func<long> Rejected, Func<long> Admitted)
+    {
+        public int ActiveConnections => Active();
+
+        public long RejectedOverLimit => Rejected();
+
+        public long Accepted => Admitted();
+
+        public static Counters Of(IHost host)
+        {
+            if (TunedTcpTestHost.Factory(host).IoUringListeners.SingleOrDefault() is { } uring)
+            {
+                return new Counters(() => uring.ActiveConnections, () => uring.RejectedOverLimit, () => uring.Accepted);
+            }
+
+            var tuned = TunedTcpTestHost.Listener(host);
+            return new Counters(() => tuned.ActiveConnections, () => tuned.RejectedOverLimit, () => tuned.Accepted);
+        }
     }
 
     private static async Task EchoAsync(ConnectionContext connection)

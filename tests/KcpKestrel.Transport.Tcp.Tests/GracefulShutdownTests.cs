@@ -2,20 +2,28 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
+using Xunit.Abstractions;
 
 namespace KcpKestrel.Transport.Tcp.Tests;
 
-public sealed class GracefulShutdownTests
+public sealed class GracefulShutdownTests(ITestOutputHelper output)
 {
-    [Fact]
-    public async Task StopAsync_LetsInFlightRequestsFinish_AndStopsAcceptingAtOnce()
+    [Theory]
+    [InlineData(TcpEngine.Epoll)]
+    [InlineData(TcpEngine.IoUring)]
+    public async Task StopAsync_LetsInFlightRequestsFinish_AndStopsAcceptingAtOnce(TcpEngine engine)
     {
+        if (IoUringTcpTestSupport.Unavailable(engine, output))
+        {
+            return;
+        }
+
         const int RequestCount = 8;
         var inHandler = 0;
         var allStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var host = await TunedTcpTestHost.StartAsync(
-            o => o.AcceptLoops = 2,
+            o => { o.AcceptLoops = 2; o.Engine = engine; },
             k => k.Listen(IPAddress.Loopback, 0),
             async ctx =>
             {
@@ -39,7 +47,7 @@ public sealed class GracefulShutdownTests
         // Every request must be inside the handler before the stop: Kestrel closes a connection whose request
         // it has not begun to read as idle, which would be right but is not what this test is about.
         await allStarted.Task.WaitAsync(TunedTcpTestHost.Bound);
-        Assert.Equal(RequestCount, TunedTcpTestHost.Listener(host).Accepted);
+        Assert.Equal(RequestCount, TunedTcpTestHost.Accepted(host));
 
         var stopping = host.StopAsync();
         // The listening sockets close before Kestrel starts draining: new connections are refused while the
@@ -58,13 +66,20 @@ public sealed class GracefulShutdownTests
         await stopping.WaitAsync(TunedTcpTestHost.Bound);
     }
 
-    [Fact]
-    public async Task RequestPastTheDrainDeadline_IsAborted_AndTheHostExits()
+    [Theory]
+    [InlineData(TcpEngine.Epoll)]
+    [InlineData(TcpEngine.IoUring)]
+    public async Task RequestPastTheDrainDeadline_IsAborted_AndTheHostExits(TcpEngine engine)
     {
+        if (IoUringTcpTestSupport.Unavailable(engine, output))
+        {
+            return;
+        }
+
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var host = await TunedTcpTestHost.StartAsync(
-            o => o.AcceptLoops = 2,
+            o => { o.AcceptLoops = 2; o.Engine = engine; },
             k => k.Listen(IPAddress.Loopback, 0),
             async ctx =>
             {

@@ -36,7 +36,10 @@ internal static class TunedTcpTestHost
 
     internal static TunedTcpConnectionListener Listener(IHost host) => Factory(host).Listeners.Single();
 
-    internal static int Port(IHost host) => ((IPEndPoint)Listener(host).EndPoint).Port;
+    internal static int Port(IHost host) => ((IPEndPoint)(Factory(host).IoUringListeners.SingleOrDefault()?.EndPoint ?? Listener(host).EndPoint)).Port;
+
+    /// <summary>Connections accepted by the host's one listener, whichever engine it runs.</summary>
+    internal static long Accepted(IHost host) => Factory(host).IoUringListeners.SingleOrDefault()?.Accepted ?? Listener(host).Accepted;
 
     /// <summary>Sends one HTTP/1.1 request on a fresh connection and returns the whole response text.</summary>
     internal static async Task<string> RawGetAsync(int port, string path = "/")

@@ -11,10 +11,10 @@ namespace PlaintextServer;
 
 /// <summary>
 /// TechEmpower-style plaintext app for comparing transports:
-/// <c>PlaintextServer --transport default|tuned [--port 8080] [--loops N] [--defer-accept S]
+/// <c>PlaintextServer --transport default|tuned|iouring [--port 8080] [--loops N] [--defer-accept S]
 /// [--fastopen N] [--backlog N] [--ioqueues N] [--wait-for-data 0|1] [--inline 0|1]</c>. The last three set the per-connection socket options
 /// (Kestrel's <c>SocketTransportOptions</c> for <c>default</c>) for one-knob A/B runs; unset, each transport keeps
-/// its own defaults. An unknown transport (e.g. <c>iouring</c> before an engine exists) exits with code 2, which
+/// its own defaults. An unknown transport exits with code 2, which
 /// benchmarks/compare/tcp/run.sh reads as "variant not available".
 /// </summary>
 internal static class Program
@@ -33,7 +33,7 @@ internal static class Program
         var fastOpen = OptionalInt(args, "--fastopen");
         var backlog = OptionalInt(args, "--backlog");
 
-        if (transport is not ("default" or "tuned"))
+        if (transport is not ("default" or "tuned" or "iouring"))
         {
             await Console.Error.WriteLineAsync($"unknown transport {transport}");
             return 2;
@@ -44,10 +44,11 @@ internal static class Program
             .ConfigureWebHost(web =>
             {
                 web.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
-                if (transport == "tuned")
+                if (transport is "tuned" or "iouring")
                 {
                     web.UseTunedTcp(o =>
                     {
+                        o.Engine = transport == "iouring" ? KcpKestrel.Transport.Tcp.TcpEngine.IoUring : KcpKestrel.Transport.Tcp.TcpEngine.Epoll;
                         o.AcceptLoops = loops;
                         o.DeferAcceptSeconds = deferAccept ?? o.DeferAcceptSeconds;
                         o.Backlog = backlog ?? 4096;
