@@ -37,7 +37,6 @@ internal sealed class ConnectionMetricsMiddleware(ConnectionDelegate next, Conne
             instruments.BytesSent.Add(counts.Sent, baseTags);
             var closeTags = baseTags;
             closeTags.Add("reason", CloseReasons.Resolve(reason, kcp));
-            instruments.Duration.Record(timeProvider.GetElapsedTime(start).TotalSeconds, closeTags);
             if (kcp is not null && options.RecordKcpSessionStatistics)
             {
                 var stats = kcp.GetStatistics();
@@ -45,6 +44,9 @@ internal sealed class ConnectionMetricsMiddleware(ConnectionDelegate next, Conne
                 instruments.KcpRetransmissions.Add(stats.FastRetransmits + stats.EarlyRetransmits + stats.TimeoutRetransmits, baseTags);
                 instruments.KcpFecRecovered.Add(stats.FecRecovered, baseTags);
             }
+
+            // The duration last: a listener that sees a connection's duration sees all its other figures too.
+            instruments.Duration.Record(timeProvider.GetElapsedTime(start).TotalSeconds, closeTags);
         }
     }
 }
