@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Runtime.InteropServices;
+using KcpKestrel.Native;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -57,8 +58,8 @@ internal sealed class IoUringTcpConnection : ConnectionContext,
 
         unsafe
         {
-            Header = (IoUringTcpNative.MsgHdr*)NativeMemory.AllocZeroed((nuint)(sizeof(IoUringTcpNative.MsgHdr) + (MaxSendSegments * sizeof(IoUringTcpNative.IoVec))));
-            Header->Iov = (IoUringTcpNative.IoVec*)(Header + 1);
+            Header = (MsgHdr*)NativeMemory.AllocZeroed((nuint)(sizeof(MsgHdr) + (MaxSendSegments * sizeof(IoVec))));
+            Header->Iov = (IoVec*)(Header + 1);
         }
 
         _features.Set<IConnectionIdFeature>(this);
@@ -84,7 +85,7 @@ internal sealed class IoUringTcpConnection : ConnectionContext,
     /// <summary>Posted when the app wrote output: cached for the same reason.</summary>
     internal Action OnReadable { get; }
 
-    internal unsafe IoUringTcpNative.MsgHdr* Header { get; private set; }
+    internal unsafe MsgHdr* Header { get; private set; }
 
     internal MemoryHandle[] SendHandles { get; } = new MemoryHandle[MaxSendSegments];
 

@@ -19,24 +19,7 @@ internal static unsafe partial class IoUringTcpNative
     internal const int EMFILE = 24;
     internal const int ECONNRESET = 104;
 
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct IoVec
-    {
-        public void* Base;
-        public nuint Length;
-    }
 
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct MsgHdr
-    {
-        public void* Name;
-        public uint NameLength;
-        public IoVec* Iov;
-        public nuint IovLength;
-        public void* Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
 
     [LibraryImport("libc", SetLastError = true)]
     internal static partial int eventfd(uint initval, int flags);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using KcpKestrel.IoUring;
+using KcpKestrel.Native;
 using KcpKestrel.Transport.Kcp.Io.Native;
 using Xunit.Abstractions;
 using static KcpKestrel.Transport.Kcp.Tests.IoUring.IoUringTestSupport;
@@ -119,7 +120,7 @@ public sealed unsafe class IoUringRingTests(ITestOutputHelper output)
                 sender.SendTo(new byte[] { (byte)i, 1, 2, 3 }, receiver.LocalEndPoint!);
             }
 
-            var hdr = new LinuxNative.MsgHdr { NameLength = 128 };
+            var hdr = new MsgHdr { NameLength = 128 };
             var fd = (int)receiver.Handle;
             ring.GetSqe()->PrepareRecvMsgMultishot(fd, &hdr, buffers.GroupId, 7);
             var received = new List<byte>();
@@ -177,7 +178,7 @@ public sealed unsafe class IoUringRingTests(ITestOutputHelper output)
         {
             receiver.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             var fd = (int)receiver.Handle;
-            var hdr = new LinuxNative.MsgHdr { NameLength = 128 };
+            var hdr = new MsgHdr { NameLength = 128 };
             using var ring = IoUringRing.Create(new IoUringRingOptions { Entries = 8 });
             using var buffers = ProvidedBufferRing.Register(ring, 3, 4, 256);
             ring.GetSqe()->PrepareRecvMsgMultishot(fd, &hdr, buffers.GroupId, 1);

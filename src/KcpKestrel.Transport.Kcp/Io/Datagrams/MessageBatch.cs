@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using KcpKestrel.Native;
 using KcpKestrel.Transport.Kcp.Io.Native;
 
 namespace KcpKestrel.Transport.Kcp.Io.Datagrams;
@@ -13,7 +14,7 @@ internal sealed unsafe class MessageBatch : IDisposable
 
     private readonly byte* _buffers;
     private readonly byte* _addresses;
-    private readonly LinuxNative.IoVec* _iovecs;
+    private readonly IoVec* _iovecs;
     private readonly LinuxNative.MMsgHdr* _headers;
     private readonly byte* _controls;
     private readonly int _controlSize;
@@ -34,7 +35,7 @@ internal sealed unsafe class MessageBatch : IDisposable
         _sameDestination = new bool[capacity];
         _buffers = (byte*)NativeMemory.AlignedAlloc((nuint)(capacity * slotSize), 64);
         _addresses = (byte*)NativeMemory.AllocZeroed((nuint)(capacity * AddressSize));
-        _iovecs = (LinuxNative.IoVec*)NativeMemory.AllocZeroed((nuint)(capacity * sizeof(LinuxNative.IoVec)));
+        _iovecs = (IoVec*)NativeMemory.AllocZeroed((nuint)(capacity * sizeof(IoVec)));
         _headers = (LinuxNative.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(capacity * sizeof(LinuxNative.MMsgHdr)));
         for (var i = 0; i < capacity; i++)
         {
@@ -55,7 +56,7 @@ internal sealed unsafe class MessageBatch : IDisposable
     public LinuxNative.MMsgHdr* Headers => _headers;
 
     /// <summary>One iovec per slot, consecutive: a GSO message takes a run of them as its scatter list.</summary>
-    public LinuxNative.IoVec* IoVecs => _iovecs;
+    public IoVec* IoVecs => _iovecs;
 
     /// <summary>Lengths of the queued sends.</summary>
     public ReadOnlySpan<int> SendLengths => _lengths.AsSpan(0, Count);

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using KcpKestrel.IoUring;
+using KcpKestrel.Native;
 using KcpKestrel.Transport.Kcp.Diagnostics;
 using KcpKestrel.Transport.Kcp.Io.Datagrams;
 using KcpKestrel.Transport.Kcp.Io.Native;
@@ -28,8 +29,8 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
     private readonly int _slotSize;
     private readonly int _eventfd;
     private readonly ulong* _wakeValue;
-    private readonly LinuxNative.MsgHdr* _plainHeader;
-    private readonly LinuxNative.MsgHdr* _groHeader;
+    private readonly MsgHdr* _plainHeader;
+    private readonly MsgHdr* _groHeader;
     private IoUringRing? _ring;
     private ProvidedBufferRing? _small;
     private ProvidedBufferRing? _large;
@@ -56,9 +57,9 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
 
         // The multishot RECVMSG reads only the name and control room from these: every buffer is laid
         // out as io_uring_recvmsg_out, then that much name, that much control, then the payload.
-        _plainHeader = (LinuxNative.MsgHdr*)NativeMemory.AllocZeroed((nuint)sizeof(LinuxNative.MsgHdr));
+        _plainHeader = (MsgHdr*)NativeMemory.AllocZeroed((nuint)sizeof(MsgHdr));
         _plainHeader->NameLength = NameSpace;
-        _groHeader = (LinuxNative.MsgHdr*)NativeMemory.AllocZeroed((nuint)sizeof(LinuxNative.MsgHdr));
+        _groHeader = (MsgHdr*)NativeMemory.AllocZeroed((nuint)sizeof(MsgHdr));
         _groHeader->NameLength = NameSpace;
         _groHeader->ControlLength = GroControlSpace;
     }

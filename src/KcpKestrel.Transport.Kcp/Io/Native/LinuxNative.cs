@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using KcpKestrel.Native;
 
 namespace KcpKestrel.Transport.Kcp.Io.Native;
 
@@ -118,24 +119,7 @@ internal static unsafe partial class LinuxNative
         }
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    public struct IoVec
-    {
-        public void* Base;
-        public nuint Length;
-    }
 
-    [StructLayout(LayoutKind.Sequential)]
-    public struct MsgHdr
-    {
-        public void* Name;
-        public uint NameLength;
-        public IoVec* Iov;
-        public nuint IovLength;
-        public void* Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
 
     [StructLayout(LayoutKind.Sequential)]
     public struct MMsgHdr
