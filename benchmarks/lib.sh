@@ -18,6 +18,20 @@ bench_workdir() {
   WORK=$BENCH_WORK
 }
 
+# bench_lock: waits for, then holds until exit, the machine-wide benchmark lock, so two benchmark scripts (two
+# checkouts, two people) never measure at the same time on a 2-core machine. BENCH_NO_LOCK=1 skips it.
+bench_lock() {
+  [[ "${BENCH_NO_LOCK:-}" == 1 ]] && return 0
+  exec {BENCH_LOCK_FD}>/tmp/kcpkestrel-bench.lock
+  if ! flock -n "$BENCH_LOCK_FD"; then
+    log "waiting for the benchmark lock (/tmp/kcpkestrel-bench.lock)"
+    flock "$BENCH_LOCK_FD"
+  fi
+}
+
+# bench_build_dir NAME: a build output directory under /tmp that is this checkout's own (two checkouts never share one).
+bench_build_dir() { echo "/tmp/$1-$(echo "$ROOT" | md5sum | cut -c1-8)"; }
+
 # track_pid PID...: processes to end on exit. track_fd FD...: descriptors (held-open stdins) to close on exit.
 track_pid() { BENCH_PIDS+=("$@"); }
 track_fd() { BENCH_FDS+=("$@"); }

@@ -22,6 +22,7 @@ bench_workdir kcpudpio
 dotnet build "$ROOT/src/KcpKestrel.Cli" -c Release -v q -nologo >/dev/null
 OURS="dotnet $ROOT/src/KcpKestrel.Cli/bin/Release/net10.0/KcpKestrel.Cli.dll"
 TICK=$(getconf CLK_TCK)
+bench_lock
 
 declare -A PID ADDR MBS CPU
 for io in "${IO_PATHS[@]}"; do

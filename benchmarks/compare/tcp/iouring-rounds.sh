@@ -5,9 +5,12 @@
 # Usage: ROUNDS=3 DURATION=5s benchmarks/compare/tcp/iouring-rounds.sh   (not part of CI)
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
+. benchmarks/lib.sh
 ROUNDS=${ROUNDS:-3}; DURATION=${DURATION:-5s}; PORT=${PORT:-18090}
-dotnet build benchmarks/compare/tcp/PlaintextServer -c Release -o /tmp/plaintext-iouring >/dev/null || exit 1
-server=/tmp/plaintext-iouring/PlaintextServer
+out_dir=$(bench_build_dir plaintext-iouring)
+dotnet build benchmarks/compare/tcp/PlaintextServer -c Release -o "$out_dir" >/dev/null || exit 1
+bench_lock
+server=$out_dir/PlaintextServer
 url="http://127.0.0.1:$PORT/plaintext"
 for scen in keep close; do
  for r in $(seq $ROUNDS); do

@@ -34,8 +34,10 @@ VARIANTS=${VARIANTS:-default|--transport default;tuned|--transport tuned;iouring
 OUT=${1:-/dev/null}
 
 command -v wrk >/dev/null || { echo "wrk is not on PATH: apt-get install -y wrk" >&2; exit 1; }
-dotnet build benchmarks/compare/tcp/PlaintextServer -c Release -o /tmp/plaintext-server >/dev/null
-server=/tmp/plaintext-server/PlaintextServer
+out_dir=$(bench_build_dir plaintext-server)
+dotnet build benchmarks/compare/tcp/PlaintextServer -c Release -o "$out_dir" >/dev/null
+bench_lock
+server=$out_dir/PlaintextServer
 url="http://127.0.0.1:$PORT/plaintext"
 lua="$ROOT/benchmarks/compare/tcp/pipeline.lua"
 tck=$(getconf CLK_TCK)
