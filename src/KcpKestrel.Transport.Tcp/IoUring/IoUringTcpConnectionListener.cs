@@ -1,5 +1,6 @@
 using System.Net;
 using System.Threading.Channels;
+using KcpKestrel.IoUring;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
@@ -20,6 +21,9 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
     private IoUringTcpWorker[] _workers = [];
     private long _rejectedOverLimit;
     private long _acceptErrors;
+    private long _sqFullSubmits;
+    private long _cqOverflowFlushes;
+    private long _buffersOutAtRelease;
     private int _active;
     private int _disposed;
 
@@ -34,11 +38,8 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
 
     public EndPoint EndPoint { get; private set; }
 
-    /// <summary>Provided buffers per worker (a power of two); tests shrink it to provoke ENOBUFS.</summary>
-    internal ushort BufferCount { get; init; } = 256;
-
-    /// <summary>Bytes per provided buffer.</summary>
-    internal int BufferSize { get; init; } = 16 * 1024;
+    /// <summary>Each worker's ring and buffer sizes; tests shrink them to provoke the queues' and the buffers' limits.</summary>
+    internal IoUringTcpTuning Tuning { get; init; } = IoUringTcpTuning.Default;
 
     /// <summary>
     /// Runs the app's input continuations on the worker thread (as Kestrel's UnsafePreferInlineScheduling does for
@@ -59,6 +60,15 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
 
     internal int ActiveConnections => Volatile.Read(ref _active);
 
+    /// <summary>Over the stopped workers: times a full submission queue was submitted mid-batch.</summary>
+    internal long SqFullSubmits => Interlocked.Read(ref _sqFullSubmits);
+
+    /// <summary>Over the stopped workers: times completions held back by a full completion queue were flushed in.</summary>
+    internal long CqOverflowFlushes => Interlocked.Read(ref _cqOverflowFlushes);
+
+    /// <summary>Over the stopped workers: provided buffers still out (filled, never handed back) when each released its ring.</summary>
+    internal long BuffersOutAtRelease => Interlocked.Read(ref _buffersOutAtRelease);
+
     /// <summary>Binds the group and starts one worker per socket; throws <see cref="KcpKestrel.IoUring.IoUringUnavailableException"/> when a ring cannot be made.</summary>
     internal void Bind()
     {
@@ -70,7 +80,7 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
         var workers = new IoUringTcpWorker[sockets.Count];
         for (var i = 0; i < workers.Length; i++)
         {
-            workers[i] = new IoUringTcpWorker(this, i, sockets[i], BufferCount, BufferSize, _options.NoDelay, InlineApplication);
+            workers[i] = new IoUringTcpWorker(this, i, sockets[i], Tuning, _options.NoDelay, InlineApplication);
         }
 
         foreach (var worker in workers)
@@ -177,6 +187,14 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
     internal void CountAcceptError() => Interlocked.Increment(ref _acceptErrors);
 
     internal void AcceptBackoff(int worker, int errno, int delayMs) => IoUringTcpLog.AcceptBackoff(_logger, EndPoint, worker, errno, delayMs);
+
+    /// <summary>A worker's thread, as it releases its ring: keeps the ring's and the buffers' figures past its end.</summary>
+    internal void OnWorkerReleased(IoUringRing? ring, ProvidedBufferRing? buffers)
+    {
+        Interlocked.Add(ref _sqFullSubmits, ring?.SqFullSubmits ?? 0);
+        Interlocked.Add(ref _cqOverflowFlushes, ring?.CqOverflowFlushes ?? 0);
+        Interlocked.Add(ref _buffersOutAtRelease, buffers?.Out ?? 0);
+    }
 
     internal void WorkerFailed(int worker, Exception exception) => IoUringTcpLog.WorkerFailed(_logger, EndPoint, worker, exception);
 }

@@ -30,8 +30,7 @@ internal sealed unsafe class IoUringTcpWorker
     private readonly IoUringTcpConnectionListener _listener;
     private readonly Socket _listenSocket;
     private readonly int _listenFd;
-    private readonly ushort _bufferCount;
-    private readonly int _bufferSize;
+    private readonly IoUringTcpTuning _tuning;
     private readonly bool _noDelay;
     private readonly bool _inlineApplication;
     private int _threadId;
@@ -62,15 +61,14 @@ internal sealed unsafe class IoUringTcpWorker
     private long _accepted;
     private long _noBuffers;
 
-    public IoUringTcpWorker(IoUringTcpConnectionListener listener, int index, Socket listenSocket, ushort bufferCount, int bufferSize, bool noDelay, bool inlineApplication)
+    public IoUringTcpWorker(IoUringTcpConnectionListener listener, int index, Socket listenSocket, IoUringTcpTuning tuning, bool noDelay, bool inlineApplication)
     {
         _inlineApplication = inlineApplication;
         _listener = listener;
         Index = index;
         _listenSocket = listenSocket;
         _listenFd = (int)listenSocket.Handle;
-        _bufferCount = bufferCount;
-        _bufferSize = bufferSize;
+        _tuning = tuning;
         _noDelay = noDelay;
     }
 
@@ -155,8 +153,8 @@ internal sealed unsafe class IoUringTcpWorker
 
             _wakeValue = (ulong*)NativeMemory.AllocZeroed(sizeof(ulong));
             _backoffSpan = (KernelTimespec*)NativeMemory.AllocZeroed((nuint)sizeof(KernelTimespec));
-            _ring = IoUringRing.Create(new IoUringRingOptions { Entries = 256, CompletionEntries = 4096 });
-            _buffers = ProvidedBufferRing.Register(_ring, BufferGroup, _bufferCount, _bufferSize);
+            _ring = _tuning.CreateRing();
+            _buffers = _tuning.RegisterBuffers(_ring, BufferGroup);
             ArmWake();
             ArmAccept();
             _ = _ring.Submit();
@@ -577,6 +575,7 @@ internal sealed unsafe class IoUringTcpWorker
             _listenSocket.Dispose();
         }
 
+        _listener.OnWorkerReleased(_ring, _buffers);
         _ring?.Dispose();
         _buffers?.Free();
         _eventfdClosing = true;

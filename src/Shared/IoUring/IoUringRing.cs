@@ -83,6 +83,12 @@ internal sealed unsafe class IoUringRing : IDisposable
     /// <summary>CQEs lost to overflow on kernels without IORING_FEAT_NODROP.</summary>
     public uint CqOverflowCount => Volatile.Read(ref *_cqOverflow);
 
+    /// <summary>Times <see cref="GetSqe"/> found the submission queue full and submitted mid-batch to free entries.</summary>
+    public long SqFullSubmits { get; private set; }
+
+    /// <summary>Times an enter found completions held back by overflow (<see cref="CqOverflowPending"/>) and had them flushed in.</summary>
+    public long CqOverflowFlushes { get; private set; }
+
     /// <summary>
     /// Sets a ring up, falling back from SINGLE_ISSUER + DEFER_TASKRUN to COOP_TASKRUN to none when the
     /// kernel refuses them (EINVAL). Throws <see cref="IoUringUnavailableException"/> with the reason when no ring can be made.
@@ -173,6 +179,7 @@ internal sealed unsafe class IoUringRing : IDisposable
         IoUringSqe* sqe;
         while (!TryGetSqe(out sqe))
         {
+            SqFullSubmits++;
             var r = Submit();
             if (r < 0 && r != -IoUringConstants.EINTR && r != -IoUringConstants.EAGAIN && r != -IoUringConstants.EBUSY)
             {
@@ -217,7 +224,13 @@ internal sealed unsafe class IoUringRing : IDisposable
         _submittedTail = _sqeTail;
 
         uint flags = 0;
-        if (minComplete > 0 || CqOverflowPending || (DeferTaskRun && (Volatile.Read(ref *_sqFlags) & IoUringConstants.SqTaskRun) != 0))
+        var overflow = CqOverflowPending;
+        if (overflow)
+        {
+            CqOverflowFlushes++;
+        }
+
+        if (minComplete > 0 || overflow || (DeferTaskRun && (Volatile.Read(ref *_sqFlags) & IoUringConstants.SqTaskRun) != 0))
         {
             flags |= IoUringConstants.EnterGetEvents;
         }
@@ -254,7 +267,14 @@ internal sealed unsafe class IoUringRing : IDisposable
         var tail = Volatile.Read(ref *_cqTail);
         if (head == tail)
         {
-            if (!CqOverflowPending || IoUringSyscalls.Enter(Fd, 0, 0, IoUringConstants.EnterGetEvents, null, 0) < 0)
+            if (!CqOverflowPending)
+            {
+                cqe = default;
+                return false;
+            }
+
+            CqOverflowFlushes++;
+            if (IoUringSyscalls.Enter(Fd, 0, 0, IoUringConstants.EnterGetEvents, null, 0) < 0)
             {
                 cqe = default;
                 return false;

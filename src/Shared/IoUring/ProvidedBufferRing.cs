@@ -38,6 +38,9 @@ internal sealed unsafe class ProvidedBufferRing : IDisposable
     /// <summary>Buffers handed to the kernel and not yet back from a completion.</summary>
     public int InKernel { get; private set; }
 
+    /// <summary>Buffers the kernel filled and the owner has not yet handed back: 0 whenever the owner is idle, or it leaks.</summary>
+    public int Out => Count - InKernel;
+
     /// <summary>Registers a ring of <paramref name="count"/> (power of two, at most 32768) buffers of <paramref name="bufferSize"/> bytes.</summary>
     public static ProvidedBufferRing Register(IoUringRing ring, ushort groupId, ushort count, int bufferSize)
     {

@@ -133,7 +133,7 @@ public sealed class IoUringEngineTests(ITestOutputHelper output)
         }
 
         var options = new TunedTcpOptions { AcceptLoops = 1, FastOpenQueueLength = 0, Engine = TcpEngine.IoUring };
-        var listener = new IoUringTcpConnectionListener(new IPEndPoint(IPAddress.Loopback, 0), options, NullLogger.Instance) { BufferCount = 2, BufferSize = 512 };
+        var listener = new IoUringTcpConnectionListener(new IPEndPoint(IPAddress.Loopback, 0), options, NullLogger.Instance) { Tuning = new IoUringTcpTuning { BufferCount = 2, BufferSize = 512 } };
         listener.Bind();
         var serving = IoUringTcpTestSupport.ServeEchoAsync(listener);
 
