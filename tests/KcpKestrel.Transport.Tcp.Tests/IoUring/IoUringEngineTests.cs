@@ -9,10 +9,9 @@ using Xunit.Abstractions;
 
 namespace KcpKestrel.Transport.Tcp.Tests;
 
-/// <summary>The io_uring engine's own cases; alone in their collection so the fd counts see no other test's sockets.</summary>
-[Collection(nameof(IoUringEngineTests))]
-[CollectionDefinition(nameof(IoUringEngineTests), DisableParallelization = true)]
-public sealed class IoUringEngineTests(ITestOutputHelper output)
+/// <summary>The io_uring engine's own cases (with the leak checks after each); alone in their collection so the fd counts see no other test's sockets.</summary>
+[Collection(nameof(IoUringTcpCollection))]
+public sealed class IoUringEngineTests(ITestOutputHelper output) : IoUringTcpLeakChecks
 {
     private static TunedTcpConnectionListenerFactory Factory(Action<TunedTcpOptions> tune)
     {
@@ -21,7 +20,7 @@ public sealed class IoUringEngineTests(ITestOutputHelper output)
         return new TunedTcpConnectionListenerFactory(Options.Create(options), NullLoggerFactory.Instance);
     }
 
-    private static int PortOf(IConnectionListener listener) => ((IPEndPoint)listener.EndPoint).Port;
+    private static int PortOf(IConnectionListener listener) => IoUringTcpTestSupport.PortOf(listener);
 
     [Theory]
     [InlineData(TcpEngine.Epoll)]
@@ -34,7 +33,7 @@ public sealed class IoUringEngineTests(ITestOutputHelper output)
         }
 
         var factory = Factory(o => o.Engine = engine);
-        var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        var listener = Track(await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0)));
         Assert.Equal(engine == TcpEngine.IoUring, listener is IoUringTcpConnectionListener);
         var serving = IoUringTcpTestSupport.ServeEchoAsync(listener);
 
@@ -55,7 +54,7 @@ public sealed class IoUringEngineTests(ITestOutputHelper output)
             return;
         }
 
-        await using var listener = await Factory(o => o.Engine = TcpEngine.IoUring).BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        var listener = Track(await Factory(o => o.Engine = TcpEngine.IoUring).BindAsync(new IPEndPoint(IPAddress.Loopback, 0)));
         using (var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
         {
             await client.ConnectAsync(IPAddress.Loopback, PortOf(listener)).WaitAsync(TestWaits.Bound);
@@ -87,8 +86,7 @@ public sealed class IoUringEngineTests(ITestOutputHelper output)
             return;
         }
 
-        var before = IoUringTcpTestSupport.OpenDescriptors();
-        var listener = await Factory(o => o.Engine = TcpEngine.IoUring).BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        var listener = Track(await Factory(o => o.Engine = TcpEngine.IoUring).BindAsync(new IPEndPoint(IPAddress.Loopback, 0)));
         var clients = new List<Socket>();
         var connections = new List<ConnectionContext>();
         var chunk = new byte[64 * 1024];
@@ -121,7 +119,7 @@ public sealed class IoUringEngineTests(ITestOutputHelper output)
         // The writes stalled on the dead peer end once the transport stops reading the output.
         await Task.WhenAll(writes).WaitAsync(TestWaits.Bound);
 
-        await TestWaits.WaitUntilAsync(() => IoUringTcpTestSupport.OpenDescriptors() <= before, $"the descriptors to fall back to {before}");
+        // The base class then checks that every descriptor (sockets, rings, eventfds) was closed and no buffer leaked.
     }
 
     [Fact]
@@ -132,9 +130,7 @@ public sealed class IoUringEngineTests(ITestOutputHelper output)
             return;
         }
 
-        var options = new TunedTcpOptions { AcceptLoops = 1, FastOpenQueueLength = 0, Engine = TcpEngine.IoUring };
-        var listener = new IoUringTcpConnectionListener(new IPEndPoint(IPAddress.Loopback, 0), options, NullLogger.Instance) { Tuning = new IoUringTcpTuning { BufferCount = 2, BufferSize = 512 } };
-        listener.Bind();
+        var listener = Track(IoUringTcpTestSupport.Bind(new IoUringTcpTuning { BufferCount = 2, BufferSize = 512 }));
         var serving = IoUringTcpTestSupport.ServeEchoAsync(listener);
 
         var clients = Enumerable.Range(0, 4).Select(i => IoUringTcpTestSupport.EchoRoundTripAsync(PortOf(listener), 1 << 20, seed: 10 + i)).ToArray();
@@ -152,7 +148,7 @@ public sealed class IoUringEngineTests(ITestOutputHelper output)
     {
         var factory = Factory(o => o.Engine = TcpEngine.IoUring);
         factory.WhyNotIoUring = static () => "simulated: kernel.io_uring_disabled=2";
-        await using var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        var listener = Track(await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0)));
         Assert.IsType<TunedTcpConnectionListener>(listener);
         Assert.Empty(factory.IoUringListeners);
         Assert.Single(factory.Listeners);

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using KcpKestrel.Transport.Tcp.IoUring;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
 
 namespace KcpKestrel.Transport.Tcp.Tests;
@@ -24,7 +26,23 @@ internal static class IoUringTcpTestSupport
         return true;
     }
 
-    public static int OpenDescriptors() => Directory.GetFiles("/proc/self/fd").Length;
+    /// <summary>A bound io_uring listener with <paramref name="workers"/> workers sized by <paramref name="tuning"/>, without the factory.</summary>
+    public static IoUringTcpConnectionListener Bind(IoUringTcpTuning tuning, ILogger? logger = null, int workers = 1)
+    {
+        var options = new TunedTcpOptions { AcceptLoops = workers, FastOpenQueueLength = 0, Engine = TcpEngine.IoUring };
+        var listener = new IoUringTcpConnectionListener(new IPEndPoint(IPAddress.Loopback, 0), options, logger ?? NullLogger.Instance) { Tuning = tuning };
+        listener.Bind();
+        return listener;
+    }
+
+    public static int PortOf(IConnectionListener listener) => ((IPEndPoint)listener.EndPoint).Port;
+
+    /// <summary>Echo round trips of <paramref name="size"/> bytes on <paramref name="clients"/> connections at once; true when all came back intact.</summary>
+    public static async Task<bool> EchoAllAsync(IConnectionListener listener, int clients, int size, int seed = 0)
+    {
+        var runs = Enumerable.Range(0, clients).Select(i => EchoRoundTripAsync(PortOf(listener), size, seed + i)).ToArray();
+        return (await Task.WhenAll(runs)).All(ok => ok);
+    }
 
     /// <summary>Writes back everything read until the peer's FIN, then completes both pipes and disposes.</summary>
     public static async Task EchoAsync(ConnectionContext connection)
@@ -71,10 +89,16 @@ internal static class IoUringTcpTestSupport
     /// <summary>Sends <paramref name="size"/> seeded bytes while reading the echo; returns whether they came back intact.</summary>
     public static async Task<bool> EchoRoundTripAsync(int port, int size, int seed)
     {
-        var payload = new byte[size];
-        new Random(seed).NextBytes(payload);
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(IPAddress.Loopback, port).WaitAsync(TestWaits.Bound);
+        return await EchoRoundTripAsync(socket, size, seed);
+    }
+
+    /// <summary>The same on a socket already connected; ends its sending side.</summary>
+    public static async Task<bool> EchoRoundTripAsync(Socket socket, int size, int seed)
+    {
+        var payload = new byte[size];
+        new Random(seed).NextBytes(payload);
         var sending = Task.Run(async () =>
         {
             for (var offset = 0; offset < size; offset += 8192)
