@@ -9,6 +9,10 @@ namespace KcpKestrel.Transport.Tcp.Tests;
 /// Issue #18 item 9: a connection whose set-up fails with anything but a <see cref="SocketException"/>
 /// must not end its accept loop: the accepted socket is closed, its slot freed, the error logged, and
 /// the loop accepts on.
+/// The epoll engine only: its set-up (a <see cref="Socket"/> and Kestrel's socket connection, which can throw) has the
+/// <see cref="TunedTcpConnectionListener.CreateConnection"/> seam to fail it. The io_uring engine's set-up after an accept
+/// completion is plain field assignments on the worker thread, with nothing that fails short of a bug; its accept
+/// failures are covered by <see cref="IoUringFaultTests"/> (EMFILE) and the connection limit by <see cref="ConnectionLimitTests"/>.
 /// </summary>
 public sealed class AcceptSetupFailureTests
 {

@@ -4,6 +4,11 @@ using Microsoft.AspNetCore.Hosting;
 
 namespace KcpKestrel.Transport.Tcp.Tests;
 
+/// <summary>
+/// The epoll engine only: it hands accepted sockets to Kestrel's own socket connection code, which takes the pool it is
+/// given. The io_uring engine makes its own connections and pipes, copying each provided receive buffer into them;
+/// which pool those pipes use is a choice of that engine's receive path, measured in its benchmarks, not an option.
+/// </summary>
 public sealed class MemoryPoolTests
 {
     [Fact]

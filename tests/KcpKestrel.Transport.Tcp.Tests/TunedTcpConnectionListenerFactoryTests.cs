@@ -1,11 +1,14 @@
 using System.Net;
 using System.Net.Sockets;
+using KcpKestrel.Transport.Tcp.IoUring;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Xunit.Abstractions;
 
 namespace KcpKestrel.Transport.Tcp.Tests;
 
-public sealed class TunedTcpConnectionListenerFactoryTests
+public sealed class TunedTcpConnectionListenerFactoryTests(ITestOutputHelper output)
 {
     private sealed class OtherIPEndPoint(IPAddress address, int port) : IPEndPoint(address, port);
 
@@ -35,15 +38,22 @@ public sealed class TunedTcpConnectionListenerFactoryTests
         Assert.Equal(nameof(TunedTcpOptions.KeepAliveProbeCount), error.ParamName);
     }
 
-    [Fact]
-    public async Task Listener_AcceptsUntilUnbound_ThenReturnsNull()
+    [Theory]
+    [InlineData(TcpEngine.Epoll)]
+    [InlineData(TcpEngine.IoUring)]
+    public async Task Listener_AcceptsUntilUnbound_ThenReturnsNull(TcpEngine engine)
     {
-        var factory = Create(o => o.AcceptLoops = 3);
-        var listener = (TunedTcpConnectionListener)await factory.BindAsync(new TunedTcpEndPoint(IPAddress.Loopback, 0));
+        if (IoUringTcpTestSupport.Unavailable(engine, output))
+        {
+            return;
+        }
+
+        var factory = Create(o => { o.AcceptLoops = 3; o.Engine = engine; });
+        var listener = await factory.BindAsync(new TunedTcpEndPoint(IPAddress.Loopback, 0));
         var endPoint = Assert.IsType<TunedTcpEndPoint>(listener.EndPoint);
         Assert.NotEqual(0, endPoint.Port);
-        Assert.Equal(3, listener.LoopCount);
-        Assert.Same(listener, Assert.Single(factory.Listeners));
+        Assert.Equal(3, LoopCount(listener));
+        Assert.Same(listener, Assert.Single(Bound(factory)));
 
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await client.ConnectAsync(IPAddress.Loopback, endPoint.Port).WaitAsync(TunedTcpTestHost.Bound);
@@ -59,23 +69,39 @@ public sealed class TunedTcpConnectionListenerFactoryTests
         Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
 
         await listener.DisposeAsync();
-        Assert.Empty(factory.Listeners);
+        Assert.Empty(Bound(factory));
     }
 
-    [Fact]
-    public async Task PerEndpointOptions_OverrideTheFactoryOptions()
+    [Theory]
+    [InlineData(TcpEngine.Epoll)]
+    [InlineData(TcpEngine.IoUring)]
+    public async Task PerEndpointOptions_OverrideTheFactoryOptions(TcpEngine engine)
     {
+        if (IoUringTcpTestSupport.Unavailable(engine, output))
+        {
+            return;
+        }
+
+        // The engine comes from the endpoint's options too: the factory's says epoll for the io_uring case.
         var factory = Create(o => o.AcceptLoops = 4);
-        var endPoint = new TunedTcpEndPoint(IPAddress.Loopback, 0) { Options = new TunedTcpOptions { AcceptLoops = 1 } };
-        await using var listener = (TunedTcpConnectionListener)await factory.BindAsync(endPoint);
-        Assert.Equal(1, listener.LoopCount);
+        var endPoint = new TunedTcpEndPoint(IPAddress.Loopback, 0) { Options = new TunedTcpOptions { AcceptLoops = 1, Engine = engine } };
+        await using var listener = await factory.BindAsync(endPoint);
+        Assert.Equal(1, LoopCount(listener));
+        Assert.Equal(engine == TcpEngine.IoUring, listener is IoUringTcpConnectionListener);
     }
 
-    [Fact]
-    public async Task DualMode_IPv6AnyAcceptsIPv4Clients()
+    [Theory]
+    [InlineData(TcpEngine.Epoll)]
+    [InlineData(TcpEngine.IoUring)]
+    public async Task DualMode_IPv6AnyAcceptsIPv4Clients(TcpEngine engine)
     {
-        var factory = Create(o => { o.AcceptLoops = 2; o.DualMode = true; });
-        await using var listener = (TunedTcpConnectionListener)await factory.BindAsync(new IPEndPoint(IPAddress.IPv6Any, 0));
+        if (IoUringTcpTestSupport.Unavailable(engine, output))
+        {
+            return;
+        }
+
+        var factory = Create(o => { o.AcceptLoops = 2; o.DualMode = true; o.Engine = engine; });
+        await using var listener = await factory.BindAsync(new IPEndPoint(IPAddress.IPv6Any, 0));
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.EndPoint).Port).WaitAsync(TunedTcpTestHost.Bound);
         var connection = await listener.AcceptAsync().AsTask().WaitAsync(TunedTcpTestHost.Bound);
@@ -83,10 +109,17 @@ public sealed class TunedTcpConnectionListenerFactoryTests
         await connection.DisposeAsync();
     }
 
-    [Fact]
-    public async Task BindingAPortInUse_ThrowsAddressInUse()
+    [Theory]
+    [InlineData(TcpEngine.Epoll)]
+    [InlineData(TcpEngine.IoUring)]
+    public async Task BindingAPortInUse_ThrowsAddressInUse(TcpEngine engine)
     {
-        var factory = Create(o => o.AcceptLoops = 1);
+        if (IoUringTcpTestSupport.Unavailable(engine, output))
+        {
+            return;
+        }
+
+        var factory = Create(o => { o.AcceptLoops = 1; o.Engine = engine; });
         using var holder = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         holder.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         holder.Listen();
@@ -94,4 +127,10 @@ public sealed class TunedTcpConnectionListenerFactoryTests
         await Assert.ThrowsAsync<Microsoft.AspNetCore.Connections.AddressInUseException>(
             () => factory.BindAsync(new TunedTcpEndPoint(IPAddress.Loopback, port)).AsTask());
     }
+
+    private static int LoopCount(IConnectionListener listener) =>
+        listener is IoUringTcpConnectionListener uring ? uring.Workers.Count : ((TunedTcpConnectionListener)listener).LoopCount;
+
+    private static IEnumerable<IConnectionListener> Bound(TunedTcpConnectionListenerFactory factory) =>
+        factory.Listeners.Cast<IConnectionListener>().Concat(factory.IoUringListeners);
 }

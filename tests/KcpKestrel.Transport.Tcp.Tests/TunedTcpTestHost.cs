@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
+using KcpKestrel.Transport.Tcp.IoUring;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -36,10 +38,34 @@ internal static class TunedTcpTestHost
 
     internal static TunedTcpConnectionListener Listener(IHost host) => Factory(host).Listeners.Single();
 
-    internal static int Port(IHost host) => ((IPEndPoint)(Factory(host).IoUringListeners.SingleOrDefault()?.EndPoint ?? Listener(host).EndPoint)).Port;
+    internal static EndPoint EndPoint(IHost host) => Uring(host)?.EndPoint ?? Listener(host).EndPoint;
+
+    internal static int Port(IHost host) => ((IPEndPoint)EndPoint(host)).Port;
 
     /// <summary>Connections accepted by the host's one listener, whichever engine it runs.</summary>
-    internal static long Accepted(IHost host) => Factory(host).IoUringListeners.SingleOrDefault()?.Accepted ?? Listener(host).Accepted;
+    internal static long Accepted(IHost host) => Uring(host)?.Accepted ?? Listener(host).Accepted;
+
+    /// <summary>The host's one listener's accept loops (epoll) or workers (io_uring), each with its SO_REUSEPORT socket.</summary>
+    internal static int LoopCount(IHost host) => Uring(host)?.Workers.Count ?? Listener(host).LoopCount;
+
+    /// <summary>Connections accepted by each loop or worker.</summary>
+    internal static long[] AcceptedPerLoop(IHost host) => Uring(host)?.Workers.Select(w => w.Accepted).ToArray() ?? Listener(host).GetAcceptedPerLoop();
+
+    internal static long RejectedOverLimit(IHost host) => Uring(host)?.RejectedOverLimit ?? Listener(host).RejectedOverLimit;
+
+    internal static IReadOnlyList<Socket> ListeningSockets(IHost host) =>
+        Uring(host)?.ListeningSockets ?? [.. Enumerable.Range(0, Listener(host).LoopCount).Select(Listener(host).ListeningSocket)];
+
+    /// <summary>
+    /// The accepted socket under <paramref name="connection"/>: Kestrel's socket feature (epoll engine), or a view of the
+    /// io_uring connection's descriptor (that engine has no <see cref="Socket"/> object); for reading options only.
+    /// </summary>
+    internal static Socket SocketOf(ConnectionContext connection) =>
+        connection is IoUringTcpConnection uring
+            ? new Socket(new SafeSocketHandle(uring.Fd, ownsHandle: false))
+            : connection.Features.Get<IConnectionSocketFeature>()!.Socket;
+
+    private static IoUringTcpConnectionListener? Uring(IHost host) => Factory(host).IoUringListeners.SingleOrDefault();
 
     /// <summary>Sends one HTTP/1.1 request on a fresh connection and returns the whole response text.</summary>
     internal static async Task<string> RawGetAsync(int port, string path = "/")

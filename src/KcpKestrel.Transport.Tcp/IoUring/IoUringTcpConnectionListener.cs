@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Threading.Channels;
 using KcpKestrel.IoUring;
 using Microsoft.AspNetCore.Connections;
@@ -19,6 +20,7 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
     private readonly Action<IoUringTcpConnectionListener>? _onDisposed;
     private readonly Channel<ConnectionContext> _accepted = Channel.CreateUnbounded<ConnectionContext>(new UnboundedChannelOptions { SingleReader = true });
     private IoUringTcpWorker[] _workers = [];
+    private IReadOnlyList<Socket> _listeningSockets = [];
     private long _rejectedOverLimit;
     private long _acceptErrors;
     private long _sqFullSubmits;
@@ -49,6 +51,9 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
     internal bool InlineApplication { get; init; } = Environment.GetEnvironmentVariable("KCPKESTREL_TCP_URING_INLINE") == "1";
 
     internal IReadOnlyList<IoUringTcpWorker> Workers => _workers;
+
+    /// <summary>The workers' listening sockets (each worker closes its own when unbinding).</summary>
+    internal IReadOnlyList<Socket> ListeningSockets => _listeningSockets;
 
     internal long Accepted => _workers.Sum(w => w.Accepted);
 
@@ -104,6 +109,7 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
         }
 
         _workers = workers;
+        _listeningSockets = sockets;
         IoUringTcpLog.Listening(_logger, EndPoint, workers.Length);
     }
 
