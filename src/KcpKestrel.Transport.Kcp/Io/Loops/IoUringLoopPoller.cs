@@ -66,6 +66,12 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
 
     public UdpIoMode Mode => UdpIoMode.IoUring;
 
+    /// <summary>The ring's sizes; tests shrink them (before the first use) to fill the submission queue and overflow the completion queue.</summary>
+    internal IoUringRingOptions RingOptions { get; set; } = new() { Entries = 256, CompletionEntries = 4096 };
+
+    /// <summary>The ring once made, for its counters.</summary>
+    internal IoUringRing? Ring => _ring;
+
     /// <summary>Buffers of both groups not back from the kernel; 0 when every provided buffer is in the rings.</summary>
     internal int BuffersOut =>
         (_small is null ? 0 : _small.Count - _small.InKernel) + (_large is null ? 0 : _large.Count - _large.InKernel);
@@ -341,7 +347,7 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
         }
 
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _ring = IoUringRing.Create(new IoUringRingOptions { Entries = 256, CompletionEntries = 4096 });
+        _ring = IoUringRing.Create(RingOptions);
         _small = ProvidedBufferRing.Register(_ring, SmallGroup, SmallBuffers, sizeof(IoUringRecvMsgOut) + NameSpace + _slotSize);
         ArmWake();
         return _ring;
