@@ -1,24 +1,38 @@
 using System.Net.Sockets;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
 using Microsoft.AspNetCore.Connections;
+using Xunit.Abstractions;
 
 namespace KcpKestrel.Transport.Kcp.Tests;
 
-public sealed class LoopbackEchoTests
+public sealed class LoopbackEchoTests(ITestOutputHelper output)
 {
-    [Fact]
-    public async Task Echo_OneClient_RoundTripsBytesIntact()
+    /// <summary>One session through a whole Kestrel host, on each UDP I/O path: 1 MiB, and 16 MiB (a large transfer, many window turns).</summary>
+    [Theory]
+    [InlineData(UdpIoPath.Native, 1 << 20)]
+    [InlineData(UdpIoPath.IoUring, 1 << 20)]
+    [InlineData(UdpIoPath.Socket, 1 << 20)]
+    [InlineData(UdpIoPath.Native, 16 << 20)]
+    [InlineData(UdpIoPath.IoUring, 16 << 20)]
+    [InlineData(UdpIoPath.Socket, 16 << 20)]
+    public async Task Echo_OneClient_RoundTripsBytesIntact(string path, int bytes)
     {
-        await using var host = await KcpTestHost.StartAsync<EchoConnectionHandler>();
-        await using var factory = KcpTestHost.Client().CreateFactory();
+        if (UdpIoPath.Unavailable(path, output))
+        {
+            return;
+        }
+
+        await using var host = await KcpTestHost.StartAsync<EchoConnectionHandler>(k => UdpIoPath.Force(k, path));
+        await using var factory = KcpTestHost.Client(k => UdpIoPath.Force(k, path)).CreateFactory();
+        Assert.Equal(UdpIoPath.Mode(path), factory.IoMode);
 
         var connection = await factory.ConnectAsync(host.KcpEndPoint);
-        var (sent, received) = await StreamCheck.EchoAsync(connection, 1 << 20, seed: 1, TimeSpan.FromSeconds(30));
+        var (sent, received) = await StreamCheck.EchoAsync(connection, bytes, seed: 1, TimeSpan.FromSeconds(60));
 
         Assert.Equal(sent, received);
         var feature = connection.Features.Get<IKcpSessionFeature>();
         Assert.NotNull(feature);
-        Assert.True(feature.GetStatistics().BytesSent >= 1 << 20);
+        Assert.True(feature.GetStatistics().BytesSent >= bytes);
         await connection.DisposeAsync();
     }
 

@@ -1,4 +1,5 @@
 using KcpKestrel.Transport.Kcp.Io.Datagrams;
+using Xunit.Abstractions;
 
 namespace KcpKestrel.Transport.Kcp.Tests.Infrastructure;
 
@@ -16,6 +17,21 @@ internal static class UdpIoPath
 
     /// <summary>Why "iouring" tests run on epoll here; null when they run on io_uring.</summary>
     public static string? IoUringFallback => UdpIo.IoUringWhyNot;
+
+    /// <summary>
+    /// True (after printing a SKIPPED line with the reason) when <paramref name="path"/> is "iouring" and the kernel refuses
+    /// it: for tests about that path itself, where running on the fallback would test the wrong thing twice.
+    /// </summary>
+    public static bool Unavailable(string path, ITestOutputHelper output)
+    {
+        if (path != IoUring || IoUringFallback is not { } why)
+        {
+            return false;
+        }
+
+        output.WriteLine($"SKIPPED: io_uring is not usable here: {why}");
+        return true;
+    }
 
     /// <summary>The mode a transport forced to <paramref name="path"/> ends up with on this machine.</summary>
     public static UdpIoMode Mode(string path) => UdpIo.Resolve(Requested(path));

@@ -2,16 +2,18 @@ using System.Net;
 using System.Net.Sockets;
 using KcpKestrel.Transport.Kcp.Client;
 using KcpKestrel.Transport.Kcp.Tests.Infrastructure;
+using Xunit.Abstractions;
 using static KcpKestrel.Tests.Shared.TestWaits;
 
 namespace KcpKestrel.Transport.Kcp.Tests;
 
 /// <summary>
-/// The portable Socket path (forced on Linux through the options), end to end where it differs from the
-/// native path: against the native path both ways, dialing nobody, over a bad link and under garbage.
-/// Echo under load and close/abort run on both paths in <see cref="ConcurrentEchoTests"/> and <see cref="CloseAndAbortTests"/>.
+/// The UDP I/O paths (io_uring, epoll "native", and the portable Socket path, forced through the options) end to end
+/// where they differ: each against another, dialing nobody (an ICMP error on the receive), over a bad link, and under
+/// garbage (empty and oversize datagrams). Echo under load and close/abort run on every path in
+/// <see cref="ConcurrentEchoTests"/> and <see cref="CloseAndAbortTests"/>.
 /// </summary>
-public sealed class SocketFallbackTests
+public sealed class UdpIoPathEndToEndTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
@@ -20,18 +22,17 @@ public sealed class SocketFallbackTests
     [InlineData("native", "socket", "aes", 0, 0)]
     [InlineData("socket", "native", "salsa20", 10, 3)]
     [InlineData("native", "socket", "chacha20-poly1305", 10, 3)]
-    public async Task SocketAndNativePaths_TalkToEachOther(string server, string client, string crypt, int dataShards, int parityShards)
+    [InlineData("iouring", "native", "aes", 0, 0)]
+    [InlineData("socket", "iouring", "aes-128-gcm", 10, 3)]
+    public async Task DifferentPaths_TalkToEachOther(string server, string client, string crypt, int dataShards, int parityShards)
     {
-        await using var listener = await DirectListener.BindAsync(k =>
+        if (UdpIoPath.Unavailable(server, output) || UdpIoPath.Unavailable(client, output))
         {
-            Configure(k, crypt, dataShards, parityShards);
-            UdpIoPath.Force(k, server);
-        });
-        await using var factory = KcpTestHost.Client(k =>
-        {
-            Configure(k, crypt, dataShards, parityShards);
-            UdpIoPath.Force(k, client);
-        }).CreateFactory();
+            return;
+        }
+
+        await using var listener = await DirectListener.BindAsync(k => Configure(k, server, crypt, dataShards, parityShards));
+        await using var factory = KcpTestHost.Client(k => Configure(k, client, crypt, dataShards, parityShards)).CreateFactory();
         Assert.Equal(UdpIoPath.Mode(server), listener.IoMode);
         Assert.Equal(UdpIoPath.Mode(client), factory.IoMode);
 
@@ -47,9 +48,17 @@ public sealed class SocketFallbackTests
         await accepted.DisposeAsync();
     }
 
-    [Fact]
-    public async Task DialToAPortWithNobody_TimesOut_AndTheLoopStaysUsable()
+    [Theory]
+    [InlineData(UdpIoPath.Socket)]
+    [InlineData(UdpIoPath.Native)]
+    [InlineData(UdpIoPath.IoUring)]
+    public async Task DialToAPortWithNobody_TimesOut_AndTheLoopStaysUsable(string path)
     {
+        if (UdpIoPath.Unavailable(path, output))
+        {
+            return;
+        }
+
         // The connected client socket gets ICMP port-unreachable back: an error to skip, not data.
         int port;
         using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
@@ -58,13 +67,13 @@ public sealed class SocketFallbackTests
             port = ((IPEndPoint)probe.LocalEndPoint!).Port;
         }
 
-        var options = KcpTestHost.Client(k => Configure(k, "aes", 0, 0)).Build();
+        var options = KcpTestHost.Client(k => Configure(k, path, "aes", 0, 0)).Build();
         options.ConnectTimeout = TimeSpan.FromMilliseconds(600);
         options.ConnectRetries = 0;
         await using var factory = new Client.KcpConnectionFactory(options);
         await Assert.ThrowsAsync<Polly.Timeout.TimeoutRejectedException>(async () => await factory.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)));
 
-        await using var listener = await DirectListener.BindAsync(k => Configure(k, "aes", 0, 0));
+        await using var listener = await DirectListener.BindAsync(k => Configure(k, path, "aes", 0, 0));
         var client = await factory.ConnectAsync(listener.EndPoint);
         await client.Transport.Output.WriteAsync(new byte[] { 5 });
         var server = (await listener.AcceptAsync().AsTask().WaitAsync(Timeout))!;
@@ -75,13 +84,20 @@ public sealed class SocketFallbackTests
     }
 
     [Theory]
-    [InlineData("aes", 10, 3)]
-    [InlineData("none", 0, 0)]
-    public async Task Echo_ThroughALossyRelay_EveryByteIntact(string crypt, int dataShards, int parityShards)
+    [InlineData(UdpIoPath.Socket, "aes", 10, 3)]
+    [InlineData(UdpIoPath.Socket, "none", 0, 0)]
+    [InlineData(UdpIoPath.Native, "aes", 10, 3)]
+    [InlineData(UdpIoPath.IoUring, "aes", 10, 3)]
+    public async Task Echo_ThroughALossyRelay_EveryByteIntact(string path, string crypt, int dataShards, int parityShards)
     {
+        if (UdpIoPath.Unavailable(path, output))
+        {
+            return;
+        }
+
         await using var listener = await DirectListener.BindAsync(k =>
         {
-            Configure(k, crypt, dataShards, parityShards);
+            Configure(k, path, crypt, dataShards, parityShards);
             k.Mode = KcpMode.Fast3;
         });
         await using var link = await RelayedEcho.OpenAsync(
@@ -89,7 +105,7 @@ public sealed class SocketFallbackTests
             RelayedEcho.BadLink(seed: 17 + dataShards),
             k =>
             {
-                Configure(k, crypt, dataShards, parityShards);
+                Configure(k, path, crypt, dataShards, parityShards);
                 k.Mode = KcpMode.Fast3;
             });
 
@@ -99,10 +115,18 @@ public sealed class SocketFallbackTests
         Assert.True(link.Relay.Upstream.Dropped + link.Relay.Downstream.Dropped > 0, "the relay dropped nothing: the link was not lossy");
     }
 
-    [Fact]
-    public async Task RandomEmptyAndOversizeDatagrams_AreDroppedAndCounted_AndServiceContinues()
+    [Theory]
+    [InlineData(UdpIoPath.Socket)]
+    [InlineData(UdpIoPath.Native)]
+    [InlineData(UdpIoPath.IoUring)]
+    public async Task RandomEmptyAndOversizeDatagrams_AreDroppedAndCounted_AndServiceContinues(string path)
     {
-        await using var listener = await DirectListener.BindAsync(k => Configure(k, "aes", 0, 0));
+        if (UdpIoPath.Unavailable(path, output))
+        {
+            return;
+        }
+
+        await using var listener = await DirectListener.BindAsync(k => Configure(k, path, "aes", 0, 0));
         var target = ((KcpEndPoint)listener.EndPoint).IPEndPoint;
         using var attacker = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         var random = new Random(42);
@@ -136,7 +160,7 @@ public sealed class SocketFallbackTests
         Assert.Equal(0, listener.SessionCount);
 
         // A real client still gets served.
-        await using var factory = KcpTestHost.Client(k => Configure(k, "aes", 0, 0)).CreateFactory();
+        await using var factory = KcpTestHost.Client(k => Configure(k, path, "aes", 0, 0)).CreateFactory();
         var client = await factory.ConnectAsync(listener.EndPoint);
         await client.Transport.Output.WriteAsync(new byte[] { 9 });
         var server = (await listener.AcceptAsync().AsTask().WaitAsync(Timeout))!;
@@ -147,7 +171,7 @@ public sealed class SocketFallbackTests
         await server.DisposeAsync();
     }
 
-    private static void Configure(KcpOptions k, string crypt, int dataShards, int parityShards)
+    private static void Configure(KcpOptions k, string path, string crypt, int dataShards, int parityShards)
     {
         k.Crypt = crypt;
         k.Key = "fallback";
@@ -155,6 +179,6 @@ public sealed class SocketFallbackTests
         k.ParityShards = parityShards;
         k.IoLoopCount = 1;
         k.SendWindow = k.ReceiveWindow = 256;
-        UdpIoPath.Force(k, UdpIoPath.Socket);
+        UdpIoPath.Force(k, path);
     }
 }
