@@ -43,5 +43,5 @@ internal static class IoUringTestSupport
         }
     }
 
-    public static int OpenDescriptors() => Directory.GetFiles("/proc/self/fd").Length;
+    public static int OpenDescriptors() => FileDescriptors.Count();
 }

@@ -73,8 +73,7 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
     internal IoUringRing? Ring => _ring;
 
     /// <summary>Buffers of both groups not back from the kernel; 0 when every provided buffer is in the rings.</summary>
-    internal int BuffersOut =>
-        (_small is null ? 0 : _small.Count - _small.InKernel) + (_large is null ? 0 : _large.Count - _large.InKernel);
+    internal int BuffersOut => (_small?.Out ?? 0) + (_large?.Out ?? 0);
 
     public IDatagramChannel CreateChannel(Socket socket, IDatagramReceiver receiver, KcpTransportCounters counters, int slotSize, bool gso, bool gro) =>
         new IoUringUdpChannel(this, socket, receiver, counters, slotSize, gso, gro);
