@@ -82,14 +82,17 @@ internal sealed unsafe class IoUringTcpAccept
         }
     }
 
-    /// <summary>An ACCEPT completion: the accepted fd for the owner to take, or -1; re-arms or backs off as needed.</summary>
+    /// <summary>
+    /// An ACCEPT completion: the accepted fd for the owner to serve (its slot under the connection limit taken), or -1;
+    /// re-arms or backs off as needed.
+    /// </summary>
     public int OnAccept(in IoUringCqe cqe)
     {
         var fd = -1;
         if (cqe.Res >= 0)
         {
             _backoffMs = 0;
-            fd = cqe.Res;
+            fd = Admit(cqe.Res);
         }
         else if (!Unbinding && cqe.Res != -IoUringConstants.ECANCELED)
         {
@@ -153,6 +156,24 @@ internal sealed unsafe class IoUringTcpAccept
         Close();
         NativeMemory.Free(_backoffSpan);
         _backoffSpan = null;
+    }
+
+    /// <summary>Closes a connection accepted while unbinding, or past the limit (with a reset); else returns it.</summary>
+    private int Admit(int fd)
+    {
+        if (Unbinding)
+        {
+            _ = IoUringTcpNative.close(fd);
+            return -1;
+        }
+
+        if (!_listener.TryTakeSlot())
+        {
+            IoUringTcpNative.CloseAbortive(fd);
+            return -1;
+        }
+
+        return fd;
     }
 
     private void Arm()

@@ -176,18 +176,6 @@ internal sealed unsafe class IoUringTcpAcceptor
 
     private void HandOff(int fd)
     {
-        if (_accept.Unbinding)
-        {
-            _ = IoUringTcpNative.close(fd);
-            return;
-        }
-
-        if (!_listener.TryTakeSlot())
-        {
-            IoUringTcpNative.CloseAbortive(fd);
-            return;
-        }
-
         Span<int> loads = stackalloc int[_workers.Length];
         for (var i = 0; i < loads.Length; i++)
         {

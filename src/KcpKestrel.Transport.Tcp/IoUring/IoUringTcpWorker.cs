@@ -294,7 +294,7 @@ internal sealed unsafe class IoUringTcpWorker
             case KindAccept:
                 if (_accept!.OnAccept(in cqe) is var fd and >= 0)
                 {
-                    OnAccepted(fd);
+                    Adopt(fd);
                 }
 
                 break;
@@ -319,23 +319,6 @@ internal sealed unsafe class IoUringTcpWorker
     }
 
     // ---- accept ----
-    private void OnAccepted(int fd)
-    {
-        if (_unbinding)
-        {
-            _ = IoUringTcpNative.close(fd);
-            return;
-        }
-
-        if (!_listener.TryTakeSlot())
-        {
-            IoUringTcpNative.CloseAbortive(fd);
-            return;
-        }
-
-        Adopt(fd);
-    }
-
     /// <summary>A connection the reactor's acceptor accepted (its slot under the limit taken) and passed here.</summary>
     private void OnHandedOff(int fd)
     {
