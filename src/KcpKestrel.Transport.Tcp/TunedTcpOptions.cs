@@ -104,7 +104,10 @@ public sealed class TunedTcpOptions
     /// on (sched_setaffinity). With <see cref="IoUringArchitecture.SocketSharding"/> and more than one worker it also
     /// attaches a classic BPF program to the SO_REUSEPORT group that picks the socket of the worker on the CPU that
     /// took the connection's packets (SO_ATTACH_REUSEPORT_CBPF), so a connection is served where its packets land.
-    /// Off by default: it pays when the workers have the machine's cores to themselves.
+    /// That spreads connections only as far as the packets are spread: with a NIC that spreads them over the CPUs
+    /// (RSS/RPS) every worker gets its share, but with one receive queue, or on loopback (where the client's CPU
+    /// takes the SYN), every connection lands on one worker. Off by default: it pays when the workers have the
+    /// machine's cores to themselves and the NIC spreads the load.
     /// </summary>
     public bool CpuAffinity { get; set; }
 
