@@ -322,16 +322,19 @@ internal sealed unsafe class IoUringTcpWorker
     /// <summary>A connection the reactor's acceptor accepted (its slot under the limit taken) and passed here.</summary>
     private void OnHandedOff(int fd)
     {
-        Interlocked.Decrement(ref _handoffsPending);
         if (_stopping)
         {
             // Past the abort sweep: it would never be aborted, so it is not served.
             IoUringTcpNative.CloseAbortive(fd);
             _listener.Release();
-            return;
+        }
+        else
+        {
+            Adopt(fd);
         }
 
-        Adopt(fd);
+        // After Adopt counted it live, so the acceptor's load figure never dips below the truth.
+        Interlocked.Decrement(ref _handoffsPending);
     }
 
     private void Adopt(int fd)

@@ -99,6 +99,50 @@ public sealed class IoUringArchitectureTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData(IoUringArchitecture.Reactor)]
+    [InlineData(IoUringArchitecture.SocketSharding)]
+    public async Task Dispose_ConnectionsStillOpen_AbortsThemAndLeaksNoDescriptor(IoUringArchitecture architecture)
+    {
+        if (IoUringTcpTestSupport.Unavailable(TcpEngine.IoUring, output))
+        {
+            return;
+        }
+
+        var warmUp = Listener(_ => { });
+        warmUp.Bind();
+        await EchoOnceAsync(warmUp);
+
+        var before = IoUringTcpTestSupport.OpenDescriptors();
+        var listener = Listener(o => (o.Architecture, o.CpuAffinity) = (architecture, true));
+        listener.Bind();
+        var clients = new List<Socket>();
+        var connections = new List<ConnectionContext>();
+        for (var i = 0; i < 6; i++)
+        {
+            var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            clients.Add(client);
+            await client.ConnectAsync(IPAddress.Loopback, PortOf(listener)).WaitAsync(TestWaits.Bound);
+            connections.Add((await listener.AcceptAsync().AsTask().WaitAsync(TestWaits.Bound))!);
+        }
+
+        // Kestrel's shutdown, past its deadline: the listener goes with the connections still open.
+        await listener.UnbindAsync().AsTask().WaitAsync(TestWaits.Bound);
+        await listener.DisposeAsync().AsTask().WaitAsync(TestWaits.Bound);
+        foreach (var connection in connections)
+        {
+            await TestWaits.WaitUntilAsync(() => connection.ConnectionClosed.IsCancellationRequested, "ConnectionClosed");
+            await connection.DisposeAsync().AsTask().WaitAsync(TestWaits.Bound);
+        }
+
+        foreach (var client in clients)
+        {
+            client.Dispose();
+        }
+
+        await TestWaits.WaitUntilAsync(() => IoUringTcpTestSupport.OpenDescriptors() <= before, $"the descriptors to fall back to {before}");
+    }
+
     [Fact]
     public async Task Reactor_OverTheLimit_ClosesAtTheAcceptor()
     {
