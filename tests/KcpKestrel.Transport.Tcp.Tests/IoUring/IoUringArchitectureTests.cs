@@ -219,6 +219,56 @@ public sealed class IoUringArchitectureTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task Affinity_Sharding_ConnectionLandsOnTheWorkerOfTheCpuThatSentTheSyn()
+    {
+        if (IoUringTcpTestSupport.Unavailable(TcpEngine.IoUring, output))
+        {
+            return;
+        }
+
+        var allowed = IoUringTcpAffinity.AllowedCpus();
+        if (allowed.Length < 2)
+        {
+            output.WriteLine($"SKIPPED: needs two CPUs to steer between, the process may use {allowed.Length}");
+            return;
+        }
+
+        await using var listener = Listener(o => o.CpuAffinity = true);
+        listener.Bind();
+        Assert.True(listener.Steered);
+        var clients = new List<Socket>();
+        foreach (var cpu in allowed.Take(2))
+        {
+            // On loopback the SYN is processed on the CPU that calls connect(): a thread pinned there connects.
+            var connect = new TaskCompletionSource<Socket>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var thread = new Thread(() =>
+            {
+                try
+                {
+                    Assert.Equal(0, IoUringTcpAffinity.PinCurrentThread(cpu));
+                    var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    client.Connect(IPAddress.Loopback, PortOf(listener));
+                    connect.SetResult(client);
+                }
+                catch (Exception e)
+                {
+                    connect.SetException(e);
+                }
+            });
+            thread.Start();
+            clients.Add(await connect.Task.WaitAsync(TestWaits.Bound));
+            var worker = listener.Workers[cpu % listener.Workers.Count];
+            await TestWaits.WaitUntilAsync(() => worker.Accepted == 1, $"worker {worker.Index} (CPU {cpu}) to accept the connection from CPU {cpu}");
+            _ = await listener.AcceptAsync().AsTask().WaitAsync(TestWaits.Bound);
+        }
+
+        foreach (var client in clients)
+        {
+            client.Dispose();
+        }
+    }
+
     /// <summary>Cpus_allowed_list of this process's thread named <paramref name="name"/>.</summary>
     private static string? CpusAllowedOfThread(string name)
     {
