@@ -19,7 +19,8 @@ public sealed class TunedTcpOptions
     public const int MaxSqPollIdleMilliseconds = 60_000;
 
     /// <summary>Number of accept loops, each with its own SO_REUSEPORT listening socket; with the
-    /// <see cref="TcpEngine.IoUring"/> engine, the number of workers (a thread and a ring each). Default: processor count;
+    /// <see cref="TcpEngine.IoUring"/> engine, the number of workers (a thread and a ring each; with
+    /// <see cref="IoUringArchitecture.Reactor"/> they share one listening socket and an acceptor). Default: processor count;
     /// 1 to <see cref="MaxAcceptLoops"/>.</summary>
     public int AcceptLoops { get; set; } = Environment.ProcessorCount;
 
