@@ -7,8 +7,9 @@ public enum TcpEngine
     Epoll,
 
     /// <summary>
-    /// io_uring (Linux 6.0 or later): one worker thread and ring per SO_REUSEPORT listening socket, multishot accept,
-    /// multishot receive into provided buffers, sends straight from the output pipe's segments. Falls back to
+    /// io_uring (Linux 6.0 or later): one worker thread and ring per SO_REUSEPORT listening socket, or one acceptor
+    /// passing connections to the workers (<see cref="TunedTcpOptions.Architecture"/>), multishot accept, multishot
+    /// receive into provided buffers, sends straight from the output pipe's segments. Falls back to
     /// <see cref="Epoll"/> with one logged line where io_uring is missing, refused or too old.
     /// </summary>
     IoUring,

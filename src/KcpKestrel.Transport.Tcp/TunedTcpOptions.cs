@@ -9,8 +9,19 @@ namespace KcpKestrel.Transport.Tcp;
 /// </remarks>
 public sealed class TunedTcpOptions
 {
+    /// <summary>The most <see cref="AcceptLoops"/> (workers) allowed.</summary>
+    public const int MaxAcceptLoops = 1024;
+
+    /// <summary>The shortest <see cref="SqPollIdleMilliseconds"/> allowed.</summary>
+    public const int MinSqPollIdleMilliseconds = 1;
+
+    /// <summary>The longest <see cref="SqPollIdleMilliseconds"/> allowed.</summary>
+    public const int MaxSqPollIdleMilliseconds = 60_000;
+
     /// <summary>Number of accept loops, each with its own SO_REUSEPORT listening socket; with the
-    /// <see cref="TcpEngine.IoUring"/> engine, the number of workers (a thread and a ring each). Default: processor count.</summary>
+    /// <see cref="TcpEngine.IoUring"/> engine, the number of workers (a thread and a ring each; with
+    /// <see cref="IoUringArchitecture.Reactor"/> they share one listening socket and an acceptor). Default: processor count;
+    /// 1 to <see cref="MaxAcceptLoops"/>.</summary>
     public int AcceptLoops { get; set; } = Environment.ProcessorCount;
 
     /// <summary>Listen backlog of each listening socket; also the capacity of the queue of accepted connections
@@ -70,11 +81,42 @@ public sealed class TunedTcpOptions
     /// cannot run. Bound from configuration by name (e.g. <c>"Engine": "IoUring"</c>).</summary>
     public TcpEngine Engine { get; set; } = TcpEngine.Epoll;
 
+    /// <summary>With the <see cref="TcpEngine.IoUring"/> engine: <see cref="IoUringArchitecture.SocketSharding"/> (the
+    /// default) or <see cref="IoUringArchitecture.Reactor"/>. Bound from configuration by name (e.g.
+    /// <c>"Architecture": "Reactor"</c>). Ignored by the epoll engine.</summary>
+    public IoUringArchitecture Architecture { get; set; } = IoUringArchitecture.SocketSharding;
+
+    /// <summary>
+    /// With the <see cref="TcpEngine.IoUring"/> engine: each ring gets a kernel thread that polls its submission queue
+    /// (IORING_SETUP_SQPOLL), so submitting costs no system call while that thread is awake. It costs one kernel thread
+    /// per ring, spinning on a core until <see cref="SqPollIdleMilliseconds"/> pass without work; and since the kernel
+    /// then is the submitter, the rings run without SINGLE_ISSUER and DEFER_TASKRUN (completions are produced as they
+    /// happen instead of when the worker asks). Off by default; pays only with cores to spare.
+    /// </summary>
+    public bool SqPoll { get; set; }
+
+    /// <summary>With <see cref="SqPoll"/>: milliseconds without submissions before the polling thread sleeps (the next
+    /// submission then wakes it with a system call). <see cref="MinSqPollIdleMilliseconds"/> to
+    /// <see cref="MaxSqPollIdleMilliseconds"/>; default 50.</summary>
+    public int SqPollIdleMilliseconds { get; set; } = 50;
+
+    /// <summary>
+    /// With the <see cref="TcpEngine.IoUring"/> engine: pins worker <c>i</c> to the <c>i</c>-th CPU the process may run
+    /// on (sched_setaffinity). With <see cref="IoUringArchitecture.SocketSharding"/> and more than one worker it also
+    /// attaches a classic BPF program to the SO_REUSEPORT group that picks the socket of the worker on the CPU that
+    /// took the connection's packets (SO_ATTACH_REUSEPORT_CBPF), so a connection is served where its packets land.
+    /// That spreads connections only as far as the packets are spread: with a NIC that spreads them over the CPUs
+    /// (RSS/RPS) every worker gets its share, but with one receive queue, or on loopback (where the client's CPU
+    /// takes the SYN), every connection lands on one worker. Off by default: it pays when the workers have the
+    /// machine's cores to themselves and the NIC spreads the load.
+    /// </summary>
+    public bool CpuAffinity { get; set; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option out of range.</summary>
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(AcceptLoops, 1, nameof(AcceptLoops));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(AcceptLoops, 1024, nameof(AcceptLoops));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(AcceptLoops, MaxAcceptLoops, nameof(AcceptLoops));
         ArgumentOutOfRangeException.ThrowIfLessThan(Backlog, 1, nameof(Backlog));
         ArgumentOutOfRangeException.ThrowIfNegative(FastOpenQueueLength, nameof(FastOpenQueueLength));
         ArgumentOutOfRangeException.ThrowIfNegative(DeferAcceptSeconds, nameof(DeferAcceptSeconds));
@@ -92,6 +134,14 @@ public sealed class TunedTcpOptions
         {
             throw new ArgumentOutOfRangeException(nameof(Engine), Engine, "Epoll or IoUring.");
         }
+
+        if (!Enum.IsDefined(Architecture))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Architecture), Architecture, "SocketSharding or Reactor.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(SqPollIdleMilliseconds, MinSqPollIdleMilliseconds, nameof(SqPollIdleMilliseconds));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(SqPollIdleMilliseconds, MaxSqPollIdleMilliseconds, nameof(SqPollIdleMilliseconds));
     }
 
     internal TunedTcpOptions Clone() => (TunedTcpOptions)MemberwiseClone();

@@ -7,6 +7,7 @@ using KcpKestrel.Cli.Serve;
 using KcpKestrel.Cli.Tests.Infrastructure;
 using KcpKestrel.Transport.Kcp;
 using KcpKestrel.Transport.Kcp.Sessions;
+using KcpKestrel.Transport.Tcp;
 
 namespace KcpKestrel.Cli.Tests;
 
@@ -26,6 +27,13 @@ public sealed class FlagTests
     [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--app", "ftp" }, "--app 'ftp' is not valid; accepted: echo, sink, http.")]
     [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--udp-io", "kqueue" }, "--udp-io 'kqueue' is not valid; accepted: iouring, epoll, native, socket.")]
     [InlineData(new[] { "serve", "--kcp", "nowhere" }, "--kcp: 'nowhere' has no port")]
+    [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--tcp-engine", "uring" }, "--tcp-engine 'uring' is not valid; accepted: iouring, epoll, sockets.")]
+    [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--tcp-engine", "iouring", "--tcp-architecture", "star" }, "--tcp-architecture 'star' is not valid; accepted: sharding, reactor.")]
+    [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--tcp-workers", "0" }, "--tcp-workers '0' is not valid; accepted: a whole number from 1 to 1024.")]
+    [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--tcp-engine", "epoll", "--tcp-architecture", "reactor" }, "--tcp-architecture applies only with --tcp-engine iouring (the engine is epoll).")]
+    [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--tcp-engine", "sockets", "--tcp-sqpoll" }, "--tcp-sqpoll applies only with --tcp-engine iouring (the engine is sockets).")]
+    [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--tcp-engine", "epoll", "--tcp-affinity" }, "--tcp-affinity applies only with --tcp-engine iouring (the engine is epoll).")]
+    [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--tcp-engine", "sockets", "--tcp-workers", "2" }, "--tcp-workers applies only with --tcp-engine epoll or iouring")]
     [InlineData(new[] { "bench", "--tcp", "127.0.0.1:1", "--workload", "bulk", "--bytes", "12Q" }, "--bytes '12Q' is not valid")]
     [InlineData(new[] { "relay", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:1", "--loss", "1.5" }, "--loss '1.5' is not valid; accepted: a probability from 0 to 1 (0.05 is 5%).")]
     [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--datashard", "10", "--parityshard", "0" }, "--datashard/--parityshard 10/0 is not valid; accepted: both above 0 for FEC, or both 0 for none.")]
@@ -122,7 +130,7 @@ public sealed class FlagTests
         Assert.Equal((64L << 10, 2L << 20), (options.MaxReadBufferSize, options.MaxWriteBufferSize));
         Assert.Equal((1, 77, 9, 0), (options.IoLoopCount, options.MaxSessions, options.AcceptQueueDepth, options.NewSessionsPerSecond));
 
-        await using var host = await ServeHost.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), null, "echo", options, CancellationToken.None);
+        await using var host = await ServeHost.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), null, "echo", options, TcpServeOptions.Default, CancellationToken.None);
         Assert.NotNull(host.KcpOptions);
         Assert.NotSame(options, host.KcpOptions);
         foreach (var setting in KcpSettings.All)
@@ -239,5 +247,35 @@ public sealed class FlagTests
         var result = command.Parse(flags);
         Assert.Empty(result.Errors);
         return kcpFlags.Build(result);
+    }
+
+    [Fact]
+    public void TcpFlags_MapOntoTunedTcpOptions()
+    {
+        var tcp = BuildTcp("--tcp-engine", "iouring", "--tcp-architecture", "reactor", "--tcp-workers", "3", "--tcp-affinity", "--tcp-sqpoll");
+        Assert.Equal("iouring", tcp.Engine);
+        var tuned = tcp.Tuned!;
+        Assert.Equal((TcpEngine.IoUring, IoUringArchitecture.Reactor, 3), (tuned.Engine, tuned.Architecture, tuned.AcceptLoops));
+        Assert.Equal((true, true), (tuned.CpuAffinity, tuned.SqPoll));
+        Assert.Null(BuildTcp("--tcp-engine", "sockets").Tuned);
+        Assert.Equal(TcpEngine.Epoll, BuildTcp("--tcp-engine", "EPOLL").Tuned!.Engine);
+    }
+
+    [Fact]
+    public void TcpEngine_Default_IsTheOneConstant()
+    {
+        var tcp = BuildTcp();
+        Assert.Equal(TcpServeOptions.DefaultEngine, tcp.Engine);
+        Assert.Equal(tcp, TcpServeOptions.Default with { Tuned = tcp.Tuned });
+    }
+
+    private static TcpServeOptions BuildTcp(params string[] flags)
+    {
+        var tcpFlags = new TcpFlags();
+        var command = new RootCommand();
+        tcpFlags.AddTo(command);
+        var result = command.Parse(flags);
+        Assert.Empty(result.Errors);
+        return tcpFlags.Build(result);
     }
 }

@@ -39,6 +39,28 @@ public sealed class ServeBenchTests
     }
 
     [Theory]
+    [InlineData("sockets", "tcp engine=sockets")]
+    [InlineData("epoll", "tcp engine=epoll")]
+    [InlineData("iouring", "tcp engine=")]
+    [InlineData("iouring --tcp-architecture reactor --tcp-workers 2", "tcp engine=")]
+    public async Task TcpEngine_EchoesOverTcp_AndSaysWhichEngineRuns(string flags, string expected)
+    {
+        await using var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--tcp", "127.0.0.1:0", "--app", "echo", "--tcp-engine", .. flags.Split(' '), .. Kcp]);
+        var (code, output, _) = await CliRunner.RunAsync(["bench", "--tcp", serve.Tcp!.ToString(), "--workload", "echo", "--bytes", "1M"]);
+        Assert.True(CliRunner.LastLineJson(output).GetProperty("ok").GetBoolean(), output.Text);
+        Assert.Equal(0, code);
+
+        // io_uring may be refused here (then: epoll, after a logged warning); either way one line says what runs.
+        var line = Assert.Single(serve.Error.Lines, l => l.StartsWith("kcpkestrel: tcp engine=", StringComparison.Ordinal));
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.Matches(flags.StartsWith("iouring", StringComparison.Ordinal) ? "engine=(iouring|epoll)" : "engine=" + flags, line);
+        if (flags.Contains("reactor", StringComparison.Ordinal) && line.Contains("engine=iouring", StringComparison.Ordinal))
+        {
+            Assert.Contains("architecture=reactor workers=2", line, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
     [InlineData("kcp")]
     [InlineData("tcp")]
     public async Task Bulk_EndsWhenTheSinkReportsEveryByte(string transport)

@@ -1,4 +1,5 @@
 using KcpKestrel.Transport.Tcp;
+using Microsoft.Extensions.Configuration;
 
 namespace KcpKestrel.Transport.Tcp.Tests;
 
@@ -13,5 +14,45 @@ public sealed class TunedTcpOptionsTests
         var options = new TunedTcpOptions { AcceptLoops = 0 };
         var error = Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
         Assert.Equal(nameof(TunedTcpOptions.AcceptLoops), error.ParamName);
+    }
+
+    [Theory]
+    [InlineData(nameof(TunedTcpOptions.SqPollIdleMilliseconds), 0)]
+    [InlineData(nameof(TunedTcpOptions.SqPollIdleMilliseconds), TunedTcpOptions.MaxSqPollIdleMilliseconds + 1)]
+    [InlineData(nameof(TunedTcpOptions.Architecture), 7)]
+    [InlineData(nameof(TunedTcpOptions.AcceptLoops), TunedTcpOptions.MaxAcceptLoops + 1)]
+    public void Validate_IoUringOptionOutOfRange_NamesIt(string name, int value)
+    {
+        var options = new TunedTcpOptions();
+        var property = typeof(TunedTcpOptions).GetProperty(name)!;
+        property.SetValue(options, property.PropertyType.IsEnum ? Enum.ToObject(property.PropertyType, value) : value);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
+        Assert.Equal(name, error.ParamName);
+    }
+
+    [Fact]
+    public void Configuration_IoUringOptions_BindByName()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Engine"] = "IoUring",
+            ["Architecture"] = "Reactor",
+            ["SqPoll"] = "true",
+            ["SqPollIdleMilliseconds"] = "200",
+            ["CpuAffinity"] = "true",
+        }).Build();
+        var options = new TunedTcpOptions();
+        configuration.Bind(options);
+        options.Validate();
+        Assert.Equal((TcpEngine.IoUring, IoUringArchitecture.Reactor), (options.Engine, options.Architecture));
+        Assert.Equal((true, 200, true), (options.SqPoll, options.SqPollIdleMilliseconds, options.CpuAffinity));
+    }
+
+    [Fact]
+    public void Defaults_IoUringOptions_AreShardingWithoutSqPollOrAffinity()
+    {
+        var options = new TunedTcpOptions();
+        Assert.Equal(IoUringArchitecture.SocketSharding, options.Architecture);
+        Assert.Equal((false, 50, false), (options.SqPoll, options.SqPollIdleMilliseconds, options.CpuAffinity));
     }
 }

@@ -42,7 +42,7 @@ internal static class DemoCommand
             IoLoopCount = 1,
         };
         await io.Out.WriteLineAsync("demo: starting a server (KCP: FEC 10/3 + aes, fast3; TCP) and a relay (3% loss, 5 ms +0-2 ms each way) on loopback").ConfigureAwait(false);
-        await using var server = await ServeHost.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), new IPEndPoint(IPAddress.Loopback, 0), "echo", kcp, cancellationToken).ConfigureAwait(false);
+        await using var server = await ServeHost.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), new IPEndPoint(IPAddress.Loopback, 0), "echo", kcp, TcpServeOptions.Default, cancellationToken).ConfigureAwait(false);
         await using var relay = new LossyUdpRelay(
             new IPEndPoint(IPAddress.Loopback, 0),
             server.KcpEndPoint!,

@@ -16,18 +16,21 @@ internal static class ServeCommand
         var tcp = Flags.Endpoint("--tcp", "TCP address to serve the same app on (port 0 picks one)");
         var app = Flags.Choice("--app", "What each connection gets (default echo)", ServeHost.AppNames);
         var kcpFlags = new KcpFlags();
+        var tcpFlags = new TcpFlags();
         var command = new Command("serve", "Serve an app (echo, sink or http) over KCP and, optionally, TCP; prints 'listening kcp=... tcp=...' when ready and one JSON line of its KCP counters ({\"event\":\"stopped\",...}) as it stops.");
         command.Options.Add(kcp);
         command.Options.Add(tcp);
         command.Options.Add(app);
         kcpFlags.AddTo(command);
+        tcpFlags.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
             var options = kcpFlags.Build(result);
+            var tcpOptions = tcpFlags.Build(result);
             ServeHost started;
             try
             {
-                started = await ServeHost.StartAsync(result.GetValue(kcp), result.GetValue(tcp), result.GetValue(app) ?? "echo", options, cancellationToken).ConfigureAwait(false);
+                started = await ServeHost.StartAsync(result.GetValue(kcp), result.GetValue(tcp), result.GetValue(app) ?? "echo", options, tcpOptions, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is AddressInUseException || e.InnerException is AddressInUseException)
             {
@@ -40,6 +43,12 @@ internal static class ServeCommand
             await using var host = started;
             await io.Out.WriteLineAsync(host.ReadyLine).ConfigureAwait(false);
             await io.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
+            if (host.TcpDescription is { } tcpDescription)
+            {
+                // stderr: stdout keeps its two lines (ready, stopped) for scripts.
+                await io.Error.WriteLineAsync($"kcpkestrel: {tcpDescription}").ConfigureAwait(false);
+                await io.Error.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);

@@ -23,7 +23,7 @@ internal sealed class ServeHost : IAsyncDisposable
     private readonly ListenOptions? _tcp;
     private readonly ImmutableArray<IKcpListenerState> _kcpListeners;
 
-    private ServeHost(WebApplication app, ListenOptions? kcp, ListenOptions? tcp)
+    private ServeHost(WebApplication app, ListenOptions? kcp, ListenOptions? tcp, TcpServeOptions tcpOptions)
     {
         _app = app;
         _kcp = kcp;
@@ -41,7 +41,11 @@ internal sealed class ServeHost : IAsyncDisposable
         }
 
         _kcpListeners = listeners.ToImmutable();
+        TcpDescription = tcp is null ? null : tcpOptions.Describe(app.Services);
     }
+
+    /// <summary>Which TCP transport serves the TCP endpoint after any fallback (e.g. <c>tcp engine=iouring architecture=reactor ...</c>); null without one.</summary>
+    public string? TcpDescription { get; }
 
     /// <summary>The KCP listeners' counters, summed (figures a moment old while running; final after <see cref="StopAsync"/>).</summary>
     public KcpTransportCounters KcpCounters()
@@ -67,7 +71,7 @@ internal sealed class ServeHost : IAsyncDisposable
     public string ReadyLine =>
         "listening" + (KcpEndPoint is { } k ? $" kcp={k}" : string.Empty) + (TcpEndPoint is { } t ? $" tcp={t}" : string.Empty);
 
-    public static async Task<ServeHost> StartAsync(IPEndPoint? kcp, IPEndPoint? tcp, string app, KcpOptions kcpOptions, CancellationToken cancellationToken)
+    public static async Task<ServeHost> StartAsync(IPEndPoint? kcp, IPEndPoint? tcp, string app, KcpOptions kcpOptions, TcpServeOptions tcpOptions, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
@@ -78,7 +82,7 @@ internal sealed class ServeHost : IAsyncDisposable
         builder.Services.AddSingleton<SinkApp>();
         builder.Services.AddHealthChecks().AddKcp();
         builder.WebHost.UseKcp();
-        UseTcpTransport(builder.WebHost);
+        tcpOptions.Apply(builder.WebHost);
 
         ListenOptions? kcpListen = null;
         KcpOptions? kcpListenOptions = null;
@@ -128,11 +132,8 @@ internal sealed class ServeHost : IAsyncDisposable
             throw;
         }
 
-        return new ServeHost(web, kcpListen, tcpListen) { KcpOptions = kcpListenOptions };
+        return new ServeHost(web, kcpListen, tcpListen, tcpOptions) { KcpOptions = kcpListenOptions };
     }
-
-    /// <summary>The TCP endpoint is served by the tuned listener (SO_REUSEPORT accept loops, Fast Open, limits).</summary>
-    private static void UseTcpTransport(IWebHostBuilder webHost) => webHost.UseTunedTcp();
 
     private static void UseApp(ListenOptions listen, string app)
     {

@@ -8,9 +8,10 @@ using Microsoft.Extensions.Logging;
 namespace KcpKestrel.Transport.Tcp.IoUring;
 
 /// <summary>
-/// The io_uring engine, socket-sharding architecture: the tuned listener's SO_REUSEPORT group (same
-/// exclusive-bind probe and socket options), one <see cref="IoUringTcpWorker"/> per socket, and the
-/// connections they accept queued for <see cref="AcceptAsync"/>.
+/// The io_uring engine: the tuned listener's sockets (same exclusive-bind probe and socket options) and
+/// <see cref="IoUringTcpWorker"/>s, the connections they serve queued for <see cref="AcceptAsync"/>. Socket
+/// sharding: one SO_REUSEPORT socket per worker, each accepting on its own. Reactor: one socket and an
+/// <see cref="IoUringTcpAcceptor"/> passing connections to socket-less workers.
 /// </summary>
 internal sealed class IoUringTcpConnectionListener : IConnectionListener
 {
@@ -21,6 +22,7 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
     private readonly Channel<ConnectionContext> _accepted = Channel.CreateUnbounded<ConnectionContext>(new UnboundedChannelOptions { SingleReader = true });
     private IoUringTcpWorker[] _workers = [];
     private IReadOnlyList<Socket> _listeningSockets = [];
+    private IoUringTcpAcceptor? _acceptor;
     private long _rejectedOverLimit;
     private long _acceptErrors;
     private long _sqFullSubmits;
@@ -50,10 +52,18 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
     /// </summary>
     internal bool InlineApplication { get; init; } = Environment.GetEnvironmentVariable("KCPKESTREL_TCP_URING_INLINE") == "1";
 
+    /// <summary>Whether the kernel has IORING_OP_MSG_RING, which the reactor needs (a seam: tests simulate an older kernel).</summary>
+    internal bool MsgRingSupported { get; init; } = IoUringProbe.Shared.Supports(IoUringOp.MsgRing);
+
     internal IReadOnlyList<IoUringTcpWorker> Workers => _workers;
 
     /// <summary>The workers' listening sockets (each worker closes its own when unbinding).</summary>
     internal IReadOnlyList<Socket> ListeningSockets => _listeningSockets;
+    /// <summary>The architecture running (after any fallback); set by <see cref="Bind"/>.</summary>
+    internal IoUringArchitecture Architecture { get; private set; }
+
+    /// <summary>Whether the reuseport CBPF program steers connections by CPU.</summary>
+    internal bool Steered { get; private set; }
 
     internal long Accepted => _workers.Sum(w => w.Accepted);
 
@@ -74,28 +84,60 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
     /// <summary>Over the stopped workers: provided buffers still out (filled, never handed back) when each released its ring.</summary>
     internal long BuffersOutAtRelease => Interlocked.Read(ref _buffersOutAtRelease);
 
-    /// <summary>Binds the group and starts one worker per socket; throws <see cref="KcpKestrel.IoUring.IoUringUnavailableException"/> when a ring cannot be made.</summary>
+    /// <summary>Binds the socket(s) and starts the workers (and the acceptor); throws <see cref="IoUringUnavailableException"/> when a ring cannot be made.</summary>
     internal void Bind()
     {
-        var binder = new TunedTcpConnectionListener(_requested, _options, _logger);
+        Architecture = _options.Architecture;
+        if (Architecture == IoUringArchitecture.Reactor && !MsgRingSupported)
+        {
+            IoUringTcpLog.ReactorUnavailable(_logger, _requested);
+            Architecture = IoUringArchitecture.SocketSharding;
+        }
+
+        var reactor = Architecture == IoUringArchitecture.Reactor;
+        var bindOptions = _options;
+        if (reactor)
+        {
+            bindOptions = _options.Clone();
+            bindOptions.AcceptLoops = 1;
+        }
+
+        var binder = new TunedTcpConnectionListener(_requested, bindOptions, _logger);
         var sockets = binder.BindListeningSockets();
         EndPoint = binder.EndPoint;
         binder.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-        var workers = new IoUringTcpWorker[sockets.Count];
+        var count = reactor ? _options.AcceptLoops : sockets.Count;
+        int[] cpus = _options.CpuAffinity ? IoUringTcpAffinity.AllowedCpus() : [];
+        if (!reactor && cpus.Length > 0 && count > 1)
+        {
+            var error = ReuseportCbpf.Attach(sockets[0], count);
+            Steered = error == 0;
+            if (!Steered)
+            {
+                IoUringTcpLog.SteeringRefused(_logger, EndPoint, error);
+            }
+        }
+
+        var ring = Tuning.RingOptions(_options.SqPoll, _options.SqPollIdleMilliseconds);
+        var workers = new IoUringTcpWorker[count];
         for (var i = 0; i < workers.Length; i++)
         {
-            workers[i] = new IoUringTcpWorker(this, i, sockets[i], Tuning, _options.NoDelay, InlineApplication);
+            workers[i] = new IoUringTcpWorker(this, i, reactor ? null : sockets[i], Tuning, _options.NoDelay, InlineApplication)
+            {
+                RingOptions = ring,
+                Cpu = IoUringTcpAffinity.CpuForWorker(i, count, cpus, Steered),
+            };
         }
 
-        foreach (var worker in workers)
-        {
-            worker.Start();
-        }
-
+        var acceptor = reactor ? new IoUringTcpAcceptor(this, sockets[0], workers, ring with { CompletionEntries = 0 }) : null;
         try
         {
-            Task.WhenAll(workers.Select(w => w.Started)).GetAwaiter().GetResult();
+            Start(workers.Select(w => ((Action)w.Start, w.Started)));
+            if (acceptor is not null)
+            {
+                Start([(acceptor.Start, acceptor.Started)]);
+            }
         }
         catch
         {
@@ -105,12 +147,31 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
             }
 
             Task.WhenAll(workers.Select(w => w.Stopped)).GetAwaiter().GetResult();
+            if (reactor)
+            {
+                // The acceptor's, if it never started (it closes it itself when it did; a second close is a no-op).
+                sockets[0].Dispose();
+            }
+
             throw;
         }
 
         _workers = workers;
         _listeningSockets = sockets;
-        IoUringTcpLog.Listening(_logger, EndPoint, workers.Length);
+        _acceptor = acceptor;
+        IoUringTcpLog.Listening(_logger, EndPoint, Architecture, workers.Length, _options.SqPoll, _options.CpuAffinity, Steered);
+    }
+
+    private static void Start(IEnumerable<(Action Start, Task Started)> threads)
+    {
+        var started = new List<Task>();
+        foreach (var (start, done) in threads)
+        {
+            start();
+            started.Add(done);
+        }
+
+        Task.WhenAll(started).GetAwaiter().GetResult();
     }
 
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
@@ -132,13 +193,14 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
 
     public async ValueTask UnbindAsync(CancellationToken cancellationToken = default)
     {
+        _acceptor?.RequestUnbind();
         foreach (var worker in _workers)
         {
             worker.RequestUnbind();
         }
 
-        // Each worker cancels its accept and closes its socket promptly: the token is not needed to bound this.
-        await Task.WhenAll(_workers.Select(w => w.Unbound)).ConfigureAwait(false);
+        // Each worker (or the acceptor) cancels its accept and closes its socket promptly: the token is not needed to bound this.
+        await Task.WhenAll(_workers.Select(w => w.Unbound).Append(_acceptor?.Unbound ?? Task.CompletedTask)).ConfigureAwait(false);
         _accepted.Writer.TryComplete();
     }
 
@@ -154,6 +216,12 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
         {
             orphan.Abort(new ConnectionAbortedException("The tuned TCP listener was disposed."));
             await orphan.DisposeAsync().ConfigureAwait(false);
+        }
+
+        // No connection may be between two rings when the workers stop: the acceptor ends after its last MSG_RING.
+        if (_acceptor is not null)
+        {
+            await _acceptor.Stopped.ConfigureAwait(false);
         }
 
         // Kestrel has drained (or aborted past its shutdown timeout) the connections it took; the workers
@@ -201,6 +269,8 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
         Interlocked.Add(ref _cqOverflowFlushes, ring?.CqOverflowFlushes ?? 0);
         Interlocked.Add(ref _buffersOutAtRelease, buffers?.Out ?? 0);
     }
+
+    internal void PinFailed(int worker, int cpu, int errno) => IoUringTcpLog.PinFailed(_logger, EndPoint, worker, cpu, errno);
 
     internal void WorkerFailed(int worker, Exception exception) => IoUringTcpLog.WorkerFailed(_logger, EndPoint, worker, exception);
 }

@@ -14,12 +14,14 @@ internal static unsafe partial class IoUringTcpNative
     internal const uint MsgNoSignal = 0x4000;
     internal const int SoLinger = 13;
 
+    internal const int EINVAL = 22;
     internal const int EPIPE = 32;
     internal const int ENFILE = 23;
     internal const int EMFILE = 24;
     internal const int ECONNRESET = 104;
 
-
+    [LibraryImport("libc")]
+    internal static partial int gettid();
 
     [LibraryImport("libc", SetLastError = true)]
     internal static partial int eventfd(uint initval, int flags);

@@ -26,8 +26,9 @@ internal sealed record IoUringTcpTuning
     /// <summary>Bytes per provided buffer: the most one receive completion carries.</summary>
     public int BufferSize { get; init; } = 16 * 1024;
 
-    /// <summary>Makes a worker's ring (on the worker's thread: it is the single issuer).</summary>
-    public IoUringRing CreateRing() => IoUringRing.Create(new IoUringRingOptions { Entries = SqEntries, CompletionEntries = CqEntries });
+    /// <summary>A worker's ring with these sizes, polled by a kernel thread when <paramref name="sqPoll"/>.</summary>
+    public IoUringRingOptions RingOptions(bool sqPoll, int sqPollIdleMilliseconds) =>
+        new() { Entries = SqEntries, CompletionEntries = CqEntries, SqPoll = sqPoll, SqPollIdleMs = (uint)sqPollIdleMilliseconds };
 
     /// <summary>Registers a worker's provided-buffer group on <paramref name="ring"/>.</summary>
     public ProvidedBufferRing RegisterBuffers(IoUringRing ring, ushort groupId) => ProvidedBufferRing.Register(ring, groupId, BufferCount, BufferSize);

@@ -8,11 +8,12 @@ using Microsoft.AspNetCore.Connections;
 namespace KcpKestrel.Transport.Tcp.IoUring;
 
 /// <summary>
-/// One worker of the socket-sharding engine: a thread that owns one ring (made on it: single issuer,
-/// deferred task run), one SO_REUSEPORT listening socket with a multishot ACCEPT armed, one
-/// provided-buffer group that every connection's multishot RECV fills, and the connections it
-/// accepted. Other threads reach it only through <see cref="Post"/> (a queue and an eventfd read kept
-/// armed in the ring), so the ring and the connections' I/O state need no locks.
+/// One worker of the engine: a thread that owns one ring (made on it: single issuer, deferred task run),
+/// with socket sharding one SO_REUSEPORT listening socket with a multishot ACCEPT armed (<see cref="IoUringTcpAccept"/>),
+/// with the reactor none (connections arrive from the acceptor's ring as MSG_RING completions), one
+/// provided-buffer group that every connection's multishot RECV fills, and its connections. Other threads
+/// reach it only through <see cref="Post"/> (a queue and an eventfd read kept armed in the ring), so the
+/// ring and the connections' I/O state need no locks.
 /// </summary>
 internal sealed unsafe class IoUringTcpWorker
 {
@@ -23,13 +24,11 @@ internal sealed unsafe class IoUringTcpWorker
     private const ulong KindWake = 4;
     private const ulong KindBackoff = 5;
     private const ulong KindIgnore = 6;
-    private const int FirstBackoffMs = 5;
-    private const int MaxBackoffMs = 1000;
+    private const ulong KindHandoff = 7;
     private const ushort BufferGroup = 0;
 
     private readonly IoUringTcpConnectionListener _listener;
-    private readonly Socket _listenSocket;
-    private readonly int _listenFd;
+    private readonly IoUringTcpAccept? _accept;
     private readonly IoUringTcpTuning _tuning;
     private readonly bool _noDelay;
     private readonly bool _inlineApplication;
@@ -43,7 +42,6 @@ internal sealed unsafe class IoUringTcpWorker
     private int _slotsUsed;
     private int _eventfd = -1;
     private ulong* _wakeValue;
-    private KernelTimespec* _backoffSpan;
     private IoUringRing? _ring;
     private ProvidedBufferRing? _buffers;
     private int _wakeRequested;
@@ -53,26 +51,49 @@ internal sealed unsafe class IoUringTcpWorker
     private volatile bool _stopRequested;
     private bool _unbinding;
     private bool _stopping;
-    private bool _acceptArmed;
-    private bool _backoffArmed;
-    private bool _listenClosed;
-    private int _backoffMs;
     private int _live;
+    private int _handoffsPending;
     private long _accepted;
     private long _noBuffers;
 
-    public IoUringTcpWorker(IoUringTcpConnectionListener listener, int index, Socket listenSocket, IoUringTcpTuning tuning, bool noDelay, bool inlineApplication)
+    // listenSocket: with socket sharding this worker's listening socket; with the reactor, null.
+    public IoUringTcpWorker(IoUringTcpConnectionListener listener, int index, Socket? listenSocket, IoUringTcpTuning tuning, bool noDelay, bool inlineApplication)
     {
         _inlineApplication = inlineApplication;
         _listener = listener;
         Index = index;
-        _listenSocket = listenSocket;
-        _listenFd = (int)listenSocket.Handle;
+        if (listenSocket is null)
+        {
+            _unbound.TrySetResult();
+        }
+        else
+        {
+            _accept = new IoUringTcpAccept(listener, index, listenSocket, Tag(KindAccept, 0), Tag(KindBackoff, 0), Tag(KindIgnore, 0), () => _unbound.TrySetResult());
+        }
+
         _tuning = tuning;
         _noDelay = noDelay;
     }
 
     public int Index { get; }
+
+    /// <summary>How the ring is made (SQPOLL or not); by default from the tuning, without SQPOLL.</summary>
+    public IoUringRingOptions? RingOptions { get; init; }
+
+    /// <summary>The CPU the thread pins itself to; -1 leaves it to the scheduler.</summary>
+    public int Cpu { get; init; } = -1;
+
+    /// <summary>The worker thread's kernel id (for /proc/self/task/N), once <see cref="Started"/> completed.</summary>
+    public int NativeThreadId { get; private set; }
+
+    /// <summary>The ring's fd, for the acceptor's MSG_RING; valid once <see cref="Started"/> completed.</summary>
+    public int RingFd => _ring!.Fd;
+
+    /// <summary>Connections open, plus those handed over and not yet taken: the acceptor's load figure.</summary>
+    public int Load => Volatile.Read(ref _live) + Volatile.Read(ref _handoffsPending);
+
+    /// <summary>user_data of the MSG_RING completion that hands this worker an accepted fd (in its result).</summary>
+    public static ulong HandoffTag => Tag(KindHandoff, 0);
 
     /// <summary>Completes once the ring is up, or faults with why it could not be made.</summary>
     public Task Started => _started.Task;
@@ -104,6 +125,16 @@ internal sealed unsafe class IoUringTcpWorker
         {
             Wake();
         }
+    }
+
+    /// <summary>Acceptor thread, before its MSG_RING: the worker does not end while a handed-over fd may still arrive.</summary>
+    public void HandoffStarting() => Interlocked.Increment(ref _handoffsPending);
+
+    /// <summary>Acceptor thread: the MSG_RING failed (the acceptor closes the fd); nothing more will arrive for it.</summary>
+    public void HandoffFailed()
+    {
+        Interlocked.Decrement(ref _handoffsPending);
+        Wake();
     }
 
     public void RequestUnbind()
@@ -142,6 +173,12 @@ internal sealed unsafe class IoUringTcpWorker
     private void Run()
     {
         _threadId = Environment.CurrentManagedThreadId;
+        NativeThreadId = IoUringTcpNative.gettid();
+        if (Cpu >= 0 && IoUringTcpAffinity.PinCurrentThread(Cpu) is var pinError and not 0)
+        {
+            _listener.PinFailed(Index, Cpu, pinError);
+        }
+
         try
         {
             // Blocking on purpose: io_uring answers a read of a non-blocking eventfd with EAGAIN instead of waiting.
@@ -152,11 +189,10 @@ internal sealed unsafe class IoUringTcpWorker
             }
 
             _wakeValue = (ulong*)NativeMemory.AllocZeroed(sizeof(ulong));
-            _backoffSpan = (KernelTimespec*)NativeMemory.AllocZeroed((nuint)sizeof(KernelTimespec));
-            _ring = _tuning.CreateRing();
+            _ring = IoUringRing.Create(RingOptions ?? _tuning.RingOptions(sqPoll: false, sqPollIdleMilliseconds: 0));
             _buffers = _tuning.RegisterBuffers(_ring, BufferGroup);
             ArmWake();
-            ArmAccept();
+            _accept?.Start(_ring);
             _ = _ring.Submit();
         }
         catch (Exception e)
@@ -191,7 +227,7 @@ internal sealed unsafe class IoUringTcpWorker
         while (true)
         {
             Drain();
-            if (_stopping && _live == 0 && _listenClosed)
+            if (_stopping && _live == 0 && (_accept?.Closed ?? true) && Volatile.Read(ref _handoffsPending) == 0)
             {
                 return;
             }
@@ -214,14 +250,7 @@ internal sealed unsafe class IoUringTcpWorker
         if (_unbindRequested && !_unbinding)
         {
             _unbinding = true;
-            if (_acceptArmed)
-            {
-                Cancel(KindAccept, 0);
-            }
-            else if (!_backoffArmed)
-            {
-                CloseListen();
-            }
+            _accept?.Unbind();
         }
 
         if (_stopRequested && !_stopping)
@@ -265,7 +294,14 @@ internal sealed unsafe class IoUringTcpWorker
         switch (kind)
         {
             case KindAccept:
-                OnAccept(in cqe);
+                if (_accept!.OnAccept(in cqe) is var fd and >= 0)
+                {
+                    Adopt(fd);
+                }
+
+                break;
+            case KindHandoff:
+                OnHandedOff(cqe.Res);
                 break;
             case KindRecv:
                 OnRecv(_slots[slot]!, in cqe);
@@ -279,86 +315,32 @@ internal sealed unsafe class IoUringTcpWorker
                 ArmWake();
                 break;
             case KindBackoff:
-                _backoffArmed = false;
-                if (_unbinding)
-                {
-                    CloseListen();
-                }
-                else
-                {
-                    ArmAccept();
-                }
-
+                _accept!.OnBackoffElapsed();
                 break;
         }
     }
 
     // ---- accept ----
-    private void ArmAccept()
+    /// <summary>A connection the reactor's acceptor accepted (its slot under the limit taken) and passed here.</summary>
+    private void OnHandedOff(int fd)
     {
-        _ring!.GetSqe()->PrepareAcceptMultishot(_listenFd, IoUringTcpNative.SockCloexec, Tag(KindAccept, 0));
-        _acceptArmed = true;
-    }
-
-    private void OnAccept(in IoUringCqe cqe)
-    {
-        if (cqe.Res >= 0)
+        if (_stopping)
         {
-            _backoffMs = 0;
-            OnAccepted(cqe.Res);
-        }
-        else if (!_unbinding && cqe.Res != -IoUringConstants.ECANCELED)
-        {
-            _listener.CountAcceptError();
-            if (cqe.Res is -IoUringTcpNative.EMFILE or -IoUringTcpNative.ENFILE or -IoUringConstants.ENOBUFS or -IoUringConstants.ENOMEM)
-            {
-                // Out of descriptors or memory: re-accepting at once would spin; wait, doubling, until one succeeds.
-                _backoffMs = _backoffMs == 0 ? FirstBackoffMs : Math.Min(_backoffMs * 2, MaxBackoffMs);
-                _listener.AcceptBackoff(Index, -cqe.Res, _backoffMs);
-                if (cqe.HasMore)
-                {
-                    Cancel(KindAccept, 0);
-                }
-            }
-        }
-
-        if (cqe.HasMore)
-        {
-            return;
-        }
-
-        _acceptArmed = false;
-        if (_unbinding)
-        {
-            CloseListen();
-        }
-        else if (_backoffMs > 0)
-        {
-            _backoffSpan->Seconds = 0;
-            _backoffSpan->Nanoseconds = _backoffMs * 1_000_000L;
-            _ring!.GetSqe()->PrepareTimeout(_backoffSpan, Tag(KindBackoff, 0));
-            _backoffArmed = true;
+            // Past the abort sweep: it would never be aborted, so it is not served.
+            IoUringTcpNative.CloseAbortive(fd);
+            _listener.Release();
         }
         else
         {
-            ArmAccept();
+            Adopt(fd);
         }
+
+        // After Adopt counted it live, so the acceptor's load figure never dips below the truth.
+        Interlocked.Decrement(ref _handoffsPending);
     }
 
-    private void OnAccepted(int fd)
+    private void Adopt(int fd)
     {
-        if (_unbinding)
-        {
-            _ = IoUringTcpNative.close(fd);
-            return;
-        }
-
-        if (!_listener.TryTakeSlot())
-        {
-            IoUringTcpNative.CloseAbortive(fd);
-            return;
-        }
-
         if (_noDelay)
         {
             _ = IoUringTcpNative.SetInt(fd, TcpSocketOptionNames.IpProtoTcp, 1 /* TCP_NODELAY */, 1);
@@ -372,16 +354,6 @@ internal sealed unsafe class IoUringTcpWorker
         ArmRecv(c);
         IoUringTcpOutput.Read(_ring!, c);
         _listener.Enqueue(c);
-    }
-
-    private void CloseListen()
-    {
-        if (!_listenClosed)
-        {
-            _listenClosed = true;
-            _listenSocket.Dispose();
-            _unbound.TrySetResult();
-        }
     }
 
     // ---- receive ----
@@ -569,14 +541,9 @@ internal sealed unsafe class IoUringTcpWorker
             }
         }
 
-        if (!_listenClosed)
-        {
-            _listenClosed = true;
-            _listenSocket.Dispose();
-        }
-
         _listener.OnWorkerReleased(_ring, _buffers);
         _ring?.Dispose();
+        _accept?.Release();
         _buffers?.Free();
         _eventfdClosing = true;
         while (Volatile.Read(ref _wakersInside) != 0)
@@ -591,8 +558,6 @@ internal sealed unsafe class IoUringTcpWorker
         }
 
         NativeMemory.Free(_wakeValue);
-        NativeMemory.Free(_backoffSpan);
         _wakeValue = null;
-        _backoffSpan = null;
     }
 }

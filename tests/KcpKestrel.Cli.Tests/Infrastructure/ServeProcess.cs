@@ -8,17 +8,21 @@ public sealed class ServeProcess : IAsyncDisposable
     private readonly CancellationTokenSource _stop;
     private readonly Task<int> _run;
 
-    private ServeProcess(CancellationTokenSource stop, Task<int> run, LineWriter output, string readyLine)
+    private ServeProcess(CancellationTokenSource stop, Task<int> run, LineWriter output, LineWriter error, string readyLine)
     {
         _stop = stop;
         _run = run;
         Out = output;
+        Error = error;
         ReadyLine = readyLine;
         Kcp = CliRunner.Endpoint(readyLine, "kcp");
         Tcp = readyLine.Contains(" tcp=", StringComparison.Ordinal) ? CliRunner.Endpoint(readyLine, "tcp") : null;
     }
 
     public LineWriter Out { get; }
+
+    /// <summary>What serve wrote to stderr (its CliIo error writer; the host's console log goes elsewhere).</summary>
+    public LineWriter Error { get; }
 
     public string ReadyLine { get; }
 
@@ -39,7 +43,7 @@ public sealed class ServeProcess : IAsyncDisposable
             throw new InvalidOperationException($"serve exited with {await run}: {error.Text}");
         }
 
-        return new ServeProcess(stop, run, output, await ready);
+        return new ServeProcess(stop, run, output, error, await ready);
     }
 
     /// <summary>Stops it as SIGINT would and returns its exit code.</summary>

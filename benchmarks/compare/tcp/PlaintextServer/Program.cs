@@ -12,7 +12,9 @@ namespace PlaintextServer;
 /// <summary>
 /// TechEmpower-style plaintext app for comparing transports:
 /// <c>PlaintextServer --transport default|tuned|iouring [--port 8080] [--loops N] [--defer-accept S]
-/// [--fastopen N] [--backlog N] [--ioqueues N] [--wait-for-data 0|1] [--inline 0|1]</c>. The last three set the per-connection socket options
+/// [--fastopen N] [--backlog N] [--ioqueues N] [--wait-for-data 0|1] [--inline 0|1]
+/// [--architecture sharding|reactor] [--workers N] [--affinity 0|1] [--sqpoll 0|1]</c>. The last four pick the io_uring
+/// engine's architecture and options (<c>--workers</c> is <c>--loops</c> by its io_uring name). The last three set the per-connection socket options
 /// (Kestrel's <c>SocketTransportOptions</c> for <c>default</c>) for one-knob A/B runs; unset, each transport keeps
 /// its own defaults. An unknown transport exits with code 2, which
 /// benchmarks/compare/tcp/run.sh reads as "variant not available".
@@ -25,7 +27,10 @@ internal static class Program
     {
         var transport = Arg(args, "--transport", "default");
         var port = int.Parse(Arg(args, "--port", "8080"), CultureInfo.InvariantCulture);
-        var loops = int.Parse(Arg(args, "--loops", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        var loops = int.Parse(Arg(args, "--workers", Arg(args, "--loops", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture))), CultureInfo.InvariantCulture);
+        var architecture = Arg(args, "--architecture", "sharding");
+        var affinity = OptionalInt(args, "--affinity") is > 0;
+        var sqPoll = OptionalInt(args, "--sqpoll") is > 0;
         var deferAccept = OptionalInt(args, "--defer-accept");
         var ioQueues = OptionalInt(args, "--ioqueues");
         var waitForData = OptionalInt(args, "--wait-for-data");
@@ -36,6 +41,12 @@ internal static class Program
         if (transport is not ("default" or "tuned" or "iouring"))
         {
             await Console.Error.WriteLineAsync($"unknown transport {transport}");
+            return 2;
+        }
+
+        if (architecture is not ("sharding" or "reactor"))
+        {
+            await Console.Error.WriteLineAsync($"unknown architecture {architecture}");
             return 2;
         }
 
@@ -53,6 +64,9 @@ internal static class Program
                         o.DeferAcceptSeconds = deferAccept ?? o.DeferAcceptSeconds;
                         o.Backlog = backlog ?? 4096;
                         o.FastOpenQueueLength = fastOpen ?? o.FastOpenQueueLength;
+                        o.Architecture = architecture == "reactor" ? KcpKestrel.Transport.Tcp.IoUringArchitecture.Reactor : KcpKestrel.Transport.Tcp.IoUringArchitecture.SocketSharding;
+                        o.CpuAffinity = affinity;
+                        o.SqPoll = sqPoll;
                     });
                 }
                 else if (ioQueues is not null || waitForData is not null || inline is not null)
@@ -81,7 +95,7 @@ internal static class Program
             .Build();
 
         await host.StartAsync();
-        await Console.Out.WriteLineAsync($"listening on 127.0.0.1:{port} transport={transport} loops={loops} deferAccept={deferAccept?.ToString(CultureInfo.InvariantCulture) ?? "default"}");
+        await Console.Out.WriteLineAsync($"listening on 127.0.0.1:{port} transport={transport} loops={loops} architecture={architecture} affinity={affinity} sqpoll={sqPoll} deferAccept={deferAccept?.ToString(CultureInfo.InvariantCulture) ?? "default"}");
         await host.WaitForShutdownAsync();
         return 0;
     }
