@@ -142,8 +142,8 @@ internal sealed class IoUringTcpConnection : ConnectionContext,
 
     public override EndPoint? RemoteEndPoint { get; set; }
 
-    /// <summary>The shared array pool: the pipes then rent arrays directly, with no owner object per block.</summary>
-    public MemoryPool<byte> MemoryPool => MemoryPool<byte>.Shared;
+    /// <summary>The listener's pool (Kestrel's pinned blocks when it has them): what the pipes take their memory from.</summary>
+    public MemoryPool<byte> MemoryPool => _worker.MemoryPool;
 
     public override void Abort(ConnectionAbortedException abortReason)
     {

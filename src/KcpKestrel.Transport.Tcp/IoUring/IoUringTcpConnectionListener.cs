@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
@@ -16,6 +17,7 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
     private readonly TunedTcpOptions _options;
     private readonly ILogger _logger;
     private readonly Action<IoUringTcpConnectionListener>? _onDisposed;
+    private readonly IMemoryPoolFactory<byte>? _memoryPoolFactory;
     private readonly Channel<ConnectionContext> _accepted = Channel.CreateUnbounded<ConnectionContext>(new UnboundedChannelOptions { SingleReader = true });
     private IoUringTcpWorker[] _workers = [];
     private long _rejectedOverLimit;
@@ -23,8 +25,9 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
     private int _active;
     private int _disposed;
 
-    internal IoUringTcpConnectionListener(IPEndPoint endPoint, TunedTcpOptions options, ILogger logger, Action<IoUringTcpConnectionListener>? onDisposed = null)
+    internal IoUringTcpConnectionListener(IPEndPoint endPoint, TunedTcpOptions options, ILogger logger, Action<IoUringTcpConnectionListener>? onDisposed = null, IMemoryPoolFactory<byte>? memoryPoolFactory = null)
     {
+        _memoryPoolFactory = memoryPoolFactory;
         _requested = endPoint;
         _options = options;
         _logger = logger;
@@ -49,6 +52,12 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
 
     internal IReadOnlyList<IoUringTcpWorker> Workers => _workers;
 
+    /// <summary>
+    /// The connections' pipe memory: Kestrel's pinned-block pool when DI has one, so a send pins nothing (a plain
+    /// array from the shared pool takes a GCHandle per segment per send).
+    /// </summary>
+    internal MemoryPool<byte> MemoryPool { get; private set; } = MemoryPool<byte>.Shared;
+
     internal long Accepted => _workers.Sum(w => w.Accepted);
 
     internal long NoBuffers => _workers.Sum(w => w.NoBuffers);
@@ -66,6 +75,7 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
         var sockets = binder.BindListeningSockets();
         EndPoint = binder.EndPoint;
         binder.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        MemoryPool = _memoryPoolFactory?.Create() ?? MemoryPool<byte>.Shared;
 
         var workers = new IoUringTcpWorker[sockets.Count];
         for (var i = 0; i < workers.Length; i++)
@@ -90,6 +100,7 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
             }
 
             Task.WhenAll(workers.Select(w => w.Stopped)).GetAwaiter().GetResult();
+            DisposeMemoryPool();
             throw;
         }
 
@@ -148,7 +159,16 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
         }
 
         await Task.WhenAll(_workers.Select(w => w.Stopped)).ConfigureAwait(false);
+        DisposeMemoryPool();
         _onDisposed?.Invoke(this);
+    }
+
+    private void DisposeMemoryPool()
+    {
+        if (MemoryPool != MemoryPool<byte>.Shared)
+        {
+            MemoryPool.Dispose();
+        }
     }
 
     internal void Enqueue(IoUringTcpConnection connection)

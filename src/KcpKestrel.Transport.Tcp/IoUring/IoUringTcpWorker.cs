@@ -42,14 +42,10 @@ internal sealed unsafe class IoUringTcpWorker
     private readonly Stack<int> _freeSlots = new();
     private IoUringTcpConnection?[] _slots = new IoUringTcpConnection?[64];
     private int _slotsUsed;
-    private int _eventfd = -1;
-    private ulong* _wakeValue;
+    private readonly IoUringTcpWaker _waker = new();
     private KernelTimespec* _backoffSpan;
     private IoUringRing? _ring;
     private ProvidedBufferRing? _buffers;
-    private int _wakeRequested;
-    private int _wakersInside;
-    private volatile bool _eventfdClosing;
     private volatile bool _unbindRequested;
     private volatile bool _stopRequested;
     private bool _unbinding;
@@ -87,6 +83,9 @@ internal sealed unsafe class IoUringTcpWorker
 
     public long Accepted => Volatile.Read(ref _accepted);
 
+    /// <summary>Where the connections' pipes take their memory.</summary>
+    public System.Buffers.MemoryPool<byte> MemoryPool => _listener.MemoryPool;
+
     /// <summary>Times a receive ran out of provided buffers (ENOBUFS) and was armed again.</summary>
     public long NoBuffers => Volatile.Read(ref _noBuffers);
 
@@ -104,41 +103,21 @@ internal sealed unsafe class IoUringTcpWorker
         // From the worker itself (app code run inline): the queue is drained before the next wait, no wake-up needed.
         if (Environment.CurrentManagedThreadId != _threadId)
         {
-            Wake();
+            _waker.Wake();
         }
     }
 
     public void RequestUnbind()
     {
         _unbindRequested = true;
-        Wake();
+        _waker.Wake();
     }
 
     public void RequestStop()
     {
         _unbindRequested = true;
         _stopRequested = true;
-        Wake();
-    }
-
-    private void Wake()
-    {
-        // One eventfd write per sleep: later posts see the flag and ride on the pending wake-up.
-        if (Interlocked.Exchange(ref _wakeRequested, 1) != 0)
-        {
-            return;
-        }
-
-        // A late post (a flush completing after the worker stopped) must not write into a closed, perhaps
-        // reused, fd number: the worker waits for writers inside before it closes the eventfd.
-        Interlocked.Increment(ref _wakersInside);
-        if (!_eventfdClosing && _eventfd >= 0)
-        {
-            ulong one = 1;
-            _ = IoUringTcpNative.write(_eventfd, &one, sizeof(ulong));
-        }
-
-        Interlocked.Decrement(ref _wakersInside);
+        _waker.Wake();
     }
 
     private void Run()
@@ -146,14 +125,7 @@ internal sealed unsafe class IoUringTcpWorker
         _threadId = Environment.CurrentManagedThreadId;
         try
         {
-            // Blocking on purpose: io_uring answers a read of a non-blocking eventfd with EAGAIN instead of waiting.
-            _eventfd = IoUringTcpNative.eventfd(0, IoUringTcpNative.EfdCloexec);
-            if (_eventfd < 0)
-            {
-                throw new IoUringUnavailableException($"eventfd failed: errno {Marshal.GetLastPInvokeError()}");
-            }
-
-            _wakeValue = (ulong*)NativeMemory.AllocZeroed(sizeof(ulong));
+            _waker.Open();
             _backoffSpan = (KernelTimespec*)NativeMemory.AllocZeroed((nuint)sizeof(KernelTimespec));
             _ring = IoUringRing.Create(new IoUringRingOptions { Entries = 256, CompletionEntries = 4096 });
             _buffers = ProvidedBufferRing.Register(_ring, BufferGroup, _bufferCount, _bufferSize);
@@ -277,7 +249,7 @@ internal sealed unsafe class IoUringTcpWorker
                 TryFinish(_slots[slot]!);
                 break;
             case KindWake:
-                Volatile.Write(ref _wakeRequested, 0);
+                _waker.OnWoken();
                 ArmWake();
                 break;
             case KindBackoff:
@@ -546,7 +518,7 @@ internal sealed unsafe class IoUringTcpWorker
         return _slotsUsed++;
     }
 
-    private void ArmWake() => _ring!.GetSqe()->PrepareRead(_eventfd, _wakeValue, sizeof(ulong), 0, Tag(KindWake, 0));
+    private void ArmWake() => _waker.Arm(_ring!, Tag(KindWake, 0));
 
     private void Cancel(ulong kind, int slot)
     {
@@ -579,21 +551,8 @@ internal sealed unsafe class IoUringTcpWorker
 
         _ring?.Dispose();
         _buffers?.Free();
-        _eventfdClosing = true;
-        while (Volatile.Read(ref _wakersInside) != 0)
-        {
-            Thread.SpinWait(1);
-        }
-
-        if (_eventfd >= 0)
-        {
-            _ = IoUringTcpNative.close(_eventfd);
-            _eventfd = -1;
-        }
-
-        NativeMemory.Free(_wakeValue);
+        _waker.Close();
         NativeMemory.Free(_backoffSpan);
-        _wakeValue = null;
         _backoffSpan = null;
     }
 }
