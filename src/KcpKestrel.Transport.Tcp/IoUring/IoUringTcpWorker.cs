@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using KcpKestrel.IoUring;
@@ -18,14 +17,14 @@ internal sealed unsafe class IoUringTcpWorker
 {
     private const int KindShift = 56;
     private const ulong KindAccept = 1;
-    private const ulong KindRecv = 2;
+    internal const ulong KindRecv = 2;
     internal const ulong KindSend = 3;
     private const ulong KindWake = 4;
     private const ulong KindBackoff = 5;
     private const ulong KindIgnore = 6;
     private const int FirstBackoffMs = 5;
     private const int MaxBackoffMs = 1000;
-    private const ushort BufferGroup = 0;
+    internal const ushort BufferGroup = 0;
 
     private readonly IoUringTcpConnectionListener _listener;
     private readonly Socket _listenSocket;
@@ -190,7 +189,7 @@ internal sealed unsafe class IoUringTcpWorker
             _unbinding = true;
             if (_acceptArmed)
             {
-                Cancel(KindAccept, 0);
+                Cancel(_ring!, KindAccept, 0);
             }
             else if (!_backoffArmed)
             {
@@ -221,7 +220,7 @@ internal sealed unsafe class IoUringTcpWorker
                     IoUringTcpOutput.OnReadable(_ring!, c);
                     break;
                 case IoUringTcpWork.InputFlushed:
-                    OnInputFlushed(c);
+                    IoUringTcpInput.OnFlushed(_ring!, c);
                     break;
                 case IoUringTcpWork.Abort:
                     IoUringTcpOutput.Abort(c);
@@ -242,7 +241,12 @@ internal sealed unsafe class IoUringTcpWorker
                 OnAccept(in cqe);
                 break;
             case KindRecv:
-                OnRecv(_slots[slot]!, in cqe);
+                if (IoUringTcpInput.OnRecv(_ring!, _buffers!, _slots[slot]!, in cqe))
+                {
+                    Volatile.Write(ref _noBuffers, _noBuffers + 1);
+                }
+
+                TryFinish(_slots[slot]!);
                 break;
             case KindSend:
                 IoUringTcpOutput.OnSent(_ring!, _slots[slot]!, cqe.Res);
@@ -291,7 +295,7 @@ internal sealed unsafe class IoUringTcpWorker
                 _listener.AcceptBackoff(Index, -cqe.Res, _backoffMs);
                 if (cqe.HasMore)
                 {
-                    Cancel(KindAccept, 0);
+                    Cancel(_ring!, KindAccept, 0);
                 }
             }
         }
@@ -343,7 +347,7 @@ internal sealed unsafe class IoUringTcpWorker
         _slots[slot] = c;
         _live++;
         Volatile.Write(ref _accepted, _accepted + 1);
-        ArmRecv(c);
+        IoUringTcpInput.Arm(_ring!, c);
         IoUringTcpOutput.Read(_ring!, c);
         _listener.Enqueue(c);
     }
@@ -355,135 +359,6 @@ internal sealed unsafe class IoUringTcpWorker
             _listenClosed = true;
             _listenSocket.Dispose();
             _unbound.TrySetResult();
-        }
-    }
-
-    // ---- receive ----
-    private void ArmRecv(IoUringTcpConnection c)
-    {
-        _ring!.GetSqe()->PrepareRecvMultishot(c.Fd, BufferGroup, Tag(KindRecv, c.Slot));
-        c.RecvArmed = true;
-    }
-
-    private void OnRecv(IoUringTcpConnection c, in IoUringCqe cqe)
-    {
-        var res = cqe.Res;
-        if (cqe.HasBuffer)
-        {
-            _buffers!.OnTaken();
-            if (res > 0 && !c.InputDone)
-            {
-                CopyIn(c, _buffers.Buffer(cqe.BufferId, res));
-            }
-
-            _buffers.Recycle(cqe.BufferId);
-        }
-
-        if (!cqe.HasMore)
-        {
-            c.RecvArmed = false;
-        }
-
-        if (res > 0)
-        {
-            if (!c.InputDone)
-            {
-                FlushInput(c);
-            }
-        }
-        else if (res == 0)
-        {
-            // FIN, or the shutdown an abort made.
-            c.CompleteInput(c.AbortReason);
-        }
-        else if (res == -IoUringConstants.ENOBUFS)
-        {
-            // Every buffer was in use: the multishot receive ended; armed again below, the data waits in the socket.
-            Volatile.Write(ref _noBuffers, _noBuffers + 1);
-        }
-        else if (res != -IoUringConstants.ECANCELED)
-        {
-            c.CompleteInput(c.AbortReason ?? (res == -IoUringTcpNative.ECONNRESET
-                ? new ConnectionResetException("The peer reset the connection.", new SocketException((int)SocketError.ConnectionReset))
-                : new ConnectionAbortedException($"Receive failed: errno {-res}.")));
-        }
-
-        if (!c.RecvArmed && !c.InputDone && !c.FlushPending)
-        {
-            ArmRecv(c);
-        }
-
-        TryFinish(c);
-    }
-
-    private static void CopyIn(IoUringTcpConnection c, ReadOnlySpan<byte> source)
-    {
-        var writer = c.InputWriter;
-        while (!source.IsEmpty)
-        {
-            var target = writer.GetSpan();
-            var n = Math.Min(target.Length, source.Length);
-            source[..n].CopyTo(target);
-            writer.Advance(n);
-            source = source[n..];
-        }
-    }
-
-    // The pending flush is kept and its result taken once its continuation has posted back (CA2012 cannot see that).
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2012", Justification = "Consumed once, after completion.")]
-    private void FlushInput(IoUringTcpConnection c)
-    {
-        if (c.FlushPending)
-        {
-            c.Unflushed = true;
-            return;
-        }
-
-        var flush = c.InputWriter.FlushAsync();
-        if (flush.IsCompleted)
-        {
-            // A completed result means the app stopped reading: what comes next is read and dropped.
-            _ = flush.GetAwaiter().GetResult();
-            return;
-        }
-
-        // Over the pause threshold: stop receiving until the app has read enough (flow control reaches the peer).
-        c.PendingFlush = flush;
-        c.FlushPending = true;
-        flush.GetAwaiter().UnsafeOnCompleted(c.OnFlushed);
-        if (c.RecvArmed)
-        {
-            Cancel(KindRecv, c.Slot);
-        }
-    }
-
-    private void OnInputFlushed(IoUringTcpConnection c)
-    {
-        if (!c.FlushPending)
-        {
-            return;
-        }
-
-        c.FlushPending = false;
-        if (c.InputDone)
-        {
-            return;
-        }
-
-        // The stored flush has completed: its continuation is what posted this.
-#pragma warning disable CA2012
-        _ = c.PendingFlush.GetAwaiter().GetResult();
-#pragma warning restore CA2012
-        c.PendingFlush = default;
-        if (c.Unflushed)
-        {
-            c.Unflushed = false;
-            FlushInput(c);
-        }
-
-        if (!c.FlushPending && !c.RecvArmed)
-        {
-            ArmRecv(c);
         }
     }
 
@@ -520,9 +395,10 @@ internal sealed unsafe class IoUringTcpWorker
 
     private void ArmWake() => _waker.Arm(_ring!, Tag(KindWake, 0));
 
-    private void Cancel(ulong kind, int slot)
+    /// <summary>Cancels what is armed under (<paramref name="kind"/>, <paramref name="slot"/>); its own completion is skipped on success.</summary>
+    internal static void Cancel(IoUringRing ring, ulong kind, int slot)
     {
-        var sqe = _ring!.GetSqe();
+        var sqe = ring.GetSqe();
         sqe->PrepareCancel(Tag(kind, slot), 0, Tag(KindIgnore, 0));
         sqe->Flags |= IoUringConstants.SqeCqeSkipSuccess;
     }
