@@ -155,7 +155,7 @@ internal static unsafe class IoUringTcpOutput
 
         // As Kestrel's socket transport does: the app is done writing (or the socket failed), so shut both
         // directions; the FIN follows the queued data and the receive ends with 0.
-        _ = IoUringTcpNative.shutdown(c.Fd, IoUringTcpNative.ShutRdWr);
+        Shutdown(c);
         if (!c.RecvArmed)
         {
             c.CompleteInput(c.AbortReason);
@@ -164,7 +164,7 @@ internal static unsafe class IoUringTcpOutput
 
     internal static void Abort(IoUringTcpConnection c)
     {
-        _ = IoUringTcpNative.shutdown(c.Fd, IoUringTcpNative.ShutRdWr);
+        Shutdown(c);
         if (c.ReadPending)
         {
             c.OutputReader.CancelPendingRead();
@@ -179,4 +179,11 @@ internal static unsafe class IoUringTcpOutput
             c.CompleteInput(c.AbortReason);
         }
     }
+
+    /// <summary>
+    /// shutdown(SHUT_RDWR) as a direct syscall, not IORING_OP_SHUTDOWN: the kernel always runs that op on an io-wq
+    /// thread (a thread wake-up dearer than the syscall) and looks the fd up only there, so a CLOSE of the same
+    /// connection queued behind it can free the number first and the SHUTDOWN then hits whichever socket took it.
+    /// </summary>
+    private static void Shutdown(IoUringTcpConnection c) => _ = IoUringTcpNative.shutdown(c.Fd, IoUringTcpNative.ShutRdWr);
 }

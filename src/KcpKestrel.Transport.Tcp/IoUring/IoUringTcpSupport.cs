@@ -24,7 +24,7 @@ internal static class IoUringTcpSupport
         }
 
         return IoUringProbe.Shared.WhyNot(
-            [IoUringOp.Accept, IoUringOp.Recv, IoUringOp.Send, IoUringOp.SendMsg, IoUringOp.Read, IoUringOp.AsyncCancel, IoUringOp.Timeout],
+            [IoUringOp.Accept, IoUringOp.Recv, IoUringOp.Send, IoUringOp.SendMsg, IoUringOp.Read, IoUringOp.AsyncCancel, IoUringOp.Timeout, IoUringOp.Close],
             IoUringConstants.FeatNoDrop | IoUringConstants.FeatFastPoll);
     }
 }

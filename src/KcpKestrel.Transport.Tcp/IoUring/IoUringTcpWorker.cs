@@ -21,7 +21,7 @@ internal sealed unsafe class IoUringTcpWorker
     internal const ulong KindSend = 3;
     private const ulong KindWake = 4;
     private const ulong KindBackoff = 5;
-    private const ulong KindIgnore = 6;
+    internal const ulong KindIgnore = 6;
     private const int FirstBackoffMs = 5;
     private const int MaxBackoffMs = 1000;
     internal const ushort BufferGroup = 0;
@@ -166,6 +166,8 @@ internal sealed unsafe class IoUringTcpWorker
             Drain();
             if (_stopping && _live == 0 && _listenClosed)
             {
+                // The last connections' CLOSEs are still queued: hand them over before the ring goes.
+                _ = ring.Submit();
                 return;
             }
 
@@ -370,7 +372,11 @@ internal sealed unsafe class IoUringTcpWorker
             return;
         }
 
-        _ = IoUringTcpNative.close(c.Fd);
+        // Through the ring: the close rides on the next io_uring_enter instead of a syscall of its own per connection.
+        // A socket has no ->flush, so the kernel closes it inline at submit, and the number stays ours until then.
+        var sqe = _ring!.GetSqe();
+        sqe->PrepareClose(c.Fd, Tag(KindIgnore, 0));
+        sqe->Flags |= IoUringConstants.SqeCqeSkipSuccess;
         _slots[c.Slot] = null;
         _freeSlots.Push(c.Slot);
         _live--;
