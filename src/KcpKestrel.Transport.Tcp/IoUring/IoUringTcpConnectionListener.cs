@@ -58,9 +58,14 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
     /// </summary>
     internal MemoryPool<byte> MemoryPool { get; private set; } = MemoryPool<byte>.Shared;
 
+    /// <summary><see cref="TunedTcpOptions.ZeroCopySendThreshold"/>, or 0 where the kernel lacks SEND_ZC and SENDMSG_ZC.</summary>
+    internal int ZeroCopySendThreshold => _options.ZeroCopySendThreshold > 0 && IoUringTcpSupport.ZeroCopySend ? _options.ZeroCopySendThreshold : 0;
+
     internal long Accepted => _workers.Sum(w => w.Accepted);
 
     internal long NoBuffers => _workers.Sum(w => w.NoBuffers);
+
+    internal long ZeroCopySends => _workers.Sum(w => w.ZeroCopySends);
 
     internal long RejectedOverLimit => Interlocked.Read(ref _rejectedOverLimit);
 

@@ -56,6 +56,7 @@ internal sealed unsafe class IoUringTcpWorker
     private int _live;
     private long _accepted;
     private long _noBuffers;
+    private long _zeroCopySends;
 
     public IoUringTcpWorker(IoUringTcpConnectionListener listener, int index, Socket listenSocket, ushort bufferCount, int bufferSize, bool noDelay, bool inlineApplication)
     {
@@ -82,11 +83,17 @@ internal sealed unsafe class IoUringTcpWorker
 
     public long Accepted => Volatile.Read(ref _accepted);
 
+    /// <summary>Sends of at least this many bytes go out zero-copy; 0: none.</summary>
+    public int ZeroCopySendThreshold => _listener.ZeroCopySendThreshold;
+
     /// <summary>Where the connections' pipes take their memory.</summary>
     public System.Buffers.MemoryPool<byte> MemoryPool => _listener.MemoryPool;
 
     /// <summary>Times a receive ran out of provided buffers (ENOBUFS) and was armed again.</summary>
     public long NoBuffers => Volatile.Read(ref _noBuffers);
+
+    /// <summary>Zero-copy sends the kernel has finished with (notifications seen).</summary>
+    public long ZeroCopySends => Volatile.Read(ref _zeroCopySends);
 
     public void Start()
     {
@@ -251,7 +258,12 @@ internal sealed unsafe class IoUringTcpWorker
                 TryFinish(_slots[slot]!);
                 break;
             case KindSend:
-                IoUringTcpOutput.OnSent(_ring!, _slots[slot]!, cqe.Res);
+                if (cqe.IsNotification)
+                {
+                    Volatile.Write(ref _zeroCopySends, _zeroCopySends + 1);
+                }
+
+                IoUringTcpOutput.OnSent(_ring!, _slots[slot]!, in cqe);
                 TryFinish(_slots[slot]!);
                 break;
             case KindWake:

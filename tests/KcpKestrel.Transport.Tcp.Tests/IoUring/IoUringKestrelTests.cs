@@ -49,16 +49,20 @@ public sealed class IoUringKestrelTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(TcpEngine.Epoll)]
-    [InlineData(TcpEngine.IoUring)]
-    public async Task LargeResponse_OneMiBKeptAlive_ArrivesByteExact(TcpEngine engine)
+    [InlineData(TcpEngine.Epoll, 0)]
+    [InlineData(TcpEngine.IoUring, 0)]
+    [InlineData(TcpEngine.IoUring, 64 * 1024)]
+    public async Task LargeResponse_OneMiBKeptAlive_ArrivesByteExact(TcpEngine engine, int zeroCopySendThreshold)
     {
         if (IoUringTcpTestSupport.Unavailable(engine, output))
         {
             return;
         }
 
-        using var host = await TunedTcpTestHost.StartAsync(o => { o.AcceptLoops = 1; o.Engine = engine; }, k => k.Listen(IPAddress.Loopback, 0), App);
+        using var host = await TunedTcpTestHost.StartAsync(
+            o => { o.AcceptLoops = 1; o.Engine = engine; o.ZeroCopySendThreshold = zeroCopySendThreshold; },
+            k => k.Listen(IPAddress.Loopback, 0),
+            App);
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(IPAddress.Loopback, TunedTcpTestHost.Port(host)).WaitAsync(TestWaits.Bound);
         var reader = new ResponseReader(socket);
@@ -68,6 +72,13 @@ public sealed class IoUringKestrelTests(ITestOutputHelper output)
             var body = await reader.ReadResponseAsync();
             Assert.Equal(LargeBody, body.Length);
             Assert.True(body.AsSpan().SequenceEqual(LargeBytes), $"response {i}: the body differs from what the app wrote");
+        }
+
+        if (zeroCopySendThreshold > 0)
+        {
+            var zeroCopySends = TunedTcpTestHost.Factory(host).IoUringListeners.Single().ZeroCopySends;
+            output.WriteLine($"zero-copy sends: {zeroCopySends} (kernel support: {KcpKestrel.Transport.Tcp.IoUring.IoUringTcpSupport.ZeroCopySend})");
+            Assert.True(zeroCopySends > 0 || !KcpKestrel.Transport.Tcp.IoUring.IoUringTcpSupport.ZeroCopySend, "no send went out zero-copy");
         }
 
         await host.StopAsync().WaitAsync(TestWaits.Bound);

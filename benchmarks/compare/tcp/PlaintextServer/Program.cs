@@ -12,7 +12,9 @@ namespace PlaintextServer;
 /// <summary>
 /// TechEmpower-style plaintext app for comparing transports:
 /// <c>PlaintextServer --transport default|tuned|iouring [--port 8080] [--loops N] [--defer-accept S]
-/// [--fastopen N] [--backlog N] [--ioqueues N] [--wait-for-data 0|1] [--inline 0|1]</c>. The last three set the per-connection socket options
+/// [--fastopen N] [--backlog N] [--ioqueues N] [--wait-for-data 0|1] [--inline 0|1] [--zerocopy BYTES]</c>; GET /large answers
+/// with a 1 MiB body (the large-response case, e.g. for zero-copy send: <c>--zerocopy</c> sets the io_uring engine's
+/// ZeroCopySendThreshold). The last three set the per-connection socket options
 /// (Kestrel's <c>SocketTransportOptions</c> for <c>default</c>) for one-knob A/B runs; unset, each transport keeps
 /// its own defaults. An unknown transport exits with code 2, which
 /// benchmarks/compare/tcp/run.sh reads as "variant not available".
@@ -20,6 +22,7 @@ namespace PlaintextServer;
 internal static class Program
 {
     private static readonly byte[] Body = Encoding.ASCII.GetBytes("Hello, World!");
+    private static readonly byte[] LargeBody = new byte[1 << 20];
 
     public static async Task<int> Main(string[] args)
     {
@@ -32,6 +35,7 @@ internal static class Program
         var inline = OptionalInt(args, "--inline");
         var fastOpen = OptionalInt(args, "--fastopen");
         var backlog = OptionalInt(args, "--backlog");
+        var zeroCopy = OptionalInt(args, "--zerocopy");
 
         if (transport is not ("default" or "tuned" or "iouring"))
         {
@@ -53,6 +57,7 @@ internal static class Program
                         o.DeferAcceptSeconds = deferAccept ?? o.DeferAcceptSeconds;
                         o.Backlog = backlog ?? 4096;
                         o.FastOpenQueueLength = fastOpen ?? o.FastOpenQueueLength;
+                        o.ZeroCopySendThreshold = zeroCopy ?? o.ZeroCopySendThreshold;
                     });
                 }
                 else if (ioQueues is not null || waitForData is not null || inline is not null)
@@ -67,6 +72,13 @@ internal static class Program
 
                 web.Configure(app => app.Run(static ctx =>
                 {
+                    if (ctx.Request.Path == "/large")
+                    {
+                        ctx.Response.ContentType = "application/octet-stream";
+                        ctx.Response.ContentLength = LargeBody.Length;
+                        return ctx.Response.Body.WriteAsync(LargeBody).AsTask();
+                    }
+
                     if (ctx.Request.Path != "/plaintext")
                     {
                         ctx.Response.StatusCode = StatusCodes.Status404NotFound;
