@@ -14,7 +14,6 @@ internal enum IoUringOp : byte
     Read = 22,
     Send = 26,
     Recv = 27,
-    Shutdown = 34,
     MsgRing = 40,
     SendZc = 47,
     SendMsgZc = 48,

@@ -100,15 +100,6 @@ internal unsafe struct IoUringSqe
         Opcode = IoUringOp.SendMsgZc;
     }
 
-    /// <summary>shutdown(2) through the ring; <paramref name="how"/> is SHUT_RD, SHUT_WR or SHUT_RDWR.</summary>
-    public void PrepareShutdown(int fd, int how, ulong userData)
-    {
-        Opcode = IoUringOp.Shutdown;
-        Fd = fd;
-        Len = (uint)how;
-        UserData = userData;
-    }
-
     /// <summary>close(2) through the ring.</summary>
     public void PrepareClose(int fd, ulong userData)
     {
