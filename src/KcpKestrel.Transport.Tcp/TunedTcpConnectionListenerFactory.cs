@@ -116,7 +116,7 @@ public sealed class TunedTcpConnectionListenerFactory : IConnectionListenerFacto
         var why = WhyNotIoUring();
         if (why is null)
         {
-            var listener = new IoUringTcpConnectionListener(endpoint, options, _logger, Forget);
+            var listener = new IoUringTcpConnectionListener(endpoint, options, _logger, Forget, _memoryPoolFactory);
             try
             {
                 listener.Bind();

@@ -112,6 +112,15 @@ public sealed class TunedTcpOptions
     /// </summary>
     public bool CpuAffinity { get; set; }
 
+    /// <summary>
+    /// <see cref="TcpEngine.IoUring"/> only: sends of at least this many bytes go out zero-copy (IORING_OP_SEND_ZC /
+    /// SENDMSG_ZC: the kernel sends from the pipe's pinned pages and says when it is done with them, instead of
+    /// copying them); 0, the default, copies every send. Zero-copy costs a second completion per send and page
+    /// pinning, so it pays only for large writes leaving through a real NIC (loopback copies anyway); kernels
+    /// without the ops copy. Range 0 or 4096 and up.
+    /// </summary>
+    public int ZeroCopySendThreshold { get; set; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option out of range.</summary>
     public void Validate()
     {
@@ -130,6 +139,11 @@ public sealed class TunedTcpOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(KeepAliveProbeCount, 127, nameof(KeepAliveProbeCount));
         ArgumentOutOfRangeException.ThrowIfNegative(ReceiveBufferSize, nameof(ReceiveBufferSize));
         ArgumentOutOfRangeException.ThrowIfNegative(SendBufferSize, nameof(SendBufferSize));
+        if (ZeroCopySendThreshold is < 0 or (> 0 and < 4096))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ZeroCopySendThreshold), ZeroCopySendThreshold, "0 (off) or at least 4096 bytes.");
+        }
+
         if (!Enum.IsDefined(Engine))
         {
             throw new ArgumentOutOfRangeException(nameof(Engine), Engine, "Epoll or IoUring.");

@@ -1,22 +1,25 @@
 using System.Net;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting;
+using Xunit.Abstractions;
 
 namespace KcpKestrel.Transport.Tcp.Tests;
 
-/// <summary>
-/// The epoll engine only: it hands accepted sockets to Kestrel's own socket connection code, which takes the pool it is
-/// given. The io_uring engine makes its own connections and pipes, copying each provided receive buffer into them;
-/// which pool those pipes use is a choice of that engine's receive path, measured in its benchmarks, not an option.
-/// </summary>
-public sealed class MemoryPoolTests
+public sealed class MemoryPoolTests(ITestOutputHelper output)
 {
-    [Fact]
-    public async Task AcceptedConnections_InAKestrelHost_UseKestrelsPinnedBlockPool()
+    [Theory]
+    [InlineData(TcpEngine.Epoll)]
+    [InlineData(TcpEngine.IoUring)]
+    public async Task AcceptedConnections_InAKestrelHost_UseKestrelsPinnedBlockPool(TcpEngine engine)
     {
+        if (IoUringTcpTestSupport.Unavailable(engine, output))
+        {
+            return;
+        }
+
         var seen = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var host = await TunedTcpTestHost.StartAsync(
-            o => o.AcceptLoops = 1,
+            o => { o.AcceptLoops = 1; o.Engine = engine; },
             k => k.Listen(IPAddress.Loopback, 0, lo => lo.Use(next => ctx =>
             {
                 seen.TrySetResult(ctx.Features.Get<IMemoryPoolFeature>()?.MemoryPool.GetType().Name ?? "none");
@@ -26,7 +29,8 @@ public sealed class MemoryPoolTests
         Assert.EndsWith("ok", await TunedTcpTestHost.RawGetAsync(TunedTcpTestHost.Port(host)), StringComparison.Ordinal);
 
         // The pool Kestrel's own sockets transport gets from DI; the socket factory's public options would give an
-        // ArrayMemoryPool, renting and pinning a plain array for every read and write.
+        // ArrayMemoryPool, renting and pinning a plain array for every read and write (the io_uring engine's sends
+        // pinned each segment of the shared array pool the same way).
         Assert.Equal("PinnedBlockMemoryPool", await seen.Task.WaitAsync(TunedTcpTestHost.Bound));
         await host.StopAsync().WaitAsync(TunedTcpTestHost.Bound);
     }

@@ -55,4 +55,21 @@ public sealed class TunedTcpOptionsTests
         Assert.Equal(IoUringArchitecture.SocketSharding, options.Architecture);
         Assert.Equal((false, 50, false), (options.SqPoll, options.SqPollIdleMilliseconds, options.CpuAffinity));
     }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(1)]
+    [InlineData(4095)]
+    public void Validate_ZeroCopySendThresholdBelowAPage_IsRefused(int threshold)
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(new TunedTcpOptions { ZeroCopySendThreshold = threshold }.Validate);
+        Assert.Equal(nameof(TunedTcpOptions.ZeroCopySendThreshold), error.ParamName);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4096)]
+    [InlineData(1 << 20)]
+    public void Validate_ZeroCopySendThresholdOffOrAPageAndUp_IsAccepted(int threshold) =>
+        new TunedTcpOptions { ZeroCopySendThreshold = threshold }.Validate();
 }

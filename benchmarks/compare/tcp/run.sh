@@ -4,7 +4,8 @@
 # machine, one sitting. Not part of CI.
 #
 # Scenarios: keep-alive (CONNECTIONS connections, one request in flight each), pipelined (PIPELINE requests per
-# write, wrk + pipeline.lua) and churn (`Connection: close`: one request per connection).
+# write, wrk + pipeline.lua), churn (`Connection: close`: one request per connection) and, when named in SCENARIOS,
+# large (GET /large, a 1 MiB body, LARGE_CONNECTIONS connections kept alive; e.g. for --zerocopy).
 # Server pinned to SERVER_CPUS, wrk (one thread) to WRK_CPUS. Each round runs every variant once per scenario,
 # variants alternating, a fresh server each time with a WARMUP wrk run first (JIT, pools) that is not counted.
 # Reported per cell: the median req/s over ROUNDS, the ratio to `default` of the same run, and the median server
@@ -17,7 +18,7 @@
 #   one-knob A/B runs: VARIANTS='default|--transport default;wfd0|--transport default --wait-for-data 0'.
 #   A variant may name its own server binary as a third field, 'name|server args|/path/to/PlaintextServer' (e.g. a
 #   build of an earlier commit, to measure a change before and after in the same run).
-#   SCENARIOS='keepalive pipelined churn' picks scenarios.
+#   SCENARIOS='keepalive pipelined churn' picks scenarios (add `large` for the 1 MiB responses).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 . benchmarks/lib.sh
@@ -28,6 +29,7 @@ DURATION=${DURATION:-5s}
 WARMUP=${WARMUP:-2s}
 CONNECTIONS=${CONNECTIONS:-256}
 PIPELINE=${PIPELINE:-16}
+LARGE_CONNECTIONS=${LARGE_CONNECTIONS:-16}
 PORT=${PORT:-18080}
 SCENARIOS=${SCENARIOS:-keepalive pipelined churn}
 VARIANTS=${VARIANTS:-default|--transport default;tuned|--transport tuned;iouring|--transport iouring}
@@ -48,6 +50,7 @@ wrk_args() { # scenario -> wrk arguments after the URL-less options
     keepalive) echo "-t1 -c$CONNECTIONS" ;;
     pipelined) echo "-t1 -c$CONNECTIONS -s $lua" ;;
     churn) echo "-t1 -c$CONNECTIONS" ;;
+    large) echo "-t1 -c$LARGE_CONNECTIONS" ;;
   esac
 }
 
@@ -55,8 +58,10 @@ run_wrk() { # scenario duration -> wrk's output
   local extra=() tail=()
   [ "$1" = churn ] && extra=(-H 'Connection: close')
   [ "$1" = pipelined ] && tail=(-- "$PIPELINE")
+  local target=$url
+  [ "$1" = large ] && target=${url%/plaintext}/large
   # shellcheck disable=SC2046
-  taskset -c "$WRK_CPUS" wrk $(wrk_args "$1") -d"$2" "${extra[@]}" "$url" "${tail[@]}" 2>&1
+  taskset -c "$WRK_CPUS" wrk $(wrk_args "$1") -d"$2" "${extra[@]}" "$target" "${tail[@]}" 2>&1
 }
 
 start_server() { # "server args[|binary]" -> pid on stdout; empty when the server refuses the arguments

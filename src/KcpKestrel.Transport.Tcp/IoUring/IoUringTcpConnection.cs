@@ -22,7 +22,8 @@ internal sealed class IoUringTcpConnection : ConnectionContext,
     IConnectionEndPointFeature,
     IMemoryPoolFeature
 {
-    internal const int MaxSendSegments = 16;
+    /// <summary>Segments per vectored send: 64 of Kestrel's 4 KiB blocks, 256 KiB a SENDMSG.</summary>
+    internal const int MaxSendSegments = 64;
     private const long MaxBuffered = 1024 * 1024;
     private static long s_lastId;
 
@@ -38,6 +39,7 @@ internal sealed class IoUringTcpConnection : ConnectionContext,
     public IoUringTcpConnection(IoUringTcpWorker worker, int fd, int slot, EndPoint? localEndPoint, EndPoint? remoteEndPoint, bool inlineApplication)
     {
         _worker = worker;
+        ZeroCopySendThreshold = worker.ZeroCopySendThreshold;
         Fd = fd;
         Slot = slot;
         LocalEndPoint = localEndPoint;
@@ -91,6 +93,15 @@ internal sealed class IoUringTcpConnection : ConnectionContext,
 
     internal int SendHandleCount { get; set; }
 
+    /// <summary>Sends of at least this many bytes go out zero-copy; 0: none.</summary>
+    internal int ZeroCopySendThreshold { get; }
+
+    /// <summary>The send in flight is zero-copy: its pages stay pinned until the kernel's notification.</summary>
+    internal bool ZeroCopyInFlight { get; set; }
+
+    /// <summary>A zero-copy send's result, kept until its notification arrives.</summary>
+    internal int ZeroCopyResult { get; set; }
+
     internal ValueTask<FlushResult> PendingFlush { get; set; }
 
     internal ValueTask<ReadResult> PendingRead { get; set; }
@@ -142,8 +153,8 @@ internal sealed class IoUringTcpConnection : ConnectionContext,
 
     public override EndPoint? RemoteEndPoint { get; set; }
 
-    /// <summary>The shared array pool: the pipes then rent arrays directly, with no owner object per block.</summary>
-    public MemoryPool<byte> MemoryPool => MemoryPool<byte>.Shared;
+    /// <summary>The listener's pool (Kestrel's pinned blocks when it has them): what the pipes take their memory from.</summary>
+    public MemoryPool<byte> MemoryPool => _worker.MemoryPool;
 
     public override void Abort(ConnectionAbortedException abortReason)
     {

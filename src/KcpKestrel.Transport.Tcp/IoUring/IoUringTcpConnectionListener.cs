@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
@@ -19,6 +20,7 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
     private readonly TunedTcpOptions _options;
     private readonly ILogger _logger;
     private readonly Action<IoUringTcpConnectionListener>? _onDisposed;
+    private readonly IMemoryPoolFactory<byte>? _memoryPoolFactory;
     private readonly Channel<ConnectionContext> _accepted = Channel.CreateUnbounded<ConnectionContext>(new UnboundedChannelOptions { SingleReader = true });
     private IoUringTcpWorker[] _workers = [];
     private IReadOnlyList<Socket> _listeningSockets = [];
@@ -31,8 +33,9 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
     private int _active;
     private int _disposed;
 
-    internal IoUringTcpConnectionListener(IPEndPoint endPoint, TunedTcpOptions options, ILogger logger, Action<IoUringTcpConnectionListener>? onDisposed = null)
+    internal IoUringTcpConnectionListener(IPEndPoint endPoint, TunedTcpOptions options, ILogger logger, Action<IoUringTcpConnectionListener>? onDisposed = null, IMemoryPoolFactory<byte>? memoryPoolFactory = null)
     {
+        _memoryPoolFactory = memoryPoolFactory;
         _requested = endPoint;
         _options = options;
         _logger = logger;
@@ -59,15 +62,27 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
 
     /// <summary>The workers' listening sockets (each worker closes its own when unbinding).</summary>
     internal IReadOnlyList<Socket> ListeningSockets => _listeningSockets;
+
     /// <summary>The architecture running (after any fallback); set by <see cref="Bind"/>.</summary>
     internal IoUringArchitecture Architecture { get; private set; }
 
     /// <summary>Whether the reuseport CBPF program steers connections by CPU.</summary>
     internal bool Steered { get; private set; }
 
+    /// <summary>
+    /// The connections' pipe memory: Kestrel's pinned-block pool when DI has one, so a send pins nothing (a plain
+    /// array from the shared pool takes a GCHandle per segment per send).
+    /// </summary>
+    internal MemoryPool<byte> MemoryPool { get; private set; } = MemoryPool<byte>.Shared;
+
+    /// <summary><see cref="TunedTcpOptions.ZeroCopySendThreshold"/>, or 0 where the kernel lacks SEND_ZC and SENDMSG_ZC.</summary>
+    internal int ZeroCopySendThreshold => _options.ZeroCopySendThreshold > 0 && IoUringTcpSupport.ZeroCopySend ? _options.ZeroCopySendThreshold : 0;
+
     internal long Accepted => _workers.Sum(w => w.Accepted);
 
     internal long NoBuffers => _workers.Sum(w => w.NoBuffers);
+
+    internal long ZeroCopySends => _workers.Sum(w => w.ZeroCopySends);
 
     internal long RejectedOverLimit => Interlocked.Read(ref _rejectedOverLimit);
 
@@ -106,6 +121,7 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
         var sockets = binder.BindListeningSockets();
         EndPoint = binder.EndPoint;
         binder.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        MemoryPool = _memoryPoolFactory?.Create() ?? MemoryPool<byte>.Shared;
 
         var count = reactor ? _options.AcceptLoops : sockets.Count;
         int[] cpus = _options.CpuAffinity ? IoUringTcpAffinity.AllowedCpus() : [];
@@ -153,6 +169,7 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
                 sockets[0].Dispose();
             }
 
+            DisposeMemoryPool();
             throw;
         }
 
@@ -232,7 +249,16 @@ internal sealed class IoUringTcpConnectionListener : IConnectionListener
         }
 
         await Task.WhenAll(_workers.Select(w => w.Stopped)).ConfigureAwait(false);
+        DisposeMemoryPool();
         _onDisposed?.Invoke(this);
+    }
+
+    private void DisposeMemoryPool()
+    {
+        if (MemoryPool != MemoryPool<byte>.Shared)
+        {
+            MemoryPool.Dispose();
+        }
     }
 
     internal void Enqueue(IoUringTcpConnection connection)

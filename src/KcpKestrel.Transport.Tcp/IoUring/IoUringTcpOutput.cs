@@ -79,18 +79,28 @@ internal static unsafe class IoUringTcpOutput
 
         c.Sending = buffer;
         var sqe = ring.GetSqe();
+        var tag = IoUringTcpWorker.Tag(IoUringTcpWorker.KindSend, c.Slot);
         if (buffer.IsSingleSegment)
         {
             var handle = buffer.First.Pin();
             c.SendHandles[0] = handle;
             c.SendHandleCount = 1;
-            sqe->PrepareSend(c.Fd, handle.Pointer, (uint)buffer.First.Length, IoUringTcpNative.MsgNoSignal, IoUringTcpWorker.Tag(IoUringTcpWorker.KindSend, c.Slot));
+            c.ZeroCopyInFlight = ZeroCopy(c, buffer.First.Length);
+            if (c.ZeroCopyInFlight)
+            {
+                sqe->PrepareSendZc(c.Fd, handle.Pointer, (uint)buffer.First.Length, IoUringTcpNative.MsgNoSignal, tag);
+            }
+            else
+            {
+                sqe->PrepareSend(c.Fd, handle.Pointer, (uint)buffer.First.Length, IoUringTcpNative.MsgNoSignal, tag);
+            }
         }
         else
         {
             // Several segments go out in one vectored SENDMSG; past MaxSendSegments the rest follows the completion.
             var iov = c.Header->Iov;
             var n = 0;
+            long bytes = 0;
             foreach (var segment in buffer)
             {
                 if (segment.IsEmpty)
@@ -107,19 +117,49 @@ internal static unsafe class IoUringTcpOutput
                 c.SendHandles[n] = handle;
                 iov[n].Base = handle.Pointer;
                 iov[n].Length = (nuint)segment.Length;
+                bytes += segment.Length;
                 n++;
             }
 
             c.SendHandleCount = n;
             c.Header->IovLength = (nuint)n;
-            sqe->PrepareSendMsg(c.Fd, c.Header, IoUringTcpNative.MsgNoSignal, IoUringTcpWorker.Tag(IoUringTcpWorker.KindSend, c.Slot));
+            c.ZeroCopyInFlight = ZeroCopy(c, bytes);
+            if (c.ZeroCopyInFlight)
+            {
+                sqe->PrepareSendMsgZc(c.Fd, c.Header, IoUringTcpNative.MsgNoSignal, tag);
+            }
+            else
+            {
+                sqe->PrepareSendMsg(c.Fd, c.Header, IoUringTcpNative.MsgNoSignal, tag);
+            }
         }
 
         c.SendInFlight = true;
     }
 
-    internal static void OnSent(IoUringRing ring, IoUringTcpConnection c, int res)
+    internal static void OnSent(IoUringRing ring, IoUringTcpConnection c, in IoUringCqe cqe)
     {
+        var res = cqe.Res;
+        if (c.ZeroCopyInFlight)
+        {
+            if (!cqe.IsNotification)
+            {
+                // The result; with F_MORE the kernel still reads the pinned pages: they go back to the pipe only
+                // with the notification that follows.
+                c.ZeroCopyResult = res;
+                if (cqe.HasMore)
+                {
+                    return;
+                }
+            }
+            else
+            {
+                res = c.ZeroCopyResult;
+            }
+
+            c.ZeroCopyInFlight = false;
+        }
+
         c.SendInFlight = false;
         for (var i = 0; i < c.SendHandleCount; i++)
         {
@@ -155,7 +195,7 @@ internal static unsafe class IoUringTcpOutput
 
         // As Kestrel's socket transport does: the app is done writing (or the socket failed), so shut both
         // directions; the FIN follows the queued data and the receive ends with 0.
-        _ = IoUringTcpNative.shutdown(c.Fd, IoUringTcpNative.ShutRdWr);
+        Shutdown(c);
         if (!c.RecvArmed)
         {
             c.CompleteInput(c.AbortReason);
@@ -164,7 +204,7 @@ internal static unsafe class IoUringTcpOutput
 
     internal static void Abort(IoUringTcpConnection c)
     {
-        _ = IoUringTcpNative.shutdown(c.Fd, IoUringTcpNative.ShutRdWr);
+        Shutdown(c);
         if (c.ReadPending)
         {
             c.OutputReader.CancelPendingRead();
@@ -179,4 +219,13 @@ internal static unsafe class IoUringTcpOutput
             c.CompleteInput(c.AbortReason);
         }
     }
+
+    private static bool ZeroCopy(IoUringTcpConnection c, long bytes) => c.ZeroCopySendThreshold > 0 && bytes >= c.ZeroCopySendThreshold;
+
+    /// <summary>
+    /// shutdown(SHUT_RDWR) as a direct syscall, not IORING_OP_SHUTDOWN: the kernel always runs that op on an io-wq
+    /// thread (a thread wake-up dearer than the syscall) and looks the fd up only there, so a CLOSE of the same
+    /// connection queued behind it can free the number first and the SHUTDOWN then hits whichever socket took it.
+    /// </summary>
+    private static void Shutdown(IoUringTcpConnection c) => _ = IoUringTcpNative.shutdown(c.Fd, IoUringTcpNative.ShutRdWr);
 }

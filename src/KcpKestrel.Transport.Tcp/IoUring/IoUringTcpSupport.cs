@@ -10,6 +10,9 @@ internal static class IoUringTcpSupport
     /// <summary>Why the engine cannot run here, or null when it can. Probed once per process.</summary>
     public static string? WhyNot() => Reason.Value;
 
+    /// <summary>Whether the kernel has zero-copy sends (IORING_OP_SEND_ZC, 6.0; SENDMSG_ZC, 6.1).</summary>
+    public static bool ZeroCopySend => IoUringProbe.Shared.Supports(IoUringOp.SendZc) && IoUringProbe.Shared.Supports(IoUringOp.SendMsgZc);
+
     private static string? Probe()
     {
         if (!OperatingSystem.IsLinux())
@@ -24,7 +27,7 @@ internal static class IoUringTcpSupport
         }
 
         return IoUringProbe.Shared.WhyNot(
-            [IoUringOp.Accept, IoUringOp.Recv, IoUringOp.Send, IoUringOp.SendMsg, IoUringOp.Read, IoUringOp.AsyncCancel, IoUringOp.Timeout],
+            [IoUringOp.Accept, IoUringOp.Recv, IoUringOp.Send, IoUringOp.SendMsg, IoUringOp.Read, IoUringOp.AsyncCancel, IoUringOp.Timeout, IoUringOp.Close],
             IoUringConstants.FeatNoDrop | IoUringConstants.FeatFastPoll);
     }
 }

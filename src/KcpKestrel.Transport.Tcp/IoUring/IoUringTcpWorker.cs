@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using KcpKestrel.IoUring;
@@ -19,13 +18,13 @@ internal sealed unsafe class IoUringTcpWorker
 {
     private const int KindShift = 56;
     private const ulong KindAccept = 1;
-    private const ulong KindRecv = 2;
+    internal const ulong KindRecv = 2;
     internal const ulong KindSend = 3;
     private const ulong KindWake = 4;
     private const ulong KindBackoff = 5;
-    private const ulong KindIgnore = 6;
+    internal const ulong KindIgnore = 6;
     private const ulong KindHandoff = 7;
-    private const ushort BufferGroup = 0;
+    internal const ushort BufferGroup = 0;
 
     private readonly IoUringTcpConnectionListener _listener;
     private readonly IoUringTcpAccept? _accept;
@@ -40,13 +39,9 @@ internal sealed unsafe class IoUringTcpWorker
     private readonly Stack<int> _freeSlots = new();
     private IoUringTcpConnection?[] _slots = new IoUringTcpConnection?[64];
     private int _slotsUsed;
-    private int _eventfd = -1;
-    private ulong* _wakeValue;
+    private readonly IoUringTcpWaker _waker = new();
     private IoUringRing? _ring;
     private ProvidedBufferRing? _buffers;
-    private int _wakeRequested;
-    private int _wakersInside;
-    private volatile bool _eventfdClosing;
     private volatile bool _unbindRequested;
     private volatile bool _stopRequested;
     private bool _unbinding;
@@ -55,6 +50,7 @@ internal sealed unsafe class IoUringTcpWorker
     private int _handoffsPending;
     private long _accepted;
     private long _noBuffers;
+    private long _zeroCopySends;
 
     // listenSocket: with socket sharding this worker's listening socket; with the reactor, null.
     public IoUringTcpWorker(IoUringTcpConnectionListener listener, int index, Socket? listenSocket, IoUringTcpTuning tuning, bool noDelay, bool inlineApplication)
@@ -106,8 +102,17 @@ internal sealed unsafe class IoUringTcpWorker
 
     public long Accepted => Volatile.Read(ref _accepted);
 
+    /// <summary>Sends of at least this many bytes go out zero-copy; 0: none.</summary>
+    public int ZeroCopySendThreshold => _listener.ZeroCopySendThreshold;
+
+    /// <summary>Where the connections' pipes take their memory.</summary>
+    public System.Buffers.MemoryPool<byte> MemoryPool => _listener.MemoryPool;
+
     /// <summary>Times a receive ran out of provided buffers (ENOBUFS) and was armed again.</summary>
     public long NoBuffers => Volatile.Read(ref _noBuffers);
+
+    /// <summary>Zero-copy sends the kernel has finished with (notifications seen).</summary>
+    public long ZeroCopySends => Volatile.Read(ref _zeroCopySends);
 
     public void Start()
     {
@@ -123,7 +128,7 @@ internal sealed unsafe class IoUringTcpWorker
         // From the worker itself (app code run inline): the queue is drained before the next wait, no wake-up needed.
         if (Environment.CurrentManagedThreadId != _threadId)
         {
-            Wake();
+            _waker.Wake();
         }
     }
 
@@ -134,40 +139,20 @@ internal sealed unsafe class IoUringTcpWorker
     public void HandoffFailed()
     {
         Interlocked.Decrement(ref _handoffsPending);
-        Wake();
+        _waker.Wake();
     }
 
     public void RequestUnbind()
     {
         _unbindRequested = true;
-        Wake();
+        _waker.Wake();
     }
 
     public void RequestStop()
     {
         _unbindRequested = true;
         _stopRequested = true;
-        Wake();
-    }
-
-    private void Wake()
-    {
-        // One eventfd write per sleep: later posts see the flag and ride on the pending wake-up.
-        if (Interlocked.Exchange(ref _wakeRequested, 1) != 0)
-        {
-            return;
-        }
-
-        // A late post (a flush completing after the worker stopped) must not write into a closed, perhaps
-        // reused, fd number: the worker waits for writers inside before it closes the eventfd.
-        Interlocked.Increment(ref _wakersInside);
-        if (!_eventfdClosing && _eventfd >= 0)
-        {
-            ulong one = 1;
-            _ = IoUringTcpNative.write(_eventfd, &one, sizeof(ulong));
-        }
-
-        Interlocked.Decrement(ref _wakersInside);
+        _waker.Wake();
     }
 
     private void Run()
@@ -181,14 +166,7 @@ internal sealed unsafe class IoUringTcpWorker
 
         try
         {
-            // Blocking on purpose: io_uring answers a read of a non-blocking eventfd with EAGAIN instead of waiting.
-            _eventfd = IoUringTcpNative.eventfd(0, IoUringTcpNative.EfdCloexec);
-            if (_eventfd < 0)
-            {
-                throw new IoUringUnavailableException($"eventfd failed: errno {Marshal.GetLastPInvokeError()}");
-            }
-
-            _wakeValue = (ulong*)NativeMemory.AllocZeroed(sizeof(ulong));
+            _waker.Open();
             _ring = IoUringRing.Create(RingOptions ?? _tuning.RingOptions(sqPoll: false, sqPollIdleMilliseconds: 0));
             _buffers = _tuning.RegisterBuffers(_ring, BufferGroup);
             ArmWake();
@@ -229,6 +207,8 @@ internal sealed unsafe class IoUringTcpWorker
             Drain();
             if (_stopping && _live == 0 && (_accept?.Closed ?? true) && Volatile.Read(ref _handoffsPending) == 0)
             {
+                // The last connections' CLOSEs are still queued: hand them over before the ring goes.
+                _ = ring.Submit();
                 return;
             }
 
@@ -276,7 +256,7 @@ internal sealed unsafe class IoUringTcpWorker
                     IoUringTcpOutput.OnReadable(_ring!, c);
                     break;
                 case IoUringTcpWork.InputFlushed:
-                    OnInputFlushed(c);
+                    IoUringTcpInput.OnFlushed(_ring!, c);
                     break;
                 case IoUringTcpWork.Abort:
                     IoUringTcpOutput.Abort(c);
@@ -304,14 +284,24 @@ internal sealed unsafe class IoUringTcpWorker
                 OnHandedOff(cqe.Res);
                 break;
             case KindRecv:
-                OnRecv(_slots[slot]!, in cqe);
+                if (IoUringTcpInput.OnRecv(_ring!, _buffers!, _slots[slot]!, in cqe))
+                {
+                    Volatile.Write(ref _noBuffers, _noBuffers + 1);
+                }
+
+                TryFinish(_slots[slot]!);
                 break;
             case KindSend:
-                IoUringTcpOutput.OnSent(_ring!, _slots[slot]!, cqe.Res);
+                if (cqe.IsNotification)
+                {
+                    Volatile.Write(ref _zeroCopySends, _zeroCopySends + 1);
+                }
+
+                IoUringTcpOutput.OnSent(_ring!, _slots[slot]!, in cqe);
                 TryFinish(_slots[slot]!);
                 break;
             case KindWake:
-                Volatile.Write(ref _wakeRequested, 0);
+                _waker.OnWoken();
                 ArmWake();
                 break;
             case KindBackoff:
@@ -351,138 +341,9 @@ internal sealed unsafe class IoUringTcpWorker
         _slots[slot] = c;
         _live++;
         Volatile.Write(ref _accepted, _accepted + 1);
-        ArmRecv(c);
+        IoUringTcpInput.Arm(_ring!, c);
         IoUringTcpOutput.Read(_ring!, c);
         _listener.Enqueue(c);
-    }
-
-    // ---- receive ----
-    private void ArmRecv(IoUringTcpConnection c)
-    {
-        _ring!.GetSqe()->PrepareRecvMultishot(c.Fd, BufferGroup, Tag(KindRecv, c.Slot));
-        c.RecvArmed = true;
-    }
-
-    private void OnRecv(IoUringTcpConnection c, in IoUringCqe cqe)
-    {
-        var res = cqe.Res;
-        if (cqe.HasBuffer)
-        {
-            _buffers!.OnTaken();
-            if (res > 0 && !c.InputDone)
-            {
-                CopyIn(c, _buffers.Buffer(cqe.BufferId, res));
-            }
-
-            _buffers.Recycle(cqe.BufferId);
-        }
-
-        if (!cqe.HasMore)
-        {
-            c.RecvArmed = false;
-        }
-
-        if (res > 0)
-        {
-            if (!c.InputDone)
-            {
-                FlushInput(c);
-            }
-        }
-        else if (res == 0)
-        {
-            // FIN, or the shutdown an abort made.
-            c.CompleteInput(c.AbortReason);
-        }
-        else if (res == -IoUringConstants.ENOBUFS)
-        {
-            // Every buffer was in use: the multishot receive ended; armed again below, the data waits in the socket.
-            Volatile.Write(ref _noBuffers, _noBuffers + 1);
-        }
-        else if (res != -IoUringConstants.ECANCELED)
-        {
-            c.CompleteInput(c.AbortReason ?? (res == -IoUringTcpNative.ECONNRESET
-                ? new ConnectionResetException("The peer reset the connection.", new SocketException((int)SocketError.ConnectionReset))
-                : new ConnectionAbortedException($"Receive failed: errno {-res}.")));
-        }
-
-        if (!c.RecvArmed && !c.InputDone && !c.FlushPending)
-        {
-            ArmRecv(c);
-        }
-
-        TryFinish(c);
-    }
-
-    private static void CopyIn(IoUringTcpConnection c, ReadOnlySpan<byte> source)
-    {
-        var writer = c.InputWriter;
-        while (!source.IsEmpty)
-        {
-            var target = writer.GetSpan();
-            var n = Math.Min(target.Length, source.Length);
-            source[..n].CopyTo(target);
-            writer.Advance(n);
-            source = source[n..];
-        }
-    }
-
-    // The pending flush is kept and its result taken once its continuation has posted back (CA2012 cannot see that).
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2012", Justification = "Consumed once, after completion.")]
-    private void FlushInput(IoUringTcpConnection c)
-    {
-        if (c.FlushPending)
-        {
-            c.Unflushed = true;
-            return;
-        }
-
-        var flush = c.InputWriter.FlushAsync();
-        if (flush.IsCompleted)
-        {
-            // A completed result means the app stopped reading: what comes next is read and dropped.
-            _ = flush.GetAwaiter().GetResult();
-            return;
-        }
-
-        // Over the pause threshold: stop receiving until the app has read enough (flow control reaches the peer).
-        c.PendingFlush = flush;
-        c.FlushPending = true;
-        flush.GetAwaiter().UnsafeOnCompleted(c.OnFlushed);
-        if (c.RecvArmed)
-        {
-            Cancel(KindRecv, c.Slot);
-        }
-    }
-
-    private void OnInputFlushed(IoUringTcpConnection c)
-    {
-        if (!c.FlushPending)
-        {
-            return;
-        }
-
-        c.FlushPending = false;
-        if (c.InputDone)
-        {
-            return;
-        }
-
-        // The stored flush has completed: its continuation is what posted this.
-#pragma warning disable CA2012
-        _ = c.PendingFlush.GetAwaiter().GetResult();
-#pragma warning restore CA2012
-        c.PendingFlush = default;
-        if (c.Unflushed)
-        {
-            c.Unflushed = false;
-            FlushInput(c);
-        }
-
-        if (!c.FlushPending && !c.RecvArmed)
-        {
-            ArmRecv(c);
-        }
     }
 
     // ---- lifetime ----
@@ -493,7 +354,11 @@ internal sealed unsafe class IoUringTcpWorker
             return;
         }
 
-        _ = IoUringTcpNative.close(c.Fd);
+        // Through the ring: the close rides on the next io_uring_enter instead of a syscall of its own per connection.
+        // A socket has no ->flush, so the kernel closes it inline at submit, and the number stays ours until then.
+        var sqe = _ring!.GetSqe();
+        sqe->PrepareClose(c.Fd, Tag(KindIgnore, 0));
+        sqe->Flags |= IoUringConstants.SqeCqeSkipSuccess;
         _slots[c.Slot] = null;
         _freeSlots.Push(c.Slot);
         _live--;
@@ -516,11 +381,12 @@ internal sealed unsafe class IoUringTcpWorker
         return _slotsUsed++;
     }
 
-    private void ArmWake() => _ring!.GetSqe()->PrepareRead(_eventfd, _wakeValue, sizeof(ulong), 0, Tag(KindWake, 0));
+    private void ArmWake() => _waker.Arm(_ring!, Tag(KindWake, 0));
 
-    private void Cancel(ulong kind, int slot)
+    /// <summary>Cancels what is armed under (<paramref name="kind"/>, <paramref name="slot"/>); its own completion is skipped on success.</summary>
+    internal static void Cancel(IoUringRing ring, ulong kind, int slot)
     {
-        var sqe = _ring!.GetSqe();
+        var sqe = ring.GetSqe();
         sqe->PrepareCancel(Tag(kind, slot), 0, Tag(KindIgnore, 0));
         sqe->Flags |= IoUringConstants.SqeCqeSkipSuccess;
     }
@@ -545,19 +411,6 @@ internal sealed unsafe class IoUringTcpWorker
         _ring?.Dispose();
         _accept?.Release();
         _buffers?.Free();
-        _eventfdClosing = true;
-        while (Volatile.Read(ref _wakersInside) != 0)
-        {
-            Thread.SpinWait(1);
-        }
-
-        if (_eventfd >= 0)
-        {
-            _ = IoUringTcpNative.close(_eventfd);
-            _eventfd = -1;
-        }
-
-        NativeMemory.Free(_wakeValue);
-        _wakeValue = null;
+        _waker.Close();
     }
 }

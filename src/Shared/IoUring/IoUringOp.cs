@@ -8,6 +8,7 @@ internal enum IoUringOp : byte
     SendMsg = 9,
     RecvMsg = 10,
     Timeout = 11,
+    Close = 19,
     Accept = 13,
     AsyncCancel = 14,
     Read = 22,
@@ -15,4 +16,5 @@ internal enum IoUringOp : byte
     Recv = 27,
     MsgRing = 40,
     SendZc = 47,
+    SendMsgZc = 48,
 }

@@ -93,6 +93,21 @@ internal unsafe struct IoUringSqe
         Opcode = IoUringOp.SendZc;
     }
 
+    /// <summary>The vectored zero-copy send: completions as <see cref="PrepareSendZc"/>.</summary>
+    public void PrepareSendMsgZc(int fd, void* msghdr, uint msgFlags, ulong userData)
+    {
+        PrepareSendMsg(fd, msghdr, msgFlags, userData);
+        Opcode = IoUringOp.SendMsgZc;
+    }
+
+    /// <summary>close(2) through the ring.</summary>
+    public void PrepareClose(int fd, ulong userData)
+    {
+        Opcode = IoUringOp.Close;
+        Fd = fd;
+        UserData = userData;
+    }
+
     /// <summary>Posts a completion carrying <paramref name="targetUserData"/> and <paramref name="result"/> on another ring (IORING_MSG_DATA).</summary>
     public void PrepareMsgRing(int targetRingFd, int result, ulong targetUserData, ulong userData)
     {

@@ -13,8 +13,10 @@ namespace PlaintextServer;
 /// TechEmpower-style plaintext app for comparing transports:
 /// <c>PlaintextServer --transport default|tuned|iouring [--port 8080] [--loops N] [--defer-accept S]
 /// [--fastopen N] [--backlog N] [--ioqueues N] [--wait-for-data 0|1] [--inline 0|1]
-/// [--architecture sharding|reactor] [--workers N] [--affinity 0|1] [--sqpoll 0|1]</c>. The last four pick the io_uring
-/// engine's architecture and options (<c>--workers</c> is <c>--loops</c> by its io_uring name). The last three set the per-connection socket options
+/// [--architecture sharding|reactor] [--workers N] [--affinity 0|1] [--sqpoll 0|1] [--zerocopy BYTES]</c>. The four before
+/// <c>--zerocopy</c> pick the io_uring engine's architecture and options (<c>--workers</c> is <c>--loops</c> by its io_uring name);
+/// GET /large answers with a 1 MiB body (the large-response case, e.g. for zero-copy send: <c>--zerocopy</c> sets the io_uring
+/// engine's ZeroCopySendThreshold). The last three set the per-connection socket options
 /// (Kestrel's <c>SocketTransportOptions</c> for <c>default</c>) for one-knob A/B runs; unset, each transport keeps
 /// its own defaults. An unknown transport exits with code 2, which
 /// benchmarks/compare/tcp/run.sh reads as "variant not available".
@@ -22,6 +24,7 @@ namespace PlaintextServer;
 internal static class Program
 {
     private static readonly byte[] Body = Encoding.ASCII.GetBytes("Hello, World!");
+    private static readonly byte[] LargeBody = new byte[1 << 20];
 
     public static async Task<int> Main(string[] args)
     {
@@ -37,6 +40,7 @@ internal static class Program
         var inline = OptionalInt(args, "--inline");
         var fastOpen = OptionalInt(args, "--fastopen");
         var backlog = OptionalInt(args, "--backlog");
+        var zeroCopy = OptionalInt(args, "--zerocopy");
 
         if (transport is not ("default" or "tuned" or "iouring"))
         {
@@ -67,6 +71,7 @@ internal static class Program
                         o.Architecture = architecture == "reactor" ? KcpKestrel.Transport.Tcp.IoUringArchitecture.Reactor : KcpKestrel.Transport.Tcp.IoUringArchitecture.SocketSharding;
                         o.CpuAffinity = affinity;
                         o.SqPoll = sqPoll;
+                        o.ZeroCopySendThreshold = zeroCopy ?? o.ZeroCopySendThreshold;
                     });
                 }
                 else if (ioQueues is not null || waitForData is not null || inline is not null)
@@ -81,6 +86,13 @@ internal static class Program
 
                 web.Configure(app => app.Run(static ctx =>
                 {
+                    if (ctx.Request.Path == "/large")
+                    {
+                        ctx.Response.ContentType = "application/octet-stream";
+                        ctx.Response.ContentLength = LargeBody.Length;
+                        return ctx.Response.Body.WriteAsync(LargeBody).AsTask();
+                    }
+
                     if (ctx.Request.Path != "/plaintext")
                     {
                         ctx.Response.StatusCode = StatusCodes.Status404NotFound;
