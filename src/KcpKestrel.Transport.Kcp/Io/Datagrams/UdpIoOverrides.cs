@@ -19,4 +19,10 @@ internal sealed record UdpIoOverrides
 
     /// <summary>Forces the native or the portable path; null: the process-wide choice of <see cref="UdpIo"/>.</summary>
     public UdpIoMode? Mode { get; init; }
+
+    /// <summary>
+    /// An errno (ENOMEM, EPERM) that registering an io_uring loop's buffer ring fails with, as it can
+    /// after the start-up probe passed; 0: no fault. The loop must then fall back to epoll.
+    /// </summary>
+    public int IoUringRegisterFault { get; init; }
 }
