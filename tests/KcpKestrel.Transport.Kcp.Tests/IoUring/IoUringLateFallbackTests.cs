@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using KcpKestrel.IoUring;
 using KcpKestrel.Transport.Kcp.Io.Datagrams;
 using KcpKestrel.Transport.Kcp.Io.Loops;
 using KcpKestrel.Transport.Kcp.Listener;
@@ -67,6 +68,9 @@ public sealed class IoUringLateFallbackTests(ITestOutputHelper output)
         using var loop = made!;
         Assert.Null(loop.FallbackReason);
         Assert.Equal(UdpIoMode.IoUring, loop.Mode);
+        var flags = ((IoUringLoopPoller)loop.Poller).RingSetupFlags;
+        output.WriteLine($"ring setup flags 0x{flags:x}");
+        Assert.NotEqual(0u, flags & IoUringConstants.SetupRDisabled);
 
         using var peer = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         var server = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);

@@ -80,6 +80,9 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
 
     public UdpIoMode Mode => UdpIoMode.IoUring;
 
+    /// <summary>The ring's IORING_SETUP_* flags, for tests (single issuer and deferred task run where the kernel has them).</summary>
+    internal uint RingSetupFlags => _ring.SetupFlags;
+
     /// <summary>Buffers of both groups not back from the kernel; 0 when every provided buffer is in the rings.</summary>
     internal int BuffersOut =>
         (_small.Count - _small.InKernel) + (_large is null ? 0 : _large.Count - _large.InKernel);
