@@ -78,15 +78,47 @@ public sealed class IoUringLateFallbackTests(ITestOutputHelper output)
         var counter = new CountingReceiver();
         var channel = loop.CreateChannel(server, counter, 2048, gso: false, gro: false);
         loop.AddChannel(channel);
-        peer.SendTo(new byte[32], server.LocalEndPoint!);
+        Assert.Equal(1, ReceiveOne(loop, peer, server, counter));
+        loop.RemoveChannel(channel);
+    }
 
+    // Sends one datagram to server and drives the loop on this thread until it arrives (bounded).
+    private static int ReceiveOne(KcpIoLoop loop, Socket peer, Socket server, CountingReceiver counter)
+    {
+        peer.SendTo(new byte[32], server.LocalEndPoint!);
         var deadline = Environment.TickCount64 + (long)Timeout.TotalMilliseconds;
         while (counter.Received == 0 && Environment.TickCount64 < deadline)
         {
             _ = loop.Poller.WaitAndReceive(100, loop);
         }
 
-        Assert.Equal(1, counter.Received);
+        return counter.Received;
+    }
+
+    [Fact]
+    public void Loop_GroBufferRingRefused_SocketReceivesWithoutGro()
+    {
+        if (Unavailable(output))
+        {
+            return;
+        }
+
+        using var loop = new KcpIoLoop("iouring-gro-refused", 2048, UdpIoMode.IoUring, new UdpIoOverrides { IoUringGroRegisterFault = ENOMEM });
+        using var peer = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        var server = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        server.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var counter = new CountingReceiver();
+        var channel = (IoUringUdpChannel)loop.CreateChannel(server, counter, 2048, gso: false, gro: true);
+        if (!channel.GroEnabled)
+        {
+            output.WriteLine("SKIPPED: this kernel has no UDP_GRO");
+            loop.RemoveChannel(channel);
+            return;
+        }
+
+        loop.AddChannel(channel);
+        Assert.False(channel.GroEnabled);
+        Assert.Equal(1, ReceiveOne(loop, peer, server, counter));
         loop.RemoveChannel(channel);
     }
 

@@ -25,4 +25,10 @@ internal sealed record UdpIoOverrides
     /// after the start-up probe passed; 0: no fault. The loop must then fall back to epoll.
     /// </summary>
     public int IoUringRegisterFault { get; init; }
+
+    /// <summary>
+    /// An errno that registering an io_uring loop's 64 KiB GRO buffer ring fails with (it is registered
+    /// when the first GRO socket joins the loop); 0: no fault. That socket must then receive without GRO.
+    /// </summary>
+    public int IoUringGroRegisterFault { get; init; }
 }

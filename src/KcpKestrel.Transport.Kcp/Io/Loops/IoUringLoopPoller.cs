@@ -27,6 +27,7 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
     private const int MaxCompletionsPerWait = 4096;
 
     private readonly int _slotSize;
+    private readonly int _groRegisterFault;
     private readonly int _eventfd;
     private readonly ulong* _wakeValue;
     private readonly MsgHdr* _plainHeader;
@@ -52,9 +53,11 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
     /// </summary>
     /// <param name="slotSize">Largest datagram received.</param>
     /// <param name="registerFault">Tests only: registering the buffer ring fails with this errno (0: it does not).</param>
-    public IoUringLoopPoller(int slotSize, int registerFault = 0)
+    /// <param name="groRegisterFault">Tests only: registering the GRO buffer ring fails with this errno (0: it does not).</param>
+    public IoUringLoopPoller(int slotSize, int registerFault = 0, int groRegisterFault = 0)
     {
         _slotSize = slotSize;
+        _groRegisterFault = groRegisterFault;
         (_ring, _small) = SetUpRing(slotSize, registerFault);
 
         // Blocking on purpose: io_uring answers a read of a non-blocking fd with EAGAIN instead of waiting.
@@ -361,6 +364,11 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
         {
             try
             {
+                if (_groRegisterFault != 0)
+                {
+                    throw new IoUringUnavailableException(ProvidedBufferRing.DescribeRegisterError(_groRegisterFault));
+                }
+
                 _large = ProvidedBufferRing.Register(_ring, LargeGroup, LargeBuffers, sizeof(IoUringRecvMsgOut) + NameSpace + GroControlSpace + 65536);
             }
             catch (IoUringUnavailableException)

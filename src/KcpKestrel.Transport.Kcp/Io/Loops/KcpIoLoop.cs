@@ -188,7 +188,7 @@ internal sealed class KcpIoLoop : IKcpLoop, IDatagramLoop, IDisposable
         {
             try
             {
-                return new IoUringLoopPoller(slotSize, overrides.IoUringRegisterFault);
+                return new IoUringLoopPoller(slotSize, overrides.IoUringRegisterFault, overrides.IoUringGroRegisterFault);
             }
             catch (IoUringUnavailableException ex)
             {
