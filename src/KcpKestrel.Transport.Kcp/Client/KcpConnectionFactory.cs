@@ -39,7 +39,7 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
         _loops = new KcpIoLoop[_options.IoLoopCount];
         for (var i = 0; i < _loops.Length; i++)
         {
-            _loops[i] = new KcpIoLoop($"kcp-client-{i}", Math.Max(2048, _options.Kcp.Mtu + 64), UdpIo.Resolve(_options.Kcp.IoOverrides.Mode));
+            _loops[i] = new KcpIoLoop($"kcp-client-{i}", Math.Max(2048, _options.Kcp.Mtu + 64), i == 0 ? UdpIo.Resolve(_options.Kcp.IoOverrides.Mode) : _loops[0].Mode, _options.Kcp.IoOverrides);
             _loops[i].Start();
         }
     }

@@ -135,10 +135,17 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
             for (var i = 0; i < sockets.Count; i++)
             {
                 var socket = sockets[i];
-                var loop = new KcpIoLoop($"kcp-loop-{bound.Port}-{i}", DatagramSlot.SizeFor(_options.Mtu), IoMode)
+                var loop = new KcpIoLoop($"kcp-loop-{bound.Port}-{i}", DatagramSlot.SizeFor(_options.Mtu), IoMode, _options.IoOverrides)
                 {
                     FecCodecs = new FecCodecCache(_options.FecDecodeCacheBudget / sockets.Count),
                 };
+                if (loop.FallbackReason is not null)
+                {
+                    // One line, and the loops still to come go straight to the fallback path.
+                    LogUdpIoFallback(_logger, loop.FallbackReason);
+                    IoMode = loop.Mode;
+                }
+
                 loop.ReceiveMemory = _memory.CreateLoopShare(loop);
                 _loops.Add(loop);
                 var channel = loop.CreateChannel(socket, null!, DatagramSlot.SizeFor(_options.Mtu), _options.IoOverrides.Gso, _options.IoOverrides.Gro);

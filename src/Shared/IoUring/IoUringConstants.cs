@@ -11,6 +11,7 @@ internal static class IoUringConstants
     public const uint SetupSqPoll = 1u << 1;
     public const uint SetupCqSize = 1u << 3;
     public const uint SetupClamp = 1u << 4;
+    public const uint SetupRDisabled = 1u << 6;
     public const uint SetupSubmitAll = 1u << 7;
     public const uint SetupCoopTaskRun = 1u << 8;
     public const uint SetupSingleIssuer = 1u << 12;
@@ -64,6 +65,7 @@ internal static class IoUringConstants
 
     // io_uring_register opcodes
     public const uint RegisterProbe = 8;
+    public const uint RegisterEnableRings = 12;
     public const uint RegisterPbufRing = 22;
     public const uint UnregisterPbufRing = 23;
 

@@ -56,6 +56,7 @@ internal sealed unsafe class IoUringRing : IDisposable
         }
 
         _sqeTail = _submittedTail = *_sqTail;
+        Enabled = (p.Flags & IoUringConstants.SetupRDisabled) == 0;
     }
 
     public int Fd { get; }
@@ -73,6 +74,9 @@ internal sealed unsafe class IoUringRing : IDisposable
     public bool DeferTaskRun => (SetupFlags & IoUringConstants.SetupDeferTaskRun) != 0;
 
     public bool SqPoll => (SetupFlags & IoUringConstants.SetupSqPoll) != 0;
+
+    /// <summary>False for a ring made with <see cref="IoUringRingOptions.StartDisabled"/> until <see cref="Enable"/>: it cannot be entered yet.</summary>
+    public bool Enabled { get; private set; }
 
     /// <summary>SQEs prepared and not yet handed to the kernel.</summary>
     public uint Unsubmitted => _sqeTail - _submittedTail;
@@ -109,6 +113,11 @@ internal sealed unsafe class IoUringRing : IDisposable
         if (options.SqPoll)
         {
             baseFlags |= IoUringConstants.SetupSqPoll;
+        }
+
+        if (options.StartDisabled)
+        {
+            baseFlags |= IoUringConstants.SetupRDisabled;
         }
 
         ReadOnlySpan<uint> attempts = options.SingleIssuer && !options.SqPoll
@@ -154,6 +163,26 @@ internal sealed unsafe class IoUringRing : IDisposable
         }
 
         return new IoUringRing(fd, p, rings, ringsSize, (IoUringSqe*)sqes, sqesSize);
+    }
+
+    /// <summary>
+    /// Enables a ring made disabled; the calling thread becomes its single issuer. Throws
+    /// <see cref="IoUringUnavailableException"/> when the kernel refuses.
+    /// </summary>
+    public void Enable()
+    {
+        if (Enabled)
+        {
+            return;
+        }
+
+        var r = IoUringSyscalls.Register(Fd, IoUringConstants.RegisterEnableRings, null, 0);
+        if (r < 0)
+        {
+            throw new IoUringUnavailableException($"IORING_REGISTER_ENABLE_RINGS failed: errno {-r}");
+        }
+
+        Enabled = true;
     }
 
     /// <summary>A zeroed SQE to prepare, or false when the submission queue is full.</summary>

@@ -17,6 +17,14 @@ internal sealed record IoUringRingOptions
     /// </summary>
     public bool SingleIssuer { get; init; } = true;
 
+    /// <summary>
+    /// Make the ring disabled (IORING_SETUP_R_DISABLED, Linux 5.10): it can be set up (buffer rings
+    /// registered) from any thread, and the thread that calls <see cref="IoUringRing.Enable"/> becomes
+    /// its single issuer. Lets a loop find out at construction, on the caller's thread, that a ring
+    /// cannot be had, while the ring still belongs to the loop's own thread.
+    /// </summary>
+    public bool StartDisabled { get; init; }
+
     /// <summary>A kernel thread polls the submission queue (IORING_SETUP_SQPOLL): no syscall per submit, one core spent spinning.</summary>
     public bool SqPoll { get; init; }
 

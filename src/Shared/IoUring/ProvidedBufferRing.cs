@@ -58,7 +58,7 @@ internal sealed unsafe class ProvidedBufferRing : IDisposable
         {
             NativeMemory.AlignedFree(entries);
             NativeMemory.AlignedFree(buffers);
-            throw new IoUringUnavailableException($"IORING_REGISTER_PBUF_RING failed: errno {-r} (needs Linux 5.19)");
+            throw new IoUringUnavailableException(DescribeRegisterError(-r));
         }
 
         var pbuf = new ProvidedBufferRing(ring, groupId, count, bufferSize, entries, buffers);
@@ -70,6 +70,15 @@ internal sealed unsafe class ProvidedBufferRing : IDisposable
         pbuf.Publish();
         return pbuf;
     }
+
+    /// <summary>Why IORING_REGISTER_PBUF_RING failed, in words, for the fallback log line.</summary>
+    public static string DescribeRegisterError(int errno) => errno switch
+    {
+        IoUringConstants.ENOMEM => "IORING_REGISTER_PBUF_RING failed: ENOMEM (pinning the buffer ring passed RLIMIT_MEMLOCK, or memory is short)",
+        IoUringConstants.EPERM => "IORING_REGISTER_PBUF_RING failed: EPERM (refused by a seccomp filter or an LSM)",
+        IoUringConstants.EINVAL => "IORING_REGISTER_PBUF_RING failed: EINVAL (needs Linux 5.19)",
+        _ => $"IORING_REGISTER_PBUF_RING failed: errno {errno}",
+    };
 
     /// <summary>Buffer <paramref name="bufferId"/>'s first <paramref name="length"/> bytes.</summary>
     public Span<byte> Buffer(ushort bufferId, int length) => new(Address(bufferId), Math.Min(length, BufferSize));

@@ -32,9 +32,8 @@ public sealed class IoUringLoopPollerTests(ITestOutputHelper output)
         var before = OpenDescriptors();
         using (var peer = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
         {
-            var loop = new KcpIoLoop("iouring-test", 2048, UdpIoMode.IoUring);
+            var loop = new KcpIoLoop("iouring-test", 2048, UdpIoMode.IoUring, new UdpIoOverrides { IoUringRing = new() { Entries = sqEntries, CompletionEntries = cqEntries } });
             var poller = (IoUringLoopPoller)loop.Poller;
-            poller.RingOptions = new() { Entries = sqEntries, CompletionEntries = cqEntries };
             var server = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveBufferSize = 4 << 20 };
             server.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             var echo = new EchoReceiver();
@@ -75,7 +74,7 @@ public sealed class IoUringLoopPollerTests(ITestOutputHelper output)
                 Assert.Equal(payload.Length, peer.Receive(back));
             }
 
-            var ring = poller.Ring!;
+            var ring = poller.Ring;
             output.WriteLine($"SQ {ring.SqEntries}, CQ {ring.CqEntries}: receive calls {loop.Counters.ReceiveCalls}, send calls {loop.Counters.SendCalls}, " +
                 $"ENOBUFS re-arms {loop.Counters.ReceiveBuffersExhausted}, SQ-full submits {ring.SqFullSubmits}, CQ overflow flushes {ring.CqOverflowFlushes}");
             if (cqEntries == 2)

@@ -51,7 +51,14 @@ internal sealed unsafe class IoUringUdpChannel : IDatagramChannel
     public int Fd { get; }
 
     /// <summary>True when the socket has UDP_GRO on: its receives use the poller's 64 KiB buffers.</summary>
-    public bool GroEnabled { get; }
+    public bool GroEnabled { get; private set; }
+
+    /// <summary>Turns UDP_GRO off on the socket (the poller has no 64 KiB buffers for it). Before the receive is armed.</summary>
+    public void DisableGro()
+    {
+        UdpOffload.TryDisableGro(Socket);
+        GroEnabled = false;
+    }
 
     /// <summary>True while sends are grouped into UDP GSO messages.</summary>
     public bool GsoEnabled => _gso;

@@ -1,3 +1,5 @@
+using KcpKestrel.IoUring;
+
 namespace KcpKestrel.Transport.Kcp.Io.Datagrams;
 
 /// <summary>
@@ -19,4 +21,19 @@ internal sealed record UdpIoOverrides
 
     /// <summary>Forces the native or the portable path; null: the process-wide choice of <see cref="UdpIo"/>.</summary>
     public UdpIoMode? Mode { get; init; }
+
+    /// <summary>
+    /// An errno (ENOMEM, EPERM) that registering an io_uring loop's buffer ring fails with, as it can
+    /// after the start-up probe passed; 0: no fault. The loop must then fall back to epoll.
+    /// </summary>
+    public int IoUringRegisterFault { get; init; }
+
+    /// <summary>
+    /// An errno that registering an io_uring loop's 64 KiB GRO buffer ring fails with (it is registered
+    /// when the first GRO socket joins the loop); 0: no fault. That socket must then receive without GRO.
+    /// </summary>
+    public int IoUringGroRegisterFault { get; init; }
+
+    /// <summary>An io_uring loop's ring sizes; tests shrink them to fill the submission queue and overflow the completion queue. Null: the defaults.</summary>
+    public IoUringRingOptions? IoUringRing { get; init; }
 }

@@ -26,6 +26,9 @@ internal static class UdpOffload
     public static bool TryEnableGro(Socket socket, bool allowed) =>
         allowed && GroAllowedByEnvironment && Possible && TrySet(socket, LinuxNative.UDP_GRO, 1);
 
+    /// <summary>Turns UDP_GRO off again, for a path that has no buffers for coalesced receives.</summary>
+    public static bool TryDisableGro(Socket socket) => Possible && TrySet(socket, LinuxNative.UDP_GRO, 0);
+
     private static bool TrySet(Socket socket, int option, int value)
     {
         try

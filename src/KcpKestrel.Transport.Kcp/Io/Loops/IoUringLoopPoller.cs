@@ -27,12 +27,13 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
     private const int MaxCompletionsPerWait = 4096;
 
     private readonly int _slotSize;
+    private readonly int _groRegisterFault;
     private readonly int _eventfd;
     private readonly ulong* _wakeValue;
     private readonly MsgHdr* _plainHeader;
     private readonly MsgHdr* _groHeader;
-    private IoUringRing? _ring;
-    private ProvidedBufferRing? _small;
+    private readonly IoUringRing _ring;
+    private readonly ProvidedBufferRing _small;
     private ProvidedBufferRing? _large;
     private IoUringCqe[] _stash = new IoUringCqe[256];
     private int _stashHead;
@@ -40,17 +41,36 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
     private readonly List<IoUringUdpChannel> _deferredChannels = [];
     private int _deferredSends;
     private uint _generation;
+    private bool _largeRefused;
     private bool _disposed;
 
-    public IoUringLoopPoller(int slotSize)
+    private static readonly IoUringRingOptions DefaultRing = new() { Entries = 256, CompletionEntries = 4096 };
+
+    /// <summary>
+    /// Sets the ring and its small buffers up now, on the caller's thread, so a kernel that refuses
+    /// them here (ENOMEM or EPERM registering the buffer ring, though the start-up probe passed)
+    /// throws <see cref="IoUringUnavailableException"/> before any socket is handed over, and the loop
+    /// can take the epoll path instead. The ring starts disabled: the loop's thread enables it on first
+    /// use and so becomes its single issuer.
+    /// </summary>
+    /// <param name="slotSize">Largest datagram received.</param>
+    /// <param name="registerFault">Tests only: registering the buffer ring fails with this errno (0: it does not).</param>
+    /// <param name="groRegisterFault">Tests only: registering the GRO buffer ring fails with this errno (0: it does not).</param>
+    /// <param name="ringOptions">Tests only: the ring's sizes (null: the defaults).</param>
+    public IoUringLoopPoller(int slotSize, int registerFault = 0, int groRegisterFault = 0, IoUringRingOptions? ringOptions = null)
     {
         _slotSize = slotSize;
+        _groRegisterFault = groRegisterFault;
+        (_ring, _small) = SetUpRing(slotSize, registerFault, ringOptions ?? DefaultRing);
 
         // Blocking on purpose: io_uring answers a read of a non-blocking fd with EAGAIN instead of waiting.
         _eventfd = LinuxNative.eventfd(0, LinuxNative.EFD_CLOEXEC);
         if (_eventfd < 0)
         {
-            throw new InvalidOperationException($"eventfd failed: errno {Marshal.GetLastPInvokeError()}");
+            var errno = Marshal.GetLastPInvokeError();
+            _ring.Dispose();
+            _small.Free();
+            throw new IoUringUnavailableException($"eventfd failed: errno {errno}");
         }
 
         _wakeValue = (ulong*)NativeMemory.AllocZeroed(sizeof(ulong));
@@ -66,14 +86,14 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
 
     public UdpIoMode Mode => UdpIoMode.IoUring;
 
-    /// <summary>The ring's sizes; tests shrink them (before the first use) to fill the submission queue and overflow the completion queue.</summary>
-    internal IoUringRingOptions RingOptions { get; set; } = new() { Entries = 256, CompletionEntries = 4096 };
+    /// <summary>The ring, for its counters.</summary>
+    internal IoUringRing Ring => _ring;
 
-    /// <summary>The ring once made, for its counters.</summary>
-    internal IoUringRing? Ring => _ring;
+    /// <summary>The ring's IORING_SETUP_* flags, for tests (single issuer and deferred task run where the kernel has them).</summary>
+    internal uint RingSetupFlags => _ring.SetupFlags;
 
     /// <summary>Buffers of both groups not back from the kernel; 0 when every provided buffer is in the rings.</summary>
-    internal int BuffersOut => (_small?.Out ?? 0) + (_large?.Out ?? 0);
+    internal int BuffersOut => _small.Out + (_large?.Out ?? 0);
 
     public IDatagramChannel CreateChannel(Socket socket, IDatagramReceiver receiver, KcpTransportCounters counters, int slotSize, bool gso, bool gro) =>
         new IoUringUdpChannel(this, socket, receiver, counters, slotSize, gso, gro);
@@ -90,7 +110,7 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
     public void Remove(IDatagramChannel channel)
     {
         var c = (IoUringUdpChannel)channel;
-        if (!c.Armed || _ring is null)
+        if (!c.Armed)
         {
             return;
         }
@@ -100,8 +120,9 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
 
         // Submit now, while the fd is still this socket's: the cancel and any arm still queued take
         // their reference on the file before the channel closes it.
-        _ring.GetSqe()->PrepareCancel(ReceiveTag(c), 0, IoUringTag.Make(IoUringTag.Cancel, 0, 0));
-        _ = _ring.Submit();
+        var ring = EnsureRing();
+        ring.GetSqe()->PrepareCancel(ReceiveTag(c), 0, IoUringTag.Make(IoUringTag.Cancel, 0, 0));
+        _ = ring.Submit();
     }
 
     public void Signal()
@@ -220,7 +241,7 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
             return;
         }
 
-        var ring = _ring!;
+        var ring = _ring;
         if (ring.Unsubmitted > 0)
         {
             _ = ring.Submit();
@@ -296,7 +317,7 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
         var delivered = false;
         if (cqe.HasBuffer)
         {
-            var buffers = kind == IoUringTag.ReceiveLarge ? _large! : _small!;
+            var buffers = kind == IoUringTag.ReceiveLarge ? _large! : _small;
             buffers.OnTaken();
             if (channel is not null && cqe.Res >= 0)
             {
@@ -327,28 +348,72 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
 
     private void Arm(IoUringUdpChannel c)
     {
-        var buffers = c.GroEnabled ? LargeBuffersRing() : _small!;
-        _ring!.GetSqe()->PrepareRecvMsgMultishot(c.Fd, c.GroEnabled ? _groHeader : _plainHeader, buffers.GroupId, ReceiveTag(c));
+        if (c.GroEnabled && LargeBuffersRing() is null)
+        {
+            // No room for coalesced receives: this socket takes its datagrams one by one instead.
+            c.DisableGro();
+        }
+
+        var buffers = c.GroEnabled ? _large! : _small;
+        _ring.GetSqe()->PrepareRecvMsgMultishot(c.Fd, c.GroEnabled ? _groHeader : _plainHeader, buffers.GroupId, ReceiveTag(c));
     }
 
     private void ArmWake() =>
-        _ring!.GetSqe()->PrepareRead(_eventfd, _wakeValue, sizeof(ulong), 0, IoUringTag.Make(IoUringTag.Wake, 0, 0));
+        _ring.GetSqe()->PrepareRead(_eventfd, _wakeValue, sizeof(ulong), 0, IoUringTag.Make(IoUringTag.Wake, 0, 0));
 
-    private ProvidedBufferRing LargeBuffersRing() =>
-        _large ??= ProvidedBufferRing.Register(_ring!, LargeGroup, LargeBuffers, sizeof(IoUringRecvMsgOut) + NameSpace + GroControlSpace + 65536);
-
-    // Made on first use, on the loop's thread: with SINGLE_ISSUER only the creating thread may submit.
-    private IoUringRing EnsureRing()
+    // Registered on first use, so loops without GRO sockets never pay its 4 MiB; null when the kernel
+    // refuses it (memory, limits), asked once.
+    private ProvidedBufferRing? LargeBuffersRing()
     {
-        if (_ring is not null)
+        if (_large is null && !_largeRefused)
         {
-            return _ring;
+            try
+            {
+                if (_groRegisterFault != 0)
+                {
+                    throw new IoUringUnavailableException(ProvidedBufferRing.DescribeRegisterError(_groRegisterFault));
+                }
+
+                _large = ProvidedBufferRing.Register(_ring, LargeGroup, LargeBuffers, sizeof(IoUringRecvMsgOut) + NameSpace + GroControlSpace + 65536);
+            }
+            catch (IoUringUnavailableException)
+            {
+                _largeRefused = true;
+            }
         }
 
+        return _large;
+    }
+
+    private static (IoUringRing Ring, ProvidedBufferRing Small) SetUpRing(int slotSize, int registerFault, IoUringRingOptions options)
+    {
+        var ring = IoUringRing.Create(options with { StartDisabled = true });
+        try
+        {
+            if (registerFault != 0)
+            {
+                throw new IoUringUnavailableException(ProvidedBufferRing.DescribeRegisterError(registerFault));
+            }
+
+            return (ring, ProvidedBufferRing.Register(ring, SmallGroup, SmallBuffers, sizeof(IoUringRecvMsgOut) + NameSpace + slotSize));
+        }
+        catch
+        {
+            ring.Dispose();
+            throw;
+        }
+    }
+
+    // Enabled on first use, on the loop's thread: with SINGLE_ISSUER only the enabling thread may submit.
+    private IoUringRing EnsureRing()
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _ring = IoUringRing.Create(RingOptions);
-        _small = ProvidedBufferRing.Register(_ring, SmallGroup, SmallBuffers, sizeof(IoUringRecvMsgOut) + NameSpace + _slotSize);
-        ArmWake();
+        if (!_ring.Enabled)
+        {
+            _ring.Enable();
+            ArmWake();
+        }
+
         return _ring;
     }
 
@@ -362,8 +427,8 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
         _disposed = true;
 
         // Closing the ring cancels what is in flight; the buffers' memory is freed after it.
-        _ring?.Dispose();
-        _small?.Free();
+        _ring.Dispose();
+        _small.Free();
         _large?.Free();
         _ = LinuxNative.close(_eventfd);
         NativeMemory.Free(_wakeValue);

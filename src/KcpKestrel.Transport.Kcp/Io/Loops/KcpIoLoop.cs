@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using KcpKestrel.Core.Fec;
+using KcpKestrel.IoUring;
 using KcpKestrel.Transport.Kcp.Diagnostics;
 using KcpKestrel.Transport.Kcp.Sessions;
 using KcpKestrel.Transport.Kcp.Io.Datagrams;
@@ -38,19 +39,22 @@ internal sealed class KcpIoLoop : IKcpLoop, IDatagramLoop, IDisposable
     private int _wakePending;
     private bool _disposed;
 
-    public KcpIoLoop(string name, int slotSize, UdpIoMode mode)
+    /// <param name="name">The thread's name.</param>
+    /// <param name="slotSize">Largest datagram sent or received.</param>
+    /// <param name="mode">The I/O path; io_uring falls back to epoll when its ring cannot be set up (<see cref="FallbackReason"/>).</param>
+    /// <param name="overrides">Test switches; null for none.</param>
+    public KcpIoLoop(string name, int slotSize, UdpIoMode mode, UdpIoOverrides? overrides = null)
     {
         Counters = new KcpTransportCounters();
-        _poller = mode switch
-        {
-            UdpIoMode.IoUring => new IoUringLoopPoller(slotSize),
-            UdpIoMode.Native => new EpollLoopPoller(slotSize),
-            _ => new SocketLoopPoller(slotSize),
-        };
+        _poller = CreatePoller(slotSize, mode, overrides ?? UdpIoOverrides.None, out var fallbackReason);
+        FallbackReason = fallbackReason;
         _thread = new Thread(Run) { IsBackground = true, Name = name };
     }
 
     public UdpIoMode Mode => _poller.Mode;
+
+    /// <summary>Why this loop is not on the path it was asked for (its io_uring ring could not be set up), or null.</summary>
+    public string? FallbackReason { get; }
 
     /// <summary>The poller, for tests that look at its buffers.</summary>
     internal ILoopPoller Poller => _poller;
@@ -174,6 +178,27 @@ internal sealed class KcpIoLoop : IKcpLoop, IDatagramLoop, IDisposable
 
     /// <summary>The poller consumed the wake-up signal: the next <see cref="Wake"/> must signal again.</summary>
     internal void OnSignalled() => Volatile.Write(ref _wakePending, 0);
+
+    // The start-up probe can pass and this loop's own ring still be refused (the buffer ring's memory,
+    // a limit reached by earlier loops): the loop then runs on the next best path rather than failing.
+    private static ILoopPoller CreatePoller(int slotSize, UdpIoMode mode, UdpIoOverrides overrides, out string? fallbackReason)
+    {
+        fallbackReason = null;
+        if (mode == UdpIoMode.IoUring)
+        {
+            try
+            {
+                return new IoUringLoopPoller(slotSize, overrides.IoUringRegisterFault, overrides.IoUringGroRegisterFault, overrides.IoUringRing);
+            }
+            catch (IoUringUnavailableException ex)
+            {
+                mode = UdpIo.NativeWorks ? UdpIoMode.Native : UdpIoMode.Socket;
+                fallbackReason = $"io_uring ring setup failed ({ex.Message}); using {(mode == UdpIoMode.Native ? "epoll" : "socket")}";
+            }
+        }
+
+        return mode == UdpIoMode.Native ? new EpollLoopPoller(slotSize) : new SocketLoopPoller(slotSize);
+    }
 
     private void Run()
     {
