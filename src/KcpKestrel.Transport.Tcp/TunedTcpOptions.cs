@@ -76,10 +76,11 @@ public sealed class TunedTcpOptions
     /// </summary>
     public bool BindAllIPEndPoints { get; set; } = true;
 
-    /// <summary>The engine under the connections: <see cref="TcpEngine.Epoll"/> (the default, Kestrel's socket
-    /// connections) or <see cref="TcpEngine.IoUring"/>, which falls back to epoll with one logged line where io_uring
-    /// cannot run. Bound from configuration by name (e.g. <c>"Engine": "IoUring"</c>).</summary>
-    public TcpEngine Engine { get; set; } = TcpEngine.Epoll;
+    /// <summary>The engine under the connections: <see cref="TcpEngine.IoUring"/> (the default: the fastest measured,
+    /// 1.2-1.9x Kestrel's sockets transport per core, benchmarks/results/tcp-iouring.md), which falls back to
+    /// <see cref="TcpEngine.Epoll"/> (Kestrel's socket connections) with one logged line where io_uring cannot run, or
+    /// <see cref="TcpEngine.Epoll"/> itself. Bound from configuration by name (e.g. <c>"Engine": "Epoll"</c>).</summary>
+    public TcpEngine Engine { get; set; } = TcpEngine.IoUring;
 
     /// <summary>With the <see cref="TcpEngine.IoUring"/> engine: <see cref="IoUringArchitecture.SocketSharding"/> (the
     /// default) or <see cref="IoUringArchitecture.Reactor"/>. Bound from configuration by name (e.g.

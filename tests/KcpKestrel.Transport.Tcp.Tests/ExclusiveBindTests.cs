@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging.Abstractions;
+using KcpKestrel.Transport.Tcp.IoUring;
 using Microsoft.Extensions.Options;
 
 namespace KcpKestrel.Transport.Tcp.Tests;
@@ -10,21 +11,29 @@ namespace KcpKestrel.Transport.Tcp.Tests;
 /// A tuned TCP port is the listener's alone (issue #18 item 6): a second listener, or a socket already
 /// listening on the port, makes the bind fail with Kestrel's <see cref="AddressInUseException"/>; the
 /// listener's own accept loops still share the port. No test lets a second socket join a bound group.
+/// Both engines bind through the same code; the cases that hold a listener run over each.
 /// </summary>
-public sealed class ExclusiveBindTests
+public sealed class ExclusiveBindTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Theory]
-    [InlineData("127.0.0.1", 3)]
-    [InlineData("::1", 3)]
-    [InlineData("127.0.0.1", 1)]
-    [InlineData("::1", 1)]
-    public async Task SecondListener_OnTheSamePort_ThrowsAddressInUse(string address, int loops)
+    [InlineData("127.0.0.1", 3, TcpEngine.Epoll)]
+    [InlineData("::1", 3, TcpEngine.Epoll)]
+    [InlineData("127.0.0.1", 1, TcpEngine.Epoll)]
+    [InlineData("::1", 1, TcpEngine.Epoll)]
+    [InlineData("127.0.0.1", 3, TcpEngine.IoUring)]
+    [InlineData("::1", 1, TcpEngine.IoUring)]
+    public async Task SecondListener_OnTheSamePort_ThrowsAddressInUse(string address, int loops, TcpEngine engine)
     {
-        var factory = Factory(loops);
+        if (IoUringTcpTestSupport.Unavailable(engine, output))
+        {
+            return;
+        }
+
+        var factory = Factory(loops, engine: engine);
         var ip = IPAddress.Parse(address);
-        await using var first = (TunedTcpConnectionListener)await factory.BindAsync(new TunedTcpEndPoint(ip, 0));
+        await using var first = await factory.BindAsync(new TunedTcpEndPoint(ip, 0));
         var port = ((IPEndPoint)first.EndPoint).Port;
-        Assert.Equal(loops, first.LoopCount);
+        Assert.Equal(loops, LoopCount(first));
 
         foreach (var second in new[] { 1, 3 })
         {
@@ -34,7 +43,7 @@ public sealed class ExclusiveBindTests
             Assert.Equal(SocketError.AddressAlreadyInUse, Assert.IsType<SocketException>(error.InnerException).SocketErrorCode);
         }
 
-        Assert.Same(first, Assert.Single(factory.Listeners));
+        Assert.Same(first, Assert.Single<IConnectionListener>([.. factory.Listeners, .. factory.IoUringListeners]));
         await AcceptOneAsync(first, ip, port);
     }
 
@@ -73,20 +82,27 @@ public sealed class ExclusiveBindTests
         await Assert.ThrowsAsync<AddressInUseException>(() => factory.BindAsync(new TunedTcpEndPoint(IPAddress.IPv6Any, port)).AsTask());
     }
 
-    [Fact]
-    public async Task PortZero_EachListenerGetsAPortOfItsOwn_SharedByItsLoops()
+    [Theory]
+    [InlineData(TcpEngine.Epoll)]
+    [InlineData(TcpEngine.IoUring)]
+    public async Task PortZero_EachListenerGetsAPortOfItsOwn_SharedByItsLoops(TcpEngine engine)
     {
-        var factory = Factory(loops: 4);
-        await using var first = (TunedTcpConnectionListener)await factory.BindAsync(new TunedTcpEndPoint(IPAddress.Loopback, 0));
-        await using var second = (TunedTcpConnectionListener)await factory.BindAsync(new TunedTcpEndPoint(IPAddress.Loopback, 0));
+        if (IoUringTcpTestSupport.Unavailable(engine, output))
+        {
+            return;
+        }
+
+        var factory = Factory(loops: 4, engine: engine);
+        await using var first = await factory.BindAsync(new TunedTcpEndPoint(IPAddress.Loopback, 0));
+        await using var second = await factory.BindAsync(new TunedTcpEndPoint(IPAddress.Loopback, 0));
         var port = ((IPEndPoint)first.EndPoint).Port;
         Assert.NotEqual(port, ((IPEndPoint)second.EndPoint).Port);
-        Assert.Equal(4, first.LoopCount);
+        Assert.Equal(4, LoopCount(first));
         await AcceptOneAsync(first, IPAddress.Loopback, port);
 
         // Free again once the listener is gone.
         await first.DisposeAsync();
-        await using var again = (TunedTcpConnectionListener)await factory.BindAsync(new TunedTcpEndPoint(IPAddress.Loopback, port));
+        await using var again = await factory.BindAsync(new TunedTcpEndPoint(IPAddress.Loopback, port));
         Assert.Equal(port, ((IPEndPoint)again.EndPoint).Port);
     }
 
@@ -105,10 +121,13 @@ public sealed class ExclusiveBindTests
         await host.StopAsync().WaitAsync(TunedTcpTestHost.Bound);
     }
 
-    private static TunedTcpConnectionListenerFactory Factory(int loops, bool dualMode = false) =>
-        new(Options.Create(new TunedTcpOptions { AcceptLoops = loops, DualMode = dualMode }), NullLoggerFactory.Instance);
+    private static TunedTcpConnectionListenerFactory Factory(int loops, bool dualMode = false, TcpEngine engine = TcpEngine.Epoll) =>
+        new(Options.Create(new TunedTcpOptions { AcceptLoops = loops, DualMode = dualMode, Engine = engine }), NullLoggerFactory.Instance);
 
-    private static async Task AcceptOneAsync(TunedTcpConnectionListener listener, IPAddress ip, int port)
+    private static int LoopCount(IConnectionListener listener) =>
+        listener is IoUringTcpConnectionListener uring ? uring.Workers.Count : ((TunedTcpConnectionListener)listener).LoopCount;
+
+    private static async Task AcceptOneAsync(IConnectionListener listener, IPAddress ip, int port)
     {
         using var client = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         await client.ConnectAsync(ip, port).WaitAsync(TunedTcpTestHost.Bound);

@@ -18,7 +18,7 @@ internal sealed record TcpServeOptions(string Engine, TunedTcpOptions? Tuned)
     public const string IoUring = "iouring";
 
     /// <summary>The engine serve runs without <c>--tcp-engine</c>. Set from the measurements (benchmarks/results/tcp-iouring.md).</summary>
-    public const string DefaultEngine = Epoll;
+    public const string DefaultEngine = IoUring;
 
     public static readonly string[] Engines = [IoUring, Epoll, Sockets];
 
