@@ -1,0 +1,96 @@
+namespace KcpKestrel.Multicast;
+
+/// <summary>
+/// The settings of a multicast publisher and subscriber: each one's name, default and range live
+/// here (<see cref="Validate"/>). Times are <see cref="TimeSpan"/>s; the protocol core works in
+/// microseconds.
+/// </summary>
+public sealed class MulticastOptions
+{
+    /// <summary>The largest UDP payload over IPv4.</summary>
+    public const int MaxDatagramSize = 65507;
+
+    /// <summary>This process's node id (1-65535; 0 means "everyone" on the wire). Default 1.</summary>
+    public ushort NodeId { get; set; } = 1;
+
+    /// <summary>The publisher's stream id: one sequence space per node and stream. Default 1.</summary>
+    public uint StreamId { get; set; } = 1;
+
+    /// <summary>Reliable (NAKs repair gaps) or unreliable (gaps are skipped). Default true.</summary>
+    public bool Reliable { get; set; } = true;
+
+    /// <summary>Bytes per datagram, 512-65507. Default 1400 (one Ethernet MTU, lowest latency).</summary>
+    public int DatagramSize { get; set; } = 1400;
+
+    /// <summary>Packets the publisher keeps for resends, 16-1048576. Default 8192. Fixed memory: this times <see cref="DatagramSize"/>.</summary>
+    public int HistoryPackets { get; set; } = 8192;
+
+    /// <summary>Packets per second, new and resent together, 0 (no limit)-10000000. Default 0.</summary>
+    public int PacketsPerSecond { get; set; }
+
+    /// <summary>How long a message waits for batching without the flush flag, 0-1 s. Default 1 ms.</summary>
+    public TimeSpan FlushDelay { get; set; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>An idle publisher's heartbeat interval, 1 ms-10 s. Default 100 ms.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>NAKs for a packet resent within this window are ignored (NAK storms), 0-1 s. Default 2 ms.</summary>
+    public TimeSpan NakSuppressWindow { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>Out-of-order packets a subscriber buffers per publisher, 16-1048576. Default 4096.</summary>
+    public int ReceiveBufferPackets { get; set; } = 4096;
+
+    /// <summary>How long a gap may be only reordering before the first NAK, 0-1 s. Default 500 µs.</summary>
+    public TimeSpan ReorderWait { get; set; } = TimeSpan.FromMicroseconds(500);
+
+    /// <summary>The first NAK retry interval, doubling up to <see cref="NakRetryMax"/>, 100 µs-10 s. Default 5 ms.</summary>
+    public TimeSpan NakRetry { get; set; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>The longest NAK retry interval, 100 µs-60 s, at least <see cref="NakRetry"/>. Default 200 ms.</summary>
+    public TimeSpan NakRetryMax { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>A publisher silent this long is gone, 10 ms-1 h. Default 3 s.</summary>
+    public TimeSpan PublisherTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The largest message, 1 B-64 MiB; larger ones are fragmented up to this. Default 1 MiB.</summary>
+    public int MaxMessageSize { get; set; } = 1 << 20;
+
+    /// <summary>Where a subscriber starts on a stream it has not heard before. Default <see cref="MulticastJoin.Latest"/>.</summary>
+    public MulticastJoin Join { get; set; } = MulticastJoin.Latest;
+
+    /// <summary>What a subscriber does when a gap left the publisher's history. Default <see cref="MulticastGapPolicy.Resync"/>.</summary>
+    public MulticastGapPolicy OnUnrecoverable { get; set; } = MulticastGapPolicy.Resync;
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting out of its range.</summary>
+    public void Validate()
+    {
+        Check(NodeId >= 1, nameof(NodeId));
+        Check(DatagramSize is >= 512 and <= MaxDatagramSize, nameof(DatagramSize));
+        Check(HistoryPackets is >= 16 and <= 1 << 20, nameof(HistoryPackets));
+        Check(PacketsPerSecond is >= 0 and <= 10_000_000, nameof(PacketsPerSecond));
+        Check(InRange(FlushDelay, TimeSpan.Zero, TimeSpan.FromSeconds(1)), nameof(FlushDelay));
+        Check(InRange(HeartbeatInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10)), nameof(HeartbeatInterval));
+        Check(InRange(NakSuppressWindow, TimeSpan.Zero, TimeSpan.FromSeconds(1)), nameof(NakSuppressWindow));
+        Check(ReceiveBufferPackets is >= 16 and <= 1 << 20, nameof(ReceiveBufferPackets));
+        Check(InRange(ReorderWait, TimeSpan.Zero, TimeSpan.FromSeconds(1)), nameof(ReorderWait));
+        Check(InRange(NakRetry, TimeSpan.FromMicroseconds(100), TimeSpan.FromSeconds(10)), nameof(NakRetry));
+        Check(InRange(NakRetryMax, NakRetry, TimeSpan.FromSeconds(60)), nameof(NakRetryMax));
+        Check(InRange(PublisherTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1)), nameof(PublisherTimeout));
+        Check(MaxMessageSize is >= 1 and <= 64 << 20, nameof(MaxMessageSize));
+        Check(Enum.IsDefined(Join), nameof(Join));
+        Check(Enum.IsDefined(OnUnrecoverable), nameof(OnUnrecoverable));
+    }
+
+    /// <summary>A time in whole microseconds, the core's clock unit.</summary>
+    internal static long Micros(TimeSpan time) => time.Ticks / TimeSpan.TicksPerMicrosecond;
+
+    private static bool InRange(TimeSpan value, TimeSpan min, TimeSpan max) => value >= min && value <= max;
+
+    private static void Check(bool ok, string name)
+    {
+        if (!ok)
+        {
+            throw new ArgumentOutOfRangeException(name, $"MulticastOptions.{name} is out of its range.");
+        }
+    }
+}

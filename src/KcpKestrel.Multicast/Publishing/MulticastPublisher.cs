@@ -1,0 +1,285 @@
+using KcpKestrel.Multicast.Wire;
+using KcpKestrel.Shared;
+
+namespace KcpKestrel.Multicast.Publishing;
+
+/// <summary>
+/// A publisher's protocol state, with no I/O and no clock: every call takes <c>now</c> (microseconds)
+/// and hands the datagrams to send to the sink. Messages are batched into the packet being built
+/// (in its history slot); a packet goes out when the flush flag asks, when it is full, or when its
+/// oldest message waited <see cref="MulticastOptions.FlushDelay"/> (<see cref="Poll"/>). New packets
+/// and resends take tokens from one bucket, so answering NAKs lowers the new-data rate; near the
+/// limit the flush flag is ignored and messages batch. One thread at a time.
+/// </summary>
+internal sealed class MulticastPublisher
+{
+    private readonly IDatagramSink _sink;
+    private readonly PacketHistory _history;
+    private readonly TokenBucket? _bucket;
+    private readonly byte[] _control = new byte[ControlPackets.MaxSize];
+    private readonly ushort _node;
+    private readonly uint _stream;
+    private readonly PacketFlags _streamFlags;
+    private readonly int _datagramSize;
+    private readonly int _maxMessageSize;
+    private readonly long _flushDelay;
+    private readonly long _heartbeatInterval;
+    private readonly long _suppressWindow;
+
+    private ulong _next = 1;
+    private int _openLength;
+    private ushort _openTarget;
+    private long _openSince;
+    private long _lastSendAt;
+    private bool _sentAny;
+
+    public MulticastPublisher(MulticastOptions options, IDatagramSink sink)
+    {
+        options.Validate();
+        _sink = sink;
+        _node = options.NodeId;
+        _stream = options.StreamId;
+        _streamFlags = options.Reliable ? PacketFlags.None : PacketFlags.Unreliable;
+        _datagramSize = options.DatagramSize;
+        _maxMessageSize = options.MaxMessageSize;
+        _history = new PacketHistory(options.HistoryPackets, options.DatagramSize);
+        _flushDelay = MulticastOptions.Micros(options.FlushDelay);
+        _heartbeatInterval = MulticastOptions.Micros(options.HeartbeatInterval);
+        _suppressWindow = MulticastOptions.Micros(options.NakSuppressWindow);
+        if (options.PacketsPerSecond > 0)
+        {
+            // A burst of 1 ms of packets (at least one), so the rate holds over any millisecond.
+            _bucket = new TokenBucket(
+                options.PacketsPerSecond, Math.Max(1, options.PacketsPerSecond / 1000.0), TimeSpan.TicksPerSecond / TimeSpan.TicksPerMicrosecond);
+        }
+    }
+
+    public PublisherCounters Counters { get; } = new();
+
+    /// <summary>The last sequence sent (0: none).</summary>
+    public ulong LatestSequence => _next - 1;
+
+    /// <summary>The oldest sequence the history still holds.</summary>
+    public ulong OldestSequence => _history.Oldest(_next);
+
+    /// <summary>Bytes of history: fixed at construction.</summary>
+    public int HistoryBytes => _history.Capacity * _history.DatagramSize;
+
+    private bool CanSend => _bucket is null || _bucket.Tokens >= 1;
+
+    /// <summary>
+    /// Adds <paramref name="message"/> on <paramref name="topic"/> for everyone (or for node
+    /// <paramref name="target"/>). False when the rate limit leaves no token to send the batch it
+    /// would have to close: call <see cref="Poll"/> and retry. Messages above
+    /// <see cref="MulticastOptions.MaxMessageSize"/> throw.
+    /// </summary>
+    public bool TryOffer(ReadOnlySpan<byte> message, byte topic, bool flush, long now, ushort target = PacketHeader.Everyone)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(message.Length, _maxMessageSize, nameof(message));
+        _bucket?.Refill(now);
+        if (_openLength > 0 && target != _openTarget)
+        {
+            // One target per packet: a message for another node closes the batch.
+            if (!CanSend)
+            {
+                return Refuse();
+            }
+
+            Seal(now);
+        }
+
+        var frameSize = Frame.WholeHeaderSize + message.Length;
+        if (_openLength > 0 && _openLength + frameSize <= _datagramSize)
+        {
+            _openLength += FrameWriter.WriteWhole(_history.Slot(_next)[_openLength..], topic, message);
+        }
+        else if (PacketHeader.Size + frameSize <= _datagramSize)
+        {
+            if (_openLength > 0)
+            {
+                if (!CanSend)
+                {
+                    return Refuse();
+                }
+
+                Seal(now);
+            }
+
+            Open(target, now);
+            _openLength += FrameWriter.WriteWhole(_history.Slot(_next)[_openLength..], topic, message);
+        }
+        else
+        {
+            // Fragments need one token to start; the rest may go into debt, which later sends repay.
+            if (!CanSend)
+            {
+                return Refuse();
+            }
+
+            WriteFragments(message, topic, target, now);
+        }
+
+        Counters.Messages++;
+        if (flush && CanSend)
+        {
+            Seal(now);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Sends what is due at <paramref name="now"/>: the batch whose delay ran out (when the rate
+    /// allows), a heartbeat when idle. Returns when to call again.
+    /// </summary>
+    public long Poll(long now)
+    {
+        _bucket?.Refill(now);
+        if (_openLength > 0 && now - _openSince >= _flushDelay && CanSend)
+        {
+            Seal(now);
+        }
+
+        if (!_sentAny || now - _lastSendAt >= _heartbeatInterval)
+        {
+            SendHeartbeat(now);
+        }
+
+        var due = _lastSendAt + _heartbeatInterval;
+        if (_openLength > 0)
+        {
+            var flushAt = CanSend
+                ? _openSince + _flushDelay
+                : now + Math.Max(1, (long)Math.Ceiling(_bucket!.SecondsUntil(1) * 1_000_000));
+            due = Math.Min(due, Math.Max(flushAt, now));
+        }
+
+        return due;
+    }
+
+    /// <summary>Handles a datagram from a subscriber: NAKs aimed at this node and stream.</summary>
+    public void OnDatagram(ReadOnlySpan<byte> datagram, long now)
+    {
+        if (PacketHeader.TryRead(datagram, out var header) != ParseStatus.Ok)
+        {
+            Counters.Dropped++;
+            return;
+        }
+
+        if (header.Kind != PacketKind.Nak || header.Target != _node || header.Stream != _stream)
+        {
+            // Our own looped-back data and other nodes' traffic land here too.
+            Counters.Dropped++;
+            return;
+        }
+
+        Counters.NaksReceived++;
+        _bucket?.Refill(now);
+        var first = header.Sequence;
+        var count = PacketHeader.ReadCount(datagram);
+        var oldest = _history.Oldest(_next);
+        ulong goneFirst = 0;
+        uint goneCount = 0;
+        for (var sequence = first; sequence < first + count; sequence++)
+        {
+            if (sequence >= _next)
+            {
+                Counters.NaksNeverSent += (long)(first + count - sequence);
+                break;
+            }
+
+            if (sequence < oldest || !_history.TryGet(sequence, out var packet))
+            {
+                goneFirst = goneCount == 0 ? sequence : goneFirst;
+                goneCount++;
+                Counters.NaksGone++;
+                continue;
+            }
+
+            if (!_history.TryMarkResend(sequence, now, _suppressWindow))
+            {
+                Counters.NaksSuppressed++;
+                continue;
+            }
+
+            packet[3] = (byte)(_streamFlags | PacketFlags.Retransmit);
+            _sink.Send(packet);
+            _bucket?.Take(1);
+            Counters.Retransmits++;
+            Counters.Packets++;
+        }
+
+        if (goneCount > 0)
+        {
+            var length = ControlPackets.WriteGone(_control, _node, header.Source, _stream, goneFirst, goneCount, oldest);
+            _sink.Send(_control.AsSpan(0, length));
+        }
+    }
+
+    private bool Refuse()
+    {
+        Counters.RateLimited++;
+        return false;
+    }
+
+    private void Open(ushort target, long now)
+    {
+        _openTarget = target;
+        _openSince = now;
+        _openLength = PacketHeader.Size;
+    }
+
+    private void Seal(long now)
+    {
+        var slot = _history.Slot(_next);
+        new PacketHeader(PacketKind.Data, _streamFlags, _node, _openTarget, _stream, _next).Write(slot);
+        _history.Commit(_next, _openLength);
+        _sink.Send(slot[.._openLength]);
+        _bucket?.Take(1);
+        Counters.Packets++;
+        _next++;
+        _openLength = 0;
+        _lastSendAt = now;
+        _sentAny = true;
+    }
+
+    private void WriteFragments(ReadOnlySpan<byte> message, byte topic, ushort target, long now)
+    {
+        // Start in the open batch when a useful piece still fits; otherwise close it first.
+        if (_openLength > 0 && _datagramSize - _openLength < Frame.FragmentHeaderSize + 64)
+        {
+            Seal(now);
+        }
+
+        var offset = 0;
+        while (true)
+        {
+            if (_openLength == 0)
+            {
+                Open(target, now);
+            }
+
+            var chunk = Math.Min(_datagramSize - _openLength - Frame.FragmentHeaderSize, message.Length - offset);
+            var flags = (offset == 0 ? FrameFlags.First : FrameFlags.Middle)
+                | (offset + chunk == message.Length ? FrameFlags.Last : FrameFlags.Middle);
+            _openLength += FrameWriter.WriteFragment(
+                _history.Slot(_next)[_openLength..], topic, flags, message.Length, message.Slice(offset, chunk));
+            offset += chunk;
+            if (offset == message.Length)
+            {
+                return;
+            }
+
+            Seal(now);
+        }
+    }
+
+    private void SendHeartbeat(long now)
+    {
+        var length = ControlPackets.WriteHeartbeat(_control, _streamFlags, _node, _stream, _next - 1, _history.Oldest(_next));
+        _sink.Send(_control.AsSpan(0, length));
+        Counters.Heartbeats++;
+        _lastSendAt = now;
+        _sentAny = true;
+    }
+}

@@ -1,0 +1,27 @@
+namespace KcpKestrel.Multicast.Publishing;
+
+/// <summary>What a publisher did, for metrics and tests. One writer (the publisher's thread).</summary>
+internal sealed class PublisherCounters
+{
+    public long Messages;
+    public long Packets;
+    public long Heartbeats;
+
+    /// <summary>TryOffer refused: the rate limit left no packet to send the full batch.</summary>
+    public long RateLimited;
+
+    public long NaksReceived;
+    public long Retransmits;
+
+    /// <summary>NAKed sequences resent within the suppress window already (NAK storm).</summary>
+    public long NaksSuppressed;
+
+    /// <summary>NAKed sequences never sent (0, or past the latest).</summary>
+    public long NaksNeverSent;
+
+    /// <summary>NAKed sequences that left the history (answered with Gone).</summary>
+    public long NaksGone;
+
+    /// <summary>Datagrams dropped at parse, or NAKs for another node or stream.</summary>
+    public long Dropped;
+}
