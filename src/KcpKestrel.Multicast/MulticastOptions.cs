@@ -40,6 +40,9 @@ public sealed class MulticastOptions
     /// <summary>Out-of-order packets a subscriber buffers per publisher, 16-1048576. Default 4096.</summary>
     public int ReceiveBufferPackets { get; set; } = 4096;
 
+    /// <summary>Publisher streams a subscriber tracks at once, 1-4096; packets from more are dropped. Default 64.</summary>
+    public int MaxPublishers { get; set; } = 64;
+
     /// <summary>How long a gap may be only reordering before the first NAK, 0-1 s. Default 500 µs.</summary>
     public TimeSpan ReorderWait { get; set; } = TimeSpan.FromMicroseconds(500);
 
@@ -72,6 +75,7 @@ public sealed class MulticastOptions
         Check(InRange(HeartbeatInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10)), nameof(HeartbeatInterval));
         Check(InRange(NakSuppressWindow, TimeSpan.Zero, TimeSpan.FromSeconds(1)), nameof(NakSuppressWindow));
         Check(ReceiveBufferPackets is >= 16 and <= 1 << 20, nameof(ReceiveBufferPackets));
+        Check(MaxPublishers is >= 1 and <= 4096, nameof(MaxPublishers));
         Check(InRange(ReorderWait, TimeSpan.Zero, TimeSpan.FromSeconds(1)), nameof(ReorderWait));
         Check(InRange(NakRetry, TimeSpan.FromMicroseconds(100), TimeSpan.FromSeconds(10)), nameof(NakRetry));
         Check(InRange(NakRetryMax, NakRetry, TimeSpan.FromSeconds(60)), nameof(NakRetryMax));
