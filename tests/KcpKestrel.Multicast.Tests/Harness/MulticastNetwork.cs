@@ -1,0 +1,124 @@
+using KcpKestrel.Multicast.Publishing;
+using KcpKestrel.Multicast.Subscribing;
+using KcpKestrel.Multicast.Wire;
+
+namespace KcpKestrel.Multicast.Tests.Harness;
+
+/// <summary>
+/// One publisher and N subscribers joined by <see cref="LossyLink"/>s (one per direction per
+/// subscriber), on a manual clock in microseconds. Everything is deterministic for given seeds.
+/// </summary>
+internal sealed class MulticastNetwork
+{
+    private readonly List<Member> _members = [];
+    private readonly byte[] _message;
+
+    public MulticastNetwork(MulticastOptions publisherOptions, int subscribers, double dropRate, double reorderRate, int seed, Action<MulticastOptions>? subscriberOptions = null)
+    {
+        Publisher = new MulticastPublisher(publisherOptions, new ToSubscribers(this));
+        _message = new byte[publisherOptions.MaxMessageSize];
+        for (var i = 0; i < subscribers; i++)
+        {
+            var options = new MulticastOptions { NodeId = (ushort)(100 + i), Join = MulticastJoin.Beginning, ReorderWait = TimeSpan.FromMicroseconds(300) };
+            subscriberOptions?.Invoke(options);
+            var member = new Member(
+                new LossyLink(seed * 31 + (2 * i), dropRate, reorderRate),
+                new LossyLink(seed * 31 + (2 * i) + 1, dropRate, reorderRate),
+                new CheckingReceiver());
+            member.Subscriber = new MulticastSubscriber(options, member.Receiver, new ToPublisher(this, member), []);
+            _members.Add(member);
+        }
+    }
+
+    public long Now { get; private set; }
+
+    public MulticastPublisher Publisher { get; }
+
+    /// <summary>Data packets the publisher sent, per simulated second (index: second).</summary>
+    public List<int> DataPacketsPerSecond { get; } = [0];
+
+    public int Count => _members.Count;
+
+    public CheckingReceiver Receiver(int i) => _members[i].Receiver;
+
+    public MulticastSubscriber Subscriber(int i) => _members[i].Subscriber;
+
+    public LossyLink Down(int i) => _members[i].Down;
+
+    /// <summary>Offers message <paramref name="index"/> of <paramref name="length"/> bytes; false when the rate limit refused it.</summary>
+    public bool Offer(int index, int length, bool flush) =>
+        Publisher.TryOffer(_message.AsSpan(0, SequenceMessages.Write(_message, index, length)), topic: 1, flush, Now);
+
+    /// <summary>Moves the clock by <paramref name="micros"/>, delivers what is due, polls everyone.</summary>
+    public void Step(long micros = 50)
+    {
+        Now += micros;
+        while (DataPacketsPerSecond.Count <= Now / 1_000_000)
+        {
+            DataPacketsPerSecond.Add(0);
+        }
+
+        foreach (var member in _members)
+        {
+            while (member.Down.TryReceive(Now, out var datagram))
+            {
+                member.Subscriber.OnDatagram(datagram, Now);
+            }
+
+            while (member.Up.TryReceive(Now, out var datagram))
+            {
+                Publisher.OnDatagram(datagram, Now);
+            }
+        }
+
+        Publisher.Poll(Now);
+        foreach (var member in _members)
+        {
+            member.Subscriber.Poll(Now);
+        }
+    }
+
+    /// <summary>Steps until every receiver saw <paramref name="messages"/> messages, or fails past <paramref name="maxMicros"/>.</summary>
+    public void RunUntilDelivered(int messages, long maxMicros)
+    {
+        var deadline = Now + maxMicros;
+        while (_members.Any(m => m.Receiver.Next < messages))
+        {
+            Assert.True(Now < deadline, $"not delivered by {maxMicros} µs: {string.Join(", ", _members.Select(m => m.Receiver.Next))}");
+            Step();
+        }
+    }
+
+    private sealed class Member(LossyLink down, LossyLink up, CheckingReceiver receiver)
+    {
+        public LossyLink Down { get; } = down;
+
+        public LossyLink Up { get; } = up;
+
+        public CheckingReceiver Receiver { get; } = receiver;
+
+        public MulticastSubscriber Subscriber { get; set; } = null!;
+    }
+
+    /// <summary>The group: every datagram the publisher sends goes down every subscriber's link.</summary>
+    private sealed class ToSubscribers(MulticastNetwork network) : IDatagramSink
+    {
+        public void Send(ReadOnlySpan<byte> datagram)
+        {
+            if ((PacketKind)datagram[2] == PacketKind.Data)
+            {
+                network.DataPacketsPerSecond[^1]++;
+            }
+
+            foreach (var member in network._members)
+            {
+                member.Down.Send(datagram, network.Now);
+            }
+        }
+    }
+
+    private sealed class ToPublisher(MulticastNetwork network, Member member) : IDatagramSink
+    {
+        public void Send(ReadOnlySpan<byte> datagram) => member.Up.Send(datagram, network.Now);
+    }
+}
