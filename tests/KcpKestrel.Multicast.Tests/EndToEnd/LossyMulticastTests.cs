@@ -7,7 +7,7 @@ namespace KcpKestrel.Multicast.Tests.EndToEnd;
 /// One publisher, several subscribers, seeded loss and reordering on every link, a manual clock:
 /// the protocol core alone, end to end.
 /// </summary>
-public sealed class LossyMulticastTests(ITestOutputHelper output)
+public sealed class LossyMulticastTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Theory]
     [InlineData(1)]
