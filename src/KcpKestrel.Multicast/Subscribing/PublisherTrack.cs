@@ -91,9 +91,21 @@ internal sealed class PublisherTrack
         {
             Deliver(datagram, sequence);
             Drain();
+            if (_highest > _delivered && _nakAt != None)
+            {
+                // Progress: the publisher answers, so the rest of the gap is asked for at the first interval again.
+                _nakRetry = _owner.NakRetry;
+                _nakAt = Math.Min(_nakAt, now + _nakRetry);
+            }
         }
         else
         {
+            if (sequence > _highest + 1 && _nakAt != None)
+            {
+                // A new missing run behind a gap already NAKed: ask after the reorder wait, not the back-off.
+                _nakAt = Math.Min(_nakAt, now + _owner.ReorderWait);
+            }
+
             _window.Store(sequence, datagram);
             _highest = Math.Max(_highest, sequence);
         }

@@ -63,6 +63,37 @@ public sealed class MulticastSubscriberTests
     }
 
     [Fact]
+    public void NewMissingRun_BehindANakedGap_IsNakedAfterTheReorderWaitNotTheBackOff()
+    {
+        var packets = Publish(8);
+        var subscriber = Subscriber(Options());
+        subscriber.OnDatagram(packets[0], 0);
+        subscriber.OnDatagram(packets[2], 0);
+        subscriber.Poll(500);
+        subscriber.OnDatagram(packets[5], 1000);
+
+        Assert.Equal(1500, subscriber.Poll(1000));
+        subscriber.Poll(1500);
+        Assert.Equal([(2ul, 1u), (2ul, 1u), (4ul, 2u)], _naks.Sent.Select(n => (RecordingSink.Header(n).Sequence, PacketHeader.ReadCount(n))));
+    }
+
+    [Fact]
+    public void Progress_OnAGap_ResetsTheBackOff()
+    {
+        var packets = Publish(8);
+        var subscriber = Subscriber(Options());
+        subscriber.OnDatagram(packets[0], 0);
+        subscriber.OnDatagram(packets[2], 0);
+        subscriber.OnDatagram(packets[4], 0);
+        subscriber.Poll(500);
+        subscriber.Poll(5500);
+        Assert.Equal(15_500, subscriber.Poll(5501));
+
+        subscriber.OnDatagram(packets[1], 6000);
+        Assert.Equal(11_000, subscriber.Poll(6000));
+    }
+
+    [Fact]
     public void SeveralGaps_AreNakedAsOneRangeEach()
     {
         var packets = Publish(8);
