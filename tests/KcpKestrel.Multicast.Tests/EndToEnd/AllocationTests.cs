@@ -79,6 +79,44 @@ public sealed class AllocationTests
         Assert.Equal(0, receiver.Duplicates + receiver.OutOfOrder + receiver.Corrupt);
     }
 
+    [Fact]
+    public void SubscriberNakingFarBehind_DoesNotGrowThePublisher()
+    {
+        var sink = new CountingSink();
+        var publisher = new MulticastPublisher(new MulticastOptions { HistoryPackets = 64 }, sink);
+        var nak = new byte[ControlPackets.MaxSize];
+        var message = new byte[70];
+
+        void Run(int count, long start)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var now = start + (i * 10L);
+                publisher.TryOffer(message, 1, flush: true, now);
+
+                // A subscriber stuck at the beginning keeps asking for everything it missed.
+                var length = ControlPackets.WriteNak(nak, source: 2, publisher: 1, stream: 1, first: 1, count: PacketHeader.MaxNakCount);
+                publisher.OnDatagram(nak.AsSpan(0, length), now);
+                publisher.Poll(now);
+            }
+        }
+
+        Run(2_000, 0);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Run(20_000, 1_000_000);
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(publisher.Counters.NaksGone > 1_000_000);
+        Assert.True(sink.Gone > 19_000);
+    }
+
+    private sealed class CountingSink : IDatagramSink
+    {
+        public long Gone { get; private set; }
+
+        public void Send(ReadOnlySpan<byte> datagram) => Gone += (PacketKind)datagram[2] == PacketKind.Gone ? 1 : 0;
+    }
+
     /// <summary>Hands datagrams straight across, dropping every Nth Data packet sent the first time.</summary>
     private sealed class DirectLink : IDatagramSink
     {
