@@ -64,6 +64,27 @@ public sealed class MulticastOptions
     /// <summary>What a subscriber does when a gap left the publisher's history. Default <see cref="MulticastGapPolicy.Resync"/>.</summary>
     public MulticastGapPolicy OnUnrecoverable { get; set; } = MulticastGapPolicy.Resync;
 
+    /// <summary>
+    /// The group and port, e.g. <c>239.192.7.1:40100</c> or <c>[ff15::7]:40100</c>. Needed by
+    /// <see cref="MulticastTransport"/>; the protocol core alone does not use it. Default null.
+    /// </summary>
+    public string? Group { get; set; }
+
+    /// <summary>
+    /// The interface the group is joined and sent on: its address (<c>127.0.0.1</c>, <c>::1</c>) or its
+    /// name (<c>lo</c>). Null: the kernel's choice (the default route). Default null.
+    /// </summary>
+    public string? Interface { get; set; }
+
+    /// <summary>
+    /// Diagnostic: the share of received data packets a subscriber drops on purpose, 0-0.5, so loss
+    /// and its NAK repair can be tested where <c>tc netem</c> is missing. Default 0.
+    /// </summary>
+    public double DiagnosticDropRate { get; set; }
+
+    /// <summary>Diagnostic: the seed of <see cref="DiagnosticDropRate"/>'s choices, so a run repeats. Default 1.</summary>
+    public int DiagnosticDropSeed { get; set; } = 1;
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting out of its range.</summary>
     public void Validate()
     {
@@ -83,6 +104,8 @@ public sealed class MulticastOptions
         Check(MaxMessageSize is >= 1 and <= 64 << 20, nameof(MaxMessageSize));
         Check(Enum.IsDefined(Join), nameof(Join));
         Check(Enum.IsDefined(OnUnrecoverable), nameof(OnUnrecoverable));
+        Check(Group is null || Io.GroupAddress.TryParse(Group, out _), nameof(Group));
+        Check(DiagnosticDropRate is >= 0 and <= 0.5, nameof(DiagnosticDropRate));
     }
 
     /// <summary>A time in whole microseconds, the core's clock unit.</summary>
