@@ -15,6 +15,7 @@ internal static class CliApp
         root.Subcommands.Add(BenchCommand.Create(io));
         root.Subcommands.Add(RelayCommand.Create(io));
         root.Subcommands.Add(DemoCommand.Create(io));
+        root.Subcommands.Add(MulticastCommand.Create(io));
         return root;
     }
 
