@@ -40,6 +40,25 @@ public sealed class MulticastTransportTests(Xunit.Abstractions.ITestOutputHelper
     }
 
     [Fact]
+    public void OfferInSteadyState_AllocatesNothingOnTheCallingThread()
+    {
+        using var publisher = new MulticastTransport(LoopbackGroup.V4(node: 1));
+        var message = new byte[70];
+        for (var i = 0; i < 20_000; i++)
+        {
+            publisher.Offer(message, topic: 1, flush: i % 10 == 0);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 20_000; i++)
+        {
+            publisher.Offer(message, topic: 1, flush: i % 10 == 0);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void GroupNotMulticast_ThrowsNamingTheSetting()
     {
         var options = new MulticastOptions { Group = "127.0.0.1:40000" };
