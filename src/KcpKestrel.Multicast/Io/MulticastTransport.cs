@@ -41,6 +41,7 @@ public sealed class MulticastTransport : IDisposable
     private readonly Thread _housekeepingThread;
     private MulticastPublisher? _publisher;
     private long _sendErrors;
+    private int _disposed;
 
     /// <summary>Joins the group and starts the threads.</summary>
     /// <param name="options">Validated here; <see cref="MulticastOptions.Group"/> is required.</param>
@@ -57,6 +58,7 @@ public sealed class MulticastTransport : IDisposable
 
         _options = options;
         _sink = new Sink(this);
+        Group = group;
         _group = group.Serialize();
         if (receiver is not null)
         {
@@ -72,7 +74,7 @@ public sealed class MulticastTransport : IDisposable
     }
 
     /// <summary>The group this transport joined.</summary>
-    public IPEndPoint Group => (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(_group);
+    public IPEndPoint Group { get; }
 
     internal PublisherCounters? PublisherCounters => Volatile.Read(ref _publisher)?.Counters;
 
@@ -91,7 +93,7 @@ public sealed class MulticastTransport : IDisposable
     /// </summary>
     public bool TryOffer(ReadOnlySpan<byte> message, byte topic, bool flush, ushort target = 0)
     {
-        ObjectDisposedException.ThrowIf(_stop.IsSet, this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         lock (_publishLock)
         {
             // Created on the first offer: a subscribe-only transport holds no history.
@@ -113,7 +115,7 @@ public sealed class MulticastTransport : IDisposable
     /// <summary>Leaves the group and stops the threads; unsent batches are dropped.</summary>
     public void Dispose()
     {
-        if (_stop.IsSet)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }

@@ -59,6 +59,17 @@ public sealed class MulticastTransportTests(Xunit.Abstractions.ITestOutputHelper
     }
 
     [Fact]
+    public void Disposed_DisposeAgainIsHarmlessAndOfferThrows()
+    {
+        var options = LoopbackGroup.V4(node: 1);
+        var transport = new MulticastTransport(options);
+        Assert.Equal(options.Group, transport.Group.ToString());
+        transport.Dispose();
+        transport.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => transport.TryOffer([1, 2, 3], topic: 1, flush: true));
+    }
+
+    [Fact]
     public void GroupNotMulticast_ThrowsNamingTheSetting()
     {
         var options = new MulticastOptions { Group = "127.0.0.1:40000" };
