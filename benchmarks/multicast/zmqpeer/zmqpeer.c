@@ -2,7 +2,7 @@
  * zmqpeer: the ZeroMQ epgm (OpenPGM, NAK-based reliable multicast) peer that issue #20's multicast is measured
  * against. Built by benchmarks/multicast/epgm.sh:  cc -O2 -o zmqpeer zmqpeer.c -lzmq
  *
- *   zmqpeer pub  --endpoint EP --count N [--size 70] [--rate KBIT] [--recovery-ms MS] [--linger-ms MS]
+ *   zmqpeer pub  --endpoint EP --count N [--size 70] [--rate KBIT] [--recovery-ms MS] [--linger-ms MS] [--buf B]
  *   zmqpeer sub  --endpoint EP --count N [--size 70] [--rate KBIT] [--recovery-ms MS] [--timeout S]
  *   zmqpeer ping --endpoint EP --back EP2 --count N [--size 70] [--rate KBIT]   (RTT p50/p99/p99.9)
  *   zmqpeer pong --endpoint EP --back EP2 --count N [--size 70] [--rate KBIT]
@@ -26,7 +26,7 @@
 
 typedef struct {
     const char *mode, *endpoint, *back;
-    long count, size, rate_kbit, recovery_ms, linger_ms, timeout_s;
+    long count, size, rate_kbit, recovery_ms, linger_ms, timeout_s, buf;
 } options;
 
 static double now_s(void) {
@@ -75,6 +75,9 @@ static void *open_socket(void *ctx, int type, const options *o, const char *endp
     /* No high-water mark: a publisher must not drop messages locally, only the network may lose them. */
     if (zmq_setsockopt(s, type == ZMQ_PUB ? ZMQ_SNDHWM : ZMQ_RCVHWM, &hwm, sizeof hwm)) die("HWM");
     if (zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger)) die("ZMQ_LINGER");
+    /* OpenPGM's socket buffers (capped by net.core.rmem_max/wmem_max): the default 208 KiB overflows at a burst */
+    int buf = (int)o->buf;
+    if (buf > 0 && zmq_setsockopt(s, type == ZMQ_PUB ? ZMQ_SNDBUF : ZMQ_RCVBUF, &buf, sizeof buf)) die("buffer size");
     if (type == ZMQ_SUB && zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0)) die("ZMQ_SUBSCRIBE");
     if (zmq_connect(s, endpoint)) die(endpoint);
     return s;
@@ -161,23 +164,39 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 /* ping sends on endpoint and waits for the echo on back; pong echoes endpoint onto back. One message in flight. */
+static int run_pingpong_on(void *out, void *in, const options *o, int ping);
+
 static int run_pingpong(void *ctx, const options *o, int ping) {
     void *out = open_socket(ctx, ZMQ_PUB, o, ping ? o->endpoint : o->back);
     void *in = open_socket(ctx, ZMQ_SUB, o, ping ? o->back : o->endpoint);
+    int rc = run_pingpong_on(out, in, o, ping), linger = 0;
+    /* zmq_ctx_term waits for every socket to be closed */
+    zmq_setsockopt(out, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(in, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_close(out);
+    zmq_close(in);
+    return rc;
+}
+
+static int run_pingpong_on(void *out, void *in, const options *o, int ping) {
     int timeout_ms = 200;
     zmq_setsockopt(in, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
     uint8_t *buf = malloc((size_t)o->size + 64);
     double deadline = now_s() + (double)o->timeout_s;
     if (!ping) {
         long echoed = 0;
-        while (echoed < o->count && now_s() < deadline) {
+        int last = 0;
+        /* echoes the warm-up probes too, so it stops at the last sequence number, not at a count */
+        while (!last && now_s() < deadline) {
             int n = zmq_recv(in, buf, (size_t)o->size + 64, 0);
             if (n < 0) continue;
+            last = check(buf, n, o->size) == (uint64_t)o->count - 1;
             zmq_send(out, buf, (size_t)n, 0);
             echoed++;
         }
+        usleep(200 * 1000); /* the last echo must leave before the socket closes */
         printf("{\"echoed\":%ld}\n", echoed);
-        return echoed == o->count ? 0 : 1;
+        return last ? 0 : 1;
     }
     /* warm-up: PGM drops what arrives before the receiver has seen the stream's start, so repeat the first probe
      * until an echo comes back */
@@ -216,12 +235,12 @@ static int run_pingpong(void *ctx, const options *o, int ping) {
 
 static void usage(void) {
     fprintf(stderr, "usage: zmqpeer pub|sub|ping|pong --endpoint epgm://IF;GROUP:PORT [--back EP] --count N [--size 70]\n"
-                    "       [--rate KBIT/S] [--recovery-ms MS] [--linger-ms MS] [--timeout S]\n");
+                    "       [--rate KBIT/S] [--recovery-ms MS] [--linger-ms MS] [--timeout S] [--buf BYTES]\n");
     exit(2);
 }
 
 int main(int argc, char **argv) {
-    options o = {.count = 100000, .size = 70, .rate_kbit = 1000000, .recovery_ms = 2000, .linger_ms = 2000, .timeout_s = 60};
+    options o = {.count = 100000, .size = 70, .rate_kbit = 1000000, .recovery_ms = 2000, .linger_ms = 2000, .timeout_s = 60, .buf = 4 << 20};
     if (argc < 2) usage();
     o.mode = argv[1];
     for (int i = 2; i < argc; i++) {
@@ -235,10 +254,13 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--recovery-ms")) o.recovery_ms = atol(v);
         else if (!strcmp(a, "--linger-ms")) o.linger_ms = atol(v);
         else if (!strcmp(a, "--timeout")) o.timeout_s = atol(v);
+        else if (!strcmp(a, "--buf")) o.buf = atol(v);
         else usage();
         i++;
     }
     if (!o.endpoint || o.count <= 0 || o.size < 8) usage();
+    /* libzmq 4.3 turns ZMQ_RATE into bytes/s as int (rate * 1000 / 8): above this it overflows */
+    if (o.rate_kbit <= 0 || o.rate_kbit > 2147483) { fprintf(stderr, "zmqpeer: --rate must be 1..2147483 kbit/s\n"); return 2; }
     if (!zmq_has("pgm")) { fprintf(stderr, "zmqpeer: this libzmq is built without PGM\n"); return 2; }
     void *ctx = zmq_ctx_new();
     int rc;
