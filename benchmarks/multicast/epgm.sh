@@ -69,9 +69,11 @@ for k in $FANOUT; do
     echo "  pub $k.$run $pub_line" >&2
     min=$(printf '%s\n' "${rates[@]}" | sort -g | head -1)
     max=$(printf '%s\n' "${rates[@]}" | sort -g | tail -1)
-    # sub_cpu: the mean CPU seconds of one subscriber from its first to its last message
+    # pub_cpu: the publisher's whole CPU seconds (ZeroMQ's I/O thread keeps sending after zmq_send has queued the
+    # last message; the 3 s it then stays to answer NAKs cost next to nothing). pub_msg_s: how fast zmq_send queued.
+    # sub_cpu: the mean CPU seconds of one subscriber from its first to its last message.
     cpu=$(printf '%s\n' "${cpus[@]}" | awk '{s += $1} END {printf "%.3f", s / NR}')
-    rows+=("$min $max $(json_field msg_per_s <<<"$pub_line") $(json_field cpu_s <<<"$pub_line") $cpu $unrec $ok $run")
+    rows+=("$min $max $(json_field msg_per_s <<<"$pub_line") $(json_field cpu_s_total <<<"$pub_line") $cpu $unrec $ok $run")
   done
   # the median run by the slowest subscriber's rate
   read -r min max pubr pubc cpu unrec ok run < <(printf '%s\n' "${rows[@]}" | median_row)
