@@ -32,7 +32,7 @@ internal sealed class PublisherTrack
         Node = node;
         Stream = stream;
         _window = new ReceiveWindow(owner.ReceiveBufferPackets, owner.DatagramSize);
-        _naks = new NakSchedule(owner.ReceiveBufferPackets, owner.NakRetry, owner.NakRetryMax);
+        _naks = new NakSchedule(owner.ReceiveBufferPackets);
         _assembler = new FragmentAssembler(owner.MaxMessageSize);
     }
 
@@ -86,11 +86,6 @@ internal sealed class PublisherTrack
         {
             counters.FarAhead++;
             return;
-        }
-
-        if ((header.Flags & PacketFlags.Retransmit) != 0)
-        {
-            _naks.Repaired(sequence, now);
         }
 
         if (sequence == _delivered + 1)
@@ -284,7 +279,7 @@ internal sealed class PublisherTrack
             var first = sequence;
             while (sequence <= end && !_window.Contains(sequence) && _naks.IsDue(sequence, now) && sequence - first < PacketHeader.MaxNakCount)
             {
-                next = Math.Min(next, _naks.Sent(sequence, now));
+                next = Math.Min(next, _naks.Sent(sequence, now, _owner.NakRetry, _owner.NakRetryMax));
                 sequence++;
             }
 

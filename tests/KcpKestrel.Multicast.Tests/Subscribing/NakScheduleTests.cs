@@ -4,49 +4,31 @@ namespace KcpKestrel.Multicast.Tests.Subscribing;
 
 public sealed class NakScheduleTests
 {
-    private readonly NakSchedule _naks = new(capacity: 16, firstInterval: 5000, maxInterval: 200_000);
+    private const long First = 5000;
+    private const long Max = 200_000;
+    private readonly NakSchedule _naks = new(capacity: 16);
 
     [Fact]
     public void NakedSequence_IsNotDueBeforeItsRetryInterval()
     {
         Assert.True(_naks.IsDue(3, 0));
-        Assert.Equal(5000, _naks.Sent(3, 0));
+        Assert.Equal(5000, _naks.Sent(3, 0, First, Max));
         Assert.False(_naks.IsDue(3, 4999));
         Assert.True(_naks.IsDue(3, 5000));
 
-        // Another sequence in the ring is unaffected.
+        // Another sequence, even on the same ring slot, is unaffected.
         Assert.True(_naks.IsDue(4, 1));
+        Assert.True(_naks.IsDue(19, 1));
     }
 
     [Fact]
-    public void SlowRepair_StretchesTheRetryIntervalPastTheRepairTime()
-    {
-        _naks.Sent(1, 0);
-        _naks.Repaired(1, 10_000);
-
-        Assert.Equal(10_000, _naks.RepairTime);
-        Assert.Equal(20_000 + 15_000, _naks.Sent(2, 20_000));
-        Assert.True(_naks.IsDue(1, 20_000));
-    }
-
-    [Fact]
-    public void RepairOfARetriedSequence_IsNoSample()
-    {
-        _naks.Sent(1, 0);
-        _naks.Sent(1, 5000);
-        _naks.Repaired(1, 60_000);
-
-        Assert.Equal(0, _naks.RepairTime);
-    }
-
-    [Fact]
-    public void Retries_WaitTheBaseIntervalThreeTimes_ThenDoubleUpToTheCap()
+    public void Retries_WaitTheFirstIntervalThreeTimes_ThenDoubleUpToTheCap()
     {
         var due = new List<long>();
         long now = 0;
         for (var i = 0; i < 10; i++)
         {
-            now = _naks.Sent(7, now);
+            now = _naks.Sent(7, now, First, Max);
             due.Add(now);
         }
 
