@@ -4,7 +4,7 @@ namespace KcpKestrel.Multicast.Subscribing;
 
 /// <summary>
 /// A subscriber's state for one publisher stream: the last sequence delivered, the out-of-order
-/// packets, the gap being repaired (a reorder wait, then NAKs with back-off), the fragment in
+/// packets, the gap being repaired (a reorder wait, then NAKs with a back-off per sequence), the fragment in
 /// progress, and when the publisher was last heard.
 /// </summary>
 internal sealed class PublisherTrack
@@ -16,12 +16,12 @@ internal sealed class PublisherTrack
 
     private readonly MulticastSubscriber _owner;
     private readonly ReceiveWindow _window;
+    private readonly NakSchedule _naks;
     private readonly FragmentAssembler _assembler;
     private ulong _delivered;
     private ulong _highest;
     private long _lastHeard;
     private long _nakAt = None;
-    private long _nakRetry;
     private bool _started;
     private bool _stopped;
     private bool _gone;
@@ -32,6 +32,7 @@ internal sealed class PublisherTrack
         Node = node;
         Stream = stream;
         _window = new ReceiveWindow(owner.ReceiveBufferPackets, owner.DatagramSize);
+        _naks = new NakSchedule(owner.ReceiveBufferPackets);
         _assembler = new FragmentAssembler(owner.MaxMessageSize);
     }
 
@@ -91,12 +92,6 @@ internal sealed class PublisherTrack
         {
             Deliver(datagram, sequence);
             Drain();
-            if (_highest > _delivered && _nakAt != None)
-            {
-                // Progress: the publisher answers, so the rest of the gap is asked for at the first interval again.
-                _nakRetry = _owner.NakRetry;
-                _nakAt = Math.Min(_nakAt, now + _nakRetry);
-            }
         }
         else
         {
@@ -180,9 +175,7 @@ internal sealed class PublisherTrack
 
         if (now >= _nakAt)
         {
-            SendNaks();
-            _nakAt = now + _nakRetry;
-            _nakRetry = Math.Min(_nakRetry * 2, _owner.NakRetryMax);
+            _nakAt = SendNaks(now);
         }
 
         return Math.Min(_nakAt, _lastHeard + _owner.PublisherTimeout);
@@ -225,7 +218,6 @@ internal sealed class PublisherTrack
         {
             // Wait briefly: the missing packet may only be reordered.
             _nakAt = now + _owner.ReorderWait;
-            _nakRetry = _owner.NakRetry;
         }
     }
 
@@ -252,12 +244,17 @@ internal sealed class PublisherTrack
         UpdateGap(now);
     }
 
-    private void SendNaks()
+    /// <summary>
+    /// NAKs the missing runs that were never NAKed or whose retry interval passed; returns when the
+    /// next NAK is due, so a repair on its way is not asked for again.
+    /// </summary>
+    private long SendNaks(long now)
     {
         var end = Math.Min(_highest, _delivered + (ulong)_window.Capacity);
+        var next = None;
         var sent = 0;
         var sequence = _delivered + 1;
-        while (sequence <= end && sent < MaxNaksPerPoll)
+        while (sequence <= end)
         {
             if (_window.Contains(sequence))
             {
@@ -265,14 +262,31 @@ internal sealed class PublisherTrack
                 continue;
             }
 
-            var first = sequence;
-            while (sequence <= end && !_window.Contains(sequence) && sequence - first < PacketHeader.MaxNakCount)
+            if (!_naks.IsDue(sequence, now))
             {
+                next = Math.Min(next, _naks.DueAt(sequence));
+                sequence++;
+                continue;
+            }
+
+            if (sent == MaxNaksPerPoll)
+            {
+                // The rest of a bad window goes out a reorder wait later.
+                next = Math.Min(next, now + _owner.ReorderWait);
+                break;
+            }
+
+            var first = sequence;
+            while (sequence <= end && !_window.Contains(sequence) && _naks.IsDue(sequence, now) && sequence - first < PacketHeader.MaxNakCount)
+            {
+                next = Math.Min(next, _naks.Sent(sequence, now, _owner.NakRetry, _owner.NakRetryMax));
                 sequence++;
             }
 
             _owner.SendNak(Node, Stream, first, (uint)(sequence - first));
             sent++;
         }
+
+        return next;
     }
 }

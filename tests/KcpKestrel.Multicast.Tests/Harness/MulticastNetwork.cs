@@ -13,7 +13,7 @@ internal sealed class MulticastNetwork
     private readonly List<Member> _members = [];
     private readonly byte[] _message;
 
-    public MulticastNetwork(MulticastOptions publisherOptions, int subscribers, double dropRate, double reorderRate, int seed, Action<MulticastOptions>? subscriberOptions = null)
+    public MulticastNetwork(MulticastOptions publisherOptions, int subscribers, double dropRate, double reorderRate, int seed, Action<MulticastOptions>? subscriberOptions = null, long delay = 100)
     {
         Publisher = new MulticastPublisher(publisherOptions, new ToSubscribers(this));
         _message = new byte[publisherOptions.MaxMessageSize];
@@ -22,8 +22,8 @@ internal sealed class MulticastNetwork
             var options = new MulticastOptions { NodeId = (ushort)(100 + i), Join = MulticastJoin.Beginning, ReorderWait = TimeSpan.FromMicroseconds(300) };
             subscriberOptions?.Invoke(options);
             var member = new Member(
-                new LossyLink(seed * 31 + (2 * i), dropRate, reorderRate),
-                new LossyLink(seed * 31 + (2 * i) + 1, dropRate, reorderRate),
+                new LossyLink(seed * 31 + (2 * i), dropRate, reorderRate, delay),
+                new LossyLink(seed * 31 + (2 * i) + 1, dropRate, reorderRate, delay),
                 new CheckingReceiver());
             member.Subscriber = new MulticastSubscriber(options, member.Receiver, new ToPublisher(this, member), []);
             _members.Add(member);

@@ -55,15 +55,16 @@ public sealed class MulticastSubscriberTests
         Assert.Equal((PacketKind.Nak, (ushort)1, 2ul), (RecordingSink.Header(nak).Kind, RecordingSink.Header(nak).Target, RecordingSink.Header(nak).Sequence));
         Assert.Equal(2u, PacketHeader.ReadCount(nak));
 
-        // Retries at 5, then 10 ms after.
+        // The first retries wait 5 ms each (a lost NAK or repair is common), later ones double.
         Assert.Equal(5600, subscriber.Poll(601));
-        subscriber.Poll(5600);
-        Assert.Equal(15_600, subscriber.Poll(5601));
-        Assert.Equal(2, _naks.Sent.Count);
+        Assert.Equal(10_600, subscriber.Poll(5600));
+        Assert.Equal(15_600, subscriber.Poll(10_600));
+        Assert.Equal(25_600, subscriber.Poll(15_600));
+        Assert.Equal(4, _naks.Sent.Count);
     }
 
     [Fact]
-    public void NewMissingRun_BehindANakedGap_IsNakedAfterTheReorderWaitNotTheBackOff()
+    public void NewMissingRun_BehindANakedGap_IsNakedAfterTheReorderWaitWithoutReNakingTheGap()
     {
         var packets = Publish(8);
         var subscriber = Subscriber(Options());
@@ -73,12 +74,14 @@ public sealed class MulticastSubscriberTests
         subscriber.OnDatagram(packets[5], 1000);
 
         Assert.Equal(1500, subscriber.Poll(1000));
-        subscriber.Poll(1500);
-        Assert.Equal([(2ul, 1u), (2ul, 1u), (4ul, 2u)], _naks.Sent.Select(n => (RecordingSink.Header(n).Sequence, PacketHeader.ReadCount(n))));
+
+        // Sequence 2's repair may still be on its way: it waits for its own retry at 5500.
+        Assert.Equal(5500, subscriber.Poll(1500));
+        Assert.Equal([(2ul, 1u), (4ul, 2u)], _naks.Sent.Select(n => (RecordingSink.Header(n).Sequence, PacketHeader.ReadCount(n))));
     }
 
     [Fact]
-    public void Progress_OnAGap_ResetsTheBackOff()
+    public void Progress_OnAGap_LeavesTheRestItsOwnRetryTime()
     {
         var packets = Publish(8);
         var subscriber = Subscriber(Options());
@@ -86,11 +89,14 @@ public sealed class MulticastSubscriberTests
         subscriber.OnDatagram(packets[2], 0);
         subscriber.OnDatagram(packets[4], 0);
         subscriber.Poll(500);
-        subscriber.Poll(5500);
-        Assert.Equal(15_500, subscriber.Poll(5501));
+        Assert.Equal(10_500, subscriber.Poll(5500));
 
+        // A repair arrives: sequence 4, NAKed at 5500 too, is not asked for again before its retry.
         subscriber.OnDatagram(packets[1], 6000);
-        Assert.Equal(11_000, subscriber.Poll(6000));
+        Assert.Equal(10_500, subscriber.Poll(6000));
+        subscriber.Poll(10_500);
+        Assert.Equal((4ul, 1u), (RecordingSink.Header(_naks.Sent[^1]).Sequence, PacketHeader.ReadCount(_naks.Sent[^1])));
+        Assert.Equal(5, _naks.Sent.Count);
     }
 
     [Fact]
