@@ -40,6 +40,12 @@ public sealed class MulticastOptions
     /// <summary>Out-of-order packets a subscriber buffers per publisher, 16-1048576. Default 4096.</summary>
     public int ReceiveBufferPackets { get; set; } = 4096;
 
+    /// <summary>
+    /// The receive thread spins on non-blocking receives instead of sleeping in the kernel: lowest
+    /// latency, one core kept busy per transport. Default false (blocking, saves CPU).
+    /// </summary>
+    public bool BusyPoll { get; set; }
+
     /// <summary>Publisher streams a subscriber tracks at once, 1-4096; packets from more are dropped. Default 64.</summary>
     public int MaxPublishers { get; set; } = 64;
 
