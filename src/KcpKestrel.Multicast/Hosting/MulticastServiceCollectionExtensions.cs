@@ -1,7 +1,10 @@
+using System.Diagnostics.Metrics;
 using KcpKestrel.Multicast;
+using KcpKestrel.Multicast.Diagnostics;
 using KcpKestrel.Multicast.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -35,8 +38,14 @@ public static class MulticastServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddSingleton<IValidateOptions<MulticastOptions>, MulticastOptionsValidator>();
+        // The host's meter factory and logger: the instruments show up under the host's KcpKestrel meter.
+        services.AddSingleton(provider => new MulticastMetrics(provider.GetService<IMeterFactory>()));
         services.AddSingleton(provider => new Lazy<MulticastTransport>(() => new MulticastTransport(
-            provider.GetRequiredService<IOptions<MulticastOptions>>().Value, provider.GetService<IMulticastReceiver>())));
+            provider.GetRequiredService<IOptions<MulticastOptions>>().Value,
+            provider.GetService<IMulticastReceiver>(),
+            provider.GetService<ILoggerFactory>()?.CreateLogger<MulticastTransport>(),
+            provider.GetRequiredService<MulticastMetrics>(),
+            topics: [])));
         services.AddSingleton(provider => provider.GetRequiredService<Lazy<MulticastTransport>>().Value);
         services.AddSingleton<IHostedService, MulticastHostedService>();
         return services.AddOptions<MulticastOptions>().ValidateOnStart();

@@ -1,10 +1,13 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using KcpKestrel.Multicast.Diagnostics;
 using KcpKestrel.Multicast.Io;
 using KcpKestrel.Multicast.Publishing;
 using KcpKestrel.Multicast.Subscribing;
 using KcpKestrel.Multicast.Wire;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KcpKestrel.Multicast;
 
@@ -40,7 +43,10 @@ public sealed class MulticastTransport : IDisposable
     private readonly Thread _receiveThread;
     private readonly Thread _housekeepingThread;
     private MulticastPublisher? _publisher;
+    private readonly ILogger _logger;
+    private readonly MulticastMetrics _metrics;
     private long _sendErrors;
+    private long _callbackErrors;
     private int _disposed;
 
     /// <summary>Joins the group and starts the threads.</summary>
@@ -48,6 +54,17 @@ public sealed class MulticastTransport : IDisposable
     /// <param name="receiver">Gets the messages on <paramref name="topics"/>; null: publish only.</param>
     /// <param name="topics">The topics delivered to <paramref name="receiver"/>; empty: all.</param>
     public MulticastTransport(MulticastOptions options, IMulticastReceiver? receiver = null, params ReadOnlySpan<byte> topics)
+        : this(options, receiver, logger: null, metrics: null, topics)
+    {
+    }
+
+    /// <summary>The hosted path: as the public constructor, with the host's logger and metrics.</summary>
+    /// <param name="options">Validated here.</param>
+    /// <param name="receiver">Null: publish only.</param>
+    /// <param name="logger">Null: no logging (and no extra call per message).</param>
+    /// <param name="metrics">Null: <see cref="MulticastMetrics.Shared"/>.</param>
+    /// <param name="topics">Empty: all.</param>
+    internal MulticastTransport(MulticastOptions options, IMulticastReceiver? receiver, ILogger? logger, MulticastMetrics? metrics, ReadOnlySpan<byte> topics)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -60,13 +77,23 @@ public sealed class MulticastTransport : IDisposable
         _sink = new Sink(this);
         Group = group;
         _group = group.Serialize();
+        GroupTag = new(MulticastMetrics.GroupTag, group.ToString());
+        _logger = logger ?? NullLogger.Instance;
         if (receiver is not null)
         {
-            _subscriber = new MulticastSubscriber(options, receiver, _sink, topics);
+            _subscriber = new MulticastSubscriber(options, logger is null ? receiver : new LoggingReceiver(receiver, logger, group, options.OnUnrecoverable), _sink, topics);
+            if (logger is not null)
+            {
+                _subscriber.PublisherHeard = (node, stream) => MulticastLog.PublisherAppeared(logger, node, stream, Group);
+            }
+
             _dropFilter = options.DiagnosticDropRate > 0 ? new ReceiveDropFilter(options.DiagnosticDropRate, options.DiagnosticDropSeed) : null;
         }
 
         _socket = MulticastSocket.Open(group, options.Interface, SocketBufferBytes);
+        MulticastLog.JoinedGroup(_logger, group, options.Interface ?? "(default)", options.NodeId);
+        _metrics = metrics ?? MulticastMetrics.Shared;
+        _metrics.Add(this);
         _receiveThread = new Thread(ReceiveLoop) { IsBackground = true, Name = "multicast receive" };
         _housekeepingThread = new Thread(HousekeepingLoop) { IsBackground = true, Name = "multicast housekeeping" };
         _receiveThread.Start();
@@ -83,6 +110,11 @@ public sealed class MulticastTransport : IDisposable
     internal long DiagnosticDropped => _dropFilter?.Dropped ?? 0;
 
     internal long SendErrors => Interlocked.Read(ref _sendErrors);
+
+    internal long CallbackErrors => Interlocked.Read(ref _callbackErrors);
+
+    /// <summary>The group as a metrics tag, built once.</summary>
+    internal KeyValuePair<string, object?> GroupTag { get; }
 
     private long Now => Stopwatch.GetElapsedTime(_epoch).Ticks / TimeSpan.TicksPerMicrosecond;
 
@@ -125,6 +157,18 @@ public sealed class MulticastTransport : IDisposable
         _receiveThread.Join(TimeSpan.FromSeconds(5));
         _housekeepingThread.Join(TimeSpan.FromSeconds(5));
         _stop.Dispose();
+        _metrics.Remove(this);
+        MulticastLog.LeftGroup(_logger, Group);
+    }
+
+    /// <summary>Counts and logs (at growing intervals) an exception a receiver callback threw on the receive thread.</summary>
+    internal void OnCallbackError(Exception exception)
+    {
+        var count = Interlocked.Increment(ref _callbackErrors);
+        if (MulticastLog.ShouldLogOccurrence(count))
+        {
+            MulticastLog.ReceiveCallbackFailed(_logger, exception, Group, count);
+        }
     }
 
     private void ReceiveLoop()
@@ -218,10 +262,14 @@ public sealed class MulticastTransport : IDisposable
         {
             _socket.SendTo(datagram, SocketFlags.None, _group);
         }
-        catch (SocketException)
+        catch (SocketException e)
         {
             // A full send buffer (ENOBUFS) loses the datagram like the network would: NAKs repair it.
-            Interlocked.Increment(ref _sendErrors);
+            var count = Interlocked.Increment(ref _sendErrors);
+            if (MulticastLog.ShouldLogOccurrence(count))
+            {
+                MulticastLog.SendFailed(_logger, e, Group, count);
+            }
         }
         catch (ObjectDisposedException)
         {

@@ -51,6 +51,9 @@ internal sealed class MulticastSubscriber
 
     internal IMulticastReceiver Receiver { get; }
 
+    /// <summary>Called when a publisher stream is first heard (logging; rare, off the per-packet path).</summary>
+    internal Action<ushort, uint>? PublisherHeard { get; set; }
+
     internal int ReceiveBufferPackets { get; }
 
     internal int DatagramSize { get; }
@@ -168,6 +171,7 @@ internal sealed class MulticastSubscriber
 
         track = new PublisherTrack(this, node, stream);
         _tracks.Add(key, track);
+        PublisherHeard?.Invoke(node, stream);
         return track;
     }
 }
