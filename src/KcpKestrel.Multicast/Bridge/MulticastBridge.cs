@@ -13,7 +13,8 @@ namespace KcpKestrel.Multicast.Bridge;
 /// every client connected to that topic (<see cref="BridgeClient"/>), on the receive thread and
 /// without waiting. Each length-prefixed message a client writes is published on its topic and
 /// handed to the other local clients of that topic (the transport does not deliver a node's own
-/// messages back to it).
+/// messages back to it). The app's own receiver, if it registered one before the bridge, gets every
+/// message and signal too.
 /// </summary>
 internal sealed class MulticastBridge : IMulticastReceiver
 {
@@ -22,15 +23,17 @@ internal sealed class MulticastBridge : IMulticastReceiver
     private readonly Lazy<MulticastTransport> _transport;
     private readonly MulticastBridgeOptions _options;
     private readonly int _maxMessageSize;
+    private readonly IMulticastReceiver? _next;
     private long _connected;
     private long _forwarded;
     private long _dropped;
     private long _disconnected;
     private long _published;
 
-    public MulticastBridge(Lazy<MulticastTransport> transport, IOptions<MulticastBridgeOptions> options, IOptions<MulticastOptions> multicastOptions, MulticastMetrics metrics)
+    public MulticastBridge(Lazy<MulticastTransport> transport, IOptions<MulticastBridgeOptions> options, IOptions<MulticastOptions> multicastOptions, MulticastMetrics metrics, NextReceiver next)
     {
         _transport = transport;
+        _next = next.Receiver;
         _options = options.Value;
         _options.Validate();
         _maxMessageSize = multicastOptions.Value.MaxMessageSize;
@@ -53,7 +56,15 @@ internal sealed class MulticastBridge : IMulticastReceiver
 
     internal long Published => Interlocked.Read(ref _published);
 
-    public void OnMessage(byte topic, ReadOnlySpan<byte> message) => Forward(topic, message, except: null);
+    public void OnMessage(byte topic, ReadOnlySpan<byte> message)
+    {
+        Forward(topic, message, except: null);
+        _next?.OnMessage(topic, message);
+    }
+
+    public void OnUnrecoverable(ushort publisher, uint stream, ulong first, ulong last) => _next?.OnUnrecoverable(publisher, stream, first, last);
+
+    public void OnPublisherGone(ushort publisher, uint stream) => _next?.OnPublisherGone(publisher, stream);
 
     /// <summary>Serves one connection on <paramref name="topic"/> until it closes.</summary>
     public async Task HandleAsync(ConnectionContext connection, byte topic)

@@ -94,7 +94,8 @@ public sealed class MulticastBridgeTests
             new Lazy<MulticastTransport>(() => throw new InvalidOperationException("no publishing in this test")),
             Options.Create(new MulticastBridgeOptions { QueueLimit = 4, Overflow = overflow }),
             Options.Create(new MulticastOptions()),
-            metrics);
+            metrics,
+            new NextReceiver(null));
 
         // The connection's output pipe holds 1 KiB: a client that does not read stalls the write loop.
         var toClient = new Pipe(new PipeOptions(pauseWriterThreshold: 1024, resumeWriterThreshold: 512));
