@@ -6,6 +6,8 @@ using KcpKestrel.Multicast.Bridge;
 using KcpKestrel.Multicast.Diagnostics;
 using KcpKestrel.Multicast.Tests.Harness;
 using KcpKestrel.Protocols;
+using KcpKestrel.Transport.Kcp;
+using KcpKestrel.Transport.Kcp.Client;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -18,6 +20,7 @@ namespace KcpKestrel.Multicast.Tests.Bridge;
 public sealed class MulticastBridgeTests
 {
     private const int Count = 300;
+    private const string KcpKey = "multicast-bridge-test";
 
     [Fact]
     public async Task TwoClientsOverKestrelTcp_GetEveryPublishedMessageInOrder()
@@ -26,8 +29,37 @@ public sealed class MulticastBridgeTests
         var (host, endpoint) = await StartBridgeHostAsync(group);
         try
         {
-            using var first = await ConnectAsync(endpoint);
-            using var second = await ConnectAsync(endpoint);
+            using var first = await ConnectAsync((IPEndPoint)endpoint);
+            using var second = await ConnectAsync((IPEndPoint)endpoint);
+            await PublishAndReadAsync(host, group, Reader(first), Reader(second));
+        }
+        finally
+        {
+            await KestrelTestHost.StopAndDisposeAsync(host, TimeSpan.FromSeconds(5));
+        }
+    }
+
+    [Fact]
+    public async Task TwoClientsOverKestrelKcp_GetEveryPublishedMessageInOrder()
+    {
+        var group = LoopbackGroup.V4(node: 2);
+        var (host, endpoint) = await StartBridgeHostAsync(group, kcp: true);
+        try
+        {
+            await using var factory = new KcpConnectionFactory(new KcpClientOptions { Kcp = new KcpOptions { Key = KcpKey } });
+            await using var first = await factory.ConnectAsync(endpoint);
+            await using var second = await factory.ConnectAsync(endpoint);
+            await PublishAndReadAsync(host, group, first.Transport.Input, second.Transport.Input);
+        }
+        finally
+        {
+            await KestrelTestHost.StopAndDisposeAsync(host, TimeSpan.FromSeconds(5));
+        }
+    }
+
+    private static async Task PublishAndReadAsync(IHost host, MulticastOptions group, PipeReader first, PipeReader second)
+    {
+        {
             var bridge = host.Services.GetRequiredService<MulticastBridge>();
             await TestWaits.WaitUntilAsync(() => bridge.Clients == 2, "both clients bridged");
 
@@ -45,10 +77,6 @@ public sealed class MulticastBridgeTests
                 Assert.All(received, indices => Assert.Equal(Enumerable.Range(0, Count), indices));
             }
         }
-        finally
-        {
-            await KestrelTestHost.StopAndDisposeAsync(host, TimeSpan.FromSeconds(5));
-        }
     }
 
     [Fact]
@@ -58,8 +86,8 @@ public sealed class MulticastBridgeTests
         var (host, endpoint) = await StartBridgeHostAsync(group);
         try
         {
-            using var writer = await ConnectAsync(endpoint);
-            using var reader = await ConnectAsync(endpoint);
+            using var writer = await ConnectAsync((IPEndPoint)endpoint);
+            using var reader = await ConnectAsync((IPEndPoint)endpoint);
             var bridge = host.Services.GetRequiredService<MulticastBridge>();
             await TestWaits.WaitUntilAsync(() => bridge.Clients == 2, "both clients bridged");
             var receiver = new CheckingReceiver();
@@ -73,7 +101,7 @@ public sealed class MulticastBridgeTests
             }
 
             await writer.SendAsync(output.WrittenMemory);
-            Assert.Equal(Enumerable.Range(0, Count), await ReadIndicesAsync(reader, Count));
+            Assert.Equal(Enumerable.Range(0, Count), await ReadIndicesAsync(Reader(reader), Count));
             await TestWaits.WaitUntilAsync(() => receiver.Next >= Count, $"{Count} messages at a group member");
             Assert.Equal((Count, 0, 0), (receiver.InOrder, receiver.Duplicates, receiver.Corrupt));
             Assert.Equal(Count, bridge.Published);
@@ -135,18 +163,37 @@ public sealed class MulticastBridgeTests
         Assert.Equal(nameof(MulticastBridgeOptions.QueueLimit), error.ParamName);
     }
 
-    private static async Task<(IHost Host, IPEndPoint Endpoint)> StartBridgeHostAsync(MulticastOptions group)
+    private static async Task<(IHost Host, EndPoint Endpoint)> StartBridgeHostAsync(MulticastOptions group, bool kcp = false)
     {
         ListenOptions? listen = null;
-        var host = await KestrelTestHost.StartAsync(web => web
-            .UseKestrel(k => k.Listen(IPAddress.Loopback, 0, l => (listen = l).UseMulticastBridge(topic: 1)))
-            .ConfigureServices(s =>
+        var host = await KestrelTestHost.StartAsync(web =>
+        {
+            if (kcp)
             {
-                s.AddMulticast(o => (o.Group, o.Interface, o.NodeId, o.Join) = (group.Group, group.Interface, group.NodeId, MulticastJoin.Beginning));
-                s.AddMulticastBridge();
-            }));
-        return (host, (IPEndPoint)listen!.EndPoint);
+                web.UseKcp();
+            }
+
+            web.UseKestrel(k =>
+                {
+                    if (kcp)
+                    {
+                        k.ListenKcp(IPAddress.Loopback, 0, o => o.Key = KcpKey, l => (listen = l).UseMulticastBridge(topic: 1));
+                    }
+                    else
+                    {
+                        k.Listen(IPAddress.Loopback, 0, l => (listen = l).UseMulticastBridge(topic: 1));
+                    }
+                })
+                .ConfigureServices(s =>
+                {
+                    s.AddMulticast(o => (o.Group, o.Interface, o.NodeId, o.Join) = (group.Group, group.Interface, group.NodeId, MulticastJoin.Beginning));
+                    s.AddMulticastBridge();
+                });
+        });
+        return (host, listen!.EndPoint);
     }
+
+    private static PipeReader Reader(Socket socket) => PipeReader.Create(new NetworkStream(socket, ownsSocket: false));
 
     private static async Task<Socket> ConnectAsync(IPEndPoint endpoint)
     {
@@ -156,9 +203,8 @@ public sealed class MulticastBridgeTests
     }
 
     /// <summary>Reads <paramref name="count"/> length-prefixed messages and returns the index each carries.</summary>
-    private static async Task<List<int>> ReadIndicesAsync(Socket socket, int count)
+    private static async Task<List<int>> ReadIndicesAsync(PipeReader reader, int count)
     {
-        var reader = PipeReader.Create(new NetworkStream(socket, ownsSocket: false));
         var indices = new List<int>();
         using var cts = new CancellationTokenSource(TestWaits.Bound);
         while (indices.Count < count)
