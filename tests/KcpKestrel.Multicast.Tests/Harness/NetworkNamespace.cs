@@ -72,7 +72,9 @@ internal sealed class NetworkNamespace : IDisposable
     public static (string A, string B) Link(NetworkNamespace a, NetworkNamespace b, bool v6 = false)
     {
         var subnet = Random.Shared.Next(1, 255);
-        var (endA, endB) = ($"{a.Name}a", $"{b.Name}b");
+        // Interface names hold at most 15 characters, fewer than a namespace name.
+        var id = Random.Shared.Next(1 << 24);
+        var (endA, endB) = ($"kkmc{id:x6}a", $"kkmc{id:x6}b");
         Ip("link", "add", endA, "netns", a.Name, "type", "veth", "peer", "name", endB, "netns", b.Name);
         var (addressA, addressB) = v6 ? ($"fd77:{subnet:x}::1", $"fd77:{subnet:x}::2") : ($"10.77.{subnet}.1", $"10.77.{subnet}.2");
         string[] prefix = v6 ? ["/64", "nodad"] : ["/24"];
