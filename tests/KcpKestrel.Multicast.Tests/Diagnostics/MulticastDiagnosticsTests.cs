@@ -43,12 +43,13 @@ public sealed class MulticastDiagnosticsTests
     }
 
     [Fact]
-    public async Task HostedTransport_ReportsOnTheHostsKcpKestrelMeter()
+    public async Task HostedTransport_ReportsOnTheHostsMeterAndLogsThroughItsLoggerFactory()
     {
         var group = LoopbackGroup.V4(node: 2);
         var receiver = new CheckingReceiver();
         using var host = Host.CreateDefaultBuilder()
             .ConfigureServices(s => s.AddSingleton<IMulticastReceiver>(receiver).AddMulticast(o => (o.Group, o.Interface, o.NodeId, o.Join) = (group.Group, group.Interface, 2, MulticastJoin.Beginning)))
+            .ConfigureLogging(l => l.AddFakeLogging())
             .Build();
         var meterFactory = host.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         using var received = new MetricCollector<long>(meterFactory, MulticastMetrics.MeterName, "kcpkestrel.multicast.messages.received");
@@ -62,6 +63,8 @@ public sealed class MulticastDiagnosticsTests
         received.RecordObservableInstruments();
         Assert.Equal(Count, received.LastMeasurement?.Value);
         await host.StopAsync();
+        var events = host.Services.GetFakeLogCollector().GetSnapshot().Where(r => r.Category == typeof(MulticastTransport).FullName).Select(r => r.Id.Name);
+        Assert.Equal(["JoinedGroup", "PublisherAppeared", "LeftGroup"], events);
     }
 
     [Fact]
