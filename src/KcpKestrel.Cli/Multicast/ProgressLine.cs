@@ -22,7 +22,7 @@ internal static class ProgressLine
         }
 
         var last = Stopwatch.GetTimestamp();
-        var lastMessages = 0L;
+        var lastMessages = sample().Messages;
         var width = 0;
         while (!work.IsCompleted)
         {
