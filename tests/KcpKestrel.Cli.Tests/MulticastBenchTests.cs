@@ -88,13 +88,13 @@ public sealed class MulticastBenchTests
     }
 
     [Theory]
-    [InlineData("--workload", "firehose", "--workload 'firehose' is not valid; accepted: throughput, pingpong.")]
-    [InlineData("--window", "8", "--window '8' is not valid; accepted: a whole number from 16 to 1048576.")]
-    [InlineData("--subscribers", "0", "--subscribers '0' is not valid; accepted: a whole number from 1 to 64.")]
-    [InlineData("--drop", "0.9", "--drop '0.9' is not valid; accepted: a probability from 0 to 0.5.")]
-    public async Task Bench_FlagOutOfRange_UsageErrorNamingFlagAndRange(string flag, string value, string message)
+    [InlineData("firehose", "--count", "1", "--workload 'firehose' is not valid; accepted: throughput, pingpong.")]
+    [InlineData("throughput", "--window", "8", "--window '8' is not valid; accepted: a whole number from 16 to 1048576.")]
+    [InlineData("throughput", "--subscribers", "0", "--subscribers '0' is not valid; accepted: a whole number from 1 to 64.")]
+    [InlineData("throughput", "--drop", "0.9", "--drop '0.9' is not valid; accepted: a probability from 0 to 0.5.")]
+    public async Task Bench_FlagOutOfRange_UsageErrorNamingFlagAndRange(string workload, string flag, string value, string message)
     {
-        var (code, _, error) = await CliRunner.RunAsync([.. Bench("throughput"), flag, value]);
+        var (code, _, error) = await CliRunner.RunAsync([.. Bench(workload), flag, value]);
 
         Assert.Equal(CliApp.UsageExitCode, code);
         Assert.Contains(message, error.Text, StringComparison.Ordinal);
