@@ -117,27 +117,35 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 log "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# med NAME FIELD: the median of FIELD over the rounds of NAME.
-med() { median $(for r in $(seq 1 "$ROUNDS"); do jq -r ".$2 // empty" "$WORK/$1.$r"; done); }
-# sum NAME FIELD: the sum of FIELD over the rounds (null when a side does not report it).
+# pick NAME FIELD: the round whose FIELD is the median over the rounds (the lower middle one for an even count),
+# so a row's other figures (CPU, counts) come from that same, measured, round.
+pick() { for r in $(seq 1 "$ROUNDS"); do echo "$(jq -r ".$2 // 0" "$WORK/$1.$r") $r"; done | median_row | cut -d' ' -f2; }
+# val NAME ROUND FIELD
+val() { jq -r ".$3 // \"n/a\"" "$WORK/$1.$2"; }
+# sum NAME FIELD: the sum of FIELD over the rounds (n/a when a side does not report it).
 sum() { for r in $(seq 1 "$ROUNDS"); do jq -r ".$2" "$WORK/$1.$r"; done | awk '$1 == "null" {n = 1} {s += $1} END {print n ? "n/a" : s}'; }
 # ratio A B: A / B to two decimals.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "n/a"}'; }
+# ratios A B FIELD: the per-round ratios A / B of FIELD (each pair ran back to back).
+ratios() { for r in $(seq 1 "$ROUNDS"); do ratio "$(val "$1" "$r" "$3")" "$(val "$2" "$r" "$3")"; echo; done | paste -sd' '; }
 mps() { awk -v v="$1" 'BEGIN {printf "%.2f M", v / 1e6}'; }
 
-row() { # row LABEL OURS BASE BASE_LABEL
-  local o=$2 b=$3
-  printf '| %s | %s (pub %s s, sub %s s) | %s (pub %s s, sub %s s) | **%s** | %s / %s | %s / %s |\n' "$1" \
-    "$(mps "$(med "$o" msg_per_s)")" "$(med "$o" cpu_s)" "$(med "$o" sub_cpu_s)" \
-    "$(mps "$(med "$b" msg_per_s)")" "$(med "$b" cpu_s)" "$(med "$b" sub_cpu_s)" \
-    "$(ratio "$(med "$o" msg_per_s)" "$(med "$b" msg_per_s)")" \
-    "$(sum "$o" lost)" "$(sum "$o" duplicates)" "$(sum "$o" naks_sent)" "$(sum "$o" retransmits)"
+row() { # row LABEL OURS BASE
+  local o=$2 b=$3 ro rb
+  ro=$(pick "$o" msg_per_s) rb=$(pick "$b" msg_per_s)
+  printf '| %s | %s (pub %s, sub %s) | %s (pub %s, sub %s) | **%s** (%s) | %s / %s / %s | %s / %s |\n' "$1" \
+    "$(mps "$(val "$o" "$ro" msg_per_s)")" "$(val "$o" "$ro" cpu_s)" "$(val "$o" "$ro" sub_cpu_s)" \
+    "$(mps "$(val "$b" "$rb" msg_per_s)")" "$(val "$b" "$rb" cpu_s)" "$(val "$b" "$rb" sub_cpu_s)" \
+    "$(ratio "$(val "$o" "$ro" msg_per_s)" "$(val "$b" "$rb" msg_per_s)")" "$(ratios "$o" "$b" msg_per_s)" \
+    "$(sum "$o" lost)" "$(sum "$o" duplicates)" "$(sum "$b" lost)" "$(sum "$o" naks_sent)" "$(sum "$o" retransmits)"
 }
 pp_row() { # pp_row LABEL OURS
-  printf '| %s | p50 %s, p99.9 %s, mean %s (CPU %s s) | p50 %s, p99.9 %s, mean %s (CPU %s s) | **%s** / **%s** |\n' "$1" \
-    "$(med "$2" p50)" "$(med "$2" p999)" "$(med "$2" mean)" "$(med "$2" cpu_s)" \
-    "$(med epgmpp p50)" "$(med epgmpp p999)" "$(med epgmpp mean)" "$(med epgmpp cpu_s)" \
-    "$(ratio "$(med "$2" p50)" "$(med epgmpp p50)")" "$(ratio "$(med "$2" p999)" "$(med epgmpp p999)")"
+  local o=$2 ro rb
+  ro=$(pick "$o" p50) rb=$(pick epgmpp p50)
+  printf '| %s | p50 %s, p99.9 %s, mean %s (CPU %s) | p50 %s, p99.9 %s, mean %s (CPU %s) | **%s** / **%s** |\n' "$1" \
+    "$(val "$o" "$ro" p50)" "$(val "$o" "$ro" p999)" "$(val "$o" "$ro" mean)" "$(val "$o" "$ro" cpu_s)" \
+    "$(val epgmpp "$rb" p50)" "$(val epgmpp "$rb" p999)" "$(val epgmpp "$rb" mean)" "$(val epgmpp "$rb" cpu_s)" \
+    "$(ratio "$(val "$o" "$ro" p50)" "$(val epgmpp "$rb" p50)")" "$(ratio "$(val "$o" "$ro" p999)" "$(val epgmpp "$rb" p999)")"
 }
 
 table=$WORK/table.md
@@ -146,10 +154,12 @@ table=$WORK/table.md
     "PINGPONG=$PINGPONG DROP=$DROP HISTORY=$HISTORY RATE=$RATE), medians of $ROUNDS interleaved rounds;" \
     "load average $(cut -d' ' -f1-3 /proc/loadavg) after; commit $(git -C "$ROOT" rev-parse --short HEAD)."
   echo
-  echo "Rates: the slowest subscriber's msg/s; CPU: user + system seconds for the $COUNT messages (pub: the publishing"
-  echo "process; sub: one subscriber process, the mean). Lost, duplicates + reordered, NAKs and resends: summed over the rounds."
+  echo "Rates: the slowest subscriber's msg/s in the median round (by that rate); CPU: user + system seconds for the"
+  echo "$COUNT messages in that round (pub: the publishing process; sub: one subscriber process, the mean of them)."
+  echo "Ratio: of the two median rounds, then each round's (the two ran back to back). Lost, duplicates + reordered,"
+  echo "NAKs sent and resends: summed over all rounds."
   echo
-  echo "| workload | ours msg/s (CPU s) | baseline msg/s (CPU s) | ours / baseline | ours lost / dup+reordered | ours NAKs / resends |"
+  echo "| workload | ours msg/s (CPU s) | baseline msg/s (CPU s) | ours / baseline (by round) | lost ours / dup+reord. ours / lost baseline | ours NAKs / resends |"
   echo "|---|---:|---:|---:|---|---|"
   row "1 → 1 vs epgm" ours1 epgm1
   row "1 → 3 vs epgm" ours3 epgm3
@@ -158,7 +168,7 @@ table=$WORK/table.md
   if [[ "$PINGPONG" -gt 0 ]]; then
     echo
     echo "Ping-pong: one message in flight; RTT in µs; CPU: seconds for the $PINGPONG round trips (ours: both nodes, one"
-    echo "process; epgm: the pinging process). A ratio below 1 is ours faster."
+    echo "process; epgm: the pinging process), the median round by p50. A ratio below 1 is ours faster."
     echo
     echo "| ping-pong, $SIZE B, $PINGPONG round trips (µs) | ours | epgm (blocking) | ours / epgm p50 / p99.9 |"
     echo "|---|---|---|---:|"

@@ -54,10 +54,13 @@ internal sealed class SubscriberProcess : IDisposable
     /// <summary>Starts <c>multicast sub</c> with <paramref name="arguments"/> (after "multicast sub").</summary>
     public static SubscriberProcess Start(IEnumerable<string> arguments) => new(["multicast", "sub", .. arguments]);
 
-    /// <summary>Waits for the process to end (killing it past <paramref name="limit"/>) and parses its last line.</summary>
-    public async Task<JsonElement?> ResultAsync(TimeSpan limit)
+    /// <summary>
+    /// Waits for the process to end (killing it past <paramref name="limit"/> or on cancellation) and parses its last line.
+    /// </summary>
+    public async Task<JsonElement?> ResultAsync(TimeSpan limit, CancellationToken cancellationToken)
     {
-        using var timeout = new CancellationTokenSource(limit);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(limit);
         try
         {
             await _process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);

@@ -33,7 +33,7 @@ internal static class ThroughputBench
                 io,
                 "waiting for subscribers",
                 () => MulticastRuns.PublisherSample(transport),
-                Task.WhenAll(subscribers.Select(s => s.ResultAsync(settings.Limit)))).ConfigureAwait(false);
+                Task.WhenAll(subscribers.Select(s => s.ResultAsync(settings.Limit, cancellationToken)))).ConfigureAwait(false);
             var cpu = Environment.CpuUsage.TotalTime - cpuAtStart;
             var ok = Array.TrueForAll(results, r => r is { } json && Succeeded(json));
             await MulticastRuns.WriteJsonAsync(io, json =>
