@@ -44,6 +44,23 @@ public sealed class MulticastBenchTests
     }
 
     [Fact]
+    public async Task BenchThroughput_TuningFlags_ForwardedToEverySubscriberProcess()
+    {
+        var (code, output, error) = await CliRunner.RunAsync(
+            [.. Bench("throughput"), "--count", "2000", "--window", "512", "--busy-poll", "--drop", "0.05", "--seed", "9", "--seconds", "60"]);
+
+        Assert.True(code == 0, error.Text);
+        var starts = error.Lines.Where(l => l.StartsWith("starting: multicast sub ", StringComparison.Ordinal)).ToList();
+        var start = Assert.Single(starts);
+        foreach (var expected in new[] { "--count 2000", "--topic 5", "--interface 127.0.0.1", "--window 512", "--busy-poll", "--drop 0.05 --seed 9" })
+        {
+            Assert.Contains(expected, start, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, CliRunner.LastLineJson(output).GetProperty("lost").GetInt64());
+    }
+
+    [Fact]
     public async Task BenchPingPong_SmallCount_JsonLineWithPercentiles()
     {
         var (code, output, error) = await CliRunner.RunAsync([.. Bench("pingpong"), "--count", "300", "--size", "100", "--seconds", "60"]);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using KcpKestrel.Cli.Multicast;
 using KcpKestrel.Multicast;
@@ -16,6 +17,10 @@ internal static class MulticastBenchCommand
     public static Command Create(CliIo io)
     {
         var shared = new MulticastCommand.SharedFlags(defaultNode: 1);
+
+        // The flags a subscriber process takes as given here (group, interface, topic, --window, --busy-poll, and any
+        // added to pub and sub later); node, loss, timeout and count are set per subscriber.
+        var subscriberFlags = MulticastCommand.CreateSub(io).Options.Select(o => o.Name).Except(["--node", "--drop", "--seed", "--timeout", "--count"]).ToHashSet();
         var tuning = new MulticastTuningFlags();
         var workload = Flags.Choice(
             "--workload",
@@ -64,21 +69,10 @@ internal static class MulticastBenchCommand
                 return options;
             }
 
-            var template = NewOptions();
+            NewOptions(); // a combination MulticastOptions.Validate refuses fails here, before any process starts
             var topic = shared.Topic(result);
             var count = shared.Count(result);
-            List<string> subscriberArguments =
-            [
-                "--group", template.Group!,
-                "--topic", topic.ToString(CultureInfo.InvariantCulture),
-                "--count", count.ToString(CultureInfo.InvariantCulture),
-                .. tuning.Arguments(result),
-            ];
-            if (template.Interface is { } networkInterface)
-            {
-                subscriberArguments.AddRange(["--interface", networkInterface]);
-            }
-
+            List<string> subscriberArguments = ["--count", count.ToString(CultureInfo.InvariantCulture), .. ForwardedFlags(result, subscriberFlags)];
             var settings = new MulticastBenchSettings(
                 NewOptions,
                 topic,
@@ -94,5 +88,21 @@ internal static class MulticastBenchCommand
                 : PingPongBench.RunAsync(io, settings, cancellationToken);
         });
         return command;
+    }
+
+    /// <summary>The flags given on this command line that <paramref name="names"/> holds, as arguments again.</summary>
+    private static List<string> ForwardedFlags(ParseResult result, HashSet<string> names)
+    {
+        var arguments = new List<string>();
+        foreach (var child in result.CommandResult.Children)
+        {
+            if (child is OptionResult { Implicit: false } option && names.Contains(option.Option.Name))
+            {
+                arguments.Add(option.Option.Name);
+                arguments.AddRange(option.Tokens.Select(t => t.Value));
+            }
+        }
+
+        return arguments;
     }
 }

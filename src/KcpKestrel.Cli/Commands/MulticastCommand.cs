@@ -51,7 +51,7 @@ internal static class MulticastCommand
         return command;
     }
 
-    private static Command CreateSub(CliIo io)
+    internal static Command CreateSub(CliIo io)
     {
         // Subscribers on one host need distinct node ids: a NAK's answer names its node.
         var shared = new SharedFlags(defaultNode: (ushort)(2 + (Environment.ProcessId % 65000)));

@@ -28,19 +28,4 @@ internal sealed class MulticastTuningFlags
         options.ReceiveBufferPackets = result.GetValue(_window) ?? options.ReceiveBufferPackets;
         options.BusyPoll = result.GetValue(_busyPoll);
     }
-
-    /// <summary>The same flags as command-line arguments, for the <c>multicast sub</c> processes a bench starts.</summary>
-    public IEnumerable<string> Arguments(ParseResult result)
-    {
-        if (result.GetValue(_window) is { } window)
-        {
-            yield return "--window";
-            yield return window.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        if (result.GetValue(_busyPoll))
-        {
-            yield return "--busy-poll";
-        }
-    }
 }

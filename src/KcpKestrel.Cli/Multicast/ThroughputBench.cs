@@ -20,7 +20,9 @@ internal static class ThroughputBench
             var options = settings.NewOptions();
             for (var i = 0; i < settings.Subscribers; i++)
             {
-                subscribers.Add(SubscriberProcess.Start(SubscriberArguments(settings, options.NodeId, i)));
+                var arguments = SubscriberArguments(settings, options.NodeId, i);
+                await io.Error.WriteLineAsync($"starting: multicast sub {string.Join(' ', arguments)}").ConfigureAwait(false);
+                subscribers.Add(SubscriberProcess.Start(arguments));
             }
 
             // The subscribers must have joined before the first message, or they start mid-stream.
