@@ -27,7 +27,7 @@ internal static class MulticastCommand
         var datagram = Flags.Int("--datagram", "Bytes per datagram (default 1400)", 512, MulticastOptions.MaxDatagramSize);
         var history = Flags.Int("--history", "Packets kept for resends (default 8192)", 16, 1 << 20);
         var linger = Flags.Double("--linger", "Seconds to keep answering NAKs after the last message (default 2)", 0, 3600, "0 to 3600 s");
-        var command = new Command("pub", "Publish --count messages; the last line is JSON: messages, bytes, seconds, msg_per_s, retransmits, naks_served (NAKs received).");
+        var command = new Command("pub", "Publish --count messages; the last line is JSON: messages, bytes, seconds, msg_per_s, retransmits, naks_served (NAKs received), cpu_s (user + system).");
         shared.AddTo(command);
         tuning.AddTo(command);
         foreach (var option in new Option[] { size, pps, flush, datagram, history, linger })
@@ -59,7 +59,7 @@ internal static class MulticastCommand
         var drop = Flags.Double("--drop", "Share of received data packets dropped on purpose (diagnostic loss)", 0, 0.5, "a probability from 0 to 0.5");
         var seed = Flags.Int("--seed", "Seed of --drop (default 1)", int.MinValue, int.MaxValue, "a whole number");
         var timeout = Flags.Double("--timeout", "Seconds to wait for the last message (default 60)", 0.1, 86_400, "0.1 to 86400 s");
-        var command = new Command("sub", "Subscribe until --count messages arrived; prints 'joined GROUP', then a JSON line: received, in_order, duplicates, unrecovered, checksum_ok, msg_per_s, naks_sent.");
+        var command = new Command("sub", "Subscribe until --count messages arrived; prints 'joined GROUP', then a JSON line: received, in_order, duplicates, reordered, lost, unrecovered, checksum_ok, seconds, msg_per_s, naks_sent, cpu_s (user + system from the first message).");
         shared.AddTo(command);
         tuning.AddTo(command);
         foreach (var option in new Option[] { drop, seed, timeout })
