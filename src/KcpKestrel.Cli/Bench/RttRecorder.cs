@@ -47,6 +47,13 @@ internal sealed class RttRecorder
 
     public (double P50, double P99) Percentiles()
     {
+        var summary = Summary();
+        return (summary.P50, summary.P99);
+    }
+
+    /// <summary>Mean, percentiles and maximum, rounded to 0.1 µs; all 0 without samples.</summary>
+    public RttSummary Summary()
+    {
         double[] sorted;
         lock (_lock)
         {
@@ -55,10 +62,11 @@ internal sealed class RttRecorder
 
         if (sorted.Length == 0)
         {
-            return (0, 0);
+            return default;
         }
 
         Array.Sort(sorted);
-        return (Math.Round(sorted[sorted.Length / 2], 1), Math.Round(sorted[sorted.Length * 99 / 100], 1));
+        double At(int perMille) => Math.Round(sorted[Math.Min(sorted.Length - 1, (int)((long)sorted.Length * perMille / 1000))], 1);
+        return new RttSummary(sorted.Length, Math.Round(sorted.Average(), 1), At(500), At(900), At(990), At(999), Math.Round(sorted[^1], 1));
     }
 }

@@ -5,7 +5,7 @@ using KcpKestrel.Multicast.Io;
 
 namespace KcpKestrel.Cli.Commands;
 
-/// <summary><c>kcpkestrel multicast pub|sub</c>: reliable multicast with a checkable payload.</summary>
+/// <summary><c>kcpkestrel multicast pub|sub|bench</c>: reliable multicast with a checkable payload.</summary>
 internal static class MulticastCommand
 {
     public static Command Create(CliIo io)
@@ -13,20 +13,23 @@ internal static class MulticastCommand
         var command = new Command("multicast", "Reliable NAK-based multicast: publish or subscribe messages whose content follows from their index.");
         command.Subcommands.Add(CreatePub(io));
         command.Subcommands.Add(CreateSub(io));
+        command.Subcommands.Add(MulticastBenchCommand.Create(io));
         return command;
     }
 
     private static Command CreatePub(CliIo io)
     {
         var shared = new SharedFlags(defaultNode: 1);
+        var tuning = new MulticastTuningFlags();
         var size = Flags.Int("--size", "Bytes per message (default 70)", SequencePayload.MinSize, 64 << 20);
         var pps = Flags.Int("--pps", "Packet rate limit, new and resent together (default 0: none)", 0, 10_000_000);
         var flush = new Option<bool>("--flush") { Description = "Send every message at once instead of batching for up to 1 ms" };
         var datagram = Flags.Int("--datagram", "Bytes per datagram (default 1400)", 512, MulticastOptions.MaxDatagramSize);
         var history = Flags.Int("--history", "Packets kept for resends (default 8192)", 16, 1 << 20);
         var linger = Flags.Double("--linger", "Seconds to keep answering NAKs after the last message (default 2)", 0, 3600, "0 to 3600 s");
-        var command = new Command("pub", "Publish --count messages; the last line is JSON: messages, bytes, seconds, msg_per_s, retransmits, naks_served (NAKs received).");
+        var command = new Command("pub", "Publish --count messages; the last line is JSON: messages, bytes, seconds, msg_per_s, retransmits, naks_served (NAKs received), cpu_s (user + system).");
         shared.AddTo(command);
+        tuning.AddTo(command);
         foreach (var option in new Option[] { size, pps, flush, datagram, history, linger })
         {
             command.Options.Add(option);
@@ -35,6 +38,7 @@ internal static class MulticastCommand
         command.SetAction((result, cancellationToken) =>
         {
             var options = shared.Options(result);
+            tuning.Apply(result, options);
             options.PacketsPerSecond = result.GetValue(pps) ?? 0;
             options.DatagramSize = result.GetValue(datagram) ?? options.DatagramSize;
             options.HistoryPackets = result.GetValue(history) ?? options.HistoryPackets;
@@ -47,15 +51,17 @@ internal static class MulticastCommand
         return command;
     }
 
-    private static Command CreateSub(CliIo io)
+    internal static Command CreateSub(CliIo io)
     {
         // Subscribers on one host need distinct node ids: a NAK's answer names its node.
         var shared = new SharedFlags(defaultNode: (ushort)(2 + (Environment.ProcessId % 65000)));
+        var tuning = new MulticastTuningFlags();
         var drop = Flags.Double("--drop", "Share of received data packets dropped on purpose (diagnostic loss)", 0, 0.5, "a probability from 0 to 0.5");
         var seed = Flags.Int("--seed", "Seed of --drop (default 1)", int.MinValue, int.MaxValue, "a whole number");
         var timeout = Flags.Double("--timeout", "Seconds to wait for the last message (default 60)", 0.1, 86_400, "0.1 to 86400 s");
-        var command = new Command("sub", "Subscribe until --count messages arrived; prints 'joined GROUP', then a JSON line: received, in_order, duplicates, unrecovered, checksum_ok, msg_per_s, naks_sent.");
+        var command = new Command("sub", "Subscribe until --count messages arrived; prints 'joined GROUP', then a JSON line: received, in_order, duplicates, reordered, lost, unrecovered, checksum_ok, seconds, msg_per_s, naks_sent, cpu_s (user + system from the first message).");
         shared.AddTo(command);
+        tuning.AddTo(command);
         foreach (var option in new Option[] { drop, seed, timeout })
         {
             command.Options.Add(option);
@@ -64,6 +70,7 @@ internal static class MulticastCommand
         command.SetAction((result, cancellationToken) =>
         {
             var options = shared.Options(result);
+            tuning.Apply(result, options);
             options.DiagnosticDropRate = result.GetValue(drop) ?? 0;
             options.DiagnosticDropSeed = result.GetValue(seed) ?? 1;
             options.Join = MulticastJoin.Beginning;
@@ -74,8 +81,8 @@ internal static class MulticastCommand
         return command;
     }
 
-    /// <summary>The flags pub and sub share.</summary>
-    private sealed class SharedFlags(ushort defaultNode)
+    /// <summary>The flags pub, sub and bench share.</summary>
+    internal sealed class SharedFlags(ushort defaultNode)
     {
         private readonly Option<string?> _group = new("--group")
         {

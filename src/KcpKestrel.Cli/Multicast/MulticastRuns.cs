@@ -15,15 +15,8 @@ internal static class MulticastRuns
         CliIo io, MulticastOptions options, byte topic, long count, int size, bool flush, TimeSpan linger, CancellationToken cancellationToken)
     {
         using var transport = new MulticastTransport(options);
-        var message = new byte[size];
-        var started = Stopwatch.GetTimestamp();
-        for (long i = 0; i < count && !cancellationToken.IsCancellationRequested; i++)
-        {
-            SequencePayload.Write(message, i);
-            transport.Offer(message, topic, flush || i == count - 1);
-        }
-
-        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var cpuAtStart = Environment.CpuUsage.TotalTime;
+        var seconds = await PublishWithProgressAsync(io, transport, topic, count, size, flush, cancellationToken).ConfigureAwait(false);
         await io.Error.WriteLineAsync($"published {count} messages in {seconds:F3} s; answering NAKs for {linger.TotalSeconds:F1} s").ConfigureAwait(false);
         try
         {
@@ -33,17 +26,52 @@ internal static class MulticastRuns
         {
         }
 
-        var counters = transport.PublisherCounters!;
-        await WriteJsonAsync(io, json =>
-        {
-            json.WriteNumber("messages", counters.Messages);
-            json.WriteNumber("bytes", counters.Messages * size);
-            json.WriteNumber("seconds", Math.Round(seconds, 6));
-            json.WriteNumber("msg_per_s", Math.Round(counters.Messages / Math.Max(seconds, 1e-9)));
-            json.WriteNumber("retransmits", counters.Retransmits);
-            json.WriteNumber("naks_served", counters.NaksReceived);
-        }).ConfigureAwait(false);
+        var cpu = Environment.CpuUsage.TotalTime - cpuAtStart;
+        await WriteJsonAsync(io, json => WritePublisher(json, transport, size, seconds, cpu)).ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>
+    /// Offers <paramref name="count"/> messages of <see cref="SequencePayload"/> on a thread of its own (the
+    /// progress line samples the counters meanwhile); returns the seconds the offers took.
+    /// </summary>
+    public static Task<double> PublishWithProgressAsync(
+        CliIo io, MulticastTransport transport, byte topic, long count, int size, bool flush, CancellationToken cancellationToken)
+    {
+        var work = Task.Factory.StartNew(
+            () =>
+            {
+                var message = new byte[size];
+                var started = Stopwatch.GetTimestamp();
+                for (long i = 0; i < count && !cancellationToken.IsCancellationRequested; i++)
+                {
+                    SequencePayload.Write(message, i);
+                    transport.Offer(message, topic, flush || i == count - 1);
+                }
+
+                return Stopwatch.GetElapsedTime(started).TotalSeconds;
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        return ProgressLine.RunAsync(io, "pub", () => PublisherSample(transport), work);
+    }
+
+    /// <summary>Messages and NAKs received so far, for the progress line.</summary>
+    public static (long Messages, long Naks) PublisherSample(MulticastTransport transport) =>
+        transport.PublisherCounters is { } counters ? (counters.Messages, counters.NaksReceived) : (0, 0);
+
+    /// <summary>The publisher's JSON fields; <paramref name="cpu"/> is the whole process's user + system time.</summary>
+    public static void WritePublisher(Utf8JsonWriter json, MulticastTransport transport, int size, double seconds, TimeSpan cpu)
+    {
+        var counters = transport.PublisherCounters!;
+        json.WriteNumber("messages", counters.Messages);
+        json.WriteNumber("bytes", counters.Messages * size);
+        json.WriteNumber("seconds", Math.Round(seconds, 6));
+        json.WriteNumber("msg_per_s", Math.Round(counters.Messages / Math.Max(seconds, 1e-9)));
+        json.WriteNumber("retransmits", counters.Retransmits);
+        json.WriteNumber("naks_served", counters.NaksReceived);
+        json.WriteNumber("cpu_s", Math.Round(cpu.TotalSeconds, 3));
     }
 
     /// <summary>
@@ -59,11 +87,10 @@ internal static class MulticastRuns
         {
             await io.Out.WriteLineAsync($"joined {transport.Group}").ConfigureAwait(false);
             await io.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await tally.Done.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+            var finished = await ProgressLine.RunAsync(
+                io, "sub", () => (tally.InOrder, transport.SubscriberCounters!.NaksSent), WaitAsync(tally, timeout, cancellationToken)).ConfigureAwait(false);
+            var cpu = Environment.CpuUsage.TotalTime - tally.CpuAtFirst;
+            if (!finished)
             {
                 await io.Error.WriteLineAsync($"stopped before the last message: {tally.InOrder} of {count} in order").ConfigureAwait(false);
             }
@@ -75,16 +102,21 @@ internal static class MulticastRuns
                 json.WriteNumber("received", tally.Received);
                 json.WriteNumber("in_order", tally.InOrder);
                 json.WriteNumber("duplicates", tally.Duplicates);
+                json.WriteNumber("reordered", tally.Reordered);
+                json.WriteNumber("lost", tally.Lost);
                 json.WriteNumber("unrecovered", count - tally.InOrder);
                 json.WriteBoolean("checksum_ok", tally.Corrupt == 0);
+                json.WriteNumber("seconds", Math.Round(tally.Seconds, 6));
                 json.WriteNumber("msg_per_s", Math.Round(tally.InOrder / Math.Max(tally.Seconds, 1e-9)));
                 json.WriteNumber("naks_sent", naksSent);
+                json.WriteNumber("cpu_s", Math.Round(tally.Received == 0 ? 0 : cpu.TotalSeconds, 3));
             }).ConfigureAwait(false);
             return ok ? 0 : 1;
         }
     }
 
-    private static async Task WriteJsonAsync(CliIo io, Action<Utf8JsonWriter> write)
+    /// <summary>Writes one JSON object as a line on standard output.</summary>
+    public static async Task WriteJsonAsync(CliIo io, Action<Utf8JsonWriter> write)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream))
@@ -96,5 +128,19 @@ internal static class MulticastRuns
 
         await io.Out.WriteLineAsync(System.Text.Encoding.UTF8.GetString(stream.ToArray())).ConfigureAwait(false);
         await io.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>True when the last message arrived, false when the timeout or a cancellation came first.</summary>
+    private static async Task<bool> WaitAsync(SubscriberTally tally, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await tally.Done.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            return false;
+        }
     }
 }
