@@ -62,7 +62,7 @@ internal sealed class MulticastCipher : IDisposable
     }
 
     /// <summary>
-    /// Checks freshness, then the tag, then records the nonce; decrypts in place. <see cref="CipherResult.Ok"/>
+    /// Checks the tag (decrypting in place), then freshness, then records the nonce. <see cref="CipherResult.Ok"/>
     /// gives the plaintext's place; <see cref="CipherResult.Replayed"/> and <see cref="CipherResult.UnknownSender"/>
     /// (a new sender with no room) are replays or refusals; anything else is a forgery or garbage.
     /// </summary>
@@ -75,17 +75,18 @@ internal sealed class MulticastCipher : IDisposable
             return CipherResult.TooShort;
         }
 
-        // Cheap refusals first; the window moves only after the tag verified.
-        var fresh = _replays.Check(sender, counter, nowUnixMicros);
-        if (fresh != CipherResult.Ok)
-        {
-            return fresh;
-        }
-
+        // The tag first: a forger can pick a fresh-looking nonce anyway, so checking freshness first would
+        // save nothing against a flood, and this way a forgery is always counted as one, never as a replay.
         var opened = _aead.Open(datagram, null, out payloadOffset, out payloadLength);
         if (opened != CipherResult.Ok)
         {
             return opened;
+        }
+
+        var fresh = _replays.Check(sender, counter, nowUnixMicros);
+        if (fresh != CipherResult.Ok)
+        {
+            return fresh;
         }
 
         return _replays.TryCommit(sender, counter, nowUnixMicros) ? CipherResult.Ok : CipherResult.UnknownSender;

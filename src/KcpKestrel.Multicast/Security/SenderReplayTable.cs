@@ -24,9 +24,9 @@ internal sealed class SenderReplayTable(int capacity, long maxSkewMicros)
     public int Count => _windows.Count;
 
     /// <summary>
-    /// Before authentication: <see cref="CipherResult.Ok"/> when <paramref name="counter"/> from
+    /// After authentication, before <see cref="TryCommit"/>: <see cref="CipherResult.Ok"/> when <paramref name="counter"/> from
     /// <paramref name="sender"/> may be fresh, else <see cref="CipherResult.Replayed"/> (seen, older than
-    /// the window, or outside the clock skew). Changes nothing, so a forgery moves no state.
+    /// the window, or outside the clock skew). Changes nothing.
     /// </summary>
     public CipherResult Check(uint sender, ulong counter, long nowMicros)
     {
