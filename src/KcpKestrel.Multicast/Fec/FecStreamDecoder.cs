@@ -18,7 +18,7 @@ internal sealed class FecStreamDecoder
     /// <summary>Groups collected at once per stream: the newest and the ones just behind it.</summary>
     public const int GroupsPerStream = 4;
 
-    private readonly ArrayPool<byte> _pool = ArrayPool<byte>.Shared;
+    private readonly ArrayPool<byte> _pool;
     private readonly Dictionary<ulong, StreamGroups> _streams;
     private readonly ReedSolomon _codec;
     private readonly int _dataShards;
@@ -38,6 +38,10 @@ internal sealed class FecStreamDecoder
         _dataShards = dataShards;
         _parityShards = parityShards;
         _shardCapacity = ParityPacket.LengthPrefix + maxPacket;
+
+        // Its own pool, sized for a few streams' groups: the shared pool keeps too few arrays per size
+        // for the dozens a stream's groups hold at once, and would allocate in steady state.
+        _pool = ArrayPool<byte>.Create(_shardCapacity, Math.Min(4096, 4 * GroupsPerStream * (dataShards + parityShards)));
         _maxStreams = maxStreams;
         _idleAfter = idleAfterMicros;
         _streams = new Dictionary<ulong, StreamGroups>(maxStreams);
