@@ -70,6 +70,7 @@ internal static class MulticastRuns
 
             var ok = tally.InOrder == count && tally.Duplicates == 0 && tally.Corrupt == 0;
             var naksSent = transport.SubscriberCounters!.NaksSent;
+            var codec = transport.CodecCounters;
             await WriteJsonAsync(io, json =>
             {
                 json.WriteNumber("received", tally.Received);
@@ -79,6 +80,12 @@ internal static class MulticastRuns
                 json.WriteBoolean("checksum_ok", tally.Corrupt == 0);
                 json.WriteNumber("msg_per_s", Math.Round(tally.InOrder / Math.Max(tally.Seconds, 1e-9)));
                 json.WriteNumber("naks_sent", naksSent);
+                if (codec is not null)
+                {
+                    json.WriteNumber("forged_dropped", codec.ForgedDropped);
+                    json.WriteNumber("replays_dropped", codec.ReplaysDropped);
+                    json.WriteNumber("fec_recovered", codec.FecRecovered);
+                }
             }).ConfigureAwait(false);
             return ok ? 0 : 1;
         }
