@@ -164,6 +164,42 @@ public sealed class PacketCipherTests
     }
 
     [Fact]
+    public void ReorderedWithinTheWindow_EveryDatagramDeliveredOnce()
+    {
+        var sender = _pair.Codec(CodecPair.Options(1));
+        var receiver = _pair.Codec(CodecPair.Options(2));
+        var sealedPackets = new List<byte[]>();
+        for (ulong sequence = 1; sequence <= 50; sequence++)
+        {
+            sealedPackets.Add(Assert.Single(CodecPair.Seal(sender, Data(node: 1, sequence, payload: 70))));
+            _pair.Clock.Advance(TimeSpan.FromMicroseconds(37));
+        }
+
+        // Newest first, then the rest in order: late but unseen counters are fresh, seen ones are not.
+        var delivered = CodecPair.Deliver(receiver, sealedPackets[^1]).Count;
+        foreach (var datagram in sealedPackets)
+        {
+            delivered += CodecPair.Deliver(receiver, datagram).Count;
+        }
+
+        Assert.Equal(50, delivered);
+        Assert.Equal(1, receiver.Counters.ReplaysDropped);
+    }
+
+    [Fact]
+    public void SenderClockFarAhead_IsRefusedAsAReplay()
+    {
+        var receiver = _pair.Codec(CodecPair.Options(2));
+        _pair.Clock.Advance(TimeSpan.FromMinutes(1));
+        var ahead = _pair.Codec(CodecPair.Options(1));
+        var wire = Assert.Single(CodecPair.Seal(ahead, Heartbeat(node: 1, latest: 1)));
+        _pair.Clock.Advance(TimeSpan.FromMinutes(-1));
+
+        Assert.Empty(CodecPair.Deliver(receiver, wire));
+        Assert.Equal(1, receiver.Counters.ReplaysDropped);
+    }
+
+    [Fact]
     public void TwoPublishersOneKey_BothDeliveredInterleaved()
     {
         var a = _pair.Codec(CodecPair.Options(1));
