@@ -1,4 +1,5 @@
 using KcpKestrel.Multicast.Publishing;
+using KcpKestrel.Multicast.Subscribing;
 using KcpKestrel.Multicast.Tests.Harness;
 using KcpKestrel.Multicast.Wire;
 
@@ -218,6 +219,38 @@ public sealed class PacketCipherTests
     }
 
     [Fact]
+    public void TwoPublishersOneKey_ThroughTheCore_EveryMessageOfBothDelivered()
+    {
+        var wire = new RecordingSink();
+        var publishers = new List<MulticastPublisher>();
+        foreach (ushort node in new[] { 1, 2 })
+        {
+            var codec = _pair.Codec(CodecPair.Options(node));
+            publishers.Add(new MulticastPublisher(CodecPair.Options(node), new SealingSink(codec, wire), codec.Overhead));
+        }
+
+        var message = new byte[70];
+        for (var i = 0; i < 100; i++)
+        {
+            message[0] = (byte)i;
+            Assert.True(publishers[i % 2].TryOffer(message, topic: 1, flush: true, now: 0));
+        }
+
+        var subscriberOptions = CodecPair.Options(3);
+        subscriberOptions.Join = MulticastJoin.Beginning;
+        var receiver = new RecordingReceiver();
+        var subscriber = new MulticastSubscriber(subscriberOptions, receiver, new RecordingSink(), []);
+        var subscriberCodec = _pair.Codec(subscriberOptions);
+        foreach (var datagram in wire.Sent)
+        {
+            subscriberCodec.Receive(datagram, 0, new SubscriberInput(subscriber));
+        }
+
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => (byte)i).Order(), receiver.Messages.Select(m => m.Message[0]).Order());
+        Assert.Equal((0, 0), (subscriberCodec.Counters.ForgedDropped, subscriberCodec.Counters.ReplaysDropped));
+    }
+
+    [Fact]
     public void ReplayedNak_MakesThePublisherResendNothing()
     {
         var publisherCodec = _pair.Codec(CodecPair.Options(1));
@@ -267,6 +300,11 @@ public sealed class PacketCipherTests
         new PacketHeader(PacketKind.Data, PacketFlags.None, node, PacketHeader.Everyone, 1, sequence).Write(packet);
         FrameWriter.WriteWhole(packet.AsSpan(PacketHeader.Size), topic: 1, new byte[payload]);
         return packet;
+    }
+
+    private sealed class SubscriberInput(MulticastSubscriber subscriber) : IDatagramSink
+    {
+        public void Send(ReadOnlySpan<byte> datagram) => subscriber.OnDatagram(datagram, 0);
     }
 
     /// <summary>Hands opened datagrams to a publisher at a chosen core time.</summary>
