@@ -91,6 +91,41 @@ public sealed class MulticastOptions
     /// <summary>Diagnostic: the seed of <see cref="DiagnosticDropRate"/>'s choices, so a run repeats. Default 1.</summary>
     public int DiagnosticDropSeed { get; set; } = 1;
 
+    /// <summary>
+    /// The packet cipher (the KCP transport's <c>--crypt</c> names, AEAD modes only): <c>none</c>,
+    /// <c>aes-128-gcm</c>, <c>aes-256-gcm</c> or <c>chacha20-poly1305</c>. Every member of the group needs
+    /// the same mode and <see cref="Key"/>; sealed packets that are forged or replayed are dropped and
+    /// counted. kcptun's other modes are refused: without a tag they stop neither. Default <c>none</c>.
+    /// </summary>
+    public string Crypt { get; set; } = "none";
+
+    /// <summary>The pre-shared secret (kcptun <c>--key</c>), stretched with PBKDF2 as kcptun does. Required unless <see cref="Crypt"/> is none. Default null.</summary>
+    public string? Key { get; set; }
+
+    /// <summary>
+    /// Reed-Solomon data shards per FEC group (kcptun <c>--datashard</c>), 0-255 with <see cref="ParityShards"/>,
+    /// 256 together at most: a publisher sends that many parity packets after every this many data packets,
+    /// and a subscriber with the same shape rebuilds lost ones without a NAK. 0 (both): off. Default 0.
+    /// </summary>
+    public int DataShards { get; set; }
+
+    /// <summary>Reed-Solomon parity shards per FEC group (kcptun <c>--parityshard</c>), 0-255; see <see cref="DataShards"/>. Default 0.</summary>
+    public int ParityShards { get; set; }
+
+    /// <summary>
+    /// With a cipher: how far a sealed packet's send time may be from this host's clock (clock skew
+    /// between hosts plus delay), 100 ms-1 h. Older packets are refused as replays, so a captured packet
+    /// cannot come back once its sender's replay window was forgotten. Default 30 s.
+    /// </summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// With a cipher: senders (every transport of the group, publishers and subscribers alike) whose replay
+    /// windows are kept, 16-65536. A new sender beyond them is refused until one has been silent for
+    /// <see cref="MaxClockSkew"/>. Default 1024.
+    /// </summary>
+    public int MaxSenders { get; set; } = 1024;
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting out of its range.</summary>
     public void Validate()
     {
@@ -112,6 +147,19 @@ public sealed class MulticastOptions
         Check(Enum.IsDefined(OnUnrecoverable), nameof(OnUnrecoverable));
         Check(Group is null || Io.GroupAddress.TryParse(Group, out _), nameof(Group));
         Check(DiagnosticDropRate is >= 0 and <= 0.5, nameof(DiagnosticDropRate));
+        Check(
+            Crypt is "none" or "aes-128-gcm" or "aes-256-gcm" or "chacha20-poly1305",
+            nameof(Crypt),
+            $"MulticastOptions.Crypt '{Crypt}' is not accepted: multicast takes none, aes-128-gcm, aes-256-gcm or chacha20-poly1305, because only an AEAD tag lets subscribers drop forged and replayed packets.");
+        Check(Crypt == "none" || !string.IsNullOrEmpty(Key), nameof(Key), $"MulticastOptions.Key is required: crypt '{Crypt}' needs a pre-shared secret.");
+        Check(DataShards is >= 0 and <= 255, nameof(DataShards));
+        Check(ParityShards is >= 0 and <= 255, nameof(ParityShards));
+        Check(
+            DataShards + ParityShards <= 256 && (DataShards > 0) == (ParityShards > 0),
+            nameof(ParityShards),
+            "MulticastOptions.DataShards and ParityShards must be both above 0 (256 together at most) for FEC, or both 0 for none.");
+        Check(InRange(MaxClockSkew, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)), nameof(MaxClockSkew));
+        Check(MaxSenders is >= 16 and <= 65536, nameof(MaxSenders));
     }
 
     /// <summary>A time in whole microseconds, the core's clock unit.</summary>
@@ -119,11 +167,11 @@ public sealed class MulticastOptions
 
     private static bool InRange(TimeSpan value, TimeSpan min, TimeSpan max) => value >= min && value <= max;
 
-    private static void Check(bool ok, string name)
+    private static void Check(bool ok, string name, string? message = null)
     {
         if (!ok)
         {
-            throw new ArgumentOutOfRangeException(name, $"MulticastOptions.{name} is out of its range.");
+            throw new ArgumentOutOfRangeException(name, message ?? $"MulticastOptions.{name} is out of its range.");
         }
     }
 }

@@ -35,6 +35,34 @@ public sealed class MulticastCommandTests
     }
 
     [Fact]
+    public async Task CryptAndFec_SubDropping5Percent_EverythingArrives_JsonCountsRebuiltPackets()
+    {
+        var group = $"239.255.{Random.Shared.Next(1, 255)}.{Random.Shared.Next(1, 255)}:{Random.Shared.Next(40000, 60000)}";
+        string[] Common(string verb) =>
+            ["multicast", verb, "--group", group, "--interface", "127.0.0.1", "--count", "20000", "--crypt", "aes-128-gcm", "--key", "k", "--datashard", "10", "--parityshard", "3"];
+        var sub = StartSub([.. Common("sub"), "--node", "22", "--drop", "0.05", "--seed", "7", "--timeout", "60"]);
+        await sub.Output.WaitForLineAsync(l => l.StartsWith("joined", StringComparison.Ordinal), TestWaits.Bound);
+
+        var (code, _, error) = await CliRunner.RunAsync([.. Common("pub"), "--pps", "20000", "--linger", "0.5"]);
+        Assert.True(code == 0, error.Text);
+        Assert.Equal(0, await sub.Run.WaitAsync(TestWaits.Bound));
+        var json = CliRunner.LastLineJson(sub.Output);
+        Assert.Equal((20000L, 0L, true), (json.GetProperty("in_order").GetInt64(), json.GetProperty("unrecovered").GetInt64(), json.GetProperty("checksum_ok").GetBoolean()));
+        Assert.True(json.GetProperty("fec_recovered").GetInt64() > 0);
+        Assert.Equal(0, json.GetProperty("forged_dropped").GetInt64() + json.GetProperty("replays_dropped").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("--crypt", "aes", "--crypt")]
+    [InlineData("--datashard", "10", "ParityShards")]
+    public async Task CipherOrFecFlagsInvalid_UsageError(string flag, string value, string named)
+    {
+        var (code, _, error) = await CliRunner.RunAsync("multicast", "sub", "--group", "239.255.1.1:40000", flag, value);
+        Assert.Equal(CliApp.UsageExitCode, code);
+        Assert.Contains(named, error.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GroupNotMulticast_UsageErrorNamingTheFlag()
     {
         var (code, _, error) = await CliRunner.RunAsync("multicast", "sub", "--group", "127.0.0.1:40000");

@@ -106,20 +106,47 @@ internal static class MulticastCommand
         private readonly Option<int?> _count = Flags.Int("--count", "Messages (default 100000)", 1, int.MaxValue);
         private readonly Option<int?> _node = Flags.Int("--node", $"This process's node id (default {defaultNode})", 1, ushort.MaxValue);
 
+        // The KCP transport's flag names; AEAD modes only (forged and replayed packets are dropped).
+        private readonly Option<string?> _crypt = Flags.Choice(
+            "--crypt", "Packet cipher, the same on every member (default none)", ["none", "aes-128-gcm", "aes-256-gcm", "chacha20-poly1305"]);
+
+        private readonly Option<string?> _key = new("--key") { Description = $"Pre-shared secret of --crypt (default '{KcpFlags.DefaultKey}', kcptun's)" };
+        private readonly Option<int?> _dataShards = Flags.Int("--datashard", "FEC data shards per group, with --parityshard (default 0: no FEC)", 0, 255);
+        private readonly Option<int?> _parityShards = Flags.Int("--parityshard", "FEC parity shards per group (default 0: no FEC)", 0, 255);
+
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { _group, _interface, _topic, _count, _node })
+            foreach (var option in new Option[] { _group, _interface, _topic, _count, _node, _crypt, _key, _dataShards, _parityShards })
             {
                 command.Options.Add(option);
             }
         }
 
-        public MulticastOptions Options(ParseResult result) => new()
+        public MulticastOptions Options(ParseResult result)
         {
-            Group = result.GetValue(_group),
-            Interface = result.GetValue(_interface),
-            NodeId = (ushort)(result.GetValue(_node) ?? defaultNode),
-        };
+            var crypt = result.GetValue(_crypt) ?? "none";
+            var options = new MulticastOptions
+            {
+                Group = result.GetValue(_group),
+                Interface = result.GetValue(_interface),
+                NodeId = (ushort)(result.GetValue(_node) ?? defaultNode),
+                Crypt = crypt,
+                Key = crypt == "none" ? null : result.GetValue(_key) ?? KcpFlags.DefaultKey,
+                DataShards = result.GetValue(_dataShards) ?? 0,
+                ParityShards = result.GetValue(_parityShards) ?? 0,
+            };
+            try
+            {
+                // Rules between flags (--datashard with --parityshard) are the options' own.
+                options.Validate();
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                throw new UsageException(e.Message);
+            }
+
+            return options;
+        }
 
         public byte Topic(ParseResult result) => (byte)(result.GetValue(_topic) ?? 1);
 

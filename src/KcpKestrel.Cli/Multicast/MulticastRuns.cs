@@ -97,6 +97,7 @@ internal static class MulticastRuns
 
             var ok = tally.InOrder == count && tally.Duplicates == 0 && tally.Corrupt == 0;
             var naksSent = transport.SubscriberCounters!.NaksSent;
+            var codec = transport.CodecCounters;
             await WriteJsonAsync(io, json =>
             {
                 json.WriteNumber("received", tally.Received);
@@ -110,6 +111,12 @@ internal static class MulticastRuns
                 json.WriteNumber("msg_per_s", Math.Round(tally.InOrder / Math.Max(tally.Seconds, 1e-9)));
                 json.WriteNumber("naks_sent", naksSent);
                 json.WriteNumber("cpu_s", Math.Round(tally.Received == 0 ? 0 : cpu.TotalSeconds, 3));
+                if (codec is not null)
+                {
+                    json.WriteNumber("forged_dropped", codec.ForgedDropped);
+                    json.WriteNumber("replays_dropped", codec.ReplaysDropped);
+                    json.WriteNumber("fec_recovered", codec.FecRecovered);
+                }
             }).ConfigureAwait(false);
             return ok ? 0 : 1;
         }

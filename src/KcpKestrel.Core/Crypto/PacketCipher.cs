@@ -73,8 +73,9 @@ internal abstract class PacketCipher : IDisposable
 
     /// <summary>
     /// <see cref="Seal"/> with a caller-chosen header nonce (16 bytes for kcp-go modes, 12 for AEAD;
-    /// ignored by "null"). For known-answer tests and interop tools only: a repeated nonce breaks
-    /// the AEAD modes' security.
+    /// ignored by "null"). For known-answer tests, interop tools, and callers that make nonces unique
+    /// themselves (the multicast cipher's per-sender time-based counters): a repeated nonce breaks the
+    /// AEAD modes' security.
     /// </summary>
     internal int SealWithNonce(Span<byte> packet, int payloadLength, ReadOnlySpan<byte> nonce)
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using KcpKestrel.Multicast.Diagnostics;
+using KcpKestrel.Multicast.Codec;
 using KcpKestrel.Multicast.Io;
 using KcpKestrel.Multicast.Publishing;
 using KcpKestrel.Multicast.Subscribing;
@@ -38,10 +39,13 @@ public sealed class MulticastTransport : IDisposable
     private readonly Lock _publishLock = new();
     private readonly Lock _subscribeLock = new();
     private readonly Sink _sink;
+    private readonly CodecEnds _wire;
+    private readonly CodecEnds _dispatch;
     private readonly MulticastSubscriber? _subscriber;
     private readonly ReceiveDropFilter? _dropFilter;
     private readonly Thread _receiveThread;
     private readonly Thread _housekeepingThread;
+    private readonly MulticastPacketCodec? _codec;
     private MulticastPublisher? _publisher;
     private readonly ILogger _logger;
     private readonly MulticastMetrics _metrics;
@@ -75,6 +79,8 @@ public sealed class MulticastTransport : IDisposable
 
         _options = options;
         _sink = new Sink(this);
+        _wire = new CodecEnds(this, toWire: true);
+        _dispatch = new CodecEnds(this, toWire: false);
         Group = group;
         _group = group.Serialize();
         GroupTag = new(MulticastMetrics.GroupTag, group.ToString());
@@ -88,6 +94,12 @@ public sealed class MulticastTransport : IDisposable
             }
 
             _dropFilter = options.DiagnosticDropRate > 0 ? new ReceiveDropFilter(options.DiagnosticDropRate, options.DiagnosticDropSeed) : null;
+        }
+
+        if (MulticastPacketCodec.IsNeeded(options))
+        {
+            // The codec applies the drop filter itself, to wire packets before FEC repairs them.
+            _codec = new MulticastPacketCodec(options, _dropFilter);
         }
 
         _socket = MulticastSocket.Open(group, options.Interface, SocketBufferBytes);
@@ -109,6 +121,9 @@ public sealed class MulticastTransport : IDisposable
 
     internal long DiagnosticDropped => _dropFilter?.Dropped ?? 0;
 
+    /// <summary>Cipher and FEC counters (forged, replayed, recovered); null when neither is on.</summary>
+    internal PacketCodecCounters? CodecCounters => _codec?.Counters;
+
     internal long SendErrors => Interlocked.Read(ref _sendErrors);
 
     internal long CallbackErrors => Interlocked.Read(ref _callbackErrors);
@@ -129,7 +144,7 @@ public sealed class MulticastTransport : IDisposable
         lock (_publishLock)
         {
             // Created on the first offer: a subscribe-only transport holds no history.
-            _publisher ??= new MulticastPublisher(_options, _sink);
+            _publisher ??= new MulticastPublisher(_options, _sink, _codec?.Overhead ?? 0);
             return _publisher.TryOffer(message, topic, flush, Now, target);
         }
     }
@@ -156,6 +171,7 @@ public sealed class MulticastTransport : IDisposable
         _socket.Dispose();
         _receiveThread.Join(TimeSpan.FromSeconds(5));
         _housekeepingThread.Join(TimeSpan.FromSeconds(5));
+        _codec?.Dispose();
         _stop.Dispose();
         _metrics.Remove(this);
         MulticastLog.LeftGroup(_logger, Group);
@@ -173,7 +189,6 @@ public sealed class MulticastTransport : IDisposable
 
     private void ReceiveLoop()
     {
-        var localNode = _options.NodeId;
         while (!_stop.IsSet)
         {
             int length;
@@ -191,32 +206,44 @@ public sealed class MulticastTransport : IDisposable
                 return;
             }
 
-            var datagram = _receiveBuffer.AsSpan(0, length);
-            if (length < PacketHeader.Size)
+            if (_codec is not null)
             {
-                continue;
+                _codec.Receive(_receiveBuffer.AsSpan(0, length), Now, _dispatch);
             }
+            else
+            {
+                Dispatch(_receiveBuffer.AsSpan(0, length), _dropFilter);
+            }
+        }
+    }
 
-            // NAKs concern only a publisher; everything else only a subscriber. A NAK is checked by the
-            // publisher itself (target node, stream).
-            if ((PacketKind)datagram[2] == PacketKind.Nak)
+    private void Dispatch(ReadOnlySpan<byte> datagram, ReceiveDropFilter? dropFilter)
+    {
+        var localNode = _options.NodeId;
+        if (datagram.Length < PacketHeader.Size)
+        {
+            return;
+        }
+
+        // NAKs concern only a publisher; everything else only a subscriber. A NAK is checked by the
+        // publisher itself (target node, stream).
+        if ((PacketKind)datagram[2] == PacketKind.Nak)
+        {
+            var publisher = Volatile.Read(ref _publisher);
+            if (publisher is not null)
             {
-                var publisher = Volatile.Read(ref _publisher);
-                if (publisher is not null)
+                lock (_publishLock)
                 {
-                    lock (_publishLock)
-                    {
-                        publisher.OnDatagram(datagram, Now);
-                    }
+                    publisher.OnDatagram(datagram, Now);
                 }
             }
-            else if (_subscriber is not null && (datagram[4] | (datagram[5] << 8)) != localNode && _dropFilter?.Drop(datagram) != true)
+        }
+        else if (_subscriber is not null && (datagram[4] | (datagram[5] << 8)) != localNode && dropFilter?.Drop(datagram) != true)
+        {
+            // Our own publisher's packets loop back: this node does not subscribe to itself.
+            lock (_subscribeLock)
             {
-                // Our own publisher's packets loop back: this node does not subscribe to itself.
-                lock (_subscribeLock)
-                {
-                    _subscriber.OnDatagram(datagram, Now);
-                }
+                _subscriber.OnDatagram(datagram, Now);
             }
         }
     }
@@ -258,6 +285,18 @@ public sealed class MulticastTransport : IDisposable
 
     private void Send(ReadOnlySpan<byte> datagram)
     {
+        if (_codec is not null)
+        {
+            _codec.Send(datagram, _wire);
+        }
+        else
+        {
+            SendToGroup(datagram);
+        }
+    }
+
+    private void SendToGroup(ReadOnlySpan<byte> datagram)
+    {
         try
         {
             _socket.SendTo(datagram, SocketFlags.None, _group);
@@ -279,5 +318,21 @@ public sealed class MulticastTransport : IDisposable
     private sealed class Sink(MulticastTransport transport) : IDatagramSink
     {
         public void Send(ReadOnlySpan<byte> datagram) => transport.Send(datagram);
+    }
+
+    /// <summary>The codec's two ends: sealed datagrams to the socket, opened ones to the core.</summary>
+    private sealed class CodecEnds(MulticastTransport transport, bool toWire) : IDatagramSink
+    {
+        public void Send(ReadOnlySpan<byte> datagram)
+        {
+            if (toWire)
+            {
+                transport.SendToGroup(datagram);
+            }
+            else
+            {
+                transport.Dispatch(datagram, null);
+            }
+        }
     }
 }

@@ -33,16 +33,19 @@ internal sealed class MulticastPublisher
     private long _lastSendAt;
     private bool _sentAny;
 
-    public MulticastPublisher(MulticastOptions options, IDatagramSink sink)
+    /// <param name="options">Validated here.</param>
+    /// <param name="sink">Where the packets go.</param>
+    /// <param name="reservedBytes">Bytes of <see cref="MulticastOptions.DatagramSize"/> left free in every packet for the packet codec (seal, FEC).</param>
+    public MulticastPublisher(MulticastOptions options, IDatagramSink sink, int reservedBytes = 0)
     {
         options.Validate();
         _sink = sink;
         _node = options.NodeId;
         _stream = options.StreamId;
         _streamFlags = options.Reliable ? PacketFlags.None : PacketFlags.Unreliable;
-        _datagramSize = options.DatagramSize;
+        _datagramSize = options.DatagramSize - reservedBytes;
         _maxMessageSize = options.MaxMessageSize;
-        _history = new PacketHistory(options.HistoryPackets, options.DatagramSize);
+        _history = new PacketHistory(options.HistoryPackets, _datagramSize);
         _flushDelay = MulticastOptions.Micros(options.FlushDelay);
         _heartbeatInterval = MulticastOptions.Micros(options.HeartbeatInterval);
         _suppressWindow = MulticastOptions.Micros(options.NakSuppressWindow);

@@ -14,4 +14,10 @@ internal enum PacketKind : byte
 
     /// <summary>Publisher to one subscriber: the NAKed range left the history; the body names the oldest left.</summary>
     Gone = 4,
+
+    /// <summary>
+    /// Publisher to group, with FEC on: one Reed-Solomon parity shard over a group of Data packets
+    /// (<see cref="Fec.ParityPacket"/>). Consumed by the packet codec; the protocol core never sees it.
+    /// </summary>
+    Parity = 5,
 }

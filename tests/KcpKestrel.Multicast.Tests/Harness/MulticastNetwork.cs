@@ -1,3 +1,4 @@
+using KcpKestrel.Multicast.Codec;
 using KcpKestrel.Multicast.Publishing;
 using KcpKestrel.Multicast.Subscribing;
 using KcpKestrel.Multicast.Wire;
@@ -12,25 +13,44 @@ internal sealed class MulticastNetwork
 {
     private readonly List<Member> _members = [];
     private readonly byte[] _message;
+    private readonly MulticastPacketCodec? _publisherCodec;
 
-    public MulticastNetwork(MulticastOptions publisherOptions, int subscribers, double dropRate, double reorderRate, int seed, Action<MulticastOptions>? subscriberOptions = null, long delay = 100)
+    /// <param name="codecs">
+    /// Puts a <see cref="MulticastPacketCodec"/> (cipher, FEC) on every member, built from its options; the
+    /// subscribers' options get <paramref name="publisherOptions"/>' Crypt, Key and shards.
+    /// </param>
+    public MulticastNetwork(MulticastOptions publisherOptions, int subscribers, double dropRate, double reorderRate, int seed, Action<MulticastOptions>? subscriberOptions = null, long delay = 100, bool codecs = false)
     {
-        Publisher = new MulticastPublisher(publisherOptions, new ToSubscribers(this));
+        _publisherCodec = codecs ? new MulticastPacketCodec(publisherOptions) : null;
+        Publisher = new MulticastPublisher(
+            publisherOptions, _publisherCodec is null ? new ToSubscribers(this) : new SealingSink(_publisherCodec, new ToSubscribers(this)), _publisherCodec?.Overhead ?? 0);
         _message = new byte[publisherOptions.MaxMessageSize];
         for (var i = 0; i < subscribers; i++)
         {
             var options = new MulticastOptions { NodeId = (ushort)(100 + i), Join = MulticastJoin.Beginning, ReorderWait = TimeSpan.FromMicroseconds(300) };
+            (options.Crypt, options.Key, options.DataShards, options.ParityShards)
+                = (publisherOptions.Crypt, publisherOptions.Key, publisherOptions.DataShards, publisherOptions.ParityShards);
             subscriberOptions?.Invoke(options);
             var member = new Member(
                 new LossyLink(seed * 31 + (2 * i), dropRate, reorderRate, delay),
                 new LossyLink(seed * 31 + (2 * i) + 1, dropRate, reorderRate, delay),
                 new CheckingReceiver());
-            member.Subscriber = new MulticastSubscriber(options, member.Receiver, new ToPublisher(this, member), []);
+            IDatagramSink up = new ToPublisher(this, member);
+            if (codecs)
+            {
+                member.Codec = new MulticastPacketCodec(options);
+                up = new SealingSink(member.Codec, up);
+            }
+
+            member.Subscriber = new MulticastSubscriber(options, member.Receiver, up, []);
             _members.Add(member);
         }
     }
 
     public long Now { get; private set; }
+
+    /// <summary>Subscriber <paramref name="i"/>'s codec (with <c>codecs</c>).</summary>
+    public MulticastPacketCodec? Codec(int i) => _members[i].Codec;
 
     public MulticastPublisher Publisher { get; }
 
@@ -62,12 +82,26 @@ internal sealed class MulticastNetwork
         {
             while (member.Down.TryReceive(Now, out var datagram))
             {
-                member.Subscriber.OnDatagram(datagram, Now);
+                if (member.Codec is null)
+                {
+                    member.Subscriber.OnDatagram(datagram, Now);
+                }
+                else
+                {
+                    member.Codec.Receive(datagram, Now, new Opened(d => member.Subscriber.OnDatagram(d, Now)));
+                }
             }
 
             while (member.Up.TryReceive(Now, out var datagram))
             {
-                Publisher.OnDatagram(datagram, Now);
+                if (_publisherCodec is null)
+                {
+                    Publisher.OnDatagram(datagram, Now);
+                }
+                else
+                {
+                    _publisherCodec.Receive(datagram, Now, new Opened(d => Publisher.OnDatagram(d, Now)));
+                }
             }
         }
 
@@ -98,6 +132,15 @@ internal sealed class MulticastNetwork
         public CheckingReceiver Receiver { get; } = receiver;
 
         public MulticastSubscriber Subscriber { get; set; } = null!;
+
+        public MulticastPacketCodec? Codec { get; set; }
+    }
+
+    private delegate void SpanAction(ReadOnlySpan<byte> datagram);
+
+    private sealed class Opened(SpanAction deliver) : IDatagramSink
+    {
+        public void Send(ReadOnlySpan<byte> datagram) => deliver(datagram);
     }
 
     /// <summary>The group: every datagram the publisher sends goes down every subscriber's link.</summary>

@@ -1,0 +1,64 @@
+using KcpKestrel.Multicast.Tests.Harness;
+using KcpKestrel.Tests.Shared;
+
+namespace KcpKestrel.Multicast.Tests.Io;
+
+/// <summary>Real sockets with the packet cipher and FEC: a loopback group, one publisher, one subscriber.</summary>
+public sealed class SecuredTransportTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private const int Messages = 3000;
+
+    [Theory]
+    [InlineData("aes-128-gcm", 10, 3, 0.05)]
+    [InlineData("chacha20-poly1305", 0, 0, 0.05)]
+    [InlineData("none", 10, 3, 0.05)]
+    public async Task CipherAndFec_FivePercentDropped_EveryMessageArrivesOnceInOrder(string crypt, int dataShards, int parityShards, double dropRate)
+    {
+        void Secure(MulticastOptions o) => (o.Crypt, o.Key, o.DataShards, o.ParityShards) = (crypt, crypt == "none" ? null : "loopback key", dataShards, parityShards);
+        var publisherOptions = LoopbackGroup.V4(node: 1, Secure);
+        var receiver = new CheckingReceiver();
+        using var subscriber = new MulticastTransport(
+            LoopbackGroup.Member(publisherOptions, 10, o => { Secure(o); (o.DiagnosticDropRate, o.DiagnosticDropSeed) = (dropRate, 3); }), receiver, 1);
+        using var publisher = new MulticastTransport(publisherOptions);
+        var message = new byte[8000];
+        for (var i = 0; i < Messages; i++)
+        {
+            var length = SequenceMessages.Write(message, i, i % 97 == 0 ? 2000 + i : 70);
+            publisher.Offer(message.AsSpan(0, length), topic: 1, flush: i % 10 == 0);
+            if (i % 200 == 0)
+            {
+                await Task.Delay(1);
+            }
+        }
+
+        await TestWaits.WaitUntilAsync(() => receiver.Next >= Messages, $"all messages ({receiver.Next} of {Messages})");
+        Assert.Equal((Messages, 0, 0, 0, 0L), (receiver.InOrder, receiver.Duplicates, receiver.OutOfOrder, receiver.Corrupt, receiver.Unrecoverable));
+        var codec = subscriber.CodecCounters!;
+        output.WriteLine(
+            $"{crypt} {dataShards}/{parityShards}: {subscriber.DiagnosticDropped} dropped on purpose, {codec.FecRecovered} rebuilt by FEC, "
+            + $"{subscriber.SubscriberCounters!.NaksSent} NAKs, {codec.ForgedDropped} forged, {codec.ReplaysDropped} replays");
+        Assert.Equal(0, codec.ForgedDropped + codec.ReplaysDropped);
+        Assert.True(subscriber.DiagnosticDropped > 0);
+        if (dataShards > 0)
+        {
+            Assert.True(codec.FecRecovered > 0);
+        }
+    }
+
+    [Fact]
+    public async Task SubscriberWithAnotherKey_GetsNothing_CountsForgeries()
+    {
+        var publisherOptions = LoopbackGroup.V4(node: 1, o => (o.Crypt, o.Key) = ("aes-256-gcm", "right"));
+        var receiver = new CheckingReceiver();
+        using var subscriber = new MulticastTransport(LoopbackGroup.Member(publisherOptions, 10, o => (o.Crypt, o.Key) = ("aes-256-gcm", "wrong")), receiver, 1);
+        using var publisher = new MulticastTransport(publisherOptions);
+        var message = new byte[70];
+        for (var i = 0; i < 10; i++)
+        {
+            publisher.Offer(message.AsSpan(0, SequenceMessages.Write(message, i, 70)), topic: 1, flush: true);
+        }
+
+        await TestWaits.WaitUntilAsync(() => subscriber.CodecCounters!.ForgedDropped >= 10, "ten forgeries counted");
+        Assert.Equal(0, receiver.Next);
+    }
+}
