@@ -50,6 +50,10 @@ internal sealed class MulticastMetrics : IDisposable
         Counter("rate_limit.waits", "{offer}", "Offers the rate limit refused (TryOffer returned false, or Offer waited).", static t => t.PublisherCounters?.RateLimited ?? 0);
         Counter("publishers.gone", "{publisher}", "Publishers silent past PublisherTimeout.", static t => t.SubscriberCounters?.PublishersGone ?? 0);
         Counter("send.errors", "{datagram}", "Datagrams the kernel refused to send (a full send buffer); NAKs repair them.", static t => t.SendErrors);
+        Counter("packets.forged", "{datagram}", "Datagrams whose AEAD tag did not verify (forged, corrupt, wrong key); dropped.", static t => t.CodecCounters?.ForgedDropped ?? 0);
+        Counter("packets.replayed", "{datagram}", "Authentic datagrams refused as replays (nonce seen, too old, outside the clock skew) or from senders past MaxSenders.", static t => (t.CodecCounters?.ReplaysDropped ?? 0) + (t.CodecCounters?.SendersRefused ?? 0));
+        Counter("fec.recovered", "{packet}", "Data packets rebuilt from FEC parity instead of being NAKed.", static t => t.CodecCounters?.FecRecovered ?? 0);
+        Counter("fec.parity_sent", "{packet}", "FEC parity packets sent.", static t => t.CodecCounters?.ParitySent ?? 0);
         Counter("receive.callback_errors", "{exception}", "Exceptions thrown by the receiver's callbacks on the receive thread.", static t => t.CallbackErrors);
     }
 

@@ -43,6 +43,27 @@ public sealed class MulticastDiagnosticsTests
     }
 
     [Fact]
+    public async Task Metrics_ForgedDatagramsAndFecParity_AreReported()
+    {
+        using var metrics = new MulticastMetrics(meterFactory: null);
+        using var forged = new MetricCollector<long>(metrics.Meter, "kcpkestrel.multicast.packets.forged");
+        using var parity = new MetricCollector<long>(metrics.Meter, "kcpkestrel.multicast.fec.parity_sent");
+        var group = LoopbackGroup.V4(node: 1, o => (o.Crypt, o.Key, o.DataShards, o.ParityShards) = ("aes-256-gcm", "right", 4, 2));
+        var receiver = new CheckingReceiver();
+        using var subscriber = new MulticastTransport(
+            LoopbackGroup.Member(group, node: 2, o => (o.Crypt, o.Key, o.DataShards, o.ParityShards) = ("aes-256-gcm", "wrong", 4, 2)), receiver, logger: null, metrics, topics: []);
+        using var publisher = new MulticastTransport(group, receiver: null, logger: null, metrics, topics: []);
+        Publish(publisher, 400); // 40 Data packets (a flush every 10 messages), so 10 FEC groups of 4
+        await TestWaits.WaitUntilAsync(() => subscriber.CodecCounters!.ForgedDropped >= 40, "forgeries counted");
+
+        forged.RecordObservableInstruments();
+        parity.RecordObservableInstruments();
+        Assert.Contains(forged.GetMeasurementSnapshot(), m => m.Value >= 40);
+        Assert.Contains(parity.GetMeasurementSnapshot(), m => m.Value >= 20);
+        Assert.Equal(0, receiver.Next);
+    }
+
+    [Fact]
     public async Task HostedTransport_ReportsOnTheHostsMeterAndLogsThroughItsLoggerFactory()
     {
         var group = LoopbackGroup.V4(node: 2);
