@@ -10,37 +10,51 @@ namespace KcpKestrel.Multicast;
 
 /// <summary>
 /// One multicast group on one interface (<see cref="MulticastOptions.Group"/>,
-/// <see cref="MulticastOptions.Interface"/>): a socket, one receive thread and one housekeeping thread
-/// around the protocol core. Publish with <see cref="Offer"/> / <see cref="TryOffer"/> from any thread;
-/// a receiver given at construction gets the subscribed topics' messages on the receive thread.
+/// <see cref="MulticastOptions.Interface"/>): a socket and a receive thread around the protocol core,
+/// plus a housekeeping thread (flushes, NAKs, heartbeats, publisher timeouts) that sleeps until the
+/// next deadline; with <see cref="MulticastOptions.BusyPoll"/> the receive thread does the
+/// housekeeping itself between non-blocking receives. Publish with <see cref="Offer"/> /
+/// <see cref="TryOffer"/> from any thread; a receiver given at construction gets the subscribed
+/// topics' messages on the receive thread.
 /// </summary>
 /// <remarks>
 /// NAKs go to the group like everything else: the core addresses them to the publisher's node id in
 /// the header, and a unicast reply to the publisher's source port would reach only one of the sockets
-/// that share that port on its host.
+/// that share that port on its host. A receiver callback that throws is counted and that message
+/// skipped; the receive thread goes on with the next one.
 /// </remarks>
 public sealed class MulticastTransport : IDisposable
 {
-    // The housekeeping thread wakes at least this often: a batch opened by Offer must be flushed
-    // about FlushDelay later and a gap NAKed after ReorderWait, and neither wakes the thread itself.
-    private const int MaxSleepMilliseconds = 1;
     private const int SocketBufferBytes = 4 << 20;
+
+    // Datagrams one receive call takes at most: enough to drain a burst in a few calls, small enough
+    // (64 x DatagramSize) to stay in cache.
+    private const int ReceiveBatchSize = 64;
 
     private readonly MulticastOptions _options;
     private readonly Socket _socket;
     private readonly SocketAddress _group;
-    private readonly byte[] _receiveBuffer = GC.AllocateArray<byte>(MulticastOptions.MaxDatagramSize + 1, pinned: true);
+    private readonly ReceiveBatch _batch;
     private readonly long _epoch = Stopwatch.GetTimestamp();
-    private readonly ManualResetEventSlim _stop = new();
+
+    // Set to cut the housekeeping's sleep short: an offer opened a batch, a gap was found, or Dispose.
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 1);
     private readonly Lock _publishLock = new();
     private readonly Lock _subscribeLock = new();
     private readonly Sink _sink;
+    private readonly ReceiverGuard? _guard;
     private readonly MulticastSubscriber? _subscriber;
     private readonly ReceiveDropFilter? _dropFilter;
+    private readonly bool _busyPoll;
     private readonly Thread _receiveThread;
-    private readonly Thread _housekeepingThread;
+    private readonly Thread? _housekeepingThread;
     private MulticastPublisher? _publisher;
+    private long _sleepUntil = long.MaxValue;
     private long _sendErrors;
+    private long _receiveErrors;
+    private long _oversize;
+    private long _housekeepingRuns;
+    private volatile bool _stopping;
     private int _disposed;
 
     /// <summary>Joins the group and starts the threads.</summary>
@@ -58,19 +72,30 @@ public sealed class MulticastTransport : IDisposable
 
         _options = options;
         _sink = new Sink(this);
+        _busyPoll = options.BusyPoll;
         Group = group;
         _group = group.Serialize();
         if (receiver is not null)
         {
-            _subscriber = new MulticastSubscriber(options, receiver, _sink, topics);
+            _guard = new ReceiverGuard(receiver);
+            _subscriber = new MulticastSubscriber(options, _guard, _sink, topics);
             _dropFilter = options.DiagnosticDropRate > 0 ? new ReceiveDropFilter(options.DiagnosticDropRate, options.DiagnosticDropSeed) : null;
         }
 
         _socket = MulticastSocket.Open(group, options.Interface, SocketBufferBytes);
+        _batch = new ReceiveBatch(_socket, ReceiveBatchSize, options.DatagramSize);
+
+        // The receive thread passes the raw descriptor to recvmmsg: this reference keeps it from being
+        // closed (and its number reused) under a call in progress; the thread releases it on its way out.
+        var referenced = false;
+        _socket.SafeHandle.DangerousAddRef(ref referenced);
         _receiveThread = new Thread(ReceiveLoop) { IsBackground = true, Name = "multicast receive" };
-        _housekeepingThread = new Thread(HousekeepingLoop) { IsBackground = true, Name = "multicast housekeeping" };
         _receiveThread.Start();
-        _housekeepingThread.Start();
+        if (!_busyPoll)
+        {
+            _housekeepingThread = new Thread(HousekeepingLoop) { IsBackground = true, Name = "multicast housekeeping" };
+            _housekeepingThread.Start();
+        }
     }
 
     /// <summary>The group this transport joined.</summary>
@@ -84,6 +109,38 @@ public sealed class MulticastTransport : IDisposable
 
     internal long SendErrors => Interlocked.Read(ref _sendErrors);
 
+    /// <summary>Callbacks of the receiver that threw (each message skipped, the thread went on).</summary>
+    internal long ReceiverFailures => _guard?.Failures ?? 0;
+
+    /// <summary>Datagrams whose handling threw inside this library (a bug): dropped, the thread went on.</summary>
+    internal long ReceiveErrors => Interlocked.Read(ref _receiveErrors);
+
+    /// <summary>Datagrams longer than <see cref="MulticastOptions.DatagramSize"/>: dropped.</summary>
+    internal long OversizeDatagrams => Interlocked.Read(ref _oversize);
+
+    /// <summary>Times the housekeeping ran (flushes, NAKs, heartbeats): tests check an idle transport rests.</summary>
+    internal long HousekeepingRuns => Interlocked.Read(ref _housekeepingRuns);
+
+    /// <summary>Raised on the receive thread with the exception of a receiver callback that threw (for logging).</summary>
+    internal event Action<Exception>? ReceiverFailed
+    {
+        add
+        {
+            if (_guard is not null)
+            {
+                _guard.Failed += value;
+            }
+        }
+
+        remove
+        {
+            if (_guard is not null)
+            {
+                _guard.Failed -= value;
+            }
+        }
+    }
+
     private long Now => Stopwatch.GetElapsedTime(_epoch).Ticks / TimeSpan.TicksPerMicrosecond;
 
     /// <summary>
@@ -94,12 +151,29 @@ public sealed class MulticastTransport : IDisposable
     public bool TryOffer(ReadOnlySpan<byte> message, byte topic, bool flush, ushort target = 0)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        bool accepted;
+        long flushDue;
         lock (_publishLock)
         {
-            // Created on the first offer: a subscribe-only transport holds no history.
-            _publisher ??= new MulticastPublisher(_options, _sink);
-            return _publisher.TryOffer(message, topic, flush, Now, target);
+            if (_publisher is null)
+            {
+                // Created on the first offer: a subscribe-only transport holds no history. Its first
+                // heartbeat is due now.
+                _publisher = new MulticastPublisher(_options, _sink);
+                _wake.Set();
+            }
+
+            accepted = _publisher.TryOffer(message, topic, flush, Now, target);
+            flushDue = _publisher.FlushDue;
         }
+
+        // A batch left open must be flushed in time: wake the housekeeping if it sleeps past that.
+        if (flushDue < Volatile.Read(ref _sleepUntil))
+        {
+            _wake.Set();
+        }
+
+        return accepted;
     }
 
     /// <summary>Like <see cref="TryOffer"/>, but waits (spinning, then yielding) while the rate limit refuses.</summary>
@@ -120,96 +194,161 @@ public sealed class MulticastTransport : IDisposable
             return;
         }
 
-        _stop.Set();
+        _stopping = true;
+        _wake.Set();
+        try
+        {
+            // Wakes a receive blocked in the kernel (close alone would not while the call holds the socket).
+            _socket.Shutdown(SocketShutdown.Receive);
+        }
+        catch (SocketException)
+        {
+            // ENOTCONN on an unconnected UDP socket: the shutdown took effect all the same.
+        }
+
         _socket.Dispose();
-        _receiveThread.Join(TimeSpan.FromSeconds(5));
-        _housekeepingThread.Join(TimeSpan.FromSeconds(5));
-        _stop.Dispose();
+        var stopped = _receiveThread.Join(TimeSpan.FromSeconds(5));
+        _housekeepingThread?.Join(TimeSpan.FromSeconds(5));
+        if (stopped)
+        {
+            // Only once no receive can be using them.
+            _batch.Dispose();
+            _wake.Dispose();
+        }
     }
 
     private void ReceiveLoop()
     {
-        var localNode = _options.NodeId;
-        while (!_stop.IsSet)
+        try
         {
-            int length;
+            var due = long.MinValue;
+            while (!_stopping)
+            {
+                var count = _batch.Receive(wait: !_busyPoll);
+                if (count > 0)
+                {
+                    HandleBatch(count);
+                }
+
+                if (_busyPoll && (Now >= due || _wake.IsSet))
+                {
+                    // Busy-poll: the housekeeping runs here, on time, with no thread to wake.
+                    due = Housekeep();
+                }
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            _socket.SafeHandle.DangerousRelease();
+        }
+    }
+
+    private void HandleBatch(int count)
+    {
+        var now = Now;
+        for (var i = 0; i < count; i++)
+        {
+            var datagram = _batch.Datagram(i);
+            if (datagram.IsEmpty)
+            {
+                Interlocked.Increment(ref _oversize);
+                continue;
+            }
+
             try
             {
-                length = _socket.Receive(_receiveBuffer, SocketFlags.None);
+                HandleDatagram(datagram, now);
             }
-            catch (SocketException) when (!_stop.IsSet)
+#pragma warning disable CA1031 // A datagram that trips a bug is dropped; the thread must go on for the others.
+            catch (Exception)
+#pragma warning restore CA1031
             {
-                // A transient error (an ICMP report on a UDP socket): the datagram is lost, NAKs repair it.
-                continue;
+                Interlocked.Increment(ref _receiveErrors);
             }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                return;
-            }
+        }
 
-            var datagram = _receiveBuffer.AsSpan(0, length);
-            if (length < PacketHeader.Size)
-            {
-                continue;
-            }
+        // A gap found (or a publisher heard first) sets a deadline the housekeeping may be sleeping past.
+        if (_subscriber is not null && _subscriber.NextDue < Volatile.Read(ref _sleepUntil))
+        {
+            _wake.Set();
+        }
+    }
 
-            // NAKs concern only a publisher; everything else only a subscriber. A NAK is checked by the
-            // publisher itself (target node, stream).
-            if ((PacketKind)datagram[2] == PacketKind.Nak)
+    /// <summary>Hands one received datagram to the publisher (NAKs) or the subscriber (everything else).</summary>
+    private void HandleDatagram(ReadOnlySpan<byte> datagram, long now)
+    {
+        if (datagram.Length < PacketHeader.Size)
+        {
+            return;
+        }
+
+        // NAKs concern only a publisher; everything else only a subscriber. A NAK is checked by the
+        // publisher itself (target node, stream).
+        if ((PacketKind)datagram[2] == PacketKind.Nak)
+        {
+            var publisher = Volatile.Read(ref _publisher);
+            if (publisher is not null)
             {
-                var publisher = Volatile.Read(ref _publisher);
-                if (publisher is not null)
+                lock (_publishLock)
                 {
-                    lock (_publishLock)
-                    {
-                        publisher.OnDatagram(datagram, Now);
-                    }
+                    publisher.OnDatagram(datagram, now);
                 }
             }
-            else if (_subscriber is not null && (datagram[4] | (datagram[5] << 8)) != localNode && _dropFilter?.Drop(datagram) != true)
+        }
+        else if (_subscriber is not null && (datagram[4] | (datagram[5] << 8)) != _options.NodeId && _dropFilter?.Drop(datagram) != true)
+        {
+            // Our own publisher's packets loop back: this node does not subscribe to itself.
+            lock (_subscribeLock)
             {
-                // Our own publisher's packets loop back: this node does not subscribe to itself.
-                lock (_subscribeLock)
-                {
-                    _subscriber.OnDatagram(datagram, Now);
-                }
+                _subscriber.OnDatagram(datagram, now);
             }
         }
     }
 
     private void HousekeepingLoop()
     {
-        while (!_stop.IsSet)
+        while (!_stopping)
         {
-            var now = Now;
-            var due = long.MaxValue;
-            var publisher = Volatile.Read(ref _publisher);
-            if (publisher is not null)
-            {
-                lock (_publishLock)
-                {
-                    due = publisher.Poll(now);
-                }
-            }
+            var due = Housekeep();
+            var sleep = due == long.MaxValue ? Timeout.Infinite : (int)Math.Clamp((due - Now + 999) / 1000, 1, int.MaxValue);
+            _wake.Wait(sleep);
+        }
+    }
 
-            if (_subscriber is not null)
+    /// <summary>
+    /// Runs what is due (flush, NAKs, heartbeat, publisher timeouts) and returns the next deadline. While
+    /// it runs, <see cref="_sleepUntil"/> reads "never", so an offer or gap racing with it wakes the next
+    /// sleep at once rather than being missed.
+    /// </summary>
+    private long Housekeep()
+    {
+        _wake.Reset();
+        Volatile.Write(ref _sleepUntil, long.MaxValue);
+        Interlocked.Increment(ref _housekeepingRuns);
+        var now = Now;
+        var due = long.MaxValue;
+        var publisher = Volatile.Read(ref _publisher);
+        if (publisher is not null)
+        {
+            lock (_publishLock)
             {
-                lock (_subscribeLock)
-                {
-                    due = Math.Min(due, _subscriber.Poll(now));
-                }
-            }
-
-            var sleep = (int)Math.Clamp((due - Now + 999) / 1000, 1, MaxSleepMilliseconds);
-            try
-            {
-                _stop.Wait(sleep);
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
+                due = publisher.Poll(now);
             }
         }
+
+        if (_subscriber is not null)
+        {
+            lock (_subscribeLock)
+            {
+                due = Math.Min(due, _subscriber.Poll(now));
+            }
+        }
+
+        Volatile.Write(ref _sleepUntil, due);
+        return due;
     }
 
     private void Send(ReadOnlySpan<byte> datagram)
