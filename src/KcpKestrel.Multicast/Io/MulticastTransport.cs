@@ -54,6 +54,7 @@ public sealed class MulticastTransport : IDisposable
     private long _receiveErrors;
     private long _oversize;
     private long _housekeepingRuns;
+    private long _datagramsReceived;
     private volatile bool _stopping;
     private int _disposed;
 
@@ -83,6 +84,7 @@ public sealed class MulticastTransport : IDisposable
         }
 
         _socket = MulticastSocket.Open(group, options.Interface, SocketBufferBytes);
+        KernelFilter.TryAttach(_socket, options.NodeId, naksOnly: receiver is null);
         _batch = new ReceiveBatch(_socket, ReceiveBatchSize, options.DatagramSize);
 
         // The receive thread passes the raw descriptor to recvmmsg: this reference keeps it from being
@@ -117,6 +119,9 @@ public sealed class MulticastTransport : IDisposable
 
     /// <summary>Datagrams longer than <see cref="MulticastOptions.DatagramSize"/>: dropped.</summary>
     internal long OversizeDatagrams => Interlocked.Read(ref _oversize);
+
+    /// <summary>Datagrams the receive thread got from the socket (after the kernel filter).</summary>
+    internal long DatagramsReceived => Interlocked.Read(ref _datagramsReceived);
 
     /// <summary>Times the housekeeping ran (flushes, NAKs, heartbeats): tests check an idle transport rests.</summary>
     internal long HousekeepingRuns => Interlocked.Read(ref _housekeepingRuns);
@@ -248,6 +253,7 @@ public sealed class MulticastTransport : IDisposable
 
     private void HandleBatch(int count)
     {
+        Interlocked.Add(ref _datagramsReceived, count);
         var now = Now;
         for (var i = 0; i < count; i++)
         {
