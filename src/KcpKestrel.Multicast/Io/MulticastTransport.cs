@@ -27,9 +27,10 @@ public sealed class MulticastTransport : IDisposable
 {
     private const int SocketBufferBytes = 4 << 20;
 
-    // Datagrams one receive call takes at most: enough to drain a burst in a few calls, small enough
-    // (64 x DatagramSize) to stay in cache.
-    private const int ReceiveBatchSize = 64;
+    // Datagrams one receive call takes at most: a 16th of the system calls at full rate. Each slot
+    // holds the largest datagram, so a subscriber hears a publisher configured with a larger
+    // DatagramSize than its own (1 MiB of native memory per transport).
+    private const int ReceiveBatchSize = 16;
 
     private readonly MulticastOptions _options;
     private readonly Socket _socket;
@@ -85,7 +86,7 @@ public sealed class MulticastTransport : IDisposable
 
         _socket = MulticastSocket.Open(group, options.Interface, SocketBufferBytes);
         KernelFilter.TryAttach(_socket, options.NodeId, naksOnly: receiver is null);
-        _batch = new ReceiveBatch(_socket, ReceiveBatchSize, options.DatagramSize);
+        _batch = new ReceiveBatch(_socket, ReceiveBatchSize, MulticastOptions.MaxDatagramSize);
 
         // The receive thread passes the raw descriptor to recvmmsg: this reference keeps it from being
         // closed (and its number reused) under a call in progress; the thread releases it on its way out.
@@ -117,7 +118,7 @@ public sealed class MulticastTransport : IDisposable
     /// <summary>Datagrams whose handling threw inside this library (a bug): dropped, the thread went on.</summary>
     internal long ReceiveErrors => Interlocked.Read(ref _receiveErrors);
 
-    /// <summary>Datagrams longer than <see cref="MulticastOptions.DatagramSize"/>: dropped.</summary>
+    /// <summary>Datagrams longer than <see cref="MulticastOptions.MaxDatagramSize"/> (IPv6 jumbograms): dropped.</summary>
     internal long OversizeDatagrams => Interlocked.Read(ref _oversize);
 
     /// <summary>Datagrams the receive thread got from the socket (after the kernel filter).</summary>

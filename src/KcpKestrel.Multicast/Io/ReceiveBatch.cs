@@ -7,9 +7,8 @@ namespace KcpKestrel.Multicast.Io;
 /// <summary>
 /// The receive thread's datagram slots, in native memory allocated once: on Linux one recvmmsg call
 /// fills as many as are queued (one system call per batch instead of per datagram); elsewhere one
-/// <see cref="Socket.Receive(Span{byte})"/> fills the first. Each slot holds one byte more than
-/// <see cref="MulticastOptions.DatagramSize"/>, so a longer datagram shows as too long and is dropped
-/// instead of being cut.
+/// <see cref="Socket.Receive(Span{byte})"/> fills the first. Each slot holds one byte more than the
+/// size it is made for, so a longer datagram shows as too long and is dropped instead of being cut.
 /// </summary>
 internal sealed unsafe partial class ReceiveBatch : IDisposable
 {

@@ -201,6 +201,9 @@ internal sealed class PublisherTrack
     {
         _delivered = sequence;
         _owner.DeliverFrames(packet, _assembler);
+
+        // After the frames: the packet may live in the page this gives back.
+        _window.Delivered(sequence);
     }
 
     private void Drain()

@@ -157,7 +157,7 @@ public sealed class MulticastTransportThreadTests
         var options = LoopbackGroup.V4(node: 1);
         var receiver = new AllocationProbe(Warm, Messages);
 
-        // Some loss from the start, so the receive window's one-time buffer is allocated during the warm-up.
+        // Some loss from the start, so the receive window's pages are allocated during the warm-up.
         using var subscriber = new MulticastTransport(
             LoopbackGroup.Member(options, 2, o => (o.DiagnosticDropRate, o.DiagnosticDropSeed) = (0.01, 5)), receiver, 1);
         using var publisher = new MulticastTransport(options);
