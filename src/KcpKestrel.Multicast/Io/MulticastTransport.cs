@@ -158,6 +158,7 @@ public sealed class MulticastTransport : IDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         bool accepted;
+        bool opened;
         long flushDue;
         lock (_publishLock)
         {
@@ -169,12 +170,15 @@ public sealed class MulticastTransport : IDisposable
                 _wake.Set();
             }
 
+            var before = _publisher.FlushDue;
             accepted = _publisher.TryOffer(message, topic, flush, Now, target);
             flushDue = _publisher.FlushDue;
+            opened = flushDue != before;
         }
 
-        // A batch left open must be flushed in time: wake the housekeeping if it sleeps past that.
-        if (flushDue < Volatile.Read(ref _sleepUntil))
+        // A batch this offer opened must be flushed in time: wake the housekeeping if it sleeps past
+        // that. Only then: offers refused by the rate limit, retried in a loop, must not wake it each time.
+        if (opened && flushDue < Volatile.Read(ref _sleepUntil))
         {
             _wake.Set();
         }

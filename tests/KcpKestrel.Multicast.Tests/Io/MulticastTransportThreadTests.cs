@@ -35,6 +35,24 @@ public sealed class MulticastTransportThreadTests
         Assert.InRange(publisher.PublisherCounters!.Heartbeats, 2, 8);
     }
 
+    [Fact]
+    public void OffersRefusedByTheRateLimit_DoNotWakeTheHousekeepingEachTime()
+    {
+        // A token every 5 ms, longer than the 1 ms flush delay: the open batch is overdue while Offer waits.
+        using var publisher = new MulticastTransport(LoopbackGroup.V4(node: 1, o => o.PacketsPerSecond = 200));
+        var message = new byte[500];
+        for (var i = 0; i < 100; i++)
+        {
+            // Two messages per packet: about 50 packets, a quarter of a second of waiting in Offer.
+            publisher.Offer(message, topic: 1, flush: false);
+        }
+
+        // At most one wake per packet opened (plus heartbeats), not one per refused retry.
+        var packets = publisher.PublisherCounters!.Packets;
+        Assert.InRange(publisher.HousekeepingRuns, 1, (2 * packets) + 20);
+        Assert.True(publisher.PublisherCounters.RateLimited > 0);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
