@@ -68,6 +68,12 @@ internal sealed class MulticastPublisher
     /// <summary>Bytes of history: fixed at construction.</summary>
     public int HistoryBytes => _history.Capacity * _history.DatagramSize;
 
+    /// <summary>
+    /// When the open batch's delay runs out (<see cref="long.MaxValue"/>: none open): an offer that opens
+    /// a batch moves the I/O shell's timer no later than this.
+    /// </summary>
+    public long FlushDue => _openLength > 0 ? _openSince + _flushDelay : long.MaxValue;
+
     private bool CanSend => _bucket is null || _bucket.Tokens >= 1;
 
     /// <summary>

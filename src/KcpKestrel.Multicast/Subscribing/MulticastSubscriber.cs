@@ -49,6 +49,13 @@ internal sealed class MulticastSubscriber
 
     public SubscriberCounters Counters { get; } = new();
 
+    /// <summary>
+    /// The earliest deadline (a NAK after a gap, a new publisher's timeout) that datagrams set since the
+    /// last <see cref="Poll"/>, which resets it to what it returns: the I/O shell wakes its timer when
+    /// this is earlier than the time it sleeps until.
+    /// </summary>
+    public long NextDue { get; private set; } = long.MaxValue;
+
     internal IMulticastReceiver Receiver { get; }
 
     /// <summary>Called when a publisher stream is first heard (logging; rare, off the per-packet path).</summary>
@@ -106,6 +113,8 @@ internal sealed class MulticastSubscriber
                 track.OnGone(PacketHeader.ReadOldest(datagram, PacketKind.Gone), now);
                 break;
         }
+
+        NextDue = Math.Min(NextDue, track.Due);
     }
 
     /// <summary>Sends the NAKs that are due; returns when to call again (<see cref="long.MaxValue"/>: nothing pending).</summary>
@@ -117,6 +126,7 @@ internal sealed class MulticastSubscriber
             due = Math.Min(due, track.Poll(now));
         }
 
+        NextDue = due;
         return due;
     }
 

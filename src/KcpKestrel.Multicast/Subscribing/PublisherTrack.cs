@@ -45,6 +45,9 @@ internal sealed class PublisherTrack
 
     public bool Stopped => _stopped;
 
+    /// <summary>When <see cref="Poll"/> has work next (<see cref="long.MaxValue"/>: none), without doing it.</summary>
+    public long Due => _stopped || !_started || _gone ? None : Math.Min(_nakAt, _lastHeard + _owner.PublisherTimeout);
+
     public void OnData(in PacketHeader header, ReadOnlySpan<byte> datagram, long now)
     {
         Heard(now);
@@ -198,6 +201,9 @@ internal sealed class PublisherTrack
     {
         _delivered = sequence;
         _owner.DeliverFrames(packet, _assembler);
+
+        // After the frames: the packet may live in the page this gives back.
+        _window.Delivered(sequence);
     }
 
     private void Drain()

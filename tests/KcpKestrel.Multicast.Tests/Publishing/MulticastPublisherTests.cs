@@ -28,6 +28,20 @@ public sealed class MulticastPublisherTests
     }
 
     [Fact]
+    public void FlushDue_OpenBatch_IsItsFlushTimeAndNoneOnceSent()
+    {
+        var publisher = Publisher(new MulticastOptions());
+        Assert.Equal(long.MaxValue, publisher.FlushDue);
+
+        publisher.TryOffer([1], topic: 1, flush: false, now: 50);
+        publisher.TryOffer([2], topic: 1, flush: false, now: 70);
+        Assert.Equal(1050, publisher.FlushDue);
+
+        publisher.TryOffer([3], topic: 1, flush: true, now: 80);
+        Assert.Equal(long.MaxValue, publisher.FlushDue);
+    }
+
+    [Fact]
     public void Offer_WithFlush_SendsAtOnce()
     {
         var publisher = Publisher(new MulticastOptions());

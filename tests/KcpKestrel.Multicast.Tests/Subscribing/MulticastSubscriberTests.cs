@@ -64,6 +64,26 @@ public sealed class MulticastSubscriberTests
     }
 
     [Fact]
+    public void NextDue_GapFound_IsTheReorderWaitUntilPollTakesIt()
+    {
+        var packets = Publish(4);
+        var subscriber = Subscriber(Options());
+        Assert.Equal(long.MaxValue, subscriber.NextDue);
+
+        // The first packet of a new publisher sets its timeout; in-order traffic moves nothing earlier.
+        subscriber.OnDatagram(packets[0], 0);
+        Assert.Equal(3_000_000, subscriber.NextDue);
+        subscriber.OnDatagram(packets[1], 10);
+        Assert.Equal(3_000_000, subscriber.NextDue);
+
+        subscriber.OnDatagram(packets[3], 100);
+        Assert.Equal(600, subscriber.NextDue);
+
+        subscriber.Poll(600);
+        Assert.Equal(5600, subscriber.NextDue);
+    }
+
+    [Fact]
     public void NewMissingRun_BehindANakedGap_IsNakedAfterTheReorderWaitWithoutReNakingTheGap()
     {
         var packets = Publish(8);
