@@ -9,6 +9,7 @@ using Xunit.Abstractions;
 namespace KcpKestrel.Transport.Kcp.Tests;
 
 /// <summary>Many sessions at a live listener, each trying to make it hold as much as it can.</summary>
+[Collection(HeapMeasurementCollection.Name)]
 public sealed class HostileMemoryTests(ITestOutputHelper output)
 {
     private const int Sessions = 256;
