@@ -10,6 +10,9 @@ public sealed class MulticastOptions
     /// <summary>The largest UDP payload over IPv4.</summary>
     public const int MaxDatagramSize = 65507;
 
+    /// <summary>The most memory the publisher's history may pin: <see cref="HistoryPackets"/> × <see cref="DatagramSize"/> (1 GiB).</summary>
+    public const long MaxHistoryBytes = 1L << 30;
+
     /// <summary>This process's node id (1-65535; 0 means "everyone" on the wire). Default 1.</summary>
     public ushort NodeId { get; set; } = 1;
 
@@ -22,7 +25,10 @@ public sealed class MulticastOptions
     /// <summary>Bytes per datagram, 512-65507. Default 1400 (one Ethernet MTU, lowest latency).</summary>
     public int DatagramSize { get; set; } = 1400;
 
-    /// <summary>Packets the publisher keeps for resends, 16-1048576. Default 8192. Fixed memory: this times <see cref="DatagramSize"/>.</summary>
+    /// <summary>
+    /// Packets the publisher keeps for resends, 16-1048576, and at most <see cref="MaxHistoryBytes"/> times
+    /// <see cref="DatagramSize"/>. Default 8192. Fixed memory: this times <see cref="DatagramSize"/>, pinned.
+    /// </summary>
     public int HistoryPackets { get; set; } = 8192;
 
     /// <summary>Packets per second, new and resent together, 0 (no limit)-10000000. Default 0.</summary>
@@ -139,6 +145,10 @@ public sealed class MulticastOptions
         Check(NodeId >= 1, nameof(NodeId));
         Check(DatagramSize is >= 512 and <= MaxDatagramSize, nameof(DatagramSize));
         Check(HistoryPackets is >= 16 and <= 1 << 20, nameof(HistoryPackets));
+        Check(
+            (long)HistoryPackets * DatagramSize <= MaxHistoryBytes,
+            nameof(HistoryPackets),
+            $"MulticastOptions.HistoryPackets ({HistoryPackets}) × DatagramSize ({DatagramSize}) would pin {(long)HistoryPackets * DatagramSize >> 20} MiB; at most {MaxHistoryBytes >> 20} MiB.");
         Check(PacketsPerSecond is >= 0 and <= 10_000_000, nameof(PacketsPerSecond));
         Check(InRange(FlushDelay, TimeSpan.Zero, TimeSpan.FromSeconds(1)), nameof(FlushDelay));
         Check(InRange(HeartbeatInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10)), nameof(HeartbeatInterval));

@@ -63,6 +63,14 @@ public sealed class MulticastCommandTests
     }
 
     [Fact]
+    public async Task PubHistoryTimesDatagramOverTheBound_UsageErrorNotACrash()
+    {
+        var (code, _, error) = await CliRunner.RunAsync("multicast", "pub", "--group", "239.255.1.1:40000", "--history", "131072", "--datagram", "16384");
+        Assert.Equal(CliApp.UsageExitCode, code);
+        Assert.Contains("HistoryPackets", error.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GroupNotMulticast_UsageErrorNamingTheFlag()
     {
         var (code, _, error) = await CliRunner.RunAsync("multicast", "sub", "--group", "127.0.0.1:40000");

@@ -14,6 +14,7 @@ public sealed class MulticastOptionsTests
         { nameof(MulticastOptions.DatagramSize), o => o.DatagramSize = 511 },
         { nameof(MulticastOptions.DatagramSize), o => o.DatagramSize = MulticastOptions.MaxDatagramSize + 1 },
         { nameof(MulticastOptions.HistoryPackets), o => o.HistoryPackets = 15 },
+        { nameof(MulticastOptions.HistoryPackets), o => (o.HistoryPackets, o.DatagramSize) = (131072, 16384) }, // 2 GiB pinned
         { nameof(MulticastOptions.PacketsPerSecond), o => o.PacketsPerSecond = -1 },
         { nameof(MulticastOptions.FlushDelay), o => o.FlushDelay = TimeSpan.FromSeconds(2) },
         { nameof(MulticastOptions.HeartbeatInterval), o => o.HeartbeatInterval = TimeSpan.Zero },

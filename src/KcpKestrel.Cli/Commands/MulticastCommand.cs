@@ -44,6 +44,7 @@ internal static class MulticastCommand
             options.HistoryPackets = result.GetValue(history) ?? options.HistoryPackets;
             var messageSize = result.GetValue(size) ?? 70;
             options.MaxMessageSize = Math.Max(options.MaxMessageSize, messageSize);
+            SharedFlags.Check(options); // --history × --datagram is bounded together
             return MulticastRuns.PublishAsync(
                 io, options, shared.Topic(result), shared.Count(result), messageSize, result.GetValue(flush),
                 TimeSpan.FromSeconds(result.GetValue(linger) ?? 2), cancellationToken);
@@ -135,17 +136,21 @@ internal static class MulticastCommand
                 DataShards = result.GetValue(_dataShards) ?? 0,
                 ParityShards = result.GetValue(_parityShards) ?? 0,
             };
+            Check(options);
+            return options;
+        }
+
+        /// <summary>The options' own rules between settings (--datashard with --parityshard, --history × --datagram), as usage errors.</summary>
+        public static void Check(MulticastOptions options)
+        {
             try
             {
-                // Rules between flags (--datashard with --parityshard) are the options' own.
                 options.Validate();
             }
             catch (ArgumentOutOfRangeException e)
             {
                 throw new UsageException(e.Message);
             }
-
-            return options;
         }
 
         public byte Topic(ParseResult result) => (byte)(result.GetValue(_topic) ?? 1);
