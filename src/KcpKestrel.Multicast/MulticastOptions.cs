@@ -25,6 +25,18 @@ public sealed class MulticastOptions
     /// <summary>Packets the publisher keeps for resends, 16-1048576. Default 8192. Fixed memory: this times <see cref="DatagramSize"/>.</summary>
     public int HistoryPackets { get; set; } = 8192;
 
+    /// <summary>
+    /// How long past its send time a packet a NAK asked for may keep its history slot, 0 (never: the ring
+    /// overwrites it)-10 s. Default 200 ms. While a subscriber is repairing the oldest packets, the
+    /// publisher's offers wait (counted as repair waits) instead of overwriting them, which paces an
+    /// unlimited publisher to its repairing subscribers instead of losing messages to its own history.
+    /// A NAK holds its packet for twice the subscriber's next retry interval (<see cref="NakRetry"/>,
+    /// <see cref="NakRetryMax"/>: set them alike across the group), never past this bound, so NAKs,
+    /// honest or not, slow the publisher to no less than <see cref="HistoryPackets"/> per
+    /// <see cref="RepairHold"/>. Reliable streams only.
+    /// </summary>
+    public TimeSpan RepairHold { get; set; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Packets per second, new and resent together, 0 (no limit)-10000000. Default 0.</summary>
     public int PacketsPerSecond { get; set; }
 
@@ -139,6 +151,7 @@ public sealed class MulticastOptions
         Check(NodeId >= 1, nameof(NodeId));
         Check(DatagramSize is >= 512 and <= MaxDatagramSize, nameof(DatagramSize));
         Check(HistoryPackets is >= 16 and <= 1 << 20, nameof(HistoryPackets));
+        Check(InRange(RepairHold, TimeSpan.Zero, TimeSpan.FromSeconds(10)), nameof(RepairHold));
         Check(PacketsPerSecond is >= 0 and <= 10_000_000, nameof(PacketsPerSecond));
         Check(InRange(FlushDelay, TimeSpan.Zero, TimeSpan.FromSeconds(1)), nameof(FlushDelay));
         Check(InRange(HeartbeatInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10)), nameof(HeartbeatInterval));

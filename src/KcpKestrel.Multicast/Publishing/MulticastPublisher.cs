@@ -9,7 +9,9 @@ namespace KcpKestrel.Multicast.Publishing;
 /// (in its history slot); a packet goes out when the flush flag asks, when it is full, or when its
 /// oldest message waited <see cref="MulticastOptions.FlushDelay"/> (<see cref="Poll"/>). New packets
 /// and resends take tokens from one bucket, so answering NAKs lowers the new-data rate; near the
-/// limit the flush flag is ignored and messages batch. One thread at a time.
+/// limit the flush flag is ignored and messages batch. A packet subscribers are still repairing is
+/// not overwritten by a new one (<see cref="PacketHistory"/>): offers wait instead, which paces the
+/// publisher to its slowest repairing subscriber. One thread at a time.
 /// </summary>
 internal sealed class MulticastPublisher
 {
@@ -45,7 +47,12 @@ internal sealed class MulticastPublisher
         _streamFlags = options.Reliable ? PacketFlags.None : PacketFlags.Unreliable;
         _datagramSize = options.DatagramSize - reservedBytes;
         _maxMessageSize = options.MaxMessageSize;
-        _history = new PacketHistory(options.HistoryPackets, _datagramSize);
+        _history = new PacketHistory(
+            options.HistoryPackets,
+            _datagramSize,
+            options.Reliable ? MulticastOptions.Micros(options.RepairHold) : 0,
+            MulticastOptions.Micros(options.NakRetry),
+            MulticastOptions.Micros(options.NakRetryMax));
         _flushDelay = MulticastOptions.Micros(options.FlushDelay);
         _heartbeatInterval = MulticastOptions.Micros(options.HeartbeatInterval);
         _suppressWindow = MulticastOptions.Micros(options.NakSuppressWindow);
@@ -94,6 +101,11 @@ internal sealed class MulticastPublisher
                 return Refuse();
             }
 
+            if (RepairHeld(now, 1))
+            {
+                return false;
+            }
+
             Seal(now);
         }
 
@@ -104,6 +116,11 @@ internal sealed class MulticastPublisher
         }
         else if (PacketHeader.Size + frameSize <= _datagramSize)
         {
+            if (RepairHeld(now, 1))
+            {
+                return false;
+            }
+
             if (_openLength > 0)
             {
                 if (!CanSend)
@@ -123,6 +140,14 @@ internal sealed class MulticastPublisher
             if (!CanSend)
             {
                 return Refuse();
+            }
+
+            // Every packet the fragments may take must be free (at most the ring: a message larger
+            // than the history cannot be repaired whole anyway).
+            var pieces = (message.Length / (_datagramSize - PacketHeader.Size - Frame.FragmentHeaderSize)) + 2;
+            if (RepairHeld(now, Math.Min(pieces, _history.Capacity - 1)))
+            {
+                return false;
             }
 
             WriteFragments(message, topic, target, now);
@@ -231,6 +256,25 @@ internal sealed class MulticastPublisher
         return false;
     }
 
+    /// <summary>
+    /// Whether one of the next <paramref name="slots"/> new packets would overwrite a packet still held
+    /// for a repair at <paramref name="now"/> (counted: the offer waits).
+    /// </summary>
+    private bool RepairHeld(long now, int slots)
+    {
+        var first = _openLength > 0 ? _next + 1 : _next;
+        for (var i = 0UL; i < (ulong)slots; i++)
+        {
+            if (_history.HeldUntil(first + i) > now)
+            {
+                Counters.RepairWaits++;
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private void Open(ushort target, long now)
     {
         _openTarget = target;
@@ -242,7 +286,7 @@ internal sealed class MulticastPublisher
     {
         var slot = _history.Slot(_next);
         new PacketHeader(PacketKind.Data, _streamFlags, _node, _openTarget, _stream, _next).Write(slot);
-        _history.Commit(_next, _openLength);
+        _history.Commit(_next, _openLength, now);
         _sink.Send(slot[.._openLength]);
         _bucket?.Take(1);
         Counters.Packets++;

@@ -6,14 +6,38 @@ namespace KcpKestrel.Multicast.Publishing;
 /// batched is built in place in its own slot (no copy on send), which is why the ring holds
 /// <c>capacity - 1</c> sent packets.
 /// </summary>
+/// <remarks>
+/// Repair-aware eviction: a packet a NAK asked for is held (its slot may not be reused) while its
+/// subscribers may still be repairing it, so the publisher waits instead of overwriting it and turning
+/// a late repair into an unrecoverable gap. A NAK holds the packet for twice the interval after which
+/// a subscriber still missing it would NAK again (the subscribers' <see cref="MulticastOptions.NakRetry"/>
+/// schedule: flat, then doubling up to <see cref="MulticastOptions.NakRetryMax"/>), so a repair that
+/// landed frees the slot soon, and one that was lost again is re-NAKed before the hold runs out. No
+/// packet is held past its send time plus <see cref="MulticastOptions.RepairHold"/>: whatever NAKs
+/// arrive, the ring still turns over at least once per hold.
+/// </remarks>
 internal sealed class PacketHistory
 {
+    // The subscriber's NakSchedule retries this many times at the first interval before doubling.
+    private const int FlatRetries = 3;
+
     private readonly byte[] _buffer;
     private readonly int[] _lengths;
     private readonly ulong[] _sequences;
     private readonly long[] _lastResend;
+    private readonly long[] _sentAt;
+    private readonly long[] _heldUntil;
+    private readonly int[] _resends;
+    private readonly long _repairHold;
+    private readonly long _nakRetry;
+    private readonly long _nakRetryMax;
 
-    public PacketHistory(int capacity, int datagramSize)
+    /// <param name="capacity">Slots.</param>
+    /// <param name="datagramSize">Bytes per slot.</param>
+    /// <param name="repairHold">The longest a NAKed packet is held past its send time, µs (0: never held).</param>
+    /// <param name="nakRetry">The subscribers' first NAK retry interval, µs.</param>
+    /// <param name="nakRetryMax">The subscribers' longest NAK retry interval, µs.</param>
+    public PacketHistory(int capacity, int datagramSize, long repairHold = 0, long nakRetry = 0, long nakRetryMax = 0)
     {
         Capacity = capacity;
         DatagramSize = datagramSize;
@@ -21,6 +45,12 @@ internal sealed class PacketHistory
         _lengths = new int[capacity];
         _sequences = new ulong[capacity];
         _lastResend = new long[capacity];
+        _sentAt = new long[capacity];
+        _heldUntil = new long[capacity];
+        _resends = new int[capacity];
+        _repairHold = repairHold;
+        _nakRetry = nakRetry;
+        _nakRetryMax = nakRetryMax;
     }
 
     public int Capacity { get; }
@@ -31,13 +61,16 @@ internal sealed class PacketHistory
     public Span<byte> Slot(ulong sequence) =>
         _buffer.AsSpan(Index(sequence) * DatagramSize, DatagramSize);
 
-    /// <summary>Records that <paramref name="sequence"/>'s slot now holds a sent packet of <paramref name="length"/> bytes.</summary>
-    public void Commit(ulong sequence, int length)
+    /// <summary>Records that <paramref name="sequence"/>'s slot now holds a packet of <paramref name="length"/> bytes, sent at <paramref name="now"/>.</summary>
+    public void Commit(ulong sequence, int length, long now)
     {
         var index = Index(sequence);
         _lengths[index] = length;
         _sequences[index] = sequence;
         _lastResend[index] = long.MinValue;
+        _sentAt[index] = now;
+        _heldUntil[index] = long.MinValue;
+        _resends[index] = 0;
     }
 
     /// <summary>The oldest sequence still held when <paramref name="next"/> is the one being built.</summary>
@@ -58,20 +91,41 @@ internal sealed class PacketHistory
     }
 
     /// <summary>
-    /// Marks a resend of <paramref name="sequence"/> at <paramref name="now"/>; false when it was resent
-    /// less than <paramref name="window"/> ago (a duplicate NAK, answered by that resend already).
+    /// Records a NAK for <paramref name="sequence"/> (held in the ring) at <paramref name="now"/> and
+    /// extends its hold. False when it was resent less than <paramref name="window"/> ago (a duplicate
+    /// NAK, answered by that resend already); true: resend it now.
     /// </summary>
     public bool TryMarkResend(ulong sequence, long now, long window)
     {
         var index = Index(sequence);
         var last = _lastResend[index];
-        if (last != long.MinValue && now - last < window)
+        var resend = last == long.MinValue || now - last >= window;
+        if (resend)
         {
-            return false;
+            _lastResend[index] = now;
+            _resends[index]++;
         }
 
-        _lastResend[index] = now;
-        return true;
+        if (_repairHold > 0)
+        {
+            // The subscriber that asked re-NAKs after its retry interval if this resend is lost too:
+            // hold for twice that, never past the cap.
+            var retry = Math.Min(_nakRetry << Math.Clamp(_resends[index] - FlatRetries, 0, 20), _nakRetryMax);
+            var until = Math.Min(now + (2 * retry), _sentAt[index] + _repairHold);
+            _heldUntil[index] = Math.Max(_heldUntil[index], until);
+        }
+
+        return resend;
+    }
+
+    /// <summary>
+    /// Until when the slot <paramref name="sequence"/> would be built in must keep the packet it holds
+    /// (the one a ring earlier) for a repair; <see cref="long.MinValue"/> when it is free.
+    /// </summary>
+    public long HeldUntil(ulong sequence)
+    {
+        var index = Index(sequence);
+        return sequence > (ulong)Capacity && _sequences[index] == sequence - (ulong)Capacity ? _heldUntil[index] : long.MinValue;
     }
 
     private int Index(ulong sequence) => (int)(sequence % (ulong)Capacity);
