@@ -81,6 +81,9 @@ internal sealed class MulticastPublisher
     /// </summary>
     public long FlushDue => _openLength > 0 ? _openSince + _flushDelay : long.MaxValue;
 
+    /// <summary>Until when the last offer refused for a repair (<see cref="MulticastOptions.RepairHold"/>) must wait at most.</summary>
+    public long RepairHeldUntil { get; private set; } = long.MinValue;
+
     private bool CanSend => _bucket is null || _bucket.Tokens >= 1;
 
     /// <summary>
@@ -265,9 +268,11 @@ internal sealed class MulticastPublisher
         var first = _openLength > 0 ? _next + 1 : _next;
         for (var i = 0UL; i < (ulong)slots; i++)
         {
-            if (_history.HeldUntil(first + i) > now)
+            var until = _history.HeldUntil(first + i);
+            if (until > now)
             {
                 Counters.RepairWaits++;
+                RepairHeldUntil = until;
                 return true;
             }
         }

@@ -9,17 +9,23 @@ namespace KcpKestrel.Multicast.Publishing;
 /// <remarks>
 /// Repair-aware eviction: a packet a NAK asked for is held (its slot may not be reused) while its
 /// subscribers may still be repairing it, so the publisher waits instead of overwriting it and turning
-/// a late repair into an unrecoverable gap. A NAK holds the packet for twice the interval after which
-/// a subscriber still missing it would NAK again (the subscribers' <see cref="MulticastOptions.NakRetry"/>
-/// schedule: flat, then doubling up to <see cref="MulticastOptions.NakRetryMax"/>), so a repair that
-/// landed frees the slot soon, and one that was lost again is re-NAKed before the hold runs out. No
-/// packet is held past its send time plus <see cref="MulticastOptions.RepairHold"/>: whatever NAKs
-/// arrive, the ring still turns over at least once per hold.
+/// a late repair into an unrecoverable gap. A subscriber still missing the packet NAKs again one retry
+/// interval (the <see cref="MulticastOptions.NakRetry"/> schedule: flat, then doubling up to
+/// <see cref="MulticastOptions.NakRetryMax"/>) after it read the resend, and it reads it behind its
+/// receive queue: the NAK lag, measured as how late first NAKs come after the send. A NAK holds its
+/// packet for <c>QuietFactor</c> times that interval plus the lag, so a repair that landed frees the
+/// slot soon and one that was lost again is re-NAKed before the hold runs out. No packet is held past
+/// its send time plus <see cref="MulticastOptions.RepairHold"/>: whatever NAKs arrive, honest or
+/// hostile, the ring still turns over at least once per hold.
 /// </remarks>
 internal sealed class PacketHistory
 {
     // The subscriber's NakSchedule retries this many times at the first interval before doubling.
     private const int FlatRetries = 3;
+
+    // A NAK holds its packet this many times the subscriber's retry interval plus the NAK lag: twice
+    // left one run in six losing a repair on a 2-core loopback (the subscribers' scheduling is late too).
+    private const int QuietFactor = 3;
 
     private readonly byte[] _buffer;
     private readonly int[] _lengths;
@@ -31,6 +37,7 @@ internal sealed class PacketHistory
     private readonly long _repairHold;
     private readonly long _nakRetry;
     private readonly long _nakRetryMax;
+    private long _nakLag;
 
     /// <param name="capacity">Slots.</param>
     /// <param name="datagramSize">Bytes per slot.</param>
@@ -102,16 +109,25 @@ internal sealed class PacketHistory
         var resend = last == long.MinValue || now - last >= window;
         if (resend)
         {
+            if (_resends[index] == 0)
+            {
+                // How late the first NAK came: the subscribers' receive queue and reorder wait. Up at
+                // once, down slowly, so one quick NAK does not hide a lagging subscriber.
+                var lag = now - _sentAt[index];
+                _nakLag = lag >= _nakLag ? lag : _nakLag - ((_nakLag - lag) / 16);
+            }
+
             _lastResend[index] = now;
             _resends[index]++;
         }
 
         if (_repairHold > 0)
         {
-            // The subscriber that asked re-NAKs after its retry interval if this resend is lost too:
-            // hold for twice that, never past the cap.
+            // A subscriber still missing the packet NAKs again after its retry interval, which it
+            // counts from when it reads the resend (behind its receive queue, the NAK lag): hold for
+            // twice that, never past the cap.
             var retry = Math.Min(_nakRetry << Math.Clamp(_resends[index] - FlatRetries, 0, 20), _nakRetryMax);
-            var until = Math.Min(now + (2 * retry), _sentAt[index] + _repairHold);
+            var until = Math.Min(now + (QuietFactor * (retry + _nakLag)), _sentAt[index] + _repairHold);
             _heldUntil[index] = Math.Max(_heldUntil[index], until);
         }
 
