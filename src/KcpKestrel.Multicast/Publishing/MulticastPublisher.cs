@@ -70,7 +70,7 @@ internal sealed class MulticastPublisher
     public ulong LatestSequence => _next - 1;
 
     /// <summary>The oldest sequence the history still holds.</summary>
-    public ulong OldestSequence => _history.Oldest(_next);
+    public ulong OldestSequence => _history.Oldest(_next, building: _openLength > 0);
 
     /// <summary>Bytes of history: fixed at construction.</summary>
     public int HistoryBytes => _history.Capacity * _history.DatagramSize;
@@ -214,7 +214,7 @@ internal sealed class MulticastPublisher
         _bucket?.Refill(now);
         var first = header.Sequence;
         var count = PacketHeader.ReadCount(datagram);
-        var oldest = _history.Oldest(_next);
+        var oldest = OldestSequence;
         ulong goneFirst = 0;
         uint goneCount = 0;
         for (var sequence = first; sequence < first + count; sequence++)
@@ -334,7 +334,7 @@ internal sealed class MulticastPublisher
 
     private void SendHeartbeat(long now)
     {
-        var length = ControlPackets.WriteHeartbeat(_control, _streamFlags, _node, _stream, _next - 1, _history.Oldest(_next));
+        var length = ControlPackets.WriteHeartbeat(_control, _streamFlags, _node, _stream, _next - 1, OldestSequence);
         _sink.Send(_control.AsSpan(0, length));
         Counters.Heartbeats++;
         _lastSendAt = now;

@@ -80,8 +80,15 @@ internal sealed class PacketHistory
         _resends[index] = 0;
     }
 
-    /// <summary>The oldest sequence still held when <paramref name="next"/> is the one being built.</summary>
-    public ulong Oldest(ulong next) => next > (ulong)Capacity ? next - (ulong)Capacity + 1 : 1;
+    /// <summary>
+    /// The oldest sequence still held when <paramref name="next"/> is the next to send and
+    /// <paramref name="building"/> says whether it is being built (in the slot of the packet a ring older).
+    /// </summary>
+    public ulong Oldest(ulong next, bool building)
+    {
+        var oldest = next - (ulong)Capacity + (building ? 1UL : 0);
+        return next > (ulong)Capacity ? oldest : 1;
+    }
 
     /// <summary>The sent packet <paramref name="sequence"/>, if the ring still holds it.</summary>
     public bool TryGet(ulong sequence, out Span<byte> packet)

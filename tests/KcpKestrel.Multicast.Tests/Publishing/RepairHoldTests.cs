@@ -1,0 +1,114 @@
+using KcpKestrel.Multicast.Publishing;
+using KcpKestrel.Multicast.Wire;
+
+namespace KcpKestrel.Multicast.Tests.Publishing;
+
+/// <summary>Repair-aware eviction: the history ring does not overwrite a packet subscribers are repairing.</summary>
+public sealed class RepairHoldTests
+{
+    private const int Ring = 16;
+
+    private readonly RecordingSink _sink = new();
+
+    [Fact]
+    public void Offer_OverAPacketNakedWithinTheHold_IsRefusedUntilTheHoldEnds()
+    {
+        var publisher = FullRing(new MulticastOptions { HistoryPackets = Ring });
+
+        // NAKed 1 ms after it was sent: held for 3 x (the 5 ms retry interval + the 1 ms NAK lag).
+        publisher.OnDatagram(Nak(first: 1), now: 1000);
+        Assert.Equal(1, publisher.Counters.Retransmits);
+
+        Assert.False(publisher.TryOffer([1], topic: 1, flush: true, now: 18_999));
+        Assert.Equal(1, publisher.Counters.RepairWaits);
+        Assert.Equal(19_000, publisher.RepairHeldUntil);
+        Assert.Equal(1ul, publisher.OldestSequence);
+
+        Assert.True(publisher.TryOffer([1], topic: 1, flush: true, now: 19_000));
+        Assert.Equal(2ul, publisher.OldestSequence);
+    }
+
+    [Fact]
+    public void Offer_OverAPacketNeverNaked_IsNotHeld()
+    {
+        var publisher = FullRing(new MulticastOptions { HistoryPackets = Ring });
+        publisher.OnDatagram(Nak(first: 5), now: 1000);
+
+        // Packet 1's slot is free; packet 5's is held.
+        Assert.True(publisher.TryOffer([1], topic: 1, flush: true, now: 1001));
+        Assert.Equal(0, publisher.Counters.RepairWaits);
+    }
+
+    [Fact]
+    public void Offer_WithRepairHoldZero_OverwritesTheNakedPacket()
+    {
+        var publisher = FullRing(new MulticastOptions { HistoryPackets = Ring, RepairHold = TimeSpan.Zero });
+        publisher.OnDatagram(Nak(first: 1), now: 1000);
+
+        Assert.True(publisher.TryOffer([1], topic: 1, flush: true, now: 1001));
+        publisher.OnDatagram(Nak(first: 1), now: 10_000);
+        Assert.Equal(1, publisher.Counters.NaksGone);
+    }
+
+    [Fact]
+    public void Nak_RepeatedAfterEachRetryInterval_KeepsThePacketHeldUpToRepairHold()
+    {
+        var publisher = FullRing(new MulticastOptions { HistoryPackets = Ring });
+
+        // A subscriber whose resends keep getting lost: it NAKs again every 5 ms, then less often.
+        for (var now = 1000L; now < 300_000; now += 5000)
+        {
+            publisher.OnDatagram(Nak(first: 1), now);
+            Assert.Equal(now < 200_000, !publisher.TryOffer([1], topic: 1, flush: true, now));
+            if (now >= 200_000)
+            {
+                return;
+            }
+        }
+
+        Assert.Fail("never released");
+    }
+
+    [Fact]
+    public void NakStorm_ForEveryHeldPacket_SlowsThePublisherToNoLessThanOneRingPerRepairHold()
+    {
+        var options = new MulticastOptions { HistoryPackets = Ring, NakSuppressWindow = TimeSpan.Zero };
+        var publisher = new MulticastPublisher(options, _sink);
+        const long Second = 1_000_000;
+        for (var now = 0L; now < Second; now += 100)
+        {
+            // A hostile node NAKs everything the publisher still holds, every 100 µs, for a second.
+            var oldest = publisher.OldestSequence;
+            if (publisher.LatestSequence >= oldest)
+            {
+                publisher.OnDatagram(Nak(first: oldest, count: (uint)(publisher.LatestSequence - oldest + 1)), now);
+            }
+
+            publisher.TryOffer([1], topic: 1, flush: true, now);
+        }
+
+        // The ring holds Ring - 1 sent packets, and each one is evicted at the latest RepairHold (200 ms) after its send.
+        Assert.True(publisher.Counters.RepairWaits > 0);
+        Assert.True(publisher.Counters.Packets >= 5 * (Ring - 1), $"{publisher.Counters.Packets} packets");
+    }
+
+    private static byte[] Nak(ulong first, uint count = 1)
+    {
+        var datagram = new byte[ControlPackets.MaxSize];
+        var length = ControlPackets.WriteNak(datagram, source: 2, publisher: 1, stream: 1, first, count);
+        return datagram[..length];
+    }
+
+    /// <summary>A publisher that sent packets 1 to <see cref="Ring"/> at time 0: a full ring, the next packet takes packet 1's slot.</summary>
+    private MulticastPublisher FullRing(MulticastOptions options)
+    {
+        var publisher = new MulticastPublisher(options, _sink);
+        for (var i = 0; i < Ring; i++)
+        {
+            Assert.True(publisher.TryOffer([1], topic: 1, flush: true, now: 0));
+        }
+
+        Assert.Equal((ulong)Ring, publisher.LatestSequence);
+        return publisher;
+    }
+}
