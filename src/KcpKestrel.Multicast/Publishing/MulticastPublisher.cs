@@ -248,6 +248,7 @@ internal sealed class MulticastPublisher
 
         if (goneCount > 0)
         {
+            _history.NakedGone(oldest, now);
             var length = ControlPackets.WriteGone(_control, _node, header.Source, _stream, goneFirst, goneCount, oldest);
             _sink.Send(_control.AsSpan(0, length));
         }

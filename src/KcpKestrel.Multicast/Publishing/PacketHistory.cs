@@ -27,6 +27,9 @@ internal sealed class PacketHistory
     // left one run in six losing a repair on a 2-core loopback (the subscribers' scheduling is late too).
     private const int QuietFactor = 3;
 
+    // Every packet is kept at least this many (NAK lag + first retry interval) while NAKs come: see HeldUntil.
+    private const int MinAgeFactor = 2;
+
     private readonly byte[] _buffer;
     private readonly int[] _lengths;
     private readonly ulong[] _sequences;
@@ -38,6 +41,7 @@ internal sealed class PacketHistory
     private readonly long _nakRetry;
     private readonly long _nakRetryMax;
     private long _nakLag;
+    private long _nakLagAt = long.MinValue;
 
     /// <param name="capacity">Slots.</param>
     /// <param name="datagramSize">Bytes per slot.</param>
@@ -118,10 +122,8 @@ internal sealed class PacketHistory
         {
             if (_resends[index] == 0)
             {
-                // How late the first NAK came: the subscribers' receive queue and reorder wait. Up at
-                // once, down slowly, so one quick NAK does not hide a lagging subscriber.
-                var lag = now - _sentAt[index];
-                _nakLag = lag >= _nakLag ? lag : _nakLag - ((_nakLag - lag) / 16);
+                // How late the first NAK came: the subscribers' receive queue and reorder wait.
+                SampleNakLag(now - _sentAt[index], now);
             }
 
             _lastResend[index] = now;
@@ -142,13 +144,45 @@ internal sealed class PacketHistory
     }
 
     /// <summary>
+    /// Records a NAK for packets that already left the ring, whose oldest held packet is
+    /// <paramref name="oldest"/>: the subscriber lags at least that packet's age.
+    /// </summary>
+    public void NakedGone(ulong oldest, long now)
+    {
+        var index = Index(oldest);
+        if (_sequences[index] == oldest)
+        {
+            SampleNakLag(now - _sentAt[index], now);
+        }
+    }
+
+    /// <summary>
     /// Until when the slot <paramref name="sequence"/> would be built in must keep the packet it holds
     /// (the one a ring earlier) for a repair; <see cref="long.MinValue"/> when it is free.
     /// </summary>
     public long HeldUntil(ulong sequence)
     {
         var index = Index(sequence);
-        return sequence > (ulong)Capacity && _sequences[index] == sequence - (ulong)Capacity ? _heldUntil[index] : long.MinValue;
+        if (sequence <= (ulong)Capacity || _sequences[index] != sequence - (ulong)Capacity)
+        {
+            return long.MinValue;
+        }
+
+        // While NAKs come, packets nobody NAKed are kept too: a subscriber a NAK lag behind has not read
+        // them yet, would NAK the lost ones only then, and once more a retry interval later if that NAK
+        // was lost.
+        var sentAt = _sentAt[index];
+        var minimum = _repairHold > 0 && _nakLagAt != long.MinValue && sentAt - _nakLagAt < _repairHold
+            ? Math.Min(sentAt + (MinAgeFactor * (_nakLag + _nakRetry)), sentAt + _repairHold)
+            : long.MinValue;
+        return Math.Max(_heldUntil[index], minimum);
+    }
+
+    private void SampleNakLag(long lag, long now)
+    {
+        // Up at once, down slowly, so one quick NAK does not hide a lagging subscriber.
+        _nakLag = lag >= _nakLag ? lag : _nakLag - ((_nakLag - lag) / 16);
+        _nakLagAt = now;
     }
 
     private int Index(ulong sequence) => (int)(sequence % (ulong)Capacity);

@@ -13,6 +13,9 @@ public sealed class SlowSubscriberTests(Xunit.Abstractions.ITestOutputHelper out
     [Theory]
     [InlineData(1, 1)]
     [InlineData(2, 3)]
+    [InlineData(3, 1)]
+    [InlineData(4, 2)]
+    [InlineData(5, 1)]
     public void UnpacedPublisher_FivePercentLossAndAFullQueue_EveryMessageArrivesOnceInOrder(int seed, int subscribers)
     {
         var network = SlowNetwork(new MulticastOptions { HistoryPackets = 1024 }, subscribers, seed);

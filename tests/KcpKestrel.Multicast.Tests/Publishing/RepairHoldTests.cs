@@ -29,14 +29,44 @@ public sealed class RepairHoldTests
     }
 
     [Fact]
-    public void Offer_OverAPacketNeverNaked_IsNotHeld()
+    public void Offer_OverAPacketNeverNaked_WaitsTwiceTheNakLagAndRetryOnly()
     {
         var publisher = FullRing(new MulticastOptions { HistoryPackets = Ring });
-        publisher.OnDatagram(Nak(first: 5), now: 1000);
 
-        // Packet 1's slot is free; packet 5's is held.
-        Assert.True(publisher.TryOffer([1], topic: 1, flush: true, now: 1001));
+        // Packet 5 NAKed 1 ms after its send: a subscriber that late may not have read packet 1 yet, and
+        // would NAK it again 5 ms later if that NAK were lost: 2 x (1 + 5) ms from packet 1's send.
+        publisher.OnDatagram(Nak(first: 5), now: 1000);
+        Assert.False(publisher.TryOffer([1], topic: 1, flush: true, now: 11_999));
+        Assert.True(publisher.TryOffer([1], topic: 1, flush: true, now: 12_000));
+    }
+
+    [Fact]
+    public void Offer_WithoutNaks_IsNeverHeld()
+    {
+        var publisher = FullRing(new MulticastOptions { HistoryPackets = Ring });
+        for (var i = 0; i < 3 * Ring; i++)
+        {
+            Assert.True(publisher.TryOffer([1], topic: 1, flush: true, now: 1));
+        }
+
         Assert.Equal(0, publisher.Counters.RepairWaits);
+    }
+
+    [Fact]
+    public void Nak_ForPacketsGone_KeepsPacketsTwiceTheRingAgeAndRetry()
+    {
+        var publisher = FullRing(new MulticastOptions { HistoryPackets = Ring });
+        for (var i = 0; i < Ring; i++)
+        {
+            Assert.True(publisher.TryOffer([1], topic: 1, flush: true, now: 10_000));
+        }
+
+        // Packets 1-16 left the ring; a subscriber NAKs one at 15 ms: it lags at least the oldest held
+        // packet's age (5 ms), so packets are now kept 2 x (5 + 5) ms from their send.
+        publisher.OnDatagram(Nak(first: 3), now: 15_000);
+        Assert.Equal(1, publisher.Counters.NaksGone);
+        Assert.False(publisher.TryOffer([1], topic: 1, flush: true, now: 29_999));
+        Assert.True(publisher.TryOffer([1], topic: 1, flush: true, now: 30_000));
     }
 
     [Fact]
