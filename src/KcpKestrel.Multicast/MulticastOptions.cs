@@ -22,8 +22,15 @@ public sealed class MulticastOptions
     /// <summary>Bytes per datagram, 512-65507. Default 1400 (one Ethernet MTU, lowest latency).</summary>
     public int DatagramSize { get; set; } = 1400;
 
-    /// <summary>Packets the publisher keeps for resends, 16-1048576. Default 8192. Fixed memory: this times <see cref="DatagramSize"/>.</summary>
-    public int HistoryPackets { get; set; } = 8192;
+    /// <summary>
+    /// Packets the publisher keeps for resends, 16-1048576. Default 16384. Fixed memory, allocated (pinned)
+    /// at the first offer: this times <see cref="DatagramSize"/>, 23 MB at the default 1400 B. Measured on
+    /// loopback, 2 M 70-byte messages unpaced to 1 and 3 subscribers with and without 5% loss: 8192 lost
+    /// messages in 2 runs of 12 (a subscriber descheduled longer than the ring lasts, about 65 ms at full
+    /// rate, NAKs packets already overwritten before any NAK could slow the publisher); 16384 and 32768
+    /// lost none and ran faster. <see cref="RepairHold"/> keeps what is being repaired whatever the size.
+    /// </summary>
+    public int HistoryPackets { get; set; } = 16384;
 
     /// <summary>
     /// How long past its send time a packet a NAK asked for may keep its history slot, 0 (never: the ring
