@@ -34,15 +34,17 @@ public sealed class MulticastOptions
 
     /// <summary>
     /// How long past its send time a packet a NAK asked for may keep its history slot, 0 (never: the ring
-    /// overwrites it)-10 s. Default 200 ms. While a subscriber is repairing the oldest packets, the
+    /// overwrites it)-10 s. Default 500 ms. While a subscriber is repairing the oldest packets, the
     /// publisher's offers wait (counted as repair waits) instead of overwriting them, which paces an
     /// unlimited publisher to its repairing subscribers instead of losing messages to its own history.
     /// A NAK holds its packet for twice the subscriber's next retry interval (<see cref="NakRetry"/>,
     /// <see cref="NakRetryMax"/>: set them alike across the group), never past this bound, so NAKs,
     /// honest or not, slow the publisher to no less than <see cref="HistoryPackets"/> per
-    /// <see cref="RepairHold"/>. Reliable streams only.
+    /// <see cref="RepairHold"/>. Reliable streams only. Measured (1 publisher, 3 subscribers, 5% loss, 2 cores):
+    /// 200 ms lost messages in 1 run of 16 (a repair resent into a full socket buffer again and again
+    /// outlasted it), 500 ms and 1 s in none of 6 each; 1 s ran slower.
     /// </summary>
-    public TimeSpan RepairHold { get; set; } = TimeSpan.FromMilliseconds(200);
+    public TimeSpan RepairHold { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Packets per second, new and resent together, 0 (no limit)-10000000. Default 0.</summary>
     public int PacketsPerSecond { get; set; }

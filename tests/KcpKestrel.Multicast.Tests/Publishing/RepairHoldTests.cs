@@ -83,7 +83,7 @@ public sealed class RepairHoldTests
     [Fact]
     public void Nak_RepeatedAfterEachRetryInterval_KeepsThePacketHeldUpToRepairHold()
     {
-        var publisher = FullRing(new MulticastOptions { HistoryPackets = Ring });
+        var publisher = FullRing(new MulticastOptions { HistoryPackets = Ring, RepairHold = TimeSpan.FromMilliseconds(200) });
 
         // A subscriber whose resends keep getting lost: it NAKs again every 5 ms, then less often.
         for (var now = 1000L; now < 300_000; now += 5000)
@@ -102,7 +102,7 @@ public sealed class RepairHoldTests
     [Fact]
     public void NakStorm_ForEveryHeldPacket_SlowsThePublisherToNoLessThanOneRingPerRepairHold()
     {
-        var options = new MulticastOptions { HistoryPackets = Ring, NakSuppressWindow = TimeSpan.Zero };
+        var options = new MulticastOptions { HistoryPackets = Ring, NakSuppressWindow = TimeSpan.Zero, RepairHold = TimeSpan.FromMilliseconds(200) };
         var publisher = new MulticastPublisher(options, _sink);
         const long Second = 1_000_000;
         for (var now = 0L; now < Second; now += 100)
