@@ -20,9 +20,6 @@ namespace KcpKestrel.Multicast.Publishing;
 /// </remarks>
 internal sealed class PacketHistory
 {
-    // The subscriber's NakSchedule retries this many times at the first interval before doubling.
-    private const int FlatRetries = 3;
-
     // A NAK holds its packet this many times the subscriber's retry interval plus the NAK lag: twice
     // left one run in six losing a repair on a 2-core loopback (the subscribers' scheduling is late too).
     private const int QuietFactor = 3;
@@ -133,9 +130,10 @@ internal sealed class PacketHistory
         if (_repairHold > 0)
         {
             // A subscriber still missing the packet NAKs again after its retry interval, which it
-            // counts from when it reads the resend (behind its receive queue, the NAK lag): hold for
-            // twice that, never past the cap.
-            var retry = Math.Min(_nakRetry << Math.Clamp(_resends[index] - FlatRetries, 0, 20), _nakRetryMax);
+            // counts from when it reads the resend (behind its receive queue, the NAK lag). Its
+            // intervals double, so the next one is at most the time since the send (it may have sent
+            // more NAKs than arrived here: counting them would guess short).
+            var retry = Math.Clamp(now - _sentAt[index], _nakRetry, Math.Max(_nakRetry, _nakRetryMax));
             var until = Math.Min(now + (QuietFactor * (retry + _nakLag)), _sentAt[index] + _repairHold);
             _heldUntil[index] = Math.Max(_heldUntil[index], until);
         }

@@ -22,14 +22,14 @@ public sealed class SlowSubscriberTests(Xunit.Abstractions.ITestOutputHelper out
         OfferAllAsFastAsAccepted(network);
 
         network.RunUntilDelivered(Messages, maxMicros: 60_000_000);
+        var counters = network.Publisher.Counters;
+        output.WriteLine($"{counters.Packets} packets, {counters.Retransmits} retransmits, {counters.RepairWaits} repair waits, {counters.NaksGone} gone, {network.Now} µs simulated");
         for (var s = 0; s < network.Count; s++)
         {
             var receiver = network.Receiver(s);
             Assert.Equal((Messages, 0, 0, 0, 0L), (receiver.InOrder, receiver.Duplicates, receiver.OutOfOrder, receiver.Corrupt, receiver.Unrecoverable));
         }
 
-        var counters = network.Publisher.Counters;
-        output.WriteLine($"{counters.Packets} packets, {counters.Retransmits} retransmits, {counters.RepairWaits} repair waits, {network.Now} µs simulated");
         Assert.True(counters.RepairWaits > 0);
         Assert.True(network.Down(0).Dropped > Messages / 400, "the queue overflowed and the drop filter dropped");
     }
