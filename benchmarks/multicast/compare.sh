@@ -22,7 +22,6 @@ SIZE=${SIZE:-70}
 ROUNDS=${ROUNDS:-3}
 PINGPONG=${PINGPONG:-20000}
 DROP=${DROP:-0.05}
-HISTORY=${HISTORY:-131072}     # ours: packets kept for resends (epgm keeps RECOVERY_MS of data, the whole run)
 RATE=${RATE:-1000000}          # epgm: ZMQ_RATE, kbit/s (libzmq 4.3 overflows above 2147483)
 RECOVERY_MS=${RECOVERY_MS:-2000}
 INTERFACE=${INTERFACE:-127.0.0.1}
@@ -71,8 +70,9 @@ ours_run() {
   local k=$1 file=$2
   shift 2
   next_port
+  # Our defaults (HistoryPackets, RepairHold): the figures are what a user gets.
   "${OURS[@]}" --workload throughput --group "239.192.7.1:$PORT" --subscribers "$k" --count "$COUNT" \
-    --history "$HISTORY" "$@" >"$file.raw" 2>>"$WORK/log" || true
+    "$@" >"$file.raw" 2>>"$WORK/log" || true
   tail -1 "$file.raw" | jq -c '{msg_per_s: .sub_msg_per_s_min, cpu_s: .cpu_s, sub_cpu_s: .sub_cpu_s_mean,
     lost, duplicates: (.duplicates + .reordered), naks_sent, retransmits}' >"$file" 2>/dev/null \
     || echo '{"msg_per_s":0,"cpu_s":0,"sub_cpu_s":0,"lost":null,"duplicates":null,"naks_sent":null,"retransmits":null}' >"$file"
@@ -151,7 +151,7 @@ pp_row() { # pp_row LABEL OURS
 table=$WORK/table.md
 {
   echo "Run $(date -u '+%Y-%m-%d %H:%M') UTC by \`benchmarks/multicast/compare.sh\` (COUNT=$COUNT SIZE=$SIZE ROUNDS=$ROUNDS" \
-    "PINGPONG=$PINGPONG DROP=$DROP HISTORY=$HISTORY RATE=$RATE), medians of $ROUNDS interleaved rounds;" \
+    "PINGPONG=$PINGPONG DROP=$DROP RATE=$RATE), medians of $ROUNDS interleaved rounds;" \
     "load average $(cut -d' ' -f1-3 /proc/loadavg) after; commit $(git -C "$ROOT" rev-parse --short HEAD)."
   echo
   echo "Rates: the slowest subscriber's msg/s in the median round (by that rate); CPU: user + system seconds for the"

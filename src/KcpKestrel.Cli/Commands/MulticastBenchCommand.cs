@@ -34,7 +34,7 @@ internal static class MulticastBenchCommand
         var seed = Flags.Int("--seed", "Seed of --drop for the first subscriber; the others take the next ones (default 1)", int.MinValue, int.MaxValue - 64, "a whole number");
         var datagram = Flags.Int("--datagram", "Bytes per datagram (default 1400)", 512, MulticastOptions.MaxDatagramSize);
         var pps = Flags.Int("--pps", "Packet rate limit, new and resent together (default 0: none)", 0, 10_000_000);
-        var history = Flags.Int("--history", "Packets the publisher keeps for resends (default 8192)", 16, 1 << 20);
+        var history = Flags.Int("--history", $"Packets the publisher keeps for resends (default {new MulticastOptions().HistoryPackets})", 16, 1 << 20);
         var command = new Command(
             "bench",
             "Measure multicast. The last line is JSON: throughput: msg_per_s and cpu_s (publisher), sub_msg_per_s_min, sub_cpu_s_mean, lost, duplicates, reordered, naks_sent, retransmits, subs (each subscriber's line); pingpong: rtt_us_p50/p90/p99/p999/max/mean, round_trips, cpu_s.");

@@ -25,7 +25,7 @@ internal static class MulticastCommand
         var pps = Flags.Int("--pps", "Packet rate limit, new and resent together (default 0: none)", 0, 10_000_000);
         var flush = new Option<bool>("--flush") { Description = "Send every message at once instead of batching for up to 1 ms" };
         var datagram = Flags.Int("--datagram", "Bytes per datagram (default 1400)", 512, MulticastOptions.MaxDatagramSize);
-        var history = Flags.Int("--history", "Packets kept for resends (default 8192)", 16, 1 << 20);
+        var history = Flags.Int("--history", $"Packets kept for resends (default {new MulticastOptions().HistoryPackets})", 16, 1 << 20);
         var linger = Flags.Double("--linger", "Seconds to keep answering NAKs after the last message (default 2)", 0, 3600, "0 to 3600 s");
         var command = new Command("pub", "Publish --count messages; the last line is JSON: messages, bytes, seconds, msg_per_s, retransmits, naks_served (NAKs received), cpu_s (user + system).");
         shared.AddTo(command);

@@ -4,7 +4,7 @@ using KcpKestrel.Multicast;
 namespace KcpKestrel.Cli.Commands;
 
 /// <summary>
-/// <c>--window</c> and <c>--busy-poll</c>, which <c>multicast pub</c>, <c>sub</c> and <c>bench</c> share; the ranges
+/// <c>--window</c>, <c>--busy-poll</c> and <c>--repair-hold</c>, which <c>multicast pub</c>, <c>sub</c> and <c>bench</c> share; the ranges
 /// and defaults are <see cref="MulticastOptions"/>'s (checked again by its Validate).
 /// </summary>
 internal sealed class MulticastTuningFlags
@@ -17,15 +17,23 @@ internal sealed class MulticastTuningFlags
         Description = "Spin on the socket instead of blocking (MulticastOptions.BusyPoll): lowest latency, one core busy per transport",
     };
 
+    private readonly Option<int?> _repairHold = Flags.Int(
+        "--repair-hold",
+        $"Milliseconds a NAKed packet may keep its history slot past its send time (MulticastOptions.RepairHold; default {new MulticastOptions().RepairHold.TotalMilliseconds:F0}, 0: off)",
+        0,
+        10_000);
+
     public void AddTo(Command command)
     {
         command.Options.Add(_window);
         command.Options.Add(_busyPoll);
+        command.Options.Add(_repairHold);
     }
 
     public void Apply(ParseResult result, MulticastOptions options)
     {
         options.ReceiveBufferPackets = result.GetValue(_window) ?? options.ReceiveBufferPackets;
         options.BusyPoll = result.GetValue(_busyPoll);
+        options.RepairHold = result.GetValue(_repairHold) is { } hold ? TimeSpan.FromMilliseconds(hold) : options.RepairHold;
     }
 }

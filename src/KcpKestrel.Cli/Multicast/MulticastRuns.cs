@@ -71,6 +71,9 @@ internal static class MulticastRuns
         json.WriteNumber("msg_per_s", Math.Round(counters.Messages / Math.Max(seconds, 1e-9)));
         json.WriteNumber("retransmits", counters.Retransmits);
         json.WriteNumber("naks_served", counters.NaksReceived);
+        json.WriteNumber("naks_gone", counters.NaksGone);
+        json.WriteNumber("repair_waits", counters.RepairWaits);
+        json.WriteNumber("rate_limit_waits", counters.RateLimited);
         json.WriteNumber("cpu_s", Math.Round(cpu.TotalSeconds, 3));
     }
 

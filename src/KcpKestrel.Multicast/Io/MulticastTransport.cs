@@ -37,6 +37,9 @@ public sealed class MulticastTransport : IDisposable
     // of a core for a datagram every millisecond; an idle transport sleeps.
     private const long SpinMicroseconds = 50;
 
+    // A repair wait longer than this sleeps (1 ms) instead of spinning.
+    private const long RepairSleepMicroseconds = 1000;
+
     // Microseconds before the housekeeping retries a publisher whose lock an offer held.
     private const long BusyLockRetry = 1000;
 
@@ -71,6 +74,9 @@ public sealed class MulticastTransport : IDisposable
     private long _sleepUntil = long.MaxValue;
     private long _receiveNow;
     private long _sendErrors;
+
+    // Microseconds the last refused offer has to wait for a repair hold (written under the publish lock).
+    private long _repairWait;
     private long _receiveErrors;
     private long _oversize;
     private long _housekeepingRuns;
@@ -235,8 +241,10 @@ public sealed class MulticastTransport : IDisposable
             }
 
             var before = _publisher.FlushDue;
-            accepted = _publisher.TryOffer(message, topic, flush, Now, target);
+            var now = Now;
+            accepted = _publisher.TryOffer(message, topic, flush, now, target);
             flushDue = _publisher.FlushDue;
+            _repairWait = accepted ? 0 : _publisher.RepairHeldUntil - now;
             opened = flushDue != before;
         }
 
@@ -250,13 +258,24 @@ public sealed class MulticastTransport : IDisposable
         return accepted;
     }
 
-    /// <summary>Like <see cref="TryOffer"/>, but waits (spinning, then yielding) while the rate limit refuses.</summary>
+    /// <summary>
+    /// Like <see cref="TryOffer"/>, but waits while it refuses: spinning, then yielding under the rate
+    /// limit; sleeping while subscribers repair the packet the next one would overwrite
+    /// (<see cref="MulticastOptions.RepairHold"/>), so their processes get the CPU.
+    /// </summary>
     public void Offer(ReadOnlySpan<byte> message, byte topic, bool flush, ushort target = 0)
     {
         var spin = default(SpinWait);
         while (!TryOffer(message, topic, flush, target))
         {
-            spin.SpinOnce(sleep1Threshold: -1);
+            if (Volatile.Read(ref _repairWait) > RepairSleepMicroseconds)
+            {
+                Thread.Sleep(1);
+            }
+            else
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
         }
     }
 

@@ -9,7 +9,9 @@ namespace KcpKestrel.Multicast.Publishing;
 /// (in its history slot); a packet goes out when the flush flag asks, when it is full, or when its
 /// oldest message waited <see cref="MulticastOptions.FlushDelay"/> (<see cref="Poll"/>). New packets
 /// and resends take tokens from one bucket, so answering NAKs lowers the new-data rate; near the
-/// limit the flush flag is ignored and messages batch. One thread at a time.
+/// limit the flush flag is ignored and messages batch. A packet subscribers are still repairing is
+/// not overwritten by a new one (<see cref="PacketHistory"/>): offers wait instead, which paces the
+/// publisher to its slowest repairing subscriber. One thread at a time.
 /// </summary>
 internal sealed class MulticastPublisher
 {
@@ -45,7 +47,12 @@ internal sealed class MulticastPublisher
         _streamFlags = options.Reliable ? PacketFlags.None : PacketFlags.Unreliable;
         _datagramSize = options.DatagramSize - reservedBytes;
         _maxMessageSize = options.MaxMessageSize;
-        _history = new PacketHistory(options.HistoryPackets, _datagramSize);
+        _history = new PacketHistory(
+            options.HistoryPackets,
+            _datagramSize,
+            options.Reliable ? MulticastOptions.Micros(options.RepairHold) : 0,
+            MulticastOptions.Micros(options.NakRetry),
+            MulticastOptions.Micros(options.NakRetryMax));
         _flushDelay = MulticastOptions.Micros(options.FlushDelay);
         _heartbeatInterval = MulticastOptions.Micros(options.HeartbeatInterval);
         _suppressWindow = MulticastOptions.Micros(options.NakSuppressWindow);
@@ -63,7 +70,7 @@ internal sealed class MulticastPublisher
     public ulong LatestSequence => _next - 1;
 
     /// <summary>The oldest sequence the history still holds.</summary>
-    public ulong OldestSequence => _history.Oldest(_next);
+    public ulong OldestSequence => _history.Oldest(_next, building: _openLength > 0);
 
     /// <summary>Bytes of history: fixed at construction.</summary>
     public int HistoryBytes => _history.Capacity * _history.DatagramSize;
@@ -73,6 +80,9 @@ internal sealed class MulticastPublisher
     /// a batch moves the I/O shell's timer no later than this.
     /// </summary>
     public long FlushDue => _openLength > 0 ? _openSince + _flushDelay : long.MaxValue;
+
+    /// <summary>Until when the last offer refused for a repair (<see cref="MulticastOptions.RepairHold"/>) must wait at most.</summary>
+    public long RepairHeldUntil { get; private set; } = long.MinValue;
 
     private bool CanSend => _bucket is null || _bucket.Tokens >= 1;
 
@@ -94,6 +104,11 @@ internal sealed class MulticastPublisher
                 return Refuse();
             }
 
+            if (RepairHeld(now, 1))
+            {
+                return false;
+            }
+
             Seal(now);
         }
 
@@ -104,6 +119,11 @@ internal sealed class MulticastPublisher
         }
         else if (PacketHeader.Size + frameSize <= _datagramSize)
         {
+            if (RepairHeld(now, 1))
+            {
+                return false;
+            }
+
             if (_openLength > 0)
             {
                 if (!CanSend)
@@ -123,6 +143,14 @@ internal sealed class MulticastPublisher
             if (!CanSend)
             {
                 return Refuse();
+            }
+
+            // Every packet the fragments may take must be free (at most the ring: a message larger
+            // than the history cannot be repaired whole anyway).
+            var pieces = (message.Length / (_datagramSize - PacketHeader.Size - Frame.FragmentHeaderSize)) + 2;
+            if (RepairHeld(now, Math.Min(pieces, _history.Capacity - 1)))
+            {
+                return false;
             }
 
             WriteFragments(message, topic, target, now);
@@ -186,7 +214,7 @@ internal sealed class MulticastPublisher
         _bucket?.Refill(now);
         var first = header.Sequence;
         var count = PacketHeader.ReadCount(datagram);
-        var oldest = _history.Oldest(_next);
+        var oldest = OldestSequence;
         ulong goneFirst = 0;
         uint goneCount = 0;
         for (var sequence = first; sequence < first + count; sequence++)
@@ -220,6 +248,7 @@ internal sealed class MulticastPublisher
 
         if (goneCount > 0)
         {
+            _history.NakedGone(oldest, now);
             var length = ControlPackets.WriteGone(_control, _node, header.Source, _stream, goneFirst, goneCount, oldest);
             _sink.Send(_control.AsSpan(0, length));
         }
@@ -228,6 +257,27 @@ internal sealed class MulticastPublisher
     private bool Refuse()
     {
         Counters.RateLimited++;
+        return false;
+    }
+
+    /// <summary>
+    /// Whether one of the next <paramref name="slots"/> new packets would overwrite a packet still held
+    /// for a repair at <paramref name="now"/> (counted: the offer waits).
+    /// </summary>
+    private bool RepairHeld(long now, int slots)
+    {
+        var first = _openLength > 0 ? _next + 1 : _next;
+        for (var i = 0UL; i < (ulong)slots; i++)
+        {
+            var until = _history.HeldUntil(first + i);
+            if (until > now)
+            {
+                Counters.RepairWaits++;
+                RepairHeldUntil = until;
+                return true;
+            }
+        }
+
         return false;
     }
 
@@ -242,7 +292,7 @@ internal sealed class MulticastPublisher
     {
         var slot = _history.Slot(_next);
         new PacketHeader(PacketKind.Data, _streamFlags, _node, _openTarget, _stream, _next).Write(slot);
-        _history.Commit(_next, _openLength);
+        _history.Commit(_next, _openLength, now);
         _sink.Send(slot[.._openLength]);
         _bucket?.Take(1);
         Counters.Packets++;
@@ -285,7 +335,7 @@ internal sealed class MulticastPublisher
 
     private void SendHeartbeat(long now)
     {
-        var length = ControlPackets.WriteHeartbeat(_control, _streamFlags, _node, _stream, _next - 1, _history.Oldest(_next));
+        var length = ControlPackets.WriteHeartbeat(_control, _streamFlags, _node, _stream, _next - 1, OldestSequence);
         _sink.Send(_control.AsSpan(0, length));
         Counters.Heartbeats++;
         _lastSendAt = now;

@@ -10,6 +10,9 @@ internal sealed class PublisherCounters
     /// <summary>TryOffer refused: the rate limit left no packet to send the full batch.</summary>
     public long RateLimited;
 
+    /// <summary>TryOffer refused: the next packet would overwrite one subscribers are still repairing (RepairHold).</summary>
+    public long RepairWaits;
+
     public long NaksReceived;
     public long Retransmits;
 

@@ -59,6 +59,9 @@ internal sealed class MulticastNetwork
 
     public int Count => _members.Count;
 
+    /// <summary>Datagrams each subscriber reads per <see cref="Step"/> at most: a subscriber slower than its publisher.</summary>
+    public int ReadsPerStep { get; set; } = int.MaxValue;
+
     public CheckingReceiver Receiver(int i) => _members[i].Receiver;
 
     public MulticastSubscriber Subscriber(int i) => _members[i].Subscriber;
@@ -80,7 +83,7 @@ internal sealed class MulticastNetwork
 
         foreach (var member in _members)
         {
-            while (member.Down.TryReceive(Now, out var datagram))
+            for (var reads = 0; reads < ReadsPerStep && member.Down.TryReceive(Now, out var datagram); reads++)
             {
                 if (member.Codec is null)
                 {

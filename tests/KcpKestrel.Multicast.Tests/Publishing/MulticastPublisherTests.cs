@@ -149,10 +149,10 @@ public sealed class MulticastPublisherTests
         publisher.OnDatagram(Nak(first: 10, count: 20), now: 100);
         var gone = Assert.Single(_sink.OfKind(PacketKind.Gone));
         Assert.Equal((10ul, (ushort)2), (RecordingSink.Header(gone).Sequence, RecordingSink.Header(gone).Target));
-        // 40 sent, the 16-slot ring holds 26..40 (the 16th slot is the batch being built).
-        Assert.Equal(16u, PacketHeader.ReadCount(gone));
-        Assert.Equal(26ul, PacketHeader.ReadOldest(gone, PacketKind.Gone));
-        Assert.Equal(4, publisher.Counters.Retransmits);
+        // 40 sent, the 16-slot ring holds 25..40 (no batch is being built in 25's slot).
+        Assert.Equal(15u, PacketHeader.ReadCount(gone));
+        Assert.Equal(25ul, PacketHeader.ReadOldest(gone, PacketKind.Gone));
+        Assert.Equal(5, publisher.Counters.Retransmits);
     }
 
     [Fact]
