@@ -227,23 +227,59 @@ internal sealed class PublisherTrack
         }
     }
 
+    /// <summary>
+    /// Everything up to <paramref name="last"/> left the publisher's history. Only the runs missing here
+    /// are lost: packets already buffered below <paramref name="last"/> are delivered in order, and each
+    /// missing run is reported on its own (data already accepted is never dropped).
+    /// </summary>
     private void Unrecoverable(ulong last, long now)
     {
         var counters = _owner.Counters;
-        counters.Unrecoverable++;
-        counters.UnrecoverablePackets += (long)(last - _delivered);
-        _owner.Receiver.OnUnrecoverable(Node, Stream, _delivered + 1, last);
-        _assembler.Reset(counters);
-        if (_owner.GapPolicy == MulticastGapPolicy.Stop)
+
+        // The window holds nothing past this (it stores only within its capacity of delivery).
+        var buffered = Math.Min(last, _delivered + (ulong)_window.Capacity);
+        while (_delivered < last)
         {
-            _stopped = true;
-            _nakAt = None;
-            _window.Clear();
-            return;
+            if (_window.TryGet(_delivered + 1, out var packet))
+            {
+                Deliver(packet, _delivered + 1);
+                continue;
+            }
+
+            var first = _delivered + 1;
+            var end = first;
+            while (end < last)
+            {
+                if (end >= buffered)
+                {
+                    end = last;
+                    break;
+                }
+
+                if (_window.Contains(end + 1))
+                {
+                    break;
+                }
+
+                end++;
+            }
+
+            counters.Unrecoverable++;
+            counters.UnrecoverablePackets += (long)(end - first + 1);
+            _owner.Receiver.OnUnrecoverable(Node, Stream, first, end);
+            _assembler.Reset(counters);
+            if (_owner.GapPolicy == MulticastGapPolicy.Stop)
+            {
+                _stopped = true;
+                _nakAt = None;
+                _window.Clear();
+                return;
+            }
+
+            // Resync: carry on past the run.
+            _delivered = end;
         }
 
-        // Resync: carry on from the oldest packet the publisher still holds.
-        _delivered = last;
         _highest = Math.Max(_highest, last);
         Drain();
         _nakAt = None;

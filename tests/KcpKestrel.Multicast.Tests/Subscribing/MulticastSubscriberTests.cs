@@ -311,6 +311,40 @@ public sealed class MulticastSubscriberTests
         Assert.Equal(1, subscriber.Counters.Dropped);
     }
 
+    [Theory]
+    [InlineData(MulticastGapPolicy.Resync)]
+    [InlineData(MulticastGapPolicy.Stop)]
+    public void Gone_WithLaterPacketsBuffered_DeliversThemAndReportsOnlyTheMissingRuns(MulticastGapPolicy policy)
+    {
+        // Packets 1..10: 1 arrives, 2 and 5-6 are lost, 3-4 and 7-10 are buffered; then the publisher
+        // says everything below 9 left its history.
+        var packets = Publish(10);
+        var options = Options();
+        options.OnUnrecoverable = policy;
+        var subscriber = Subscriber(options);
+        foreach (var i in new[] { 0, 2, 3, 6, 7, 8, 9 })
+        {
+            subscriber.OnDatagram(packets[i], 0);
+        }
+
+        var gone = new byte[ControlPackets.MaxSize];
+        var length = ControlPackets.WriteGone(gone, source: 1, subscriber: 2, stream: 1, first: 2, count: 1, oldest: 9);
+        subscriber.OnDatagram(gone.AsSpan(0, length), 10);
+
+        if (policy == MulticastGapPolicy.Resync)
+        {
+            // Accepted data is never dropped: 3-4 and 7-10 reach the receiver, only 2 and 5-6 are lost.
+            Assert.Equal([0, 2, 3, 6, 7, 8, 9], _receiver.Messages.Select(m => (int)m.Message[0]));
+            Assert.Equal([((ushort)1, 2ul, 2ul), ((ushort)1, 5ul, 6ul)], _receiver.Unrecoverable);
+        }
+        else
+        {
+            // Stop: what was here before the first loss, then the stop.
+            Assert.Equal([0], _receiver.Messages.Select(m => (int)m.Message[0]));
+            Assert.Equal([((ushort)1, 2ul, 2ul)], _receiver.Unrecoverable);
+        }
+    }
+
     private static MulticastOptions Options(int receiveBuffer = 64, MulticastJoin join = MulticastJoin.Latest) =>
         new() { NodeId = 2, ReceiveBufferPackets = receiveBuffer, Join = join };
 
