@@ -139,7 +139,10 @@ public sealed class MulticastBridgeTests
         }
 
         Assert.True(bridge.Dropped > 0, "messages past the queue limit were dropped");
-        Assert.True(bridge.Forwarded <= 4 + 3, $"at most the queue limit plus what the stalled write loop took ({bridge.Forwarded})");
+        // The write loop drains the whole queue before each flush, and the first flush (one 1004-byte message
+        // under the 1 KiB pause threshold) may complete: it can take two queuefuls before its flush stalls,
+        // depending on how the threads interleave, and then the queue fills once more.
+        Assert.True(bridge.Forwarded <= 3 * 4, $"at most the queue limit plus what the stalled write loop took ({bridge.Forwarded})");
         if (overflow == MulticastBridgeOverflow.Disconnect)
         {
             Assert.Equal(1, bridge.Disconnected);
