@@ -106,12 +106,13 @@ for round in $(seq 1 "$ROUNDS"); do
   ours_run 1 "$WORK/lossy1.$round" --drop "$DROP" --seed "$round"
   epgm_run 3 "$WORK/epgm3.$round"
   ours_run 3 "$WORK/ours3.$round"
+  ours_run 3 "$WORK/lossy3.$round" --drop "$DROP" --seed "$round"
   if [[ "$PINGPONG" -gt 0 ]]; then
     epgm_ping "$WORK/epgmpp.$round"
     ours_ping "$WORK/ourspp.$round"
     ours_ping "$WORK/busypp.$round" --busy-poll
   fi
-  for f in epgm1 ours1 lossy1 epgm3 ours3 epgmpp ourspp busypp; do
+  for f in epgm1 ours1 lossy1 epgm3 ours3 lossy3 epgmpp ourspp busypp; do
     [[ -f "$WORK/$f.$round" ]] && echo "  $f.$round $(cat "$WORK/$f.$round")" >&2
   done
 done
@@ -165,6 +166,7 @@ table=$WORK/table.md
   row "1 → 3 vs epgm" ours3 epgm3
   row "1 → 1, ${DROP} loss, vs ours lossless" lossy1 ours1
   row "1 → 1, ${DROP} loss, vs epgm lossless" lossy1 epgm1
+  row "1 → 3, ${DROP} loss at each, vs ours lossless" lossy3 ours3
   if [[ "$PINGPONG" -gt 0 ]]; then
     echo
     echo "Ping-pong: one message in flight; RTT in µs; CPU: seconds for the $PINGPONG round trips (ours: both nodes, one"
