@@ -61,4 +61,55 @@ public sealed class SecuredTransportTests(Xunit.Abstractions.ITestOutputHelper o
         await TestWaits.WaitUntilAsync(() => subscriber.CodecCounters!.ForgedDropped >= 10, "ten forgeries counted");
         Assert.Equal(0, receiver.Next);
     }
+
+    [Fact]
+    public async Task CapturedDatagrams_ReplayedFromNewSourcePorts_AreDroppedAsReplaysAndDeliverNothing()
+    {
+        var publisherOptions = LoopbackGroup.V4(node: 1, o => (o.Crypt, o.Key) = ("aes-256-gcm", "replay key"));
+        Assert.True(KcpKestrel.Multicast.Io.GroupAddress.TryParse(publisherOptions.Group, out var group));
+        var receiver = new CheckingReceiver();
+        using var subscriber = new MulticastTransport(LoopbackGroup.Member(publisherOptions, 10, o => (o.Crypt, o.Key) = ("aes-256-gcm", "replay key")), receiver, 1);
+
+        // An eavesdropper on the group records every sealed datagram.
+        using var sniffer = KcpKestrel.Multicast.Io.MulticastSocket.Open(group, publisherOptions.Interface, 1 << 20);
+        sniffer.ReceiveTimeout = 2000;
+        using (var publisher = new MulticastTransport(publisherOptions))
+        {
+            var message = new byte[70];
+            for (var i = 0; i < 10; i++)
+            {
+                publisher.Offer(message.AsSpan(0, SequenceMessages.Write(message, i, 70)), topic: 1, flush: true);
+            }
+
+            await TestWaits.WaitUntilAsync(() => receiver.Next >= 10, "the ten messages");
+        }
+
+        var captured = new List<byte[]>();
+        var buffer = new byte[2048];
+        while (captured.Count < 10)
+        {
+            var length = sniffer.Receive(buffer);
+            captured.Add(buffer.AsSpan(0, length).ToArray());
+        }
+
+        // Each captured datagram sent again from 20 fresh sockets, each with a new source port.
+        var replaysBefore = subscriber.CodecCounters!.ReplaysDropped;
+        for (var port = 0; port < 20; port++)
+        {
+            using var attacker = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+            attacker.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+            attacker.SetSocketOption(System.Net.Sockets.SocketOptionLevel.IP, System.Net.Sockets.SocketOptionName.MulticastInterface, System.Net.IPAddress.Loopback.GetAddressBytes());
+            foreach (var datagram in captured)
+            {
+                attacker.SendTo(datagram, group);
+            }
+        }
+
+        var sent = 20L * captured.Count;
+        await TestWaits.WaitUntilAsync(
+            () => subscriber.CodecCounters!.ReplaysDropped - replaysBefore + subscriber.CodecCounters!.ForgedDropped >= sent,
+            $"{sent} replays counted ({subscriber.CodecCounters!.ReplaysDropped - replaysBefore} so far)");
+        Assert.Equal(0, subscriber.CodecCounters!.ForgedDropped);
+        Assert.Equal((10, 0, 0), (receiver.InOrder, receiver.Duplicates, receiver.OutOfOrder));
+    }
 }
