@@ -1,0 +1,179 @@
+using KcpKestrel.Shared;
+
+namespace KcpKestrel.Multicast.Publishing;
+
+/// <summary>
+/// The publisher's congestion response (AIMD), pure: every call takes <c>now</c> in microseconds.
+/// A publisher faster than a subscriber overflows that subscriber's socket buffer, which drops whole
+/// bursts; the NAKs then name long runs of consecutive packets, and repairing them adds load until
+/// the subscriber collapses. Random loss (a lossy link, the diagnostic drop filter) names mostly
+/// single packets. So a new loss run of at least <see cref="BurstRun"/> packets, or new losses above
+/// a quarter of the packets sent in an interval, cuts the allowed rate to
+/// <see cref="Decrease"/> × the measured send rate (at most once per <see cref="Interval"/>); each
+/// interval without such NAKs in which the pacer held the publisher back raises it by a twentieth of
+/// the rate at the last cut. A loss is counted once (the highest sequence seen bounds it), and only
+/// losses of packets sent after the last cut cut again, since packets already in flight when the rate
+/// fell tell nothing about the new rate. Until the first congestion the pacer only counts sends: an
+/// unpaced publisher pays no token bucket. Back at the user's ceiling (<see cref="MulticastOptions.PacketsPerSecond"/>)
+/// it steps aside again. New packets and resends take tokens alike (resends may go into debt: they
+/// repair), so answering NAKs lowers the new-data rate.
+/// </summary>
+internal sealed class SendPacer
+{
+    /// <summary>The measuring and raising period: a few NAK lags (reorder wait + NAK retry) on a LAN.</summary>
+    public const long Interval = 10_000;
+
+    /// <summary>Consecutive NAKed packets that show a full queue rather than random loss (5% loss: 1 run in 8000).</summary>
+    public const int BurstRun = 4;
+
+    public const double Decrease = 0.7;
+
+    /// <summary>The floor, in packets per second, so the publisher still probes after a deep cut.</summary>
+    public const double MinRate = 100;
+
+    private readonly double _ceiling;
+    private readonly TokenBucket _bucket = new(MinRate, 1, TimeSpan.TicksPerSecond / TimeSpan.TicksPerMicrosecond);
+    private long _intervalStart;
+    private long _intervalSends;
+    private long _intervalLosses;
+    private bool _intervalLimited;
+    private double _measured;
+    private long _lastCutAt = long.MinValue;
+    private double _step;
+    private ulong _lossSeenUpTo;
+    private ulong _cutAtSequence;
+
+    /// <param name="ceiling">The user's packets per second (0: none); the pacer never allows more.</param>
+    public SendPacer(double ceiling) => _ceiling = ceiling;
+
+    /// <summary>Whether the pacer limits the rate (a congestion was seen and the rate is below the ceiling).</summary>
+    public bool Active { get; private set; }
+
+    /// <summary>The allowed rate in packets per second (0 while inactive).</summary>
+    public double Rate => Active ? _bucket.PerSecond : 0;
+
+    /// <summary>Rate cuts so far.</summary>
+    public long Cuts { get; private set; }
+
+    /// <summary>Whether a packet may go now (always while inactive). Call <see cref="Refill"/> first.</summary>
+    public bool HasToken => !Active || _bucket.Tokens >= 1;
+
+    /// <summary>Microseconds until a token (0: one is there).</summary>
+    public long MicrosUntilToken => HasToken ? 0 : Math.Max(1, (long)Math.Ceiling(_bucket.SecondsUntil(1) * 1_000_000));
+
+    public void Refill(long now)
+    {
+        if (Active)
+        {
+            _bucket.Refill(now);
+            Roll(now);
+        }
+    }
+
+    /// <summary>A refused send: the pacer held the publisher back in this interval (so raising is earned).</summary>
+    public void Waited() => _intervalLimited = true;
+
+    /// <summary>A packet went out (new or resent).</summary>
+    public void OnSend(long now)
+    {
+        _intervalSends++;
+        if (Active)
+        {
+            _bucket.Take(1);
+        }
+        else
+        {
+            Roll(now);
+        }
+    }
+
+    /// <summary>
+    /// A NAK for <paramref name="count"/> packets from <paramref name="first"/>; <paramref name="next"/>
+    /// is the next sequence to send (later ones were never sent).
+    /// </summary>
+    public void OnNak(ulong first, uint count, ulong next, long now)
+    {
+        var end = Math.Min(first + count, next);
+        var from = Math.Max(first, _lossSeenUpTo);
+        if (end <= from)
+        {
+            // Retries of NAKs already counted.
+            return;
+        }
+
+        _lossSeenUpTo = end;
+        var fresh = (long)(end - from);
+        _intervalLosses += fresh;
+        var burst = end - first >= BurstRun;
+        var heavy = _intervalLosses >= 2 * BurstRun && _intervalLosses * 4 > Math.Max(_intervalSends, 1);
+        if ((burst || heavy) && end > _cutAtSequence && now - _lastCutAt >= Interval)
+        {
+            Cut(next, now);
+        }
+    }
+
+    private void Cut(ulong next, long now)
+    {
+        var elapsed = now - _intervalStart;
+        var current = elapsed > 0 ? _intervalSends * 1e6 / elapsed : 0;
+        var measured = Math.Max(_measured, elapsed >= Interval / 2 ? current : 0);
+        if (measured <= 0)
+        {
+            measured = _ceiling > 0 ? _ceiling : 1000;
+        }
+
+        var from = Active ? Math.Min(_bucket.PerSecond, measured) : measured;
+        var rate = Math.Max(MinRate, from * Decrease);
+        if (_ceiling > 0)
+        {
+            rate = Math.Min(rate, _ceiling);
+        }
+
+        _bucket.PerSecond = rate;
+        _bucket.Capacity = Math.Max(1, rate / 1000);
+        if (!Active)
+        {
+            _bucket.Start(now);
+            _bucket.Fill();
+            Active = true;
+        }
+        else
+        {
+            _bucket.Refill(now);
+        }
+
+        _step = Math.Max(1, rate / 20);
+        _lastCutAt = now;
+        _cutAtSequence = next;
+        Cuts++;
+    }
+
+    private void Roll(long now)
+    {
+        var elapsed = now - _intervalStart;
+        if (elapsed < Interval)
+        {
+            return;
+        }
+
+        _measured = _intervalSends * 1e6 / elapsed;
+        if (Active && _intervalLimited && now - _lastCutAt >= Interval)
+        {
+            var rate = _bucket.PerSecond + _step;
+            if (_ceiling > 0 && rate >= _ceiling)
+            {
+                Active = false;
+            }
+            else
+            {
+                _bucket.PerSecond = rate;
+                _bucket.Capacity = Math.Max(1, rate / 1000);
+            }
+        }
+
+        _intervalStart = now;
+        _intervalSends = 0;
+        _intervalLosses = 0;
+        _intervalLimited = false;
+    }
+}
