@@ -22,7 +22,11 @@ public sealed class MulticastOptions
     /// <summary>Reliable (NAKs repair gaps) or unreliable (gaps are skipped). Default true.</summary>
     public bool Reliable { get; set; } = true;
 
-    /// <summary>Bytes per datagram, 512-65507. Default 1400 (one Ethernet MTU, lowest latency).</summary>
+    /// <summary>
+    /// Bytes per datagram, 512-65507. Default 1400 (one Ethernet MTU, lowest latency). A subscriber buffers
+    /// out-of-order packets up to this size only: set it at least to the publishers' (a longer packet behind
+    /// a gap is dropped and NAKed again after the gap's repair, which under load lost messages).
+    /// </summary>
     public int DatagramSize { get; set; } = 1400;
 
     /// <summary>

@@ -17,6 +17,9 @@ internal sealed class PublisherCounters
     public long CongestionWaits;
 
     public long NaksReceived;
+
+    /// <summary>NAKed sequences not resent because the congestion response's debt was full (the next NAK asks again).</summary>
+    public long ResendsDeferred;
     public long Retransmits;
 
     /// <summary>NAKed sequences resent within the suppress window already (NAK storm).</summary>

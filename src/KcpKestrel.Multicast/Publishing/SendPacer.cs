@@ -38,8 +38,9 @@ internal sealed class SendPacer
     private long _intervalLosses;
     private bool _intervalLimited;
     private double _measured;
-    private long _lastCutAt = long.MinValue;
+    private long _lastCutAt = long.MinValue / 2; // half: now - it must not overflow
     private double _step;
+    private double _lastBad;
     private ulong _lossSeenUpTo;
     private ulong _cutAtSequence;
 
@@ -57,6 +58,13 @@ internal sealed class SendPacer
 
     /// <summary>Whether a packet may go now (always while inactive). Call <see cref="Refill"/> first.</summary>
     public bool HasToken => !Active || _bucket.Tokens >= 1;
+
+    /// <summary>
+    /// Whether a resend may go now: while pacing, resends go ahead of new data into debt, but not past one
+    /// interval of it. Beyond, a burst of repairs would overflow the queue that lost the packets again; the
+    /// subscriber's next NAK (its retry interval) asks for the rest.
+    /// </summary>
+    public bool MayResend => !Active || _bucket.Tokens > -_bucket.PerSecond * Interval / 1_000_000;
 
     /// <summary>Microseconds until a token (0: one is there).</summary>
     public long MicrosUntilToken => HasToken ? 0 : Math.Max(1, (long)Math.Ceiling(_bucket.SecondsUntil(1) * 1_000_000));
@@ -93,6 +101,7 @@ internal sealed class SendPacer
     /// </summary>
     public void OnNak(ulong first, uint count, ulong next, long now)
     {
+        Roll(now);
         var end = Math.Min(first + count, next);
         var from = Math.Max(first, _lossSeenUpTo);
         if (end <= from)
@@ -110,6 +119,7 @@ internal sealed class SendPacer
         {
             Cut(next, now);
         }
+
     }
 
     private void Cut(ulong next, long now)
@@ -142,6 +152,7 @@ internal sealed class SendPacer
             _bucket.Refill(now);
         }
 
+        _lastBad = from;
         _step = Math.Max(1, rate / 20);
         _lastCutAt = now;
         _cutAtSequence = next;
@@ -159,7 +170,9 @@ internal sealed class SendPacer
         _measured = _intervalSends * 1e6 / elapsed;
         if (Active && _intervalLimited && now - _lastCutAt >= Interval)
         {
-            var rate = _bucket.PerSecond + _step;
+            // Quickly back to the rate that overflowed, then slowly past it: the subscriber's capacity
+            // rarely moves, and probing above it costs a burst of repairs each time.
+            var rate = _bucket.PerSecond + (_bucket.PerSecond < _lastBad ? _step : _step / 10);
             if (_ceiling > 0 && rate >= _ceiling)
             {
                 Active = false;
