@@ -396,17 +396,6 @@ public sealed class MulticastTransport : IDisposable
             }
         }
 
-        if (_subscriber is not null && _subscriber.NextDue <= now)
-        {
-            // NAKs that are due go from here: a receive thread busy with a flood of data kept the
-            // housekeeping thread from the lock (and, on a loaded host, from a core) for hundreds of ms,
-            // long enough for a gap to fill the receive window and drop all the data behind it.
-            lock (_subscribeLock)
-            {
-                _subscriber.Poll(now);
-            }
-        }
-
         // A gap found (or a publisher heard first) sets a deadline the housekeeping may be sleeping past.
         if (_subscriber is not null && _subscriber.NextDue < Volatile.Read(ref _sleepUntil))
         {
