@@ -9,11 +9,11 @@ namespace KcpKestrel.Multicast.Publishing;
 /// the subscriber collapses. Random loss (a lossy link, the diagnostic drop filter) names mostly
 /// single packets. So a new loss run of at least <see cref="BurstRun"/> packets, or new losses above
 /// a quarter of the packets sent in an interval, cuts the allowed rate to
-/// <see cref="Decrease"/> × the measured send rate (at most once per <see cref="Interval"/>); each
+/// <see cref="Decrease"/> × the measured send rate; each
 /// interval without such NAKs in which the pacer held the publisher back raises it by a twentieth of
 /// the rate at the last cut. A loss is counted once (the highest sequence seen bounds it), and only
-/// losses of packets sent after the last cut cut again, since packets already in flight when the rate
-/// fell tell nothing about the new rate. Until the first congestion the pacer only counts sends: an
+/// losses of packets sent after the last cut cut again (packets already in flight when the rate fell
+/// tell nothing about the new rate), so the rate falls once per NAK lag, fast from far above. Until the first congestion the pacer only counts sends: an
 /// unpaced publisher pays no token bucket. Back at the user's ceiling (<see cref="MulticastOptions.PacketsPerSecond"/>)
 /// it steps aside again. New packets and resends take tokens alike (resends may go into debt: they
 /// repair), so answering NAKs lowers the new-data rate.
@@ -115,7 +115,7 @@ internal sealed class SendPacer
         _intervalLosses += fresh;
         var burst = end - first >= BurstRun;
         var heavy = _intervalLosses >= 2 * BurstRun && _intervalLosses * 4 > Math.Max(_intervalSends, 1);
-        if ((burst || heavy) && end > _cutAtSequence && now - _lastCutAt >= Interval)
+        if ((burst || heavy) && end > _cutAtSequence)
         {
             Cut(next, now);
         }
@@ -126,10 +126,12 @@ internal sealed class SendPacer
     {
         var elapsed = now - _intervalStart;
         var current = elapsed > 0 ? _intervalSends * 1e6 / elapsed : 0;
-        var measured = Math.Max(_measured, elapsed >= Interval / 2 ? current : 0);
+        // The last whole interval, or the current one when it is longer or there is none yet (a
+        // congestion within the first interval).
+        var measured = _measured > 0 && elapsed < Interval / 10 ? _measured : Math.Max(_measured, current);
         if (measured <= 0)
         {
-            measured = _ceiling > 0 ? _ceiling : 1000;
+            measured = _ceiling > 0 ? _ceiling : MinRate / Decrease;
         }
 
         var from = Active ? Math.Min(_bucket.PerSecond, measured) : measured;
