@@ -7,8 +7,7 @@ namespace KcpKestrel.Multicast.Publishing;
 /// A publisher faster than a subscriber overflows that subscriber's socket buffer, which drops whole
 /// bursts; the NAKs then name long runs of consecutive packets, and repairing them adds load until
 /// the subscriber collapses. Random loss (a lossy link, the diagnostic drop filter) names mostly
-/// single packets. So a new loss run of at least <see cref="BurstRun"/> packets, or new losses above
-/// a quarter of the packets sent in an interval, cuts the allowed rate to
+/// single packets. So a new loss run of at least <see cref="BurstRun"/> packets cuts the allowed rate to
 /// <see cref="Decrease"/> × the measured send rate; each
 /// interval without such NAKs in which the pacer held the publisher back raises it by a twentieth of
 /// the rate at the last cut. A loss is counted once (the highest sequence seen bounds it), and only
@@ -35,7 +34,6 @@ internal sealed class SendPacer
     private readonly TokenBucket _bucket = new(MinRate, 1, TimeSpan.TicksPerSecond / TimeSpan.TicksPerMicrosecond);
     private long _intervalStart;
     private long _intervalSends;
-    private long _intervalLosses;
     private bool _intervalLimited;
     private double _measured;
     private long _lastCutAt = long.MinValue / 2; // half: now - it must not overflow
@@ -111,11 +109,8 @@ internal sealed class SendPacer
         }
 
         _lossSeenUpTo = end;
-        var fresh = (long)(end - from);
-        _intervalLosses += fresh;
         var burst = end - first >= BurstRun;
-        var heavy = _intervalLosses >= 2 * BurstRun && _intervalLosses * 4 > Math.Max(_intervalSends, 1);
-        if ((burst || heavy) && end > _cutAtSequence)
+        if (burst && end > _cutAtSequence)
         {
             Cut(next, now);
         }
@@ -188,7 +183,6 @@ internal sealed class SendPacer
 
         _intervalStart = now;
         _intervalSends = 0;
-        _intervalLosses = 0;
         _intervalLimited = false;
     }
 }
