@@ -245,14 +245,6 @@ internal sealed class MulticastPublisher
                 continue;
             }
 
-            if (_pacer?.MayResend == false)
-            {
-                // The rest of the range waits for the subscriber's next NAK (the packets stay held).
-                _history.Hold(sequence, now);
-                Counters.ResendsDeferred++;
-                continue;
-            }
-
             if (!_history.TryMarkResend(sequence, now, _suppressWindow))
             {
                 Counters.NaksSuppressed++;

@@ -127,15 +127,6 @@ internal sealed class PacketHistory
             _resends[index]++;
         }
 
-        Hold(index, now);
-        return resend;
-    }
-
-    /// <summary>Holds a NAKed packet that is not resent now (the congestion response defers it) as if it were.</summary>
-    public void Hold(ulong sequence, long now) => Hold(Index(sequence), now);
-
-    private void Hold(int index, long now)
-    {
         if (_repairHold > 0)
         {
             // A subscriber still missing the packet NAKs again after its retry interval, which it
@@ -146,6 +137,8 @@ internal sealed class PacketHistory
             var until = Math.Min(now + (QuietFactor * (retry + _nakLag)), _sentAt[index] + _repairHold);
             _heldUntil[index] = Math.Max(_heldUntil[index], until);
         }
+
+        return resend;
     }
 
     /// <summary>

@@ -18,8 +18,6 @@ internal sealed class PublisherCounters
 
     public long NaksReceived;
 
-    /// <summary>NAKed sequences not resent because the congestion response's debt was full (the next NAK asks again).</summary>
-    public long ResendsDeferred;
     public long Retransmits;
 
     /// <summary>NAKed sequences resent within the suppress window already (NAK storm).</summary>

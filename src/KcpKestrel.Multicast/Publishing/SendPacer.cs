@@ -10,7 +10,7 @@ namespace KcpKestrel.Multicast.Publishing;
 /// single packets. So a new loss run of at least <see cref="BurstRun"/> packets cuts the allowed rate to
 /// <see cref="Decrease"/> × the measured send rate; each
 /// interval without such NAKs in which the pacer held the publisher back raises it by a twentieth of
-/// the rate at the last cut. A loss is counted once (the highest sequence seen bounds it), and only
+/// the rate at the last cut up to the rate that overflowed, then by 0.5% (probing slowly past it). A loss is counted once (the highest sequence seen bounds it), and only
 /// losses of packets sent after the last cut cut again (packets already in flight when the rate fell
 /// tell nothing about the new rate), so the rate falls once per NAK lag, fast from far above. Until the first congestion the pacer only counts sends: an
 /// unpaced publisher pays no token bucket. Back at the user's ceiling (<see cref="MulticastOptions.PacketsPerSecond"/>)
@@ -26,6 +26,9 @@ internal sealed class SendPacer
     public const int BurstRun = 4;
 
     public const double Decrease = 0.7;
+
+    /// <summary>The raise per interval past the last rate that overflowed: +65% a second.</summary>
+    public const double SlowIncrease = 1.005;
 
     /// <summary>The floor, in packets per second, so the publisher still probes after a deep cut.</summary>
     public const double MinRate = 100;
@@ -56,13 +59,6 @@ internal sealed class SendPacer
 
     /// <summary>Whether a packet may go now (always while inactive). Call <see cref="Refill"/> first.</summary>
     public bool HasToken => !Active || _bucket.Tokens >= 1;
-
-    /// <summary>
-    /// Whether a resend may go now: while pacing, resends go ahead of new data into debt, but not past one
-    /// interval of it. Beyond, a burst of repairs would overflow the queue that lost the packets again; the
-    /// subscriber's next NAK (its retry interval) asks for the rest.
-    /// </summary>
-    public bool MayResend => !Active || _bucket.Tokens > -_bucket.PerSecond * Interval / 1_000_000;
 
     /// <summary>Microseconds until a token (0: one is there).</summary>
     public long MicrosUntilToken => HasToken ? 0 : Math.Max(1, (long)Math.Ceiling(_bucket.SecondsUntil(1) * 1_000_000));
@@ -150,7 +146,7 @@ internal sealed class SendPacer
         }
 
         _lastBad = from;
-        _step = Math.Max(1, rate / 20);
+        _step = Math.Max(MinRate / 10, rate / 20);
         _lastCutAt = now;
         _cutAtSequence = next;
         Cuts++;
@@ -164,12 +160,14 @@ internal sealed class SendPacer
             return;
         }
 
-        _measured = _intervalSends * 1e6 / elapsed;
+        // A decaying peak: an idle stretch (before the first send, between bursts) is no sample of
+        // what the publisher sends when it sends; a cut from it would start from almost nothing.
+        _measured = Math.Max(_intervalSends * 1e6 / elapsed, _measured / 2);
         if (Active && _intervalLimited && now - _lastCutAt >= Interval)
         {
             // Quickly back to the rate that overflowed, then slowly past it: the subscriber's capacity
             // rarely moves, and probing above it costs a burst of repairs each time.
-            var rate = _bucket.PerSecond + (_bucket.PerSecond < _lastBad ? _step : _step / 10);
+            var rate = _bucket.PerSecond < _lastBad ? _bucket.PerSecond + _step : _bucket.PerSecond * SlowIncrease;
             if (_ceiling > 0 && rate >= _ceiling)
             {
                 Active = false;

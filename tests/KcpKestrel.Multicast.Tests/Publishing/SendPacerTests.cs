@@ -136,25 +136,7 @@ public sealed class SendPacerTests
 
         Assert.False(pacer.Active);
         Assert.True(pacer.HasToken);
-        Assert.True(pacer.MayResend);
         Assert.Equal(0, pacer.Rate);
-    }
-
-    [Fact]
-    public void MayResend_PastOneIntervalOfDebt_IsFalse()
-    {
-        var pacer = new SendPacer(ceiling: 0);
-        var (now, next) = Send(pacer, from: 0, until: 30_000, sequence: 1);
-        pacer.OnNak(next - 20, 8, next, now);
-        var debt = 0;
-        while (pacer.MayResend)
-        {
-            pacer.OnSend(now);
-            debt++;
-        }
-
-        // 7,000 packets per second: one 10 ms interval is 70 packets (plus the 1 ms burst it started with).
-        Assert.InRange(debt, 70, 80);
     }
 
     private static (long Now, ulong Next) Send(SendPacer pacer, long from, long until, ulong sequence)
