@@ -59,12 +59,13 @@ public sealed class MulticastOptions
 
     /// <summary>
     /// Whether the publisher lowers its new-data rate when NAKs show congestion. Default true. A publisher
-    /// faster than a subscriber overflows that subscriber's socket buffer, which drops whole bursts; the
-    /// repairs add load and, unpaced, the subscriber collapsed (measured, loopback, 8 KiB datagrams: half of
-    /// 4 M messages lost). NAKs for runs of consecutive packets (a full queue, unlike random loss) cut the
-    /// rate to 0.7 × the measured send rate; it climbs back while they stay away, never above
-    /// <see cref="PacketsPerSecond"/>. Until the first such NAK it costs nothing. Off: a publisher that must
-    /// never slow down for its subscribers, accepting their loss. Reliable streams only.
+    /// faster than a subscriber overflows that subscriber's socket buffer, which drops whole bursts, and
+    /// each burst costs a burst of repairs. NAKs for runs of consecutive packets (a full queue, unlike random
+    /// loss) cut the rate to 0.7 × the measured send rate; it climbs back while they stay away, never above
+    /// <see cref="PacketsPerSecond"/>. Until the first such NAK it costs nothing. Measured (loopback, 8 KiB
+    /// datagrams, 1 subscriber): 5-25× fewer retransmits, 10-25% lower throughput, no loss either way
+    /// (docs/multicast-wire.md). Off: a publisher that must not slow down for its subscribers, or whose
+    /// subscribers are not trusted (false burst NAKs slow it to 100 packets/s). Reliable streams only.
     /// </summary>
     public bool CongestionControl { get; set; } = true;
 
