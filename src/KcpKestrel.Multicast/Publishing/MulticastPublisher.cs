@@ -10,9 +10,9 @@ namespace KcpKestrel.Multicast.Publishing;
 /// oldest message waited <see cref="MulticastOptions.FlushDelay"/> (<see cref="Poll"/>). New packets
 /// and resends take tokens from one bucket, so answering NAKs lowers the new-data rate; near the
 /// limit the flush flag is ignored and messages batch. NAKs for bursts of consecutive packets lower the
-/// new-data rate further (<see cref="SendPacer"/>, <see cref="MulticastOptions.CongestionControl"/>). A packet subscribers are still repairing is
-/// not overwritten by a new one (<see cref="PacketHistory"/>): offers wait instead, which paces the
-/// publisher to its slowest repairing subscriber. One thread at a time.
+/// new-data rate further (<see cref="SendPacer"/>, <see cref="MulticastOptions.CongestionControl"/>).
+/// A packet subscribers are still repairing is not overwritten by a new one (<see cref="PacketHistory"/>):
+/// offers wait instead, which paces the publisher to its slowest repairing subscriber. One thread at a time.
 /// </summary>
 internal sealed class MulticastPublisher
 {

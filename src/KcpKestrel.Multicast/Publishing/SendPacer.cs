@@ -5,17 +5,17 @@ namespace KcpKestrel.Multicast.Publishing;
 /// <summary>
 /// The publisher's congestion response (AIMD), pure: every call takes <c>now</c> in microseconds.
 /// A publisher faster than a subscriber overflows that subscriber's socket buffer, which drops whole
-/// bursts; the NAKs then name long runs of consecutive packets, and repairing them adds load until
-/// the subscriber collapses. Random loss (a lossy link, the diagnostic drop filter) names mostly
-/// single packets. So a new loss run of at least <see cref="BurstRun"/> packets cuts the allowed rate to
-/// <see cref="Decrease"/> × the measured send rate; each
-/// interval without such NAKs in which the pacer held the publisher back raises it by a twentieth of
-/// the rate at the last cut up to the rate that overflowed, then by 0.5% (probing slowly past it). A loss is counted once (the highest sequence seen bounds it), and only
-/// losses of packets sent after the last cut cut again (packets already in flight when the rate fell
-/// tell nothing about the new rate), so the rate falls once per NAK lag, fast from far above. Until the first congestion the pacer only counts sends: an
-/// unpaced publisher pays no token bucket. Back at the user's ceiling (<see cref="MulticastOptions.PacketsPerSecond"/>)
-/// it steps aside again. New packets and resends take tokens alike (resends may go into debt: they
-/// repair), so answering NAKs lowers the new-data rate.
+/// bursts: the NAKs name long runs of consecutive packets, and each burst costs a burst of repairs.
+/// Random loss (a lossy link, the diagnostic drop filter) names mostly single packets. So a new loss run
+/// of at least <see cref="BurstRun"/> packets cuts the allowed rate to <see cref="Decrease"/> × the
+/// measured send rate. Each interval without a cut in which the pacer held the publisher back raises it
+/// by a twentieth of the cut rate up to the rate that overflowed, then by <see cref="SlowIncrease"/>.
+/// A loss is counted once (the highest sequence seen bounds it), and only losses of packets sent after
+/// the last cut cut again (packets already in flight when the rate fell tell nothing about the new
+/// rate), so the rate falls once per NAK lag, fast from far above. Until the first cut the pacer only
+/// counts sends: an unpaced publisher pays no token bucket. Back at the user's ceiling
+/// (<see cref="MulticastOptions.PacketsPerSecond"/>) it steps aside. New packets and resends take tokens
+/// alike (resends go first, into debt: they repair), so answering NAKs lowers the new-data rate.
 /// </summary>
 internal sealed class SendPacer
 {
@@ -110,7 +110,6 @@ internal sealed class SendPacer
         {
             Cut(next, now);
         }
-
     }
 
     private void Cut(ulong next, long now)
