@@ -60,10 +60,11 @@ internal static class MulticastCommand
         var drop = Flags.Double("--drop", "Share of received data packets dropped on purpose (diagnostic loss)", 0, 0.5, "a probability from 0 to 0.5");
         var seed = Flags.Int("--seed", "Seed of --drop (default 1)", int.MinValue, int.MaxValue, "a whole number");
         var timeout = Flags.Double("--timeout", "Seconds to wait for the last message (default 60)", 0.1, 86_400, "0.1 to 86400 s");
+        var datagram = Flags.Int("--datagram", "Longest datagram buffered out of order (default 1400): at least the publisher's", 512, MulticastOptions.MaxDatagramSize);
         var command = new Command("sub", "Subscribe until --count messages arrived; prints 'joined GROUP', then a JSON line: received, in_order, duplicates, reordered, lost, unrecovered, checksum_ok, seconds, msg_per_s, naks_sent, cpu_s (user + system from the first message).");
         shared.AddTo(command);
         tuning.AddTo(command);
-        foreach (var option in new Option[] { drop, seed, timeout })
+        foreach (var option in new Option[] { drop, seed, timeout, datagram })
         {
             command.Options.Add(option);
         }
@@ -73,6 +74,7 @@ internal static class MulticastCommand
             var options = shared.Options(result);
             tuning.Apply(result, options);
             options.DiagnosticDropRate = result.GetValue(drop) ?? 0;
+            options.DatagramSize = result.GetValue(datagram) ?? options.DatagramSize;
             options.DiagnosticDropSeed = result.GetValue(seed) ?? 1;
             options.Join = MulticastJoin.Beginning;
             options.MaxMessageSize = 64 << 20;

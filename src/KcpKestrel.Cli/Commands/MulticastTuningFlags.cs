@@ -4,7 +4,7 @@ using KcpKestrel.Multicast;
 namespace KcpKestrel.Cli.Commands;
 
 /// <summary>
-/// <c>--window</c>, <c>--busy-poll</c> and <c>--repair-hold</c>, which <c>multicast pub</c>, <c>sub</c> and <c>bench</c> share; the ranges
+/// <c>--window</c>, <c>--busy-poll</c>, <c>--repair-hold</c> and <c>--no-congestion-control</c>, which <c>multicast pub</c>, <c>sub</c> and <c>bench</c> share; the ranges
 /// and defaults are <see cref="MulticastOptions"/>'s (checked again by its Validate).
 /// </summary>
 internal sealed class MulticastTuningFlags
@@ -23,11 +23,17 @@ internal sealed class MulticastTuningFlags
         0,
         10_000);
 
+    private readonly Option<bool> _noCongestionControl = new("--no-congestion-control")
+    {
+        Description = "Keep the publisher's rate when NAKs show congestion (MulticastOptions.CongestionControl = false)",
+    };
+
     public void AddTo(Command command)
     {
         command.Options.Add(_window);
         command.Options.Add(_busyPoll);
         command.Options.Add(_repairHold);
+        command.Options.Add(_noCongestionControl);
     }
 
     public void Apply(ParseResult result, MulticastOptions options)
@@ -35,5 +41,6 @@ internal sealed class MulticastTuningFlags
         options.ReceiveBufferPackets = result.GetValue(_window) ?? options.ReceiveBufferPackets;
         options.BusyPoll = result.GetValue(_busyPoll);
         options.RepairHold = result.GetValue(_repairHold) is { } hold ? TimeSpan.FromMilliseconds(hold) : options.RepairHold;
+        options.CongestionControl = !result.GetValue(_noCongestionControl);
     }
 }

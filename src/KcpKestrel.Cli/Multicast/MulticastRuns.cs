@@ -74,6 +74,9 @@ internal static class MulticastRuns
         json.WriteNumber("naks_gone", counters.NaksGone);
         json.WriteNumber("repair_waits", counters.RepairWaits);
         json.WriteNumber("rate_limit_waits", counters.RateLimited);
+        json.WriteNumber("congestion_waits", counters.CongestionWaits);
+        json.WriteNumber("congestion_cuts", transport.CongestionCuts);
+        json.WriteNumber("paced_pps", Math.Round(transport.PacedRate));
         json.WriteNumber("cpu_s", Math.Round(cpu.TotalSeconds, 3));
     }
 

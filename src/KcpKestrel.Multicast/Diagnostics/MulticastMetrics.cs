@@ -49,6 +49,7 @@ internal sealed class MulticastMetrics : IDisposable
         Counter("gaps.unrecoverable", "{gap}", "Gaps that left the publisher's history before they were repaired (their messages are lost).", static t => t.SubscriberCounters?.Unrecoverable ?? 0);
         Counter("rate_limit.waits", "{offer}", "Offers the rate limit refused (TryOffer returned false, or Offer waited).", static t => t.PublisherCounters?.RateLimited ?? 0);
         Counter("repair.waits", "{offer}", "Offers refused because the next packet would overwrite one a NAK asked for within RepairHold (TryOffer returned false, or Offer waited).", static t => t.PublisherCounters?.RepairWaits ?? 0);
+        Counter("congestion.waits", "{offer}", "Offers refused because NAKs for bursts of consecutive packets lowered the send rate (CongestionControl).", static t => t.PublisherCounters?.CongestionWaits ?? 0);
         Counter("publishers.gone", "{publisher}", "Publishers silent past PublisherTimeout.", static t => t.SubscriberCounters?.PublishersGone ?? 0);
         Counter("send.errors", "{datagram}", "Datagrams the kernel refused to send (a full send buffer); NAKs repair them.", static t => t.SendErrors);
         Counter("packets.forged", "{datagram}", "Datagrams whose AEAD tag did not verify (forged, corrupt, wrong key); dropped.", static t => t.CodecCounters?.ForgedDropped ?? 0);

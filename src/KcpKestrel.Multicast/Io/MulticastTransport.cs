@@ -167,6 +167,12 @@ public sealed class MulticastTransport : IDisposable
 
     internal PublisherCounters? PublisherCounters => Volatile.Read(ref _publisher)?.Counters;
 
+    /// <summary>The rate the publisher's congestion response allows now, packets per second (0: not limiting).</summary>
+    internal double PacedRate => Volatile.Read(ref _publisher)?.PacedRate ?? 0;
+
+    /// <summary>The publisher's congestion rate cuts so far.</summary>
+    internal long CongestionCuts => Volatile.Read(ref _publisher)?.CongestionCuts ?? 0;
+
     internal SubscriberCounters? SubscriberCounters => _subscriber?.Counters;
 
     internal long DiagnosticDropped => _dropFilter?.Dropped ?? 0;

@@ -9,15 +9,17 @@ namespace KcpKestrel.Multicast.Publishing;
 /// (in its history slot); a packet goes out when the flush flag asks, when it is full, or when its
 /// oldest message waited <see cref="MulticastOptions.FlushDelay"/> (<see cref="Poll"/>). New packets
 /// and resends take tokens from one bucket, so answering NAKs lowers the new-data rate; near the
-/// limit the flush flag is ignored and messages batch. A packet subscribers are still repairing is
-/// not overwritten by a new one (<see cref="PacketHistory"/>): offers wait instead, which paces the
-/// publisher to its slowest repairing subscriber. One thread at a time.
+/// limit the flush flag is ignored and messages batch. NAKs for bursts of consecutive packets lower the
+/// new-data rate further (<see cref="SendPacer"/>, <see cref="MulticastOptions.CongestionControl"/>).
+/// A packet subscribers are still repairing is not overwritten by a new one (<see cref="PacketHistory"/>):
+/// offers wait instead, which paces the publisher to its slowest repairing subscriber. One thread at a time.
 /// </summary>
 internal sealed class MulticastPublisher
 {
     private readonly IDatagramSink _sink;
     private readonly PacketHistory _history;
     private readonly TokenBucket? _bucket;
+    private readonly SendPacer? _pacer;
     private readonly byte[] _control = new byte[ControlPackets.MaxSize];
     private readonly ushort _node;
     private readonly uint _stream;
@@ -62,6 +64,12 @@ internal sealed class MulticastPublisher
             _bucket = new TokenBucket(
                 options.PacketsPerSecond, Math.Max(1, options.PacketsPerSecond / 1000.0), TimeSpan.TicksPerSecond / TimeSpan.TicksPerMicrosecond);
         }
+
+        if (options.CongestionControl && options.Reliable)
+        {
+            // Unreliable streams get no NAKs, so nothing would signal congestion.
+            _pacer = new SendPacer(options.PacketsPerSecond);
+        }
     }
 
     public PublisherCounters Counters { get; } = new();
@@ -84,7 +92,13 @@ internal sealed class MulticastPublisher
     /// <summary>Until when the last offer refused for a repair (<see cref="MulticastOptions.RepairHold"/>) must wait at most.</summary>
     public long RepairHeldUntil { get; private set; } = long.MinValue;
 
-    private bool CanSend => _bucket is null || _bucket.Tokens >= 1;
+    /// <summary>The rate the congestion response allows, in packets per second (0: it does not limit).</summary>
+    public double PacedRate => _pacer?.Rate ?? 0;
+
+    /// <summary>The congestion response's rate cuts so far.</summary>
+    public long CongestionCuts => _pacer?.Cuts ?? 0;
+
+    private bool CanSend => (_bucket is null || _bucket.Tokens >= 1) && (_pacer is null || _pacer.HasToken);
 
     /// <summary>
     /// Adds <paramref name="message"/> on <paramref name="topic"/> for everyone (or for node
@@ -95,7 +109,7 @@ internal sealed class MulticastPublisher
     public bool TryOffer(ReadOnlySpan<byte> message, byte topic, bool flush, long now, ushort target = PacketHeader.Everyone)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(message.Length, _maxMessageSize, nameof(message));
-        _bucket?.Refill(now);
+        Refill(now);
         if (_openLength > 0 && target != _openTarget)
         {
             // One target per packet: a message for another node closes the batch.
@@ -171,7 +185,7 @@ internal sealed class MulticastPublisher
     /// </summary>
     public long Poll(long now)
     {
-        _bucket?.Refill(now);
+        Refill(now);
         if (_openLength > 0 && now - _openSince >= _flushDelay && CanSend)
         {
             Seal(now);
@@ -185,9 +199,7 @@ internal sealed class MulticastPublisher
         var due = _lastSendAt + _heartbeatInterval;
         if (_openLength > 0)
         {
-            var flushAt = CanSend
-                ? _openSince + _flushDelay
-                : now + Math.Max(1, (long)Math.Ceiling(_bucket!.SecondsUntil(1) * 1_000_000));
+            var flushAt = CanSend ? _openSince + _flushDelay : now + MicrosUntilSend();
             due = Math.Min(due, Math.Max(flushAt, now));
         }
 
@@ -211,7 +223,7 @@ internal sealed class MulticastPublisher
         }
 
         Counters.NaksReceived++;
-        _bucket?.Refill(now);
+        Refill(now);
         var first = header.Sequence;
         var count = PacketHeader.ReadCount(datagram);
         var oldest = OldestSequence;
@@ -242,10 +254,12 @@ internal sealed class MulticastPublisher
             packet[3] = (byte)(_streamFlags | PacketFlags.Retransmit);
             _sink.Send(packet);
             _bucket?.Take(1);
+            _pacer?.OnSend(now);
             Counters.Retransmits++;
             Counters.Packets++;
         }
 
+        _pacer?.OnNak(first, count, _next, now);
         if (goneCount > 0)
         {
             _history.NakedGone(oldest, now);
@@ -254,9 +268,31 @@ internal sealed class MulticastPublisher
         }
     }
 
+    private void Refill(long now)
+    {
+        _bucket?.Refill(now);
+        _pacer?.Refill(now);
+    }
+
+    private long MicrosUntilSend()
+    {
+        var bucket = _bucket is null ? 0 : Math.Max(0, (long)Math.Ceiling(_bucket.SecondsUntil(1) * 1_000_000));
+        return Math.Max(1, Math.Max(bucket, _pacer?.MicrosUntilToken ?? 0));
+    }
+
     private bool Refuse()
     {
-        Counters.RateLimited++;
+        if (_pacer is not null && !_pacer.HasToken)
+        {
+            // Counted apart from the user's rate limit: this one comes and goes with the NAKs.
+            _pacer.Waited();
+            Counters.CongestionWaits++;
+        }
+        else
+        {
+            Counters.RateLimited++;
+        }
+
         return false;
     }
 
@@ -295,6 +331,7 @@ internal sealed class MulticastPublisher
         _history.Commit(_next, _openLength, now);
         _sink.Send(slot[.._openLength]);
         _bucket?.Take(1);
+        _pacer?.OnSend(now);
         Counters.Packets++;
         _next++;
         _openLength = 0;

@@ -13,7 +13,11 @@ internal sealed class PublisherCounters
     /// <summary>TryOffer refused: the next packet would overwrite one subscribers are still repairing (RepairHold).</summary>
     public long RepairWaits;
 
+    /// <summary>TryOffer refused: the congestion response (burst NAKs lowered the rate) left no packet to send the batch.</summary>
+    public long CongestionWaits;
+
     public long NaksReceived;
+
     public long Retransmits;
 
     /// <summary>NAKed sequences resent within the suppress window already (NAK storm).</summary>

@@ -104,6 +104,14 @@ internal sealed class PublisherTrack
                 _nakAt = Math.Min(_nakAt, now + _owner.ReorderWait);
             }
 
+            if (datagram.Length > _window.SlotSize)
+            {
+                // Longer than this subscriber's DatagramSize, so it cannot be buffered out of order
+                // (only delivered in order): it comes back when the gap before it is repaired.
+                counters.Dropped++;
+                return;
+            }
+
             _window.Store(sequence, datagram);
             _highest = Math.Max(_highest, sequence);
         }

@@ -40,6 +40,9 @@ internal sealed class ReceiveWindow
 
     public int Capacity { get; }
 
+    /// <summary>The longest packet a slot holds.</summary>
+    public int SlotSize => _datagramSize;
+
     /// <summary>Bytes of the pages allocated so far (in use or spare).</summary>
     public long AllocatedBytes => _allocatedPages * (long)PageSlots * _datagramSize;
 

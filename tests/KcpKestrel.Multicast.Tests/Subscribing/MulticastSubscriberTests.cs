@@ -345,6 +345,29 @@ public sealed class MulticastSubscriberTests
         }
     }
 
+    [Fact]
+    public void OutOfOrderPacket_LongerThanTheDatagramSize_IsDroppedAndArrivesAgainAfterTheGap()
+    {
+        // A publisher with 8 KiB datagrams, a subscriber left at 1400 bytes: packet 3 cannot be buffered.
+        var publisher = new MulticastPublisher(new MulticastOptions { DatagramSize = 8192 }, _published);
+        var big = new byte[5000];
+        for (var i = 0; i < 3; i++)
+        {
+            big[0] = (byte)i;
+            publisher.TryOffer(big, 0, flush: true, now: 0);
+        }
+
+        var packets = _published.OfKind(PacketKind.Data).ToList();
+        var subscriber = Subscriber(Options());
+        subscriber.OnDatagram(packets[0], 0);
+        subscriber.OnDatagram(packets[2], 0);
+        Assert.Equal(1, subscriber.Counters.Dropped);
+
+        subscriber.OnDatagram(packets[1], 10);
+        subscriber.OnDatagram(packets[2], 20);
+        Assert.Equal([0, 1, 2], _receiver.Messages.Select(m => (int)m.Message[0]));
+    }
+
     private static MulticastOptions Options(int receiveBuffer = 64, MulticastJoin join = MulticastJoin.Latest) =>
         new() { NodeId = 2, ReceiveBufferPackets = receiveBuffer, Join = join };
 
