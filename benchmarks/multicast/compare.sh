@@ -22,6 +22,7 @@ SIZE=${SIZE:-70}
 ROUNDS=${ROUNDS:-3}
 PINGPONG=${PINGPONG:-20000}
 DROP=${DROP:-0.05}
+BIG_DATAGRAM=${BIG_DATAGRAM:-8192} # ours: the larger-datagram rows (epgm keeps its 1500-byte TPDU)
 RATE=${RATE:-1000000}          # epgm: ZMQ_RATE, kbit/s (libzmq 4.3 overflows above 2147483)
 RECOVERY_MS=${RECOVERY_MS:-2000}
 INTERFACE=${INTERFACE:-127.0.0.1}
@@ -107,12 +108,14 @@ for round in $(seq 1 "$ROUNDS"); do
   epgm_run 3 "$WORK/epgm3.$round"
   ours_run 3 "$WORK/ours3.$round"
   ours_run 3 "$WORK/lossy3.$round" --drop "$DROP" --seed "$round"
+  ours_run 1 "$WORK/big1.$round" --datagram "$BIG_DATAGRAM"
+  ours_run 3 "$WORK/big3.$round" --datagram "$BIG_DATAGRAM"
   if [[ "$PINGPONG" -gt 0 ]]; then
     epgm_ping "$WORK/epgmpp.$round"
     ours_ping "$WORK/ourspp.$round"
     ours_ping "$WORK/busypp.$round" --busy-poll
   fi
-  for f in epgm1 ours1 lossy1 epgm3 ours3 lossy3 epgmpp ourspp busypp; do
+  for f in epgm1 ours1 lossy1 epgm3 ours3 lossy3 big1 big3 epgmpp ourspp busypp; do
     [[ -f "$WORK/$f.$round" ]] && echo "  $f.$round $(cat "$WORK/$f.$round")" >&2
   done
 done
@@ -152,7 +155,7 @@ pp_row() { # pp_row LABEL OURS
 table=$WORK/table.md
 {
   echo "Run $(date -u '+%Y-%m-%d %H:%M') UTC by \`benchmarks/multicast/compare.sh\` (COUNT=$COUNT SIZE=$SIZE ROUNDS=$ROUNDS" \
-    "PINGPONG=$PINGPONG DROP=$DROP RATE=$RATE), medians of $ROUNDS interleaved rounds;" \
+    "PINGPONG=$PINGPONG DROP=$DROP BIG_DATAGRAM=$BIG_DATAGRAM RATE=$RATE), medians of $ROUNDS interleaved rounds;" \
     "load average $(cut -d' ' -f1-3 /proc/loadavg) after; commit $(git -C "$ROOT" rev-parse --short HEAD)."
   echo
   echo "Rates: the slowest subscriber's msg/s in the median round (by that rate); CPU: user + system seconds for the"
@@ -167,6 +170,8 @@ table=$WORK/table.md
   row "1 → 1, ${DROP} loss, vs ours lossless" lossy1 ours1
   row "1 → 1, ${DROP} loss, vs epgm lossless" lossy1 epgm1
   row "1 → 3, ${DROP} loss at each, vs ours lossless" lossy3 ours3
+  row "1 → 1, ours with ${BIG_DATAGRAM}-byte datagrams, vs epgm" big1 epgm1
+  row "1 → 3, ours with ${BIG_DATAGRAM}-byte datagrams, vs epgm" big3 epgm3
   if [[ "$PINGPONG" -gt 0 ]]; then
     echo
     echo "Ping-pong: one message in flight; RTT in µs; CPU: seconds for the $PINGPONG round trips (ours: both nodes, one"
