@@ -18,6 +18,7 @@ namespace KcpKestrel.Protocols.Snappy;
 public sealed class SnappyDuplexPipe : IDuplexPipe, IAsyncDisposable
 {
     private readonly IDuplexPipe _transport;
+    private readonly int _maxBufferedBytes;
     private readonly Pipe _decoded;
     private readonly Pipe _plain;
     private readonly Task _inbound;
@@ -32,6 +33,7 @@ public sealed class SnappyDuplexPipe : IDuplexPipe, IAsyncDisposable
         options ??= new SnappyPipeOptions();
         options.Validate();
         _transport = transport;
+        _maxBufferedBytes = options.MaxBufferedBytes;
         var pipeOptions = new PipeOptions(
             pauseWriterThreshold: options.MaxBufferedBytes,
             resumeWriterThreshold: options.MaxBufferedBytes / 2,
@@ -77,24 +79,41 @@ public sealed class SnappyDuplexPipe : IDuplexPipe, IAsyncDisposable
                 }
 
                 var buffer = result.Buffer;
-                var decodedAny = false;
-                while (decoder.TryDecode(ref buffer, target))
+                var appGone = false;
+                while (true)
                 {
-                    decodedAny = true;
+                    var decodedAny = false;
+                    var full = false;
+                    while (!full && decoder.TryDecode(ref buffer, target))
+                    {
+                        decodedAny = true;
+
+                        // A chunk can expand about twentyfold: stop at the limit and let the application
+                        // read before decoding the rest of this read, so highly compressible data from
+                        // the peer cannot grow our buffers.
+                        full = target.UnflushedBytes >= _maxBufferedBytes;
+                    }
+
+                    if (decodedAny && (await target.FlushAsync().ConfigureAwait(false)).IsCompleted)
+                    {
+                        appGone = true;
+                        break;
+                    }
+
+                    if (!full)
+                    {
+                        break;
+                    }
                 }
 
+                var truncated = result.IsCompleted && !appGone && !buffer.IsEmpty;
                 source.AdvanceTo(buffer.Start, buffer.End);
-                if (result.IsCompleted && !buffer.IsEmpty)
+                if (truncated)
                 {
-                    throw new InvalidDataException($"Snappy stream ended inside a chunk ({buffer.Length} bytes left over).");
+                    throw new InvalidDataException("Snappy stream ended inside a chunk.");
                 }
 
-                if (decodedAny && (await target.FlushAsync().ConfigureAwait(false)).IsCompleted)
-                {
-                    break;
-                }
-
-                if (result.IsCompleted)
+                if (appGone || result.IsCompleted)
                 {
                     break;
                 }
@@ -108,8 +127,9 @@ public sealed class SnappyDuplexPipe : IDuplexPipe, IAsyncDisposable
             // A corrupt stream cannot resynchronise: stop the sending side too, so the connection closes.
             _plain.Reader.CancelPendingRead();
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e)
         {
+            // Whatever the transport threw, both pipes must complete so neither side waits forever.
             error = e;
         }
 
@@ -151,8 +171,9 @@ public sealed class SnappyDuplexPipe : IDuplexPipe, IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e)
         {
+            // Whatever the transport threw, both pipes must complete so neither side waits forever.
             error = e;
         }
 

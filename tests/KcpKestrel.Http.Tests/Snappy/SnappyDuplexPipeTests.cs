@@ -86,6 +86,45 @@ public sealed class SnappyDuplexPipeTests
     }
 
     [Fact]
+    public async Task SnappyDuplexPipe_CompressibleFloodUnread_DecodedBytesStayBounded()
+    {
+        // 16 MiB of zeros frame to well under 1 MiB; an application that does not read must not make
+        // the wrapper expand all of it.
+        var (left, right) = Wire();
+        var options = new SnappyPipeOptions { MaxBufferedBytes = SnappyPipeOptions.MinBufferedBytes };
+        await using var snappy = new SnappyDuplexPipe(left, options);
+        var framed = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var encoder = new SnappyFrameEncoder())
+        {
+            encoder.Encode(new byte[16 * 1024 * 1024], framed);
+        }
+
+        // The transport applies back-pressure too, so the peer's write completes only as we drain.
+        var sending = right.Output.WriteAsync(framed.WrittenMemory).AsTask();
+        long buffered = 0;
+        await TestWaits.WaitUntilAsync(() =>
+        {
+            if (snappy.Input.TryRead(out var result))
+            {
+                buffered = result.Buffer.Length;
+                snappy.Input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+            }
+
+            return buffered >= options.MaxBufferedBytes;
+        }, "the first decoded bytes");
+        await Task.Delay(200);
+        Assert.True(snappy.Input.TryRead(out var later));
+        var held = later.Buffer.Length;
+        Assert.InRange(held, options.MaxBufferedBytes, options.MaxBufferedBytes + SnappyFraming.MaxBlockSize);
+        snappy.Input.AdvanceTo(later.Buffer.End);
+
+        // Reading drains the rest.
+        const long total = 16 * 1024 * 1024;
+        Assert.Equal(total - held, await ReadAvailableAsync(snappy.Input, total - held));
+        await sending.WaitAsync(TestWaits.Bound);
+    }
+
+    [Fact]
     public async Task SnappyDuplexPipe_PeerEndsInsideChunk_FailsInput()
     {
         var (left, right) = Wire();
@@ -110,6 +149,19 @@ public sealed class SnappyDuplexPipeTests
     {
         var options = new SnappyPipeOptions { MaxBufferedBytes = SnappyPipeOptions.MinBufferedBytes - 1 };
         Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
+    }
+
+    private static async Task<long> ReadAvailableAsync(PipeReader reader, long expected)
+    {
+        long total = 0;
+        while (total < expected)
+        {
+            var result = await reader.ReadAsync().AsTask().WaitAsync(TestWaits.Bound);
+            total += result.Buffer.Length;
+            reader.AdvanceTo(result.Buffer.End);
+        }
+
+        return total;
     }
 
     private static async Task<byte[]> ReadToEndAsync(PipeReader reader)
