@@ -5,7 +5,8 @@
 //	                          write), each Write then Flush on a NewBufferedWriter; framed bytes to stdout
 //	snappy decode             snappy.NewReader over stdin, decoded bytes to stdout; a format
 //	                          error is printed on stderr with exit code 2
-//	snappy bench SIZE ROUNDS  ns per Write+Flush and per decode of SIZE compressible bytes
+//	snappy bench SIZE ROUNDS [random]  ns per Write+Flush and per decode of SIZE compressible
+//	                          (or random) bytes
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"io/ioutil"
+	"math/rand"
 	"os"
 	"strconv"
 	"time"
@@ -75,6 +77,9 @@ func bench(args []string) {
 	rounds, err := strconv.Atoi(args[1])
 	check(err)
 	data := compressible(size)
+	if len(args) > 2 && args[2] == "random" {
+		rand.New(rand.NewSource(1)).Read(data)
+	}
 	var framed bytes.Buffer
 	w := snappy.NewBufferedWriter(&framed)
 	start := time.Now()
