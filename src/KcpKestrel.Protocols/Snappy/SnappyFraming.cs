@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using System.Numerics;
-using System.Runtime.InteropServices;
 
 namespace KcpKestrel.Protocols.Snappy;
 
@@ -57,21 +55,7 @@ internal static class SnappyFraming
     /// </summary>
     public static uint MaskedCrc32C(ReadOnlySpan<byte> data)
     {
-        // BitOperations.Crc32C is the hardware instruction (SSE4.2 / ARMv8 CRC) where there is one;
-        // System.IO.Hashing has no Castagnoli variant in the version this repository uses.
-        var crc = uint.MaxValue;
-        var words = MemoryMarshal.Cast<byte, ulong>(data);
-        foreach (var word in words)
-        {
-            crc = BitOperations.Crc32C(crc, BitConverter.IsLittleEndian ? word : BinaryPrimitives.ReverseEndianness(word));
-        }
-
-        foreach (var b in data[(words.Length * sizeof(ulong))..])
-        {
-            crc = BitOperations.Crc32C(crc, b);
-        }
-
-        crc = ~crc;
+        var crc = Crc32C.Compute(data);
         return ((crc >> 15) | (crc << 17)) + 0xa282ead8;
     }
 }
