@@ -1,0 +1,142 @@
+using System.IO.Pipelines;
+using KcpKestrel.Smux.Frames;
+using KcpKestrel.Smux.Session;
+
+namespace KcpKestrel.Smux;
+
+/// <summary>The write loop and the keepalive timer.</summary>
+public sealed partial class SmuxSession
+{
+    private async Task WriteLoopAsync()
+    {
+        var output = _transport.Output;
+        var version = _core.Version;
+        try
+        {
+            var queue = _writes.Reader;
+            while (await queue.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (queue.TryRead(out var item))
+                {
+                    if (item.Stream is { } stream)
+                    {
+                        WriteData(output, stream);
+                    }
+                    else if (item.Command == SmuxCommand.Upd)
+                    {
+                        SmuxFrameCodec.WriteUpdate(output, version, item.StreamId, item.Consumed, item.Window);
+                    }
+                    else
+                    {
+                        SmuxFrameCodec.WriteControl(output, version, item.Command, item.StreamId);
+                    }
+                }
+
+                var flush = await output.FlushAsync().ConfigureAwait(false);
+                if (flush.IsCompleted || flush.IsCanceled)
+                {
+                    Close("transport closed for writing");
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException)
+        {
+            Close($"transport failed: {ex.Message}");
+        }
+        finally
+        {
+            await output.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One turn of a stream: at most one PSH frame (or its FIN), then back to the end of the queue if it has more.</summary>
+    private void WriteData(PipeWriter output, SmuxStream stream)
+    {
+        stream.Unschedule();
+        var reader = stream.OutboundReader;
+        if (_closing.IsCancellationRequested || !reader.TryRead(out var result))
+        {
+            return;
+        }
+
+        var buffer = result.Buffer;
+        if (buffer.IsEmpty)
+        {
+            if (result.IsCompleted)
+            {
+                SmuxFrameCodec.WriteControl(output, _core.Version, SmuxCommand.Fin, stream.Id);
+                reader.Complete();
+                lock (_sync)
+                {
+                    _core.OnLocalFin(stream.Id);
+                    Forget(stream.Id);
+                }
+            }
+            else
+            {
+                reader.AdvanceTo(buffer.Start);
+            }
+
+            return;
+        }
+
+        int allowance;
+        lock (_sync)
+        {
+            allowance = _core.SendAllowance(stream.Id);
+        }
+
+        var size = (int)Math.Min(buffer.Length, Math.Min(_options.MaxFrameSize, allowance));
+        if (size <= 0)
+        {
+            // v2 window closed: the stream waits for the peer's UPD, which schedules it again.
+            reader.AdvanceTo(buffer.Start);
+            return;
+        }
+
+        SmuxFrameCodec.WriteData(output, _core.Version, stream.Id, buffer.Slice(0, size));
+        lock (_sync)
+        {
+            _core.OnSent(stream.Id, size);
+        }
+
+        reader.AdvanceTo(buffer.GetPosition(size));
+        if (buffer.Length > size || result.IsCompleted)
+        {
+            stream.Schedule();
+        }
+    }
+
+    private async Task KeepAliveLoopAsync()
+    {
+        var period = _options.KeepAliveInterval < TimeSpan.FromSeconds(1) ? _options.KeepAliveInterval : TimeSpan.FromSeconds(1);
+        using var timer = new PeriodicTimer(period, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_closing.Token).ConfigureAwait(false))
+            {
+                bool nop;
+                string? reason;
+                lock (_sync)
+                {
+                    nop = _core.Tick(NowMs());
+                    reason = _core.CloseReason;
+                }
+
+                if (reason is not null)
+                {
+                    Close(reason);
+                    return;
+                }
+
+                if (nop)
+                {
+                    Enqueue(new SmuxWriteItem(SmuxCommand.Nop, 0, 0, 0, null));
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}
