@@ -46,6 +46,16 @@ public sealed partial class SmuxSession
         finally
         {
             await output.CompleteAsync().ConfigureAwait(false);
+            SmuxStream[] abandoned;
+            lock (_sync)
+            {
+                abandoned = _abandoned;
+            }
+
+            foreach (var stream in abandoned)
+            {
+                stream.CompleteOutput();
+            }
         }
     }
 
@@ -54,7 +64,7 @@ public sealed partial class SmuxSession
     {
         stream.Unschedule();
         var reader = stream.OutboundReader;
-        if (_closing.IsCancellationRequested || !reader.TryRead(out var result))
+        if (_closing.IsCancellationRequested || stream.IsOutputDone || !reader.TryRead(out var result))
         {
             return;
         }
@@ -65,7 +75,7 @@ public sealed partial class SmuxSession
             if (result.IsCompleted)
             {
                 SmuxFrameCodec.WriteControl(output, _core.Version, SmuxCommand.Fin, stream.Id);
-                reader.Complete();
+                stream.CompleteOutput();
                 lock (_sync)
                 {
                     _core.OnLocalFin(stream.Id);

@@ -24,6 +24,7 @@ public sealed partial class SmuxSession : IAsyncDisposable
     private readonly Channel<SmuxStream> _accepts = Channel.CreateUnbounded<SmuxStream>();
     private readonly CancellationTokenSource _closing = new();
     private TaskCompletionSource? _resume;
+    private SmuxStream[] _abandoned = [];
 
     /// <summary>Starts a session over <paramref name="transport"/>; <paramref name="isClient"/> picks odd (client) or even (server) stream ids.</summary>
     public SmuxSession(IDuplexPipe transport, bool isClient, SmuxOptions? options = null, TimeProvider? timeProvider = null)
@@ -171,12 +172,9 @@ public sealed partial class SmuxSession : IAsyncDisposable
 
             _resume?.TrySetResult();
             _resume = null;
+            // The write loop owns the outbound readers; it completes these when it ends.
+            _abandoned = streams;
             _closing.Cancel();
-        }
-
-        foreach (var stream in streams)
-        {
-            stream.OutboundReader.Complete();
         }
 
         _accepts.Writer.TryComplete();

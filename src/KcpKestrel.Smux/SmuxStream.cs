@@ -16,6 +16,7 @@ public sealed class SmuxStream : IDuplexPipe
     private readonly Pipe _inbound;
     private readonly Pipe _outbound;
     private int _scheduled;
+    private bool _outputDone;
 
     internal SmuxStream(SmuxSession session, uint id, int maxFrameSize)
     {
@@ -43,6 +44,19 @@ public sealed class SmuxStream : IDuplexPipe
     internal PipeWriter InboundWriter => _inbound.Writer;
 
     internal PipeReader OutboundReader => _outbound.Reader;
+
+    /// <summary>Write loop only: FIN sent or the session closed, so <see cref="OutboundReader"/> is completed.</summary>
+    internal bool IsOutputDone => _outputDone;
+
+    /// <summary>Write loop only: completes <see cref="OutboundReader"/> once (which also releases a writer waiting on backpressure).</summary>
+    internal void CompleteOutput()
+    {
+        if (!_outputDone)
+        {
+            _outputDone = true;
+            _outbound.Reader.Complete();
+        }
+    }
 
     /// <summary>Queues the stream for the write loop unless it is queued already.</summary>
     internal void Schedule()
