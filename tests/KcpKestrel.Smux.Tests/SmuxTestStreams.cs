@@ -83,19 +83,22 @@ internal static class SmuxTestStreams
     /// <summary>Reads <paramref name="reader"/> until <paramref name="count"/> bytes arrived (bounded by <see cref="TestWaits.Bound"/>).</summary>
     public static async Task<byte[]> ReadExactlyAsync(PipeReader reader, int count)
     {
-        using var timeout = new CancellationTokenSource(TestWaits.Bound);
-        while (true)
+        var bytes = new List<byte>();
+        var deadline = Environment.TickCount64 + (long)TestWaits.Bound.TotalMilliseconds;
+        while (bytes.Count < count)
         {
-            var result = await reader.ReadAsync(timeout.Token);
-            if (result.Buffer.Length >= count)
+            if (reader.TryRead(out var result))
             {
-                var bytes = result.Buffer.Slice(0, count).ToArray();
-                reader.AdvanceTo(result.Buffer.GetPosition(count));
-                return bytes;
+                bytes.AddRange(result.Buffer.ToArray());
+                reader.AdvanceTo(result.Buffer.End);
+                Assert.False(result.IsCompleted && bytes.Count < count, $"Ended after {Convert.ToHexStringLower(bytes.ToArray())}.");
+                continue;
             }
 
-            Assert.False(result.IsCompleted, $"Ended after {result.Buffer.Length} of {count} bytes.");
-            reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+            Assert.True(Environment.TickCount64 < deadline, $"Timed out after {Convert.ToHexStringLower(bytes.ToArray())}.");
+            await Task.Delay(10);
         }
+
+        return [.. bytes];
     }
 }
