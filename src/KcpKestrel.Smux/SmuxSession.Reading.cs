@@ -50,7 +50,7 @@ public sealed partial class SmuxSession
         }
         finally
         {
-            await input.CompleteAsync().ConfigureAwait(false);
+            await CompleteQuietlyAsync(input.CompleteAsync()).ConfigureAwait(false);
         }
     }
 
@@ -125,6 +125,8 @@ public sealed partial class SmuxSession
                 case SmuxReceiveAction.RemoteFin when stream is not null:
                     stream.InboundWriter.Complete();
                     Forget(header.StreamId);
+                    // A v2 stream waiting for window must learn that none will come.
+                    stream.Schedule();
                     break;
                 case SmuxReceiveAction.WindowUpdated:
                     Span<byte> body = stackalloc byte[SmuxFrameCodec.UpdateSize];

@@ -45,7 +45,7 @@ public sealed partial class SmuxSession
         }
         finally
         {
-            await output.CompleteAsync().ConfigureAwait(false);
+            await CompleteQuietlyAsync(output.CompleteAsync()).ConfigureAwait(false);
             SmuxStream[] abandoned;
             lock (_sync)
             {
@@ -74,13 +74,7 @@ public sealed partial class SmuxSession
         {
             if (result.IsCompleted)
             {
-                SmuxFrameCodec.WriteControl(output, _core.Version, SmuxCommand.Fin, stream.Id);
-                stream.CompleteOutput();
-                lock (_sync)
-                {
-                    _core.OnLocalFin(stream.Id);
-                    Forget(stream.Id);
-                }
+                SendFin(output, stream);
             }
             else
             {
@@ -99,8 +93,20 @@ public sealed partial class SmuxSession
         var size = (int)Math.Min(buffer.Length, Math.Min(_options.MaxFrameSize, allowance));
         if (size <= 0)
         {
-            // v2 window closed: the stream waits for the peer's UPD, which schedules it again.
             reader.AdvanceTo(buffer.Start);
+            bool peerDone;
+            lock (_sync)
+            {
+                peerDone = _core.IsPeerDone(stream.Id);
+            }
+
+            // v2 window closed: the stream waits for the peer's UPD, which schedules it again. After the peer's FIN
+            // no UPD can come; smux's writeV2 then fails the write (io.EOF) and so do we: the rest is dropped.
+            if (peerDone)
+            {
+                SendFin(output, stream);
+            }
+
             return;
         }
 
@@ -114,6 +120,30 @@ public sealed partial class SmuxSession
         if (buffer.Length > size || result.IsCompleted)
         {
             stream.Schedule();
+        }
+    }
+
+    /// <summary>Ends the stream's output: FIN on the wire, the outbound pipe completed (a waiting writer sees IsCompleted).</summary>
+    private void SendFin(PipeWriter output, SmuxStream stream)
+    {
+        SmuxFrameCodec.WriteControl(output, _core.Version, SmuxCommand.Fin, stream.Id);
+        stream.CompleteOutput();
+        lock (_sync)
+        {
+            _core.OnLocalFin(stream.Id);
+            Forget(stream.Id);
+        }
+    }
+
+    /// <summary>Completing a transport end flushes what is left; the other end may have torn the transport down already, which is no error of the session.</summary>
+    private static async ValueTask CompleteQuietlyAsync(ValueTask completion)
+    {
+        try
+        {
+            await completion.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException)
+        {
         }
     }
 

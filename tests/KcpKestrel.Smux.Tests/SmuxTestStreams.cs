@@ -42,7 +42,11 @@ internal static class SmuxTestStreams
         await stream.Output.CompleteAsync();
     }
 
-    /// <summary>Sends <paramref name="size"/> seeded bytes, half-closes, reads the echo to its end; returns whether the SHA-256 digests match.</summary>
+    /// <summary>
+    /// Sends <paramref name="size"/> seeded bytes, reads the whole echo, then half-closes and reads to the end; returns
+    /// whether the SHA-256 digests match. The FIN waits for the echo because smux v2 ends a writer that waits for window
+    /// when the peer's FIN arrives (stream.go writeV2), as kcptun's pipes never meet (they close both ways at once).
+    /// </summary>
     public static async Task<bool> ExchangeAsync(SmuxStream stream, int seed, int size)
     {
         var data = new byte[size];
@@ -53,12 +57,11 @@ internal static class SmuxTestStreams
             {
                 await stream.Output.WriteAsync(data.AsMemory(offset, Math.Min(16384, size - offset)));
             }
-
-            await stream.Output.CompleteAsync();
         });
 
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long received = 0;
+        var halfClosed = false;
         while (true)
         {
             var result = await stream.Input.ReadAsync();
@@ -69,6 +72,13 @@ internal static class SmuxTestStreams
 
             received += result.Buffer.Length;
             stream.Input.AdvanceTo(result.Buffer.End);
+            if (received >= size && !halfClosed)
+            {
+                halfClosed = true;
+                await send;
+                await stream.Output.CompleteAsync();
+            }
+
             if (result.IsCompleted)
             {
                 break;

@@ -173,6 +173,9 @@ internal sealed class SmuxSessionCore
         return inflight < 0 ? 0 : Math.Max(0, (int)stream.PeerWindow - inflight);
     }
 
+    /// <summary>The peer sent FIN on the stream (or it is gone): no UPD will open its window again.</summary>
+    public bool IsPeerDone(uint streamId) => !_streams.TryGetValue(streamId, out var stream) || stream.RemoteFinReceived;
+
     /// <summary>Records <paramref name="count"/> data bytes sent on the stream.</summary>
     public void OnSent(uint streamId, int count)
     {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 
 namespace KcpKestrel.Smux.Session;
 
@@ -53,6 +54,8 @@ internal sealed class SmuxStreamReader(SmuxStream stream, PipeReader inner) : Pi
         stream.Session.OnInputClosed(stream);
     }
 
+    // Pooled: a read that waits for the peer is the steady state of an idle stream, and must not allocate each time.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReadResult> Remember(ValueTask<ReadResult> pending)
     {
         var result = await pending.ConfigureAwait(false);
