@@ -169,6 +169,8 @@ internal sealed class SmuxSessionCore
             return 0;
         }
 
+        // Wrapping arithmetic, as smux. A peer claiming more consumed than we sent is broken (smux: ErrConsumed);
+        // we send nothing more on the stream until a sane UPD arrives or the peer's FIN ends it.
         var inflight = (int)(stream.NumWritten - stream.PeerConsumed);
         return inflight < 0 ? 0 : Math.Max(0, (int)stream.PeerWindow - inflight);
     }
