@@ -31,6 +31,8 @@ public sealed partial class SmuxSession
                 lock (_sync)
                 {
                     // v1's session-wide buffer (and v2's too, as smux's token bucket): stop reading the transport while it is full.
+                    // Checked between transport reads, not per frame: the frames of one read are all dispatched, so the
+                    // peer's UPDs queued behind data still open our windows (a per-frame stop can deadlock two echoes).
                     if (_core.ReceivePaused && !_core.IsClosed)
                     {
                         _resume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -70,6 +70,18 @@ public sealed partial class SmuxSession : IAsyncDisposable
         }
     }
 
+    /// <summary>Received bytes no stream has consumed yet (bounded by MaxReceiveBuffer plus one frame).</summary>
+    internal int BufferedBytes
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _core.SessionBuffered;
+            }
+        }
+    }
+
     /// <summary>Opens a stream (sends SYN).</summary>
     /// <exception cref="IOException">The session is closed, at MaxStreams, or out of stream ids.</exception>
     public ValueTask<SmuxStream> OpenStreamAsync(CancellationToken cancellationToken = default)
