@@ -13,8 +13,8 @@ internal static class GoSmuxPeer
 {
     private static readonly Lazy<string> s_binary = new(Build, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>Starts the echo server; disposing the process's stdin ends it.</summary>
-    public static async Task<(Process Process, IPEndPoint EndPoint)> StartServerAsync(int version)
+    /// <summary>Starts the echo server; disposing it closes the process's stdin, which ends it.</summary>
+    public static async Task<GoPeer.Server> StartServerAsync(int version)
     {
         var process = Process.Start(TestProcess.StartInfo(s_binary.Value, ["-mode", "server", "-listen", "127.0.0.1:0", "-version", version.ToString(System.Globalization.CultureInfo.InvariantCulture)]))!;
         var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TestWaits.Bound);
@@ -24,7 +24,7 @@ internal static class GoSmuxPeer
             throw new InvalidOperationException($"smux peer did not start: {line} {await process.StandardError.ReadToEndAsync()}");
         }
 
-        return (process, IPEndPoint.Parse(line["listening ".Length..].Trim()));
+        return new GoPeer.Server(process, IPEndPoint.Parse(line["listening ".Length..].Trim()));
     }
 
     /// <summary>Runs the checking client to completion against <paramref name="target"/>.</summary>
@@ -35,24 +35,6 @@ internal static class GoSmuxPeer
         var last = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()
             ?? throw new InvalidOperationException("smux client printed nothing: " + stderr);
         return JsonSerializer.Deserialize<Result>(last) ?? throw new InvalidOperationException("Bad JSON: " + last);
-    }
-
-    /// <summary>Ends a server started by <see cref="StartServerAsync"/>.</summary>
-    public static async Task StopAsync(Process process)
-    {
-        try
-        {
-            process.StandardInput.Close();
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5));
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(true);
-        }
-        finally
-        {
-            process.Dispose();
-        }
     }
 
     private static string Build()
