@@ -140,6 +140,36 @@ public sealed class KcpOptions
     /// </summary>
     public long FecDecodeCacheBudget { get; set; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// What each session carries (kcptun: always smux). With <see cref="KcpMultiplexing.Smux"/> a listener makes every
+    /// smux stream of every session a Kestrel connection, and a client opens streams on shared sessions.
+    /// </summary>
+    public KcpMultiplexing Multiplexing { get; set; } = KcpMultiplexing.None;
+
+    /// <summary>
+    /// Compression of the session's bytes, below smux. kcptun compresses with snappy unless <c>--nocomp</c>;
+    /// this default is none, so plain kcp-go peers match. Both ends must agree.
+    /// </summary>
+    public KcpCompression Compression { get; set; } = KcpCompression.None;
+
+    /// <summary>smux protocol version (kcptun <c>--smuxver</c>), 1 or 2; 2 adds per-stream windows. Both ends must agree.</summary>
+    public int SmuxVersion { get; set; } = 1;
+
+    /// <summary>Bytes a smux session buffers for all its streams (kcptun <c>--smuxbuf</c>).</summary>
+    public int SmuxBuffer { get; set; } = 4194304;
+
+    /// <summary>Bytes one smux stream may have in flight, its v2 window (kcptun <c>--streambuf</c>; v1 ignores it).</summary>
+    public int StreamBuffer { get; set; } = 2097152;
+
+    /// <summary>Interval of smux keepalive NOPs (kcptun <c>--keepalive</c>); a session that hears nothing for three times it is closed.</summary>
+    public TimeSpan SmuxKeepAlive { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Most smux streams one session keeps open; a SYN past it is refused and counted.</summary>
+    public int SmuxMaxStreams { get; set; } = 65536;
+
+    /// <summary>Streams the peer opened that the app has not yet accepted, per session; a SYN past it is refused and counted.</summary>
+    public int SmuxAcceptBacklog { get; set; } = 1024;
+
     /// <summary>Test switches that force a UDP I/O path; not a setting (see <see cref="UdpIoOverrides"/>).</summary>
     internal UdpIoOverrides IoOverrides { get; set; } = UdpIoOverrides.None;
 
@@ -208,6 +238,18 @@ public sealed class KcpOptions
         error = null;
         return true;
     }
+
+    /// <summary>The smux settings of a session, from the Smux* settings above (smux's own defaults for the rest).</summary>
+    internal KcpKestrel.Smux.SmuxOptions ToSmuxOptions() => new()
+    {
+        Version = SmuxVersion,
+        MaxReceiveBuffer = SmuxBuffer,
+        MaxStreamBuffer = StreamBuffer,
+        KeepAliveInterval = SmuxKeepAlive,
+        KeepAliveTimeout = SmuxKeepAlive * 3,
+        MaxStreams = SmuxMaxStreams,
+        AcceptBacklog = SmuxAcceptBacklog,
+    };
 
     /// <summary>The effective (nodelay, interval, resend, nc) after applying <see cref="Mode"/>.</summary>
     internal KcpNoDelayPreset EffectiveNoDelay() => Mode switch

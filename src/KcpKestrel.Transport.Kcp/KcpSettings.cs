@@ -206,6 +206,58 @@ internal static class KcpSettings
             Accepted = "0 bytes or more", Meaning = "Bytes of Reed-Solomon decode matrices a listener caches over all its sessions (0: none cached)",
             Get = o => o.FecDecodeCacheBudget, Set = (o, v) => o.FecDecodeCacheBudget = (long)v!,
         },
+        new()
+        {
+            Name = nameof(KcpOptions.Multiplexing), Flag = "--multiplexing", Kind = KcpSettingKind.Enum,
+            Names = Enum.GetNames<KcpMultiplexing>(), FromName = name => Enum.Parse<KcpMultiplexing>(name, ignoreCase: true),
+            Accepted = string.Join(", ", Enum.GetNames<KcpMultiplexing>()),
+            Meaning = "What a session carries: one connection (None) or smux streams, each its own connection (Smux, as kcptun)",
+            Get = o => o.Multiplexing, Set = (o, v) => o.Multiplexing = (KcpMultiplexing)v!,
+        },
+        new()
+        {
+            Name = nameof(KcpOptions.Compression), Flag = "--compression", Kind = KcpSettingKind.Enum,
+            Names = Enum.GetNames<KcpCompression>(), FromName = name => Enum.Parse<KcpCompression>(name, ignoreCase: true),
+            Accepted = string.Join(", ", Enum.GetNames<KcpCompression>()),
+            Meaning = "Compression of the session's bytes below smux: Snappy as kcptun does by default, None as kcptun --nocomp (both ends must agree)",
+            Get = o => o.Compression, Set = (o, v) => o.Compression = (KcpCompression)v!,
+        },
+        new()
+        {
+            Name = nameof(KcpOptions.SmuxVersion), Flag = "--smuxver", IsKcptunFlag = true, Kind = KcpSettingKind.Int32, Min = 1, Max = 2,
+            Accepted = "1 or 2", Meaning = "smux protocol version; 2 adds per-stream windows (both ends must agree)",
+            Get = o => o.SmuxVersion, Set = (o, v) => o.SmuxVersion = (int)v!,
+        },
+        new()
+        {
+            Name = nameof(KcpOptions.SmuxBuffer), Flag = "--smuxbuf", IsKcptunFlag = true, Kind = KcpSettingKind.Int32, Min = 65536, Max = int.MaxValue,
+            Accepted = "65536 bytes or more", Meaning = "Bytes a smux session buffers for all its streams",
+            Get = o => o.SmuxBuffer, Set = (o, v) => o.SmuxBuffer = (int)v!,
+        },
+        new()
+        {
+            Name = nameof(KcpOptions.StreamBuffer), Flag = "--streambuf", IsKcptunFlag = true, Kind = KcpSettingKind.Int32, Min = 65536, Max = int.MaxValue,
+            Accepted = "65536 bytes or more", Meaning = "Bytes one smux v2 stream may have in flight (its window)",
+            Get = o => o.StreamBuffer, Set = (o, v) => o.StreamBuffer = (int)v!,
+        },
+        new()
+        {
+            Name = nameof(KcpOptions.SmuxKeepAlive), Flag = "--keepalive", IsKcptunFlag = true, Kind = KcpSettingKind.Duration, Min = TimeSpan.TicksPerSecond, Max = TimeSpan.TicksPerDay,
+            Accepted = "1 second to a day", Meaning = "Interval of smux keepalives; a session silent for three of them is closed",
+            Get = o => o.SmuxKeepAlive, Set = (o, v) => o.SmuxKeepAlive = (TimeSpan)v!,
+        },
+        new()
+        {
+            Name = nameof(KcpOptions.SmuxMaxStreams), Flag = "--smux-max-streams", Kind = KcpSettingKind.Int32, Min = 1, Max = int.MaxValue,
+            Accepted = "1 or more", Meaning = "Most smux streams one session keeps open; a SYN past it is refused",
+            Get = o => o.SmuxMaxStreams, Set = (o, v) => o.SmuxMaxStreams = (int)v!,
+        },
+        new()
+        {
+            Name = nameof(KcpOptions.SmuxAcceptBacklog), Flag = "--smux-accept-backlog", Kind = KcpSettingKind.Int32, Min = 1, Max = int.MaxValue,
+            Accepted = "1 or more", Meaning = "Streams opened by the peer and not yet accepted, per session; a SYN past it is refused",
+            Get = o => o.SmuxAcceptBacklog, Set = (o, v) => o.SmuxAcceptBacklog = (int)v!,
+        },
     ];
 
     /// <summary>The setting named <paramref name="name"/> (ignoring case, as configuration keys do), or null.</summary>

@@ -47,6 +47,8 @@ public sealed class KcpOptionsTests
             DeadLink = 7, IdleTimeout = TimeSpan.FromSeconds(3), AmplificationLimit = 4, UnprovenIdleTimeout = TimeSpan.FromSeconds(2), AddressValidation = false, Migration = false, AddressTokenLifetime = TimeSpan.FromSeconds(4), IoLoopCount = 3, MaxSessions = 5, AcceptQueueDepth = 6,
             NewSessionsPerSecond = 9, TombstoneLifetime = TimeSpan.FromSeconds(1), MaxReadBufferSize = 5000, MaxWriteBufferSize = 6000,
             SessionReceiveBudget = 2 << 20, ListenerReceiveBudget = 3 << 20, FecDecodeCacheBudget = 4096,
+            Multiplexing = KcpMultiplexing.Smux, Compression = KcpCompression.Snappy, SmuxVersion = 2, SmuxBuffer = 1 << 20, StreamBuffer = 1 << 17,
+            SmuxKeepAlive = TimeSpan.FromSeconds(5), SmuxMaxStreams = 7, SmuxAcceptBacklog = 8,
             IoOverrides = new UdpIoOverrides { Gso = false, Mode = UdpIoMode.Socket },
         };
         var target = new KcpOptions();

@@ -24,6 +24,24 @@ public sealed class KcpClientOptions
     /// <summary>Client I/O loops shared by every connection of the factory.</summary>
     public int IoLoopCount { get; set; } = 1;
 
+    /// <summary>
+    /// With <see cref="KcpOptions.Multiplexing"/> = <see cref="KcpMultiplexing.Smux"/>: sessions per endpoint that
+    /// new streams are spread over, round robin (kcptun <c>--conn</c>, 1 to 256).
+    /// </summary>
+    public int SessionsPerEndpoint { get; set; } = 1;
+
+    /// <summary>
+    /// With smux: a pooled session takes new streams for this long, then is replaced by a fresh one
+    /// (kcptun <c>--autoexpire</c>; zero, the default, never expires). Streams already open on it go on.
+    /// </summary>
+    public TimeSpan AutoExpire { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// With smux: how long an expired session may live on for its open streams before it is closed
+    /// (kcptun <c>--scavengettl</c>, 600 seconds); it closes sooner once its last stream ends.
+    /// </summary>
+    public TimeSpan ScavengeTtl { get; set; } = TimeSpan.FromSeconds(600);
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public void Validate()
     {
@@ -42,6 +60,21 @@ public sealed class KcpClientOptions
         if (ConnectRetryDelay < TimeSpan.Zero)
         {
             throw new ArgumentException($"{nameof(ConnectRetryDelay)} = {ConnectRetryDelay} is not valid; accepted: zero or a positive time.", nameof(ConnectRetryDelay));
+        }
+
+        if (SessionsPerEndpoint is < 1 or > 256)
+        {
+            throw new ArgumentException($"{nameof(SessionsPerEndpoint)} = {SessionsPerEndpoint} is not valid; accepted: 1 to 256.", nameof(SessionsPerEndpoint));
+        }
+
+        if (AutoExpire < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"{nameof(AutoExpire)} = {AutoExpire} is not valid; accepted: zero (never) or a positive time.", nameof(AutoExpire));
+        }
+
+        if (ScavengeTtl < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"{nameof(ScavengeTtl)} = {ScavengeTtl} is not valid; accepted: zero or a positive time.", nameof(ScavengeTtl));
         }
 
         if (IoLoopCount is < 1 or > 64)
