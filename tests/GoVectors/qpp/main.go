@@ -18,6 +18,9 @@
 //	cd <repo>/tests/GoVectors/qpp && GO111MODULE=off GOPATH=/tmp/gopath:/usr/share/gocode \
 //	    go run . > vectors.json
 //
+// "go run . bench SIZE ROUNDS" prints ns per EncryptWithPRNG and per DecryptWithPRNG of SIZE bytes
+// with kcptun's default 61 pads, for benchmarks/KcpKestrel.Benchmarks' QppBenchmarks.
+//
 // golang.org/x/crypto/pbkdf2 comes from Debian (golang-golang-x-crypto-dev). The pads and the PRNG
 // state are unexported in qpp, so they are read here through reflection, without changing qpp.
 package main
@@ -28,6 +31,8 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"strconv"
+	"time"
 	"unsafe"
 
 	"github.com/xtaci/qpp"
@@ -61,6 +66,10 @@ type vectors struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "bench" {
+		bench(os.Args[2:])
+		return
+	}
 	long := make([]byte, 300)
 	for i := range long {
 		long[i] = byte(i*7 + 3)
@@ -159,4 +168,38 @@ func state(r *qpp.Rand) prngState {
 func unexported(ptr interface{}, field string) reflect.Value {
 	f := reflect.ValueOf(ptr).Elem().FieldByName(field)
 	return reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
+}
+
+func bench(args []string) {
+	size, err := strconv.Atoi(args[0])
+	check(err)
+	rounds, err := strconv.Atoi(args[1])
+	check(err)
+	key := []byte("it's a secrect")
+	pad := qpp.NewQPP(key, 61)
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(i * 13)
+	}
+	w, r := qpp.CreatePRNG(key), qpp.CreatePRNG(key)
+	start := time.Now()
+	for i := 0; i < rounds; i++ {
+		pad.EncryptWithPRNG(data, w)
+	}
+	enc := time.Since(start)
+	start = time.Now()
+	for i := 0; i < rounds; i++ {
+		pad.DecryptWithPRNG(data, r)
+	}
+	dec := time.Since(start)
+	fmt.Printf("size %d: encrypt %.0f ns (%.0f MB/s), decrypt %.0f ns (%.0f MB/s)\n", size,
+		float64(enc.Nanoseconds())/float64(rounds), float64(size)*float64(rounds)/enc.Seconds()/1e6,
+		float64(dec.Nanoseconds())/float64(rounds), float64(size)*float64(rounds)/dec.Seconds()/1e6)
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 }
