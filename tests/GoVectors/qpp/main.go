@@ -84,6 +84,7 @@ func main() {
 		{"32-byte key, 1 pad", []byte("0123456789abcdef0123456789abcdef"), 1},
 		{"one-byte key, 2 pads", []byte{0}, 2},
 		{"65-byte key, 257 pads", long[:65], 257},
+		{"empty key, 3 pads", []byte{}, 3},
 	}
 
 	out := vectors{Source: "xtaci/qpp v1.1.25 as vendored by xtaci/kcptun f788cbbd915db9f2fddd4fa23fe9883b14f3f6cb"}

@@ -22,7 +22,7 @@ internal static class QppVectors
         foreach (var c in document.RootElement.GetProperty("cases").EnumerateArray())
         {
             var prng = c.GetProperty("prng");
-            var streams = c.GetProperty("streams").EnumerateArray().Select(s => new Stream(
+            var streams = c.GetProperty("streams").EnumerateArray().Select(s => new StreamRun(
                 s.GetProperty("name").GetString()!,
                 s.GetProperty("direction").GetString() == "encrypt",
                 s.GetProperty("writes").ValueKind == JsonValueKind.Array ? s.GetProperty("writes").EnumerateArray().Select(w => w.GetInt32()).ToArray() : [],
@@ -44,8 +44,8 @@ internal static class QppVectors
     private static ulong Hex64(string hex) => ulong.Parse(hex, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 
     /// <summary>One key and pad count: the pads, the PRNG's starting state, and streams through it.</summary>
-    internal sealed record Case(string Name, byte[] Key, int PadCount, byte[] Pads, ulong[] Xoshiro, ulong Seed64, IReadOnlyList<Stream> Streams);
+    internal sealed record Case(string Name, byte[] Key, int PadCount, byte[] Pads, ulong[] Xoshiro, ulong Seed64, IReadOnlyList<StreamRun> Streams);
 
     /// <summary>One direction of a fresh stream: <see cref="Input"/> cut into <see cref="Writes"/> (then the rest) gives <see cref="Output"/>.</summary>
-    internal sealed record Stream(string Name, bool Encrypt, int[] Writes, byte[] Input, byte[] Output);
+    internal sealed record StreamRun(string Name, bool Encrypt, int[] Writes, byte[] Input, byte[] Output);
 }
