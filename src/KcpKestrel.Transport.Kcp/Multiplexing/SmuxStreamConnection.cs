@@ -100,6 +100,9 @@ internal sealed class SmuxStreamConnection : ConnectionContext,
 
     public int SessionStreamCount => _session.StreamCount;
 
+    /// <summary>Called once when the connection is disposed (the server's session host stops tracking it).</summary>
+    internal Action<SmuxStreamConnection>? Disposed { get; init; }
+
     /// <summary>The smux stream under this connection.</summary>
     internal SmuxStream Stream => _stream;
 
@@ -123,6 +126,7 @@ internal sealed class SmuxStreamConnection : ConnectionContext,
         _output.Complete();
         await _sessionClosed.DisposeAsync().ConfigureAwait(false);
         SignalClosed();
+        Disposed?.Invoke(this);
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
