@@ -17,7 +17,7 @@ internal sealed class SmuxPoolSession : IAsyncDisposable
     /// <param name="smux">The client smux session.</param>
     /// <param name="compression">The layer between smux and the connection (snappy), closed after smux.</param>
     /// <param name="connection">The KCP connection under it all, closed last; its features show through every stream.</param>
-    public SmuxPoolSession(SmuxSession smux, IAsyncDisposable? compression, ConnectionContext? connection)
+    public SmuxPoolSession(SmuxSession smux, IAsyncDisposable? compression, ConnectionContext connection)
     {
         Smux = smux;
         _compression = compression;
@@ -26,7 +26,7 @@ internal sealed class SmuxPoolSession : IAsyncDisposable
 
     public SmuxSession Smux { get; }
 
-    public ConnectionContext? Connection { get; }
+    public ConnectionContext Connection { get; }
 
     /// <summary>Timestamp (of the pool's TimeProvider) after which the session takes no new streams; long.MaxValue: never.</summary>
     public long ExpiresAt { get; private set; } = long.MaxValue;
@@ -82,9 +82,6 @@ internal sealed class SmuxPoolSession : IAsyncDisposable
             await _compression.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (Connection is not null)
-        {
-            await Connection.DisposeAsync().ConfigureAwait(false);
-        }
+        await Connection.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -58,6 +58,15 @@ internal sealed class SmuxSessionPool : IAsyncDisposable
         }
     }
 
+    /// <summary>The sessions not yet closed by the pool, for tests and diagnostics.</summary>
+    public SmuxPoolSession[] Snapshot()
+    {
+        lock (_live)
+        {
+            return [.. _live];
+        }
+    }
+
     /// <summary>
     /// Opens a stream on the next slot's session. When the open fails because that session is dead, the slot is
     /// redialed once and the open retried; a second failure throws.

@@ -1,6 +1,7 @@
 using System.Buffers;
 using KcpKestrel.Smux;
 using KcpKestrel.Transport.Kcp.Multiplexing;
+using Microsoft.AspNetCore.Connections;
 
 namespace KcpKestrel.Transport.Kcp.Tests.Multiplexing;
 
@@ -54,7 +55,7 @@ internal sealed class InMemorySmuxDialer : IAsyncDisposable
             await client.DisposeAsync();
         }
 
-        return new SmuxPoolSession(client, compression: null, connection: null);
+        return new SmuxPoolSession(client, compression: null, new DefaultConnectionContext());
     }
 
     /// <summary>Writes <paramref name="text"/> on the stream and reads the same bytes back.</summary>
