@@ -6,7 +6,7 @@ namespace KcpKestrel.Cli.Tests;
 public sealed class SmuxBenchTests
 {
     private static readonly string[] Kcp = ["--crypt", "aes", "--key", "cli-test"];
-    private static readonly string[] ServeSmux = ["--multiplexing", "smux", "--compression", "snappy"];
+    private static readonly string[] ServeSmux = ["--smux"];
 
     [Fact]
     public async Task Http_WithSmux_AllConnectionsShareOneKcpSession()
@@ -53,7 +53,7 @@ public sealed class SmuxBenchTests
     [Fact]
     public async Task Echo_OverSmuxStreamWithoutCompression_Intact()
     {
-        await using var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--app", "echo", "--multiplexing", "smux", "--smuxver", "2", .. Kcp]);
+        await using var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--app", "echo", "--smux", "--nocomp", "--smuxver", "2", .. Kcp]);
         var (code, output, _) = await CliRunner.RunAsync(["bench", "--kcp", serve.Kcp.ToString(), "--workload", "echo", "--bytes", "2M", "--smux", "--nocomp", "--smuxver", "2", .. Kcp]);
         var json = CliRunner.LastLineJson(output);
         Assert.True(json.GetProperty("ok").GetBoolean(), output.Text);

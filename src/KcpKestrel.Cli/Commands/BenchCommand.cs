@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using KcpKestrel.Cli.Bench;
+using KcpKestrel.Transport.Kcp;
 
 namespace KcpKestrel.Cli.Commands;
 
@@ -39,7 +40,8 @@ internal static class BenchCommand
             var kcpTarget = result.GetValue(kcp);
             var tcpTarget = result.GetValue(tcp);
             var options = kcpFlags.Build(result);
-            var smux = smuxFlags.Apply(result, kcpFlags, options);
+            smuxFlags.Apply(result, kcpFlags, options);
+            var smux = options.Multiplexing == KcpMultiplexing.Smux;
             kcpFlags.Validate(options);
             if (smux && kcpTarget is null)
             {

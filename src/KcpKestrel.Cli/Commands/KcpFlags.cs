@@ -74,8 +74,8 @@ internal sealed class KcpFlags
         return null;
     }
 
-    /// <summary>Whether the flag of <paramref name="setting"/> is on the command line.</summary>
-    public bool IsGiven(ParseResult result, string setting)
+    /// <summary>Whether the command line gave the flag of <paramref name="setting"/>.</summary>
+    public bool WasGiven(ParseResult result, string setting)
     {
         foreach (var (s, option) in _flags)
         {

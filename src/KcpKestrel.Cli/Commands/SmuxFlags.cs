@@ -5,19 +5,22 @@ using KcpKestrel.Transport.Kcp.Client;
 namespace KcpKestrel.Cli.Commands;
 
 /// <summary>
-/// kcptun's smux switches: <c>--smux</c> (snappy below it unless <c>--nocomp</c>, kcptun's default) and, for a client,
-/// the session pool's <c>--conn</c>, <c>--autoexpire</c> and <c>--scavengettl</c> in kcptun's units (seconds).
+/// kcptun's switches over the multiplexing settings: <c>--smux</c> (every session carries smux streams, each one a
+/// connection of the app, compressed with snappy as kcptun does by default) and <c>--nocomp</c> (kcptun's name for no
+/// compression). The settings themselves (--smuxver, --smuxbuf, --streambuf, --keepalive, --multiplexing,
+/// --compression) are <see cref="KcpFlags"/>'. A client (bench) also gets the session pool's <c>--conn</c>,
+/// <c>--autoexpire</c> and <c>--scavengettl</c>, in kcptun's units (seconds).
 /// </summary>
 internal sealed class SmuxFlags
 {
     private readonly Option<bool> _smux = new("--smux")
     {
-        Description = "Carry every connection as an smux stream on shared KCP sessions, as kcptun does; compression is snappy unless --nocomp (same as --multiplexing smux --compression snappy)",
+        Description = "Serve every smux stream of every KCP session as a connection (kcptun's layout; --multiplexing Smux), with snappy compression unless --nocomp",
     };
 
-    private readonly Option<bool> _noCompression = new("--nocomp")
+    private readonly Option<bool> _noComp = new("--nocomp")
     {
-        Description = "With --smux: no snappy compression (kcptun --nocomp); both ends must agree",
+        Description = "No snappy compression (kcptun --nocomp; --compression None)",
     };
 
     private readonly Option<int?> _sessions = Flags.Int("--conn", "With --smux: KCP sessions per server that streams are spread over, round robin (kcptun --conn); default 1", 1, 256);
@@ -29,12 +32,12 @@ internal sealed class SmuxFlags
     private readonly bool _client;
 
     /// <param name="client">True for bench: adds the pool flags, which only a dialing side reads.</param>
-    public SmuxFlags(bool client) => _client = client;
+    public SmuxFlags(bool client = false) => _client = client;
 
     public void AddTo(Command command)
     {
         command.Options.Add(_smux);
-        command.Options.Add(_noCompression);
+        command.Options.Add(_noComp);
         if (_client)
         {
             command.Options.Add(_sessions);
@@ -43,34 +46,28 @@ internal sealed class SmuxFlags
         }
     }
 
-    /// <summary>
-    /// Applies <c>--smux</c>/<c>--nocomp</c> to <paramref name="options"/> (built from <paramref name="kcpFlags"/>); an explicit
-    /// <c>--compression</c> wins over --smux's snappy, and contradicts --nocomp.
-    /// </summary>
-    /// <returns>Whether the connections are smux streams (by --smux or --multiplexing smux).</returns>
-    public bool Apply(ParseResult result, KcpFlags kcpFlags, KcpOptions options)
+    /// <summary>Applies the switches to <paramref name="options"/>; an explicit --compression wins over --smux's default.</summary>
+    public void Apply(ParseResult result, KcpFlags kcpFlags, KcpOptions options)
     {
-        var noCompression = result.GetValue(_noCompression);
-        var explicitCompression = kcpFlags.IsGiven(result, nameof(KcpOptions.Compression));
-        if (noCompression && explicitCompression && options.Compression != KcpCompression.None)
+        var compressionGiven = kcpFlags.WasGiven(result, nameof(KcpOptions.Compression));
+        if (result.GetValue(_noComp))
         {
-            throw new UsageException($"--nocomp contradicts --compression {options.Compression.ToString().ToLowerInvariant()}.");
+            if (compressionGiven && options.Compression != KcpCompression.None)
+            {
+                throw new UsageException("--nocomp conflicts with --compression " + options.Compression + ".");
+            }
+
+            options.Compression = KcpCompression.None;
+        }
+        else if (result.GetValue(_smux) && !compressionGiven)
+        {
+            options.Compression = KcpCompression.Snappy;
         }
 
         if (result.GetValue(_smux))
         {
             options.Multiplexing = KcpMultiplexing.Smux;
-            if (!explicitCompression)
-            {
-                options.Compression = noCompression ? KcpCompression.None : KcpCompression.Snappy;
-            }
         }
-        else if (noCompression)
-        {
-            options.Compression = KcpCompression.None;
-        }
-
-        return options.Multiplexing == KcpMultiplexing.Smux;
     }
 
     /// <summary>The pool settings for a client; a pool flag without smux throws <see cref="UsageException"/>.</summary>
