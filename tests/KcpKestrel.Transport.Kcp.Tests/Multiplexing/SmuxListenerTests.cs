@@ -210,6 +210,16 @@ public sealed class SmuxListenerTests
         return (await writer, await reader);
     }
 
+    /// <summary>Echoes what <paramref name="client"/> sends back from <paramref name="server"/>'s side, checking the SHA-256.</summary>
+    internal static async Task<(byte[] Sent, byte[] Received)> EchoThroughAsync(System.IO.Pipelines.IDuplexPipe client, ConnectionContext server, int bytes)
+    {
+        var echo = server.Transport.Input.CopyToAsync(server.Transport.Output);
+        var result = await EchoAsync(client, bytes, 9);
+        await client.Output.CompleteAsync();
+        await echo.WaitAsync(TestWaits.Bound);
+        return result;
+    }
+
     private static IKcpListenerState Listener(KcpTestHost host) =>
         Assert.Single(host.Services.GetServices<IConnectionListenerFactory>().OfType<KcpConnectionListenerFactory>().Single().Listeners.Listeners);
 
