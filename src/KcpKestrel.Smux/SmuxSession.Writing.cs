@@ -29,6 +29,14 @@ public sealed partial class SmuxSession
                     else
                     {
                         SmuxFrameCodec.WriteControl(output, version, item.Command, item.StreamId);
+                        if (item.Command == SmuxCommand.Fin)
+                        {
+                            // Control FINs (no Stream) are only the answers to refusals and resets; streams' own FINs go through SendFin.
+                            lock (_sync)
+                            {
+                                _core.OnAnswerFinSent();
+                            }
+                        }
                     }
                 }
 
@@ -70,6 +78,22 @@ public sealed partial class SmuxSession
         }
 
         var buffer = result.Buffer;
+        bool live;
+        int allowance;
+        lock (_sync)
+        {
+            live = _core.IsLive(stream.Id);
+            allowance = _core.SendAllowance(stream.Id);
+        }
+
+        if (!live)
+        {
+            // Reset by the core: its answer FIN is queued already; the rest of the output is dropped.
+            reader.AdvanceTo(buffer.End);
+            stream.CompleteOutput();
+            return;
+        }
+
         if (buffer.IsEmpty)
         {
             if (result.IsCompleted)
@@ -82,12 +106,6 @@ public sealed partial class SmuxSession
             }
 
             return;
-        }
-
-        int allowance;
-        lock (_sync)
-        {
-            allowance = _core.SendAllowance(stream.Id);
         }
 
         var size = (int)Math.Min(buffer.Length, Math.Min(_options.MaxFrameSize, allowance));

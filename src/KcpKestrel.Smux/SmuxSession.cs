@@ -192,6 +192,8 @@ public sealed partial class SmuxSession : IAsyncDisposable
         _accepts.Writer.TryComplete();
         _writes.Writer.TryComplete();
         _transport.Input.CancelPendingRead();
+        // A peer that stopped reading must not keep the write loop (and so DisposeAsync) waiting on backpressure.
+        _transport.Output.CancelPendingFlush();
     }
 
     /// <summary>Drops the shell's handle once the core no longer knows the stream.</summary>

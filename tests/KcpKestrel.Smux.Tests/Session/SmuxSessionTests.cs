@@ -76,9 +76,9 @@ public sealed class SmuxSessionTests
         var fromSession = new Pipe();
         await using var session = new SmuxSession(DuplexPipes.Create(toSession.Reader, fromSession.Writer), isClient: false, Options(1));
 
-        await toSession.Writer.WriteAsync(Convert.FromHexString("0100000002000000"));
+        await toSession.Writer.WriteAsync(Convert.FromHexString("0100000003000000"));
         var stream = await session.AcceptStreamAsync().AsTask().WaitAsync(TestWaits.Bound);
-        await toSession.Writer.WriteAsync(Convert.FromHexString("0109000002000000"));
+        await toSession.Writer.WriteAsync(Convert.FromHexString("0109000003000000"));
 
         await session.Completion.WaitAsync(TestWaits.Bound);
         Assert.Contains("UnknownCommand", session.CloseReason, StringComparison.Ordinal);
