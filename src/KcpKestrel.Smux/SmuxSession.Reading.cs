@@ -73,8 +73,8 @@ public sealed partial class SmuxSession
         }
     }
 
-    /// <summary>Consumes one whole frame from <paramref name="buffer"/>; false when more bytes are needed or the session closed.</summary>
-    private bool TryProcessFrame(ref ReadOnlySequence<byte> buffer)
+    /// <summary>Consumes one whole frame from <paramref name="buffer"/>; false when more bytes are needed or the session closed. Internal for the allocation test, which drives it on its own thread.</summary>
+    internal bool TryProcessFrame(ref ReadOnlySequence<byte> buffer)
     {
         if (_closing.IsCancellationRequested)
         {

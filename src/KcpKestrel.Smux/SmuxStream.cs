@@ -23,9 +23,9 @@ public sealed class SmuxStream : IDuplexPipe
         _session = session;
         Id = id;
         // The inbound pipe never pauses its writer (the session's read loop): smux's accounting bounds it instead.
-        _inbound = new Pipe(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
+        _inbound = new Pipe(new PipeOptions(pool: SmuxBlockPool.Shared, pauseWriterThreshold: 0, useSynchronizationContext: false));
         var pause = Math.Max(OutboundPause, 2 * maxFrameSize);
-        _outbound = new Pipe(new PipeOptions(pauseWriterThreshold: pause, resumeWriterThreshold: pause / 2, useSynchronizationContext: false));
+        _outbound = new Pipe(new PipeOptions(pool: SmuxBlockPool.Shared, pauseWriterThreshold: pause, resumeWriterThreshold: pause / 2, useSynchronizationContext: false));
         Input = new SmuxStreamReader(this, _inbound.Reader);
         Output = new SmuxStreamWriter(this, _outbound.Writer);
     }
