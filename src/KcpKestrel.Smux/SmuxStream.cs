@@ -36,7 +36,10 @@ public sealed class SmuxStream : IDuplexPipe
     /// <summary>Data the peer sent on this stream; completes at the peer's FIN, or fails when the session closes.</summary>
     public PipeReader Input { get; }
 
-    /// <summary>Data to send; flushing schedules it, completing sends FIN after the data.</summary>
+    /// <summary>
+    /// Data to send; flushing schedules it, completing sends FIN after the data. v2: once the peer's FIN arrived, data
+    /// still waiting for window is dropped and FIN sent (smux's writeV2 returns io.EOF there); a reset ends it too.
+    /// </summary>
     public PipeWriter Output { get; }
 
     internal SmuxSession Session => _session;
