@@ -10,6 +10,28 @@ public sealed class SmuxScaleTests(ITestOutputHelper output)
     private const int Streams = 1000;
     private const int Payload = 4096;
 
+    [Fact]
+    public async Task Pair_ThousandStreamsOpenAndClose_TablesEmptyAndMemoryBounded()
+    {
+        var (a, b) = DuplexPipes.CreatePair();
+        await using var client = new SmuxSession(a, isClient: true, new SmuxOptions { Version = 2, KeepAliveDisabled = true });
+        await using var server = new SmuxSession(b, isClient: false, new SmuxOptions { Version = 2, KeepAliveDisabled = true });
+        var serving = SmuxTestStreams.ServeEchoAsync(server);
+
+        await RunBatchAsync(client, 0, 100);
+        var before = SettledHeap();
+        for (var batch = 1; batch < 10; batch++)
+        {
+            await RunBatchAsync(client, batch * 100, 100);
+        }
+
+        var after = SettledHeap();
+        await TestWaits.WaitUntilAsync(() => client.StreamCount == 0 && server.StreamCount == 0, "both stream tables to empty");
+        Assert.Equal(1000, client.Counters.StreamsOpened);
+        Assert.Equal(1000, server.Counters.StreamsAccepted);
+        Assert.True(after - before < 8 << 20, $"Managed heap grew by {after - before} bytes over 900 streams.");
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -60,6 +82,12 @@ public sealed class SmuxScaleTests(ITestOutputHelper output)
         await TestWaits.WaitUntilAsync(() => client.StreamCount == 0 && server.StreamCount == 0, "both stream tables to empty");
         Array.Clear(streams);
         return (open, SettledHeap());
+    }
+
+    private static async Task RunBatchAsync(SmuxSession client, int first, int count)
+    {
+        var results = await Task.WhenAll(Enumerable.Range(first, count).Select(async i => await SmuxTestStreams.ExchangeAsync(await client.OpenStreamAsync(), i, 64))).WaitAsync(TestWaits.Bound);
+        Assert.All(results, Assert.True);
     }
 
     /// <summary>The heap after a full collection, less the block pool's free blocks (kept on purpose, bounded).</summary>
