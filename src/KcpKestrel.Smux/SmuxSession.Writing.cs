@@ -20,7 +20,7 @@ public sealed partial class SmuxSession
         var version = _core.Version;
         try
         {
-            var queue = _writes.Reader;
+            var queue = _writes;
             while (await queue.WaitToReadAsync().ConfigureAwait(false))
             {
                 var unflushed = 0;

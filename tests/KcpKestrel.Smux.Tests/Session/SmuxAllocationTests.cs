@@ -5,9 +5,10 @@ namespace KcpKestrel.Smux.Tests.Session;
 
 /// <summary>
 /// The receive path allocates nothing per frame once warm: header parsing, the core's decision, delivery into the
-/// stream's pipe, the application's read and the consumption accounting. v2's UPDs (one per half window read, 32 KiB
-/// here) wake the write loop through its channel; that wake costs about 16 B on this thread, so v2 is held to that
-/// per UPD rather than to 0 (0.26 B per 1 KiB frame).
+/// stream's pipe, the application's read and the consumption accounting. v2 adds one UPD per half window read (here
+/// every 32 frames), which wakes the write loop; our queue and its value-task source are reused, but the runtime's
+/// thread-pool queueing of that wake sometimes grows a queue segment (0 or about 15 B per UPD, run to run), so v2 is
+/// held to at most 32 B per UPD (under 1 B per frame).
 /// </summary>
 public sealed class SmuxAllocationTests
 {
@@ -49,13 +50,17 @@ public sealed class SmuxAllocationTests
             }
         }
 
-        Run(200);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        Run(200);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // On a pool thread, as the application's reads run in a server.
+        var allocated = await Task.Run(() =>
+        {
+            Run(200);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            Run(200);
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        });
 
         var updates = version == 2 ? 400L * 64 * 1024 / (options.MaxStreamBuffer / 2) : 0;
-        Assert.InRange(allocated, 0, 24 * updates);
+        Assert.InRange(allocated, 0, 32 * updates);
         Assert.Equal(400L * 64 * 1024, received);
         Assert.Null(session.CloseReason);
         await session.DisposeAsync();
