@@ -191,9 +191,23 @@ public sealed partial class SmuxSession : IAsyncDisposable
 
         _accepts.Writer.TryComplete();
         _writes.Complete();
-        _transport.Input.CancelPendingRead();
+        // Each loop may have completed its end already (a stream-backed pipe disposes its cancellation token then): nothing waits there.
+        try
+        {
+            _transport.Input.CancelPendingRead();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
         // A peer that stopped reading must not keep the write loop (and so DisposeAsync) waiting on backpressure.
-        _transport.Output.CancelPendingFlush();
+        try
+        {
+            _transport.Output.CancelPendingFlush();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     /// <summary>Drops the shell's handle once the core no longer knows the stream.</summary>
