@@ -10,6 +10,7 @@ namespace KcpKestrel.Smux.Tests.Session;
 /// thread-pool queueing of that wake sometimes grows a queue segment (0 or about 15 B per UPD, run to run), so v2 is
 /// held to at most 32 B per UPD (under 1 B per frame).
 /// </summary>
+[Collection(HeapMeasurementCollection.Name)]
 public sealed class SmuxAllocationTests
 {
     [Theory]
