@@ -17,23 +17,32 @@ public sealed partial class SmuxSession
             {
                 var result = await input.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
-                while (TryProcessFrame(ref buffer))
+                var paused = false;
+                while (!(paused = IsReceivePaused()) && TryProcessFrame(ref buffer))
                 {
                 }
 
-                input.AdvanceTo(buffer.Start, buffer.End);
-                if (result.IsCompleted && !_closing.IsCancellationRequested)
+                // Paused with whole frames still buffered: mark nothing examined, so the next read returns them at once.
+                input.AdvanceTo(buffer.Start, paused ? buffer.Start : buffer.End);
+                if (result.IsCompleted && !paused && !_closing.IsCancellationRequested)
                 {
-                    Close("transport closed");
+                    if (!buffer.IsEmpty)
+                    {
+                        lock (_sync)
+                        {
+                            _core.OnTruncated(buffer.Length);
+                        }
+                    }
+
+                    Close(CloseReason ?? "transport closed");
                 }
 
                 Task? resume = null;
                 lock (_sync)
                 {
-                    // v1's session-wide buffer (and v2's too, as smux's token bucket): stop reading the transport while it is full.
-                    // Checked between transport reads, not per frame: the frames of one read are all dispatched, so the
-                    // peer's UPDs queued behind data still open our windows (a per-frame stop can deadlock two echoes).
-                    if (_core.ReceivePaused && !_core.IsClosed)
+                    // The session-wide receive limit (v1's only bound, v2's too, as smux's token bucket), checked before
+                    // every frame as smux's recvLoop does: buffered bytes stay under MaxReceiveBuffer plus one frame.
+                    if (paused && _core.ReceivePaused && !_core.IsClosed)
                     {
                         _resume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                         resume = _resume.Task;
@@ -56,8 +65,16 @@ public sealed partial class SmuxSession
         }
     }
 
-    /// <summary>Consumes one whole frame from <paramref name="buffer"/>; false when more bytes are needed or the session closed.</summary>
-    private bool TryProcessFrame(ref ReadOnlySequence<byte> buffer)
+    private bool IsReceivePaused()
+    {
+        lock (_sync)
+        {
+            return _core.ReceivePaused;
+        }
+    }
+
+    /// <summary>Consumes one whole frame from <paramref name="buffer"/>; false when more bytes are needed or the session closed. Internal for the allocation test, which drives it on its own thread.</summary>
+    internal bool TryProcessFrame(ref ReadOnlySequence<byte> buffer)
     {
         if (_closing.IsCancellationRequested)
         {
@@ -108,7 +125,7 @@ public sealed partial class SmuxSession
                     _accepts.Writer.TryWrite(stream);
                     break;
                 case SmuxReceiveAction.Refuse:
-                    Enqueue(new SmuxWriteItem(SmuxCommand.Fin, header.StreamId, 0, 0, null));
+                    EnqueueAnswerFin(header.StreamId);
                     break;
                 case SmuxReceiveAction.Deliver when stream is not null:
                     foreach (var segment in payload)
@@ -133,13 +150,19 @@ public sealed partial class SmuxSession
                 case SmuxReceiveAction.WindowUpdated:
                     Span<byte> body = stackalloc byte[SmuxFrameCodec.UpdateSize];
                     payload.CopyTo(body);
-                    _core.OnUpdate(header.StreamId, BinaryPrimitives.ReadUInt32LittleEndian(body), BinaryPrimitives.ReadUInt32LittleEndian(body[4..]));
-                    stream?.Schedule();
+                    var update = _core.OnUpdate(header.StreamId, BinaryPrimitives.ReadUInt32LittleEndian(body), BinaryPrimitives.ReadUInt32LittleEndian(body[4..]));
+                    if (update == SmuxReceiveAction.ResetStream)
+                    {
+                        ResetStream(header.StreamId, stream);
+                    }
+                    else
+                    {
+                        stream?.Schedule();
+                    }
+
                     break;
-                case SmuxReceiveAction.ResetStream when stream is not null:
-                    _streams.Remove(header.StreamId);
-                    stream.InboundWriter.Complete(new IOException("smux stream reset: the peer overflowed its window."));
-                    Enqueue(new SmuxWriteItem(SmuxCommand.Fin, header.StreamId, 0, 0, null));
+                case SmuxReceiveAction.ResetStream:
+                    ResetStream(header.StreamId, stream);
                     break;
                 case SmuxReceiveAction.CloseSession:
                     closeReason = _core.CloseReason;
@@ -152,4 +175,19 @@ public sealed partial class SmuxSession
             Close(closeReason);
         }
     }
+
+    /// <summary>The core reset the stream: its input fails with the reason, its output ends (the write loop sees it gone), a FIN tells the peer.</summary>
+    private void ResetStream(uint id, SmuxStream? stream)
+    {
+        EnqueueAnswerFin(id);
+        if (stream is not null)
+        {
+            _streams.Remove(id);
+            stream.InboundWriter.Complete(new IOException($"smux stream reset: {_core.LastResetReason}"));
+            stream.Schedule();
+        }
+    }
+
+    /// <summary>A FIN that answers the peer (refusal or reset); the write loop reports it sent, which bounds the queue under a SYN flood.</summary>
+    private void EnqueueAnswerFin(uint id) => Enqueue(new SmuxWriteItem(SmuxCommand.Fin, id, 0, 0, null));
 }

@@ -7,28 +7,46 @@ namespace KcpKestrel.Smux;
 /// <summary>The write loop and the keepalive timer.</summary>
 public sealed partial class SmuxSession
 {
+    /// <summary>
+    /// Bytes written to the transport between flushes. Streams with data put themselves back on the queue, so without
+    /// this bound the loop would never reach its flush while they have data, and the transport's backpressure would
+    /// never apply: the unflushed bytes grew to every stream's pending output at once.
+    /// </summary>
+    private const int FlushThreshold = 65536;
+
     private async Task WriteLoopAsync()
     {
         var output = _transport.Output;
         var version = _core.Version;
         try
         {
-            var queue = _writes.Reader;
+            var queue = _writes;
             while (await queue.WaitToReadAsync().ConfigureAwait(false))
             {
-                while (queue.TryRead(out var item))
+                var unflushed = 0;
+                while (unflushed < FlushThreshold && queue.TryRead(out var item))
                 {
                     if (item.Stream is { } stream)
                     {
-                        WriteData(output, stream);
+                        unflushed += WriteData(output, stream);
                     }
                     else if (item.Command == SmuxCommand.Upd)
                     {
                         SmuxFrameCodec.WriteUpdate(output, version, item.StreamId, item.Consumed, item.Window);
+                        unflushed += SmuxFrameCodec.HeaderSize + SmuxFrameCodec.UpdateSize;
                     }
                     else
                     {
                         SmuxFrameCodec.WriteControl(output, version, item.Command, item.StreamId);
+                        unflushed += SmuxFrameCodec.HeaderSize;
+                        if (item.Command == SmuxCommand.Fin)
+                        {
+                            // Control FINs (no Stream) are only the answers to refusals and resets; streams' own FINs go through SendFin.
+                            lock (_sync)
+                            {
+                                _core.OnAnswerFinSent();
+                            }
+                        }
                     }
                 }
 
@@ -59,35 +77,43 @@ public sealed partial class SmuxSession
         }
     }
 
-    /// <summary>One turn of a stream: at most one PSH frame (or its FIN), then back to the end of the queue if it has more.</summary>
-    private void WriteData(PipeWriter output, SmuxStream stream)
+    /// <summary>One turn of a stream: at most one PSH frame (or its FIN), then back to the end of the queue if it has more. Returns the bytes written.</summary>
+    private int WriteData(PipeWriter output, SmuxStream stream)
     {
         stream.Unschedule();
         var reader = stream.OutboundReader;
         if (_closing.IsCancellationRequested || stream.IsOutputDone || !reader.TryRead(out var result))
         {
-            return;
+            return 0;
         }
 
         var buffer = result.Buffer;
+        bool live;
+        int allowance;
+        lock (_sync)
+        {
+            live = _core.IsLive(stream.Id);
+            allowance = _core.SendAllowance(stream.Id);
+        }
+
+        if (!live)
+        {
+            // Reset by the core: its answer FIN is queued already; the rest of the output is dropped.
+            reader.AdvanceTo(buffer.End);
+            stream.CompleteOutput();
+            return 0;
+        }
+
         if (buffer.IsEmpty)
         {
             if (result.IsCompleted)
             {
                 SendFin(output, stream);
-            }
-            else
-            {
-                reader.AdvanceTo(buffer.Start);
+                return SmuxFrameCodec.HeaderSize;
             }
 
-            return;
-        }
-
-        int allowance;
-        lock (_sync)
-        {
-            allowance = _core.SendAllowance(stream.Id);
+            reader.AdvanceTo(buffer.Start);
+            return 0;
         }
 
         var size = (int)Math.Min(buffer.Length, Math.Min(_options.MaxFrameSize, allowance));
@@ -105,9 +131,10 @@ public sealed partial class SmuxSession
             if (peerDone)
             {
                 SendFin(output, stream);
+                return SmuxFrameCodec.HeaderSize;
             }
 
-            return;
+            return 0;
         }
 
         SmuxFrameCodec.WriteData(output, _core.Version, stream.Id, buffer.Slice(0, size));
@@ -121,6 +148,8 @@ public sealed partial class SmuxSession
         {
             stream.Schedule();
         }
+
+        return SmuxFrameCodec.HeaderSize + size;
     }
 
     /// <summary>Ends the stream's output: FIN on the wire, the outbound pipe completed (a waiting writer sees IsCompleted).</summary>

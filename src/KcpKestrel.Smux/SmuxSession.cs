@@ -20,7 +20,7 @@ public sealed partial class SmuxSession : IAsyncDisposable
     private readonly SmuxSessionCore _core;
     private readonly Lock _sync = new();
     private readonly Dictionary<uint, SmuxStream> _streams = [];
-    private readonly Channel<SmuxWriteItem> _writes = Channel.CreateUnbounded<SmuxWriteItem>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SmuxWriteQueue _writes = new();
     private readonly Channel<SmuxStream> _accepts = Channel.CreateUnbounded<SmuxStream>();
     private readonly CancellationTokenSource _closing = new();
     private TaskCompletionSource? _resume;
@@ -161,7 +161,7 @@ public sealed partial class SmuxSession : IAsyncDisposable
         }
     }
 
-    private void Enqueue(in SmuxWriteItem item) => _writes.Writer.TryWrite(item);
+    private void Enqueue(in SmuxWriteItem item) => _writes.TryWrite(item);
 
     private void Close(string reason)
     {
@@ -190,8 +190,24 @@ public sealed partial class SmuxSession : IAsyncDisposable
         }
 
         _accepts.Writer.TryComplete();
-        _writes.Writer.TryComplete();
-        _transport.Input.CancelPendingRead();
+        _writes.Complete();
+        // Each loop may have completed its end already (a stream-backed pipe disposes its cancellation token then): nothing waits there.
+        try
+        {
+            _transport.Input.CancelPendingRead();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        // A peer that stopped reading must not keep the write loop (and so DisposeAsync) waiting on backpressure.
+        try
+        {
+            _transport.Output.CancelPendingFlush();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     /// <summary>Drops the shell's handle once the core no longer knows the stream.</summary>

@@ -23,9 +23,9 @@ public sealed class SmuxStream : IDuplexPipe
         _session = session;
         Id = id;
         // The inbound pipe never pauses its writer (the session's read loop): smux's accounting bounds it instead.
-        _inbound = new Pipe(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
+        _inbound = new Pipe(new PipeOptions(pool: SmuxBlockPool.Shared, pauseWriterThreshold: 0, useSynchronizationContext: false));
         var pause = Math.Max(OutboundPause, 2 * maxFrameSize);
-        _outbound = new Pipe(new PipeOptions(pauseWriterThreshold: pause, resumeWriterThreshold: pause / 2, useSynchronizationContext: false));
+        _outbound = new Pipe(new PipeOptions(pool: SmuxBlockPool.Shared, pauseWriterThreshold: pause, resumeWriterThreshold: pause / 2, useSynchronizationContext: false));
         Input = new SmuxStreamReader(this, _inbound.Reader);
         Output = new SmuxStreamWriter(this, _outbound.Writer);
     }
@@ -36,7 +36,10 @@ public sealed class SmuxStream : IDuplexPipe
     /// <summary>Data the peer sent on this stream; completes at the peer's FIN, or fails when the session closes.</summary>
     public PipeReader Input { get; }
 
-    /// <summary>Data to send; flushing schedules it, completing sends FIN after the data.</summary>
+    /// <summary>
+    /// Data to send; flushing schedules it, completing sends FIN after the data. v2: once the peer's FIN arrived, data
+    /// still waiting for window is dropped and FIN sent (smux's writeV2 returns io.EOF there); a reset ends it too.
+    /// </summary>
     public PipeWriter Output { get; }
 
     internal SmuxSession Session => _session;

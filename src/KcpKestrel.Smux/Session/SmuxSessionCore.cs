@@ -18,7 +18,9 @@ internal sealed class SmuxSessionCore
     private readonly long _keepAliveTimeoutMs;
     private uint _nextStreamId;
     private bool _goAway;
+    private readonly bool _isClient;
     private int _pendingAccepts;
+    private int _unsentFins;
     private long _lastReceiveMs;
     private long _lastNopMs;
 
@@ -26,6 +28,7 @@ internal sealed class SmuxSessionCore
     {
         options.Validate();
         _options = options;
+        _isClient = isClient;
         Version = (byte)options.Version;
         // smux: the client's ids are odd (first 3), the server's even (first 2).
         _nextStreamId = isClient ? 1u : 0u;
@@ -52,6 +55,9 @@ internal sealed class SmuxSessionCore
 
     public int StreamCount => _streams.Count;
 
+    /// <summary>Why the last stream was reset (the shell fails that stream's input with it); null before any reset.</summary>
+    public string? LastResetReason { get; private set; }
+
     public bool IsLive(uint streamId) => _streams.ContainsKey(streamId);
 
     /// <summary>Allocates the next local stream id and registers it; false once closed, full, or ids ran out (smux's ErrGoAway).</summary>
@@ -76,13 +82,17 @@ internal sealed class SmuxSessionCore
         return true;
     }
 
-    /// <summary>A header that failed to parse: smux closes the session on all of these.</summary>
-    public SmuxReceiveAction OnMalformed(SmuxParseStatus status)
-    {
-        Close($"protocol error: {status}");
-        Counters._protocolErrors++;
-        return SmuxReceiveAction.CloseSession;
-    }
+    /// <summary>
+    /// A header that failed to parse (wrong version, unknown command, a length the command cannot have). smux closes
+    /// the session on the first two; on the last it would misread every later header, so the session cannot go on either.
+    /// </summary>
+    public SmuxReceiveAction OnMalformed(SmuxParseStatus status) => ProtocolError($"protocol error: {status}");
+
+    /// <summary>
+    /// The transport ended inside a frame. smux reports io.ErrUnexpectedEOF the same as a clean end; we close with our
+    /// own reason and count it, since a peer that stops mid-frame lost data the application never sees.
+    /// </summary>
+    public SmuxReceiveAction OnTruncated(long leftover) => ProtocolError($"protocol error: transport ended inside a frame ({leftover} bytes left over)");
 
     /// <summary>Decides what a parsed frame means. For PSH the payload length is in the header; for UPD call <see cref="OnUpdate"/> with its body.</summary>
     public SmuxReceiveAction OnFrame(in SmuxFrameHeader header, long nowMs)
@@ -118,13 +128,36 @@ internal sealed class SmuxSessionCore
         }
     }
 
-    /// <summary>Applies a v2 UPD (smux stream.update: both values replace the old ones).</summary>
-    public void OnUpdate(uint streamId, uint consumed, uint window)
+    /// <summary>
+    /// Applies a v2 UPD (smux stream.update: both values replace the old ones). A peer claiming to have consumed more
+    /// than we sent is broken: smux fails the stream's writes with ErrConsumed and the stream hangs there; we reset it
+    /// (<see cref="SmuxReceiveAction.ResetStream"/>), so both ends learn at once.
+    /// </summary>
+    public SmuxReceiveAction OnUpdate(uint streamId, uint consumed, uint window)
     {
-        if (_streams.TryGetValue(streamId, out var stream))
+        if (IsClosed || !_streams.TryGetValue(streamId, out var stream))
         {
-            stream.PeerConsumed = consumed;
-            stream.PeerWindow = window;
+            return SmuxReceiveAction.Ignore;
+        }
+
+        // Wrapping difference, as smux's numWritten - peerConsumed.
+        if ((int)(stream.NumWritten - consumed) < 0)
+        {
+            Counters._consumedOverclaims++;
+            return Reset(stream, "the peer claimed to have consumed more than was sent");
+        }
+
+        stream.PeerConsumed = consumed;
+        stream.PeerWindow = window;
+        return SmuxReceiveAction.WindowUpdated;
+    }
+
+    /// <summary>The write loop sent a FIN that answered a refused SYN or a reset.</summary>
+    public void OnAnswerFinSent()
+    {
+        if (_unsentFins > 0)
+        {
+            _unsentFins--;
         }
     }
 
@@ -169,10 +202,9 @@ internal sealed class SmuxSessionCore
             return 0;
         }
 
-        // Wrapping arithmetic, as smux. A peer claiming more consumed than we sent is broken (smux: ErrConsumed);
-        // we send nothing more on the stream until a sane UPD arrives or the peer's FIN ends it.
+        // Wrapping arithmetic, as smux. OnUpdate keeps PeerConsumed at most NumWritten, so inflight is never negative.
         var inflight = (int)(stream.NumWritten - stream.PeerConsumed);
-        return inflight < 0 ? 0 : Math.Max(0, (int)stream.PeerWindow - inflight);
+        return (int)Math.Clamp((long)stream.PeerWindow - inflight, 0, int.MaxValue);
     }
 
     /// <summary>The peer sent FIN on the stream (or it is gone): no UPD will open its window again.</summary>
@@ -261,6 +293,7 @@ internal sealed class SmuxSessionCore
         CloseReason ??= reason;
         _streams.Clear();
         _pendingAccepts = 0;
+        _unsentFins = 0;
         SessionBuffered = 0;
     }
 
@@ -268,14 +301,20 @@ internal sealed class SmuxSessionCore
     {
         if (stream is not null)
         {
-            // smux ignores a SYN for a live id.
-            return Ignored();
+            // smux ignores a SYN for a live id. Stricter: the peer lost track of the stream, so neither side can trust
+            // its bytes; the stream is reset (the session goes on).
+            return Reset(stream, "the peer opened a stream id that is still live");
+        }
+
+        if ((streamId & 1) == (_isClient ? 1u : 0u))
+        {
+            // An id from our own half (smux does not check): admitting it would collide with a stream we open later.
+            return Refuse();
         }
 
         if (_streams.Count >= _options.MaxStreams || _pendingAccepts >= _options.AcceptBacklog)
         {
-            Counters._streamsRefused++;
-            return SmuxReceiveAction.Refuse;
+            return Refuse();
         }
 
         _streams[streamId] = new SmuxStreamState(streamId) { PendingAccept = true };
@@ -306,14 +345,48 @@ internal sealed class SmuxSessionCore
         // A v2 peer may send up to its initial guess before our first UPD; past that it broke our window.
         if (Version >= 2 && stream.Buffered + length > Math.Max(_options.MaxStreamBuffer, (int)InitialPeerWindow))
         {
-            Counters._streamsReset++;
-            Remove(stream.Id);
-            return SmuxReceiveAction.ResetStream;
+            Counters._windowOverflows++;
+            return Reset(stream, "the peer overflowed the stream's window");
         }
 
         stream.Buffered += length;
         SessionBuffered += length;
         return SmuxReceiveAction.Deliver;
+    }
+
+    private SmuxReceiveAction Refuse()
+    {
+        // Each refusal queues a FIN. A peer that floods SYNs and does not read our answers would grow that queue without
+        // bound; past AcceptBacklog unsent answers it is an attack, not a busy client, and the session ends.
+        if (_unsentFins >= _options.AcceptBacklog)
+        {
+            Counters._streamsRefused++;
+            return ProtocolError("protocol error: stream flood (SYNs refused faster than the peer reads the answers)");
+        }
+
+        _unsentFins++;
+        Counters._streamsRefused++;
+        return SmuxReceiveAction.Refuse;
+    }
+
+    private SmuxReceiveAction Reset(SmuxStreamState stream, string reason)
+    {
+        LastResetReason = reason;
+        _unsentFins++;
+        Counters._streamsReset++;
+        Remove(stream.Id);
+        return SmuxReceiveAction.ResetStream;
+    }
+
+    private SmuxReceiveAction ProtocolError(string reason)
+    {
+        if (!IsClosed)
+        {
+            Counters._protocolErrors++;
+        }
+
+        Close(reason);
+        return SmuxReceiveAction.CloseSession;
     }
 
     private uint? Acknowledge(SmuxStreamState stream, uint count)

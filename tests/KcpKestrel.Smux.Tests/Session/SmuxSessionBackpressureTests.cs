@@ -15,7 +15,7 @@ public sealed class SmuxSessionBackpressureTests
         await using var session = new SmuxSession(DuplexPipes.Create(toSession.Reader, fromSession.Writer), isClient: false, options);
 
         var v = (byte)version;
-        await toSession.Writer.WriteAsync(new byte[] { v, 0, 0, 0, 2, 0, 0, 0 }.Concat(Data(v, 0)).Concat(Data(v, 1)).ToArray());
+        await toSession.Writer.WriteAsync(new byte[] { v, 0, 0, 0, 3, 0, 0, 0 }.Concat(Data(v, 0)).Concat(Data(v, 1)).ToArray());
         var stream = await session.AcceptStreamAsync().AsTask().WaitAsync(TestWaits.Bound);
         await TestWaits.WaitUntilAsync(() => session.BufferedBytes == 65536, "the buffer to fill");
 
@@ -36,5 +36,5 @@ public sealed class SmuxSessionBackpressureTests
         Assert.Null(session.CloseReason);
     }
 
-    private static byte[] Data(byte version, byte fill) => [version, 2, 0x00, 0x80, 2, 0, 0, 0, .. Enumerable.Repeat(fill, 32768)];
+    private static byte[] Data(byte version, byte fill) => [version, 2, 0x00, 0x80, 3, 0, 0, 0, .. Enumerable.Repeat(fill, 32768)];
 }

@@ -28,14 +28,28 @@ public sealed class SmuxSessionCoreTests
     }
 
     [Fact]
-    public void OnFrame_Syn_AcceptsOnceAndIgnoresRepeat()
+    public void OnFrame_SynForLiveId_ResetsStream()
     {
         var core = Core();
 
         Assert.Equal(SmuxReceiveAction.Accept, core.OnFrame(Frame(SmuxCommand.Syn, 3), 0));
-        Assert.Equal(SmuxReceiveAction.Ignore, core.OnFrame(Frame(SmuxCommand.Syn, 3), 0));
-        Assert.Equal(1, core.Counters.FramesIgnored);
-        Assert.Equal(1, core.StreamCount);
+        Assert.Equal(SmuxReceiveAction.ResetStream, core.OnFrame(Frame(SmuxCommand.Syn, 3), 0));
+        Assert.Equal(1, core.Counters.StreamsReset);
+        Assert.Equal(0, core.StreamCount);
+        Assert.NotNull(core.LastResetReason);
+    }
+
+    [Fact]
+    public void OnUpdate_ConsumedPastSent_ResetsStream()
+    {
+        var core = Core(isClient: true);
+        core.TryOpen(out var id);
+        core.OnSent(id, 100);
+
+        Assert.Equal(SmuxReceiveAction.WindowUpdated, core.OnUpdate(id, consumed: 100, window: 1000));
+        Assert.Equal(SmuxReceiveAction.ResetStream, core.OnUpdate(id, consumed: 101, window: 1000));
+        Assert.Equal((1, 1), (core.Counters.ConsumedOverclaims, core.Counters.StreamsReset));
+        Assert.False(core.IsLive(id));
     }
 
     [Fact]

@@ -22,10 +22,13 @@ public sealed class SmuxSessionTests
         var opened = await SmuxTestStreams.ReadExactlyAsync(fromSession.Reader, 2 * 8 + 5);
         await toSession.Writer.WriteAsync(Convert.FromHexString(goServer));
         Assert.Equal("world"u8.ToArray(), await TestWaits.ReadToEndAsync(stream.Input));
+        // v2 acknowledges "world" with a UPD. The peer's FIN also queued the stream (a writer waiting for window must
+        // learn that none will come), so a FIN completed now could overtake that UPD: Go's order is UPD, then FIN.
+        var acknowledged = version == 2 ? await SmuxTestStreams.ReadExactlyAsync(fromSession.Reader, 16) : [];
         await stream.Output.CompleteAsync();
 
-        var closed = await SmuxTestStreams.ReadExactlyAsync(fromSession.Reader, goClient.Length / 2 - opened.Length);
-        Assert.Equal(goClient, Convert.ToHexStringLower([.. opened, .. closed]));
+        var closed = await SmuxTestStreams.ReadExactlyAsync(fromSession.Reader, goClient.Length / 2 - opened.Length - acknowledged.Length);
+        Assert.Equal(goClient, Convert.ToHexStringLower([.. opened, .. acknowledged, .. closed]));
     }
 
     [Theory]
@@ -46,39 +49,15 @@ public sealed class SmuxSessionTests
     }
 
     [Fact]
-    public async Task Pair_ThousandStreamsOpenAndClose_TablesEmptyAndMemoryBounded()
-    {
-        var (a, b) = DuplexPipes.CreatePair();
-        await using var client = new SmuxSession(a, isClient: true, Options(2));
-        await using var server = new SmuxSession(b, isClient: false, Options(2));
-        var serving = SmuxTestStreams.ServeEchoAsync(server);
-
-        await RunBatchAsync(client, 0, 100);
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        var before = GC.GetTotalMemory(forceFullCollection: true);
-        for (var batch = 1; batch < 10; batch++)
-        {
-            await RunBatchAsync(client, batch * 100, 100);
-        }
-
-        var after = GC.GetTotalMemory(forceFullCollection: true);
-        await TestWaits.WaitUntilAsync(() => client.StreamCount == 0 && server.StreamCount == 0, "both stream tables to empty");
-        Assert.Equal(1000, client.Counters.StreamsOpened);
-        Assert.Equal(1000, server.Counters.StreamsAccepted);
-        Assert.True(after - before < 8 << 20, $"Managed heap grew by {after - before} bytes over 900 streams.");
-    }
-
-    [Fact]
     public async Task Session_UnknownCommand_ClosesWithReasonAndFailsStreams()
     {
         var toSession = new Pipe();
         var fromSession = new Pipe();
         await using var session = new SmuxSession(DuplexPipes.Create(toSession.Reader, fromSession.Writer), isClient: false, Options(1));
 
-        await toSession.Writer.WriteAsync(Convert.FromHexString("0100000002000000"));
+        await toSession.Writer.WriteAsync(Convert.FromHexString("0100000003000000"));
         var stream = await session.AcceptStreamAsync().AsTask().WaitAsync(TestWaits.Bound);
-        await toSession.Writer.WriteAsync(Convert.FromHexString("0109000002000000"));
+        await toSession.Writer.WriteAsync(Convert.FromHexString("0109000003000000"));
 
         await session.Completion.WaitAsync(TestWaits.Bound);
         Assert.Contains("UnknownCommand", session.CloseReason, StringComparison.Ordinal);
@@ -99,11 +78,5 @@ public sealed class SmuxSessionTests
 
         Assert.Null(client.CloseReason);
         Assert.Null(server.CloseReason);
-    }
-
-    private static async Task RunBatchAsync(SmuxSession client, int first, int count)
-    {
-        var results = await Task.WhenAll(Enumerable.Range(first, count).Select(async i => await SmuxTestStreams.ExchangeAsync(await client.OpenStreamAsync(), i, 64))).WaitAsync(TestWaits.Bound);
-        Assert.All(results, Assert.True);
     }
 }
