@@ -193,8 +193,14 @@ public sealed class MulticastTransportThreadTests
         await TestWaits.WaitUntilAsync(() => receiver.Measured, $"message {Messages - 1} ({receiver.Count} so far)");
         // 0 B per message. Not an exact 0 in total: a one-time object of the runtime (seen: 32-208 B in some
         // runs, e.g. a lock's wait event created at its first contention with the housekeeping thread)
-        // can land inside the window.
-        Assert.True(receiver.Allocated < 1024, $"{receiver.Allocated} B allocated over {Messages - Warm} messages");
+        // can land inside the window. Nor are the receive window's pages (256 datagrams each, pinned) per-message
+        // costs: a page is allocated once when a gap first reaches its depth, then reused, up to ReceiveBufferPackets.
+        // On a loaded machine the socket buffer overflows into a deeper gap than the warm-up saw (seen in CI: one
+        // page, 358,424 B), so whole pages are taken out before the check.
+        var page = (256L * options.DatagramSize) + PinnedArrayHeader;
+        var pages = receiver.Allocated / page;
+        var rest = receiver.Allocated - (pages * page);
+        Assert.True(rest < 1024 && pages <= 4, $"{receiver.Allocated} B allocated over {Messages - Warm} messages ({pages} window pages, {rest} B besides)");
     }
 
     private sealed class ThrowingReceiver(int everyNth) : IMulticastReceiver
@@ -213,6 +219,9 @@ public sealed class MulticastTransportThreadTests
     }
 
     /// <summary>Reads the receive thread's own allocation counter at message <c>from</c> and at message <c>to - 1</c>.</summary>
+    // A byte[]'s object header and length on 64-bit: what an array allocation counts beyond its elements.
+    private const long PinnedArrayHeader = 24;
+
     private sealed class AllocationProbe(int from, int to) : IMulticastReceiver
     {
         private long _before;
