@@ -27,6 +27,20 @@ public sealed class SmuxBenchTests
     }
 
     [Fact]
+    public async Task Http_ConnectionCloseWithSmux_EveryRequestOpensAStreamOnOneSession()
+    {
+        await using var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--app", "http", .. ServeSmux, .. Kcp]);
+        var (code, output, _) = await CliRunner.RunAsync(["bench", "--kcp", serve.Kcp.ToString(), "--workload", "http", "--count", "60", "--concurrency", "4", "--connection-close", "--smux", .. Kcp]);
+        var json = CliRunner.LastLineJson(output);
+        Assert.True(json.GetProperty("ok").GetBoolean(), output.Text);
+        Assert.Equal(0, code);
+        Assert.Equal(60, json.GetProperty("requests").GetInt32());
+        Assert.Equal(60, json.GetProperty("dials").GetInt32());
+        Assert.Equal(1, json.GetProperty("kcp_sessions").GetInt32());
+        Assert.True(json.GetProperty("dial_p99_us").GetDouble() >= json.GetProperty("dial_p50_us").GetDouble());
+    }
+
+    [Fact]
     public async Task Http_WithoutSmux_AKcpSessionPerHttpConnection()
     {
         await using var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--app", "http", .. Kcp]);

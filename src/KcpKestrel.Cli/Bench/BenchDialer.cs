@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using KcpKestrel.Transport.Kcp;
@@ -58,18 +59,26 @@ internal sealed class BenchDialer : IAsyncDisposable
     }
 
     /// <summary>A handler whose every HTTP connection this dialer opens, at most <paramref name="connections"/> at once.</summary>
-    public HttpMessageHandler CreateHttpHandler(int connections)
+    /// <param name="connections">The most HTTP connections at once.</param>
+    /// <param name="dials">Records how long each new HTTP connection took to open (a KCP dial, a smux stream open, a TCP connect).</param>
+    public HttpMessageHandler CreateHttpHandler(int connections, RttRecorder dials)
     {
-        if (_factory is not null)
+        var handler = _factory is not null
+            ? KcpHttpHandler.Create(_factory, new KcpEndPoint(_target), h => h.MaxConnectionsPerServer = connections)
+            : new SocketsHttpHandler
+            {
+                MaxConnectionsPerServer = connections,
+                ConnectCallback = async (_, cancellationToken) => new NetworkStream(await ConnectTcpAsync(cancellationToken).ConfigureAwait(false), ownsSocket: true),
+            };
+        var connect = handler.ConnectCallback!;
+        handler.ConnectCallback = async (context, cancellationToken) =>
         {
-            return KcpHttpHandler.Create(_factory, new KcpEndPoint(_target), h => h.MaxConnectionsPerServer = connections);
-        }
-
-        return new SocketsHttpHandler
-        {
-            MaxConnectionsPerServer = connections,
-            ConnectCallback = async (_, cancellationToken) => new NetworkStream(await ConnectTcpAsync(cancellationToken).ConfigureAwait(false), ownsSocket: true),
+            var began = Stopwatch.GetTimestamp();
+            var stream = await connect(context, cancellationToken).ConfigureAwait(false);
+            dials.Add(began);
+            return stream;
         };
+        return handler;
     }
 
     public ValueTask DisposeAsync() => _factory?.DisposeAsync() ?? default;

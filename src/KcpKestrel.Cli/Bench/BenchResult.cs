@@ -45,6 +45,15 @@ internal sealed record BenchResult
     /// <summary>Milliseconds from the start to the first HTTP response, its dial included (http workload).</summary>
     public double? FirstResponseMs { get; init; }
 
+    /// <summary>HTTP connections opened (http workload).</summary>
+    public int Dials { get; init; }
+
+    /// <summary>Median time to open an HTTP connection, in µs: a KCP dial, a smux stream open or a TCP connect (http workload).</summary>
+    public double DialP50Us { get; init; }
+
+    /// <summary>99th percentile of <see cref="DialP50Us"/>'s samples (http workload).</summary>
+    public double DialP99Us { get; init; }
+
     /// <summary>KCP sessions the bench dialed (with smux: pooled sessions, not streams); null on TCP.</summary>
     public int? KcpSessions { get; init; }
 
@@ -100,6 +109,10 @@ internal sealed record BenchResult
                 {
                     json.WriteNumber("first_response_ms", Math.Round(firstResponseMs, 3));
                 }
+
+                json.WriteNumber("dials", Dials);
+                json.WriteNumber("dial_p50_us", Math.Round(DialP50Us, 1));
+                json.WriteNumber("dial_p99_us", Math.Round(DialP99Us, 1));
             }
 
             if (Error is not null)

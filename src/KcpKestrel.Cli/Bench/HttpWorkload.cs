@@ -15,10 +15,13 @@ internal static class HttpWorkload
     /// <summary>
     /// Sends one request alone (its latency, dial included, is the time to the first response), then the other
     /// <paramref name="count"/> - 1 from <paramref name="concurrency"/> callers sharing at most as many connections.
+    /// With <paramref name="connectionClose"/> every request asks for <c>Connection: close</c>, so each one opens a
+    /// connection of its own: what a dial costs (a KCP session, or only a smux stream) shows in every request.
     /// </summary>
-    public static async Task<BenchResult> RunAsync(BenchDialer dialer, int count, int concurrency, BenchProgress progress, CancellationToken cancellationToken)
+    public static async Task<BenchResult> RunAsync(BenchDialer dialer, int count, int concurrency, bool connectionClose, BenchProgress progress, CancellationToken cancellationToken)
     {
-        using var client = new HttpClient(dialer.CreateHttpHandler(concurrency))
+        var dials = new RttRecorder(connectionClose ? count : concurrency);
+        using var client = new HttpClient(dialer.CreateHttpHandler(concurrency, dials))
         {
             // The host name is not looked up: every connection goes to the dialer's target.
             BaseAddress = new Uri("http://kcpkestrel/"),
@@ -41,6 +44,7 @@ internal static class HttpWorkload
         await Task.WhenAll(callers).ConfigureAwait(false);
         var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         var (p50, p99) = rtts.Percentiles();
+        var (dialP50, dialP99) = dials.Percentiles();
         return new BenchResult
         {
             Workload = "http",
@@ -53,6 +57,9 @@ internal static class HttpWorkload
             Error = firstError,
             Requests = rtts.Count,
             FirstResponseMs = firstResponseMs,
+            Dials = dials.Count,
+            DialP50Us = dialP50,
+            DialP99Us = dialP99,
         };
 
         async Task CallerAsync()
@@ -68,7 +75,9 @@ internal static class HttpWorkload
             var began = Stopwatch.GetTimestamp();
             try
             {
-                using var response = await client.GetAsync(Path, cancellationToken).ConfigureAwait(false);
+                using var request = new HttpRequestMessage(HttpMethod.Get, Path);
+                request.Headers.ConnectionClose = connectionClose;
+                using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
                 response.EnsureSuccessStatusCode();
                 var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
                 rtts.Add(began);

@@ -20,6 +20,7 @@ internal static class BenchCommand
         var size = Flags.Int("--size", "Message size for pingpong and sessions (default 64)", 4, 1 << 20, "4 to 1048576 bytes");
         var count = Flags.Int("--count", "Round trips for pingpong, requests for http (default 1000)", 1, 100_000_000);
         var concurrency = Flags.Int("--concurrency", "Concurrent requests for http, and the most HTTP connections (default 16)", 1, 10_000);
+        var connectionClose = new Option<bool>("--connection-close") { Description = "http: every request asks for Connection: close, so each opens a connection of its own (a KCP session, or with --smux a stream) and pays its dial" };
         var sessions = Flags.Int("--sessions", "Concurrent sessions (default 100)", 1, 100_000);
         var rate = Flags.Double("--rate", "Messages per second per session (default 10)", 0.01, 100_000, "0.01 to 100000 messages per second");
         var duration = Flags.Double("--duration", "Seconds each session runs, or udpblast's length (default 10)", 0.1, 86_400, "0.1 to 86400 seconds");
@@ -27,7 +28,7 @@ internal static class BenchCommand
         var kcpFlags = new KcpFlags(listener: false);
         var smuxFlags = new SmuxFlags(client: true);
         var command = new Command("bench", "Run a client workload over KCP or TCP; the last line of output is one JSON object.");
-        foreach (var option in new Option[] { kcp, tcp, workload, bytes, size, count, concurrency, sessions, rate, duration, timeout })
+        foreach (var option in new Option[] { kcp, tcp, workload, bytes, size, count, concurrency, connectionClose, sessions, rate, duration, timeout })
         {
             command.Options.Add(option);
         }
@@ -64,6 +65,7 @@ internal static class BenchCommand
                 TimeSpan.FromSeconds(result.GetValue(duration) ?? 10))
             {
                 Concurrency = result.GetValue(concurrency) ?? 16,
+                ConnectionClose = result.GetValue(connectionClose),
             };
             BenchResult outcome;
             try
@@ -109,7 +111,7 @@ internal static class BenchCommand
         if (settings.Workload == "http")
         {
             var progress = new BenchProgress($"http over {dialer.Transport}", settings.Count, "requests");
-            var http = await progress.RunAsync(io, () => HttpWorkload.RunAsync(dialer, settings.Count, settings.Concurrency, progress, cancellationToken)).ConfigureAwait(false);
+            var http = await progress.RunAsync(io, () => HttpWorkload.RunAsync(dialer, settings.Count, settings.Concurrency, settings.ConnectionClose, progress, cancellationToken)).ConfigureAwait(false);
             return http with { Transport = dialer.Transport, KcpSessions = KcpSessions(dialer) };
         }
 
@@ -151,6 +153,9 @@ internal static class BenchCommand
     {
         /// <summary>Concurrent requests of the http workload.</summary>
         public int Concurrency { get; init; } = 16;
+
+        /// <summary>Whether each http request opens a connection of its own.</summary>
+        public bool ConnectionClose { get; init; }
     }
 
 }
