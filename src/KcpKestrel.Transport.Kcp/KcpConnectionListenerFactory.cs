@@ -72,11 +72,15 @@ public sealed class KcpConnectionListenerFactory : IConnectionListenerFactory, I
         kcpEndPoint.Configure?.Invoke(options);
         options.Validate();
 
-        var listener = new KcpConnectionListener(kcpEndPoint, options, _pool, _loggerFactory.CreateLogger(KcpLog.Category), _registry, _metrics);
+        var logger = _loggerFactory.CreateLogger(KcpLog.Category);
+
+        // Before binding: the pads take a moment to derive, and a datagram arriving meanwhile would wait anyway.
+        var qpp = QppStreams.CreatePad(options, logger);
+        var listener = new KcpConnectionListener(kcpEndPoint, options, _pool, logger, _registry, _metrics);
         listener.Bind();
         IConnectionListener bound = options switch
         {
-            { Multiplexing: KcpMultiplexing.Smux } => new SmuxConnectionListener(listener),
+            { Multiplexing: KcpMultiplexing.Smux } => new SmuxConnectionListener(listener, qpp),
             { Compression: KcpCompression.Snappy } => new SnappyConnectionListener(listener),
             _ => listener,
         };

@@ -2,12 +2,16 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using KcpKestrel.Protocols.Qpp;
 using KcpKestrel.Transport.Kcp.Buffers;
+using KcpKestrel.Transport.Kcp.Diagnostics;
 using KcpKestrel.Transport.Kcp.Io.Datagrams;
 using KcpKestrel.Transport.Kcp.Io.Loops;
 using KcpKestrel.Transport.Kcp.Multiplexing;
 using KcpKestrel.Transport.Kcp.Sessions;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
@@ -27,6 +31,7 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
     private readonly KcpClientOptions _options;
     private readonly ResiliencePipeline _dial;
     private readonly KcpIoLoop[] _loops;
+    private readonly QppPad? _qpp;
     
     // Not disposed with the factory: connections it made may outlive it, and keep using the pool.
     private readonly BlockMemoryPool _pool = new();
@@ -38,10 +43,14 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
     /// <summary>Creates a factory; its loops start now and stop at <see cref="DisposeAsync"/>.</summary>
     /// <param name="options">Client options; validated here.</param>
     /// <param name="dialPipeline">Replaces the dial pipeline built from <paramref name="options"/> (for example to add a circuit breaker); <see cref="ResiliencePipeline.Empty"/> turns resilience off.</param>
-    public KcpConnectionFactory(KcpClientOptions? options = null, ResiliencePipeline? dialPipeline = null)
+    /// <param name="loggerFactory">Receives the factory's warnings (kcptun's QPP key and pad count warnings); none by default.</param>
+    public KcpConnectionFactory(KcpClientOptions? options = null, ResiliencePipeline? dialPipeline = null, ILoggerFactory? loggerFactory = null)
     {
         _options = options ?? new KcpClientOptions();
         _options.Validate();
+
+        // Once per factory, as kcptun's client builds one pad set per process: deriving pads is slow.
+        _qpp = QppStreams.CreatePad(_options.Kcp, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(KcpLog.Category));
         _dial = dialPipeline ?? BuildDialPipeline(_options);
         _loops = new KcpIoLoop[_options.IoLoopCount];
         for (var i = 0; i < _loops.Length; i++)
@@ -79,7 +88,7 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
             // A lost GetOrAdd race leaves an unused pool behind: pools dial lazily, so it holds nothing.
             var pool = _smuxPools.GetOrAdd(remote, static (target, factory) => factory.CreateSmuxPool(target), this);
             var (session, stream) = await pool.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
-            return new SmuxStreamConnection(stream, session.Smux, session.Connection);
+            return new SmuxStreamConnection(stream, session.Smux, session.Connection, _qpp);
         }
 
         return await DialAsync(remote, cancellationToken).ConfigureAwait(false);
