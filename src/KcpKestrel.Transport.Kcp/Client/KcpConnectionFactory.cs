@@ -25,6 +25,8 @@ namespace KcpKestrel.Transport.Kcp.Client;
 /// With <see cref="KcpOptions.Multiplexing"/> = <see cref="KcpMultiplexing.Smux"/> each connection is instead an smux
 /// stream on one of <see cref="KcpClientOptions.SessionsPerEndpoint"/> shared sessions per endpoint, as kcptun's
 /// client opens them (round robin, <see cref="KcpClientOptions.AutoExpire"/>, <see cref="KcpClientOptions.ScavengeTtl"/>).
+/// A <see cref="KcpEndPoint"/> with a port range has each new KCP session (each dial attempt, as kcptun redials) go to a
+/// port drawn at random from the range, as kcptun's <c>--remoteaddr IP:minport-maxport</c>.
 /// </summary>
 public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
 {
@@ -35,7 +37,7 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
     
     // Not disposed with the factory: connections it made may outlive it, and keep using the pool.
     private readonly BlockMemoryPool _pool = new();
-    private readonly ConcurrentDictionary<IPEndPoint, SmuxSessionPool> _smuxPools = new();
+    private readonly ConcurrentDictionary<KcpEndPoint, SmuxSessionPool> _smuxPools = new();
     private int _next;
     private int _sessionsDialed;
     private int _disposed;
@@ -67,7 +69,7 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
     internal int SessionsDialed => Volatile.Read(ref _sessionsDialed);
 
     /// <summary>The pooled smux sessions to <paramref name="remote"/> that are not closed yet (tests kill one under the pool).</summary>
-    internal SmuxPoolSession[] SmuxSessionsTo(IPEndPoint remote) => _smuxPools.TryGetValue(remote, out var pool) ? pool.Snapshot() : [];
+    internal SmuxPoolSession[] SmuxSessionsTo(IPEndPoint remote) => _smuxPools.TryGetValue(new KcpEndPoint(remote), out var pool) ? pool.Snapshot() : [];
 
     /// <summary>The clock of smux session expiry and scavenging (tests inject a fake one).</summary>
     internal TimeProvider PoolTime { get; init; } = TimeProvider.System;
@@ -78,8 +80,8 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var remote = endpoint switch
         {
-            KcpEndPoint kcp => kcp.IPEndPoint,
-            IPEndPoint ip => ip,
+            KcpEndPoint kcp => kcp,
+            IPEndPoint ip => new KcpEndPoint(ip),
             _ => throw new NotSupportedException($"KCP dials an {nameof(KcpEndPoint)} or an {nameof(IPEndPoint)}, not {endpoint?.GetType().Name ?? "null"}."),
         };
 
@@ -94,18 +96,18 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
         return await DialAsync(remote, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Dials one KCP session through the resilience pipeline.</summary>
-    private async ValueTask<ConnectionContext> DialAsync(IPEndPoint remote, CancellationToken cancellationToken)
+    /// <summary>Dials one KCP session through the resilience pipeline; every attempt draws its own port from a range.</summary>
+    private async ValueTask<ConnectionContext> DialAsync(KcpEndPoint remote, CancellationToken cancellationToken)
     {
         var connection = await _dial.ExecuteAsync(
-            static async (state, token) => await state.Factory.DialOnceAsync(state.Remote, token).ConfigureAwait(false),
+            static async (state, token) => await state.Factory.DialOnceAsync(state.Remote.PickRemote(), token).ConfigureAwait(false),
             (Factory: this, Remote: remote),
             cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _sessionsDialed);
         return connection;
     }
 
-    private SmuxSessionPool CreateSmuxPool(IPEndPoint remote) => new(
+    private SmuxSessionPool CreateSmuxPool(KcpEndPoint remote) => new(
         _options.SessionsPerEndpoint,
         _options.AutoExpire,
         _options.ScavengeTtl,
