@@ -34,6 +34,9 @@ namespace KcpKestrel.Transport.Kcp;
 /// </summary>
 public sealed class KcpConnectionListenerFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
 {
+    /// <summary>Most ports one range endpoint binds.</summary>
+    internal const int MaxPortRange = 256;
+
     private readonly KcpTransportOptions _options;
     private readonly ILoggerFactory _loggerFactory;
     private readonly MemoryPool<byte> _pool;
@@ -61,7 +64,7 @@ public sealed class KcpConnectionListenerFactory : IConnectionListenerFactory, I
     public bool CanBind(EndPoint endpoint) => endpoint is KcpEndPoint;
 
     /// <inheritdoc />
-    public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
+    public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
         if (endpoint is not KcpEndPoint kcpEndPoint)
         {
@@ -71,16 +74,52 @@ public sealed class KcpConnectionListenerFactory : IConnectionListenerFactory, I
         var options = _options.Defaults.Clone();
         kcpEndPoint.Configure?.Invoke(options);
         options.Validate();
-
-        var listener = new KcpConnectionListener(kcpEndPoint, options, _pool, _loggerFactory.CreateLogger(KcpLog.Category), _registry, _metrics);
-        listener.Bind();
-        IConnectionListener bound = options switch
+        if (kcpEndPoint.PortCount > MaxPortRange)
         {
-            { Multiplexing: KcpMultiplexing.Smux } => new SmuxConnectionListener(listener),
+            throw new ArgumentException($"{kcpEndPoint} spans {kcpEndPoint.PortCount} ports; a listener binds at most {MaxPortRange} (each port has IoLoopCount loops of its own).", nameof(endpoint));
+        }
+
+        var logger = _loggerFactory.CreateLogger(KcpLog.Category);
+
+        // Before binding, and once for every port of a range: the pads take a moment to derive.
+        var qpp = QppStreams.CreatePad(options, logger);
+        if (kcpEndPoint.PortCount == 1)
+        {
+            return BindPort(kcpEndPoint, options, qpp, logger);
+        }
+
+        // kcptun's server listens on every port of --listen IP:min-max; a port that cannot be bound fails the whole range.
+        var ports = new List<IConnectionListener>(kcpEndPoint.PortCount);
+        try
+        {
+            for (var port = kcpEndPoint.IPEndPoint.Port; port <= kcpEndPoint.MaxPort; port++)
+            {
+                ports.Add(BindPort(kcpEndPoint.WithPort(port), options.Clone(), qpp, logger));
+            }
+        }
+        catch
+        {
+            foreach (var bound in ports)
+            {
+                await bound.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+
+        return new KcpPortRangeListener(kcpEndPoint, [.. ports], options.AcceptQueueDepth);
+    }
+
+    private IConnectionListener BindPort(KcpEndPoint endPoint, KcpOptions options, KcpKestrel.Protocols.Qpp.QppPad? qpp, ILogger logger)
+    {
+        var listener = new KcpConnectionListener(endPoint, options, _pool, logger, _registry, _metrics);
+        listener.Bind();
+        return options switch
+        {
+            { Multiplexing: KcpMultiplexing.Smux } => new SmuxConnectionListener(listener, qpp),
             { Compression: KcpCompression.Snappy } => new SnappyConnectionListener(listener),
             _ => listener,
         };
-        return new ValueTask<IConnectionListener>(bound);
     }
 
     /// <summary>Releases the meter when the factory created its own, and the pipes' memory pool.</summary>

@@ -170,6 +170,16 @@ public sealed class KcpOptions
     /// <summary>Streams the peer opened that the app has not yet accepted, per session; a SYN past it is refused and counted.</summary>
     public int SmuxAcceptBacklog { get; set; } = 1024;
 
+    /// <summary>
+    /// QPP (Quantum Permutation Pad) encryption of every smux stream's bytes, as current kcptun's <c>--QPP</c>: pads
+    /// and random streams come from the raw UTF-8 bytes of <see cref="Key"/> (not the PBKDF2 packet key). Needs
+    /// <see cref="KcpMultiplexing.Smux"/>; both ends must agree (see docs/kcptun-qpp.md for the kcptun versions it matches).
+    /// </summary>
+    public bool Qpp { get; set; }
+
+    /// <summary>Number of QPP pads (kcptun <c>--QPPCount</c>), 1 to 65535; an odd count of at least 7 is advised. Both ends must agree.</summary>
+    public int QppCount { get; set; } = 61;
+
     /// <summary>Test switches that force a UDP I/O path; not a setting (see <see cref="UdpIoOverrides"/>).</summary>
     internal UdpIoOverrides IoOverrides { get; set; } = UdpIoOverrides.None;
 
@@ -232,6 +242,13 @@ public sealed class KcpOptions
         if (!Sessions.KcpCrypt.IsKeyless(Crypt) && string.IsNullOrEmpty(Key))
         {
             error = new KcpOptionsError(nameof(Key), "(empty)", $"a pre-shared secret: crypt '{Crypt}' needs one");
+            return false;
+        }
+
+        if (Qpp && Multiplexing != KcpMultiplexing.Smux)
+        {
+            // kcptun wraps each smux stream; without streams there is nothing for QPP to wrap.
+            error = new KcpOptionsError(nameof(Qpp), $"true/{Multiplexing}", "Multiplexing Smux when Qpp is on (QPP encrypts each smux stream, as kcptun does)", nameof(Multiplexing));
             return false;
         }
 

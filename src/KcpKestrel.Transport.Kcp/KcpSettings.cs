@@ -258,6 +258,19 @@ internal static class KcpSettings
             Accepted = "1 or more", Meaning = "Streams opened by the peer and not yet accepted, per session; a SYN past it is refused",
             Get = o => o.SmuxAcceptBacklog, Set = (o, v) => o.SmuxAcceptBacklog = (int)v!,
         },
+        new()
+        {
+            Name = nameof(KcpOptions.Qpp), Flag = "--QPP", IsKcptunFlag = true, Kind = KcpSettingKind.Boolean,
+            Accepted = "true or false (1 or 0); only with Multiplexing Smux", Meaning = "QPP encryption of every smux stream, keyed by the raw Key, as current kcptun (both ends must agree)",
+            Get = o => o.Qpp, Set = (o, v) => o.Qpp = (bool)v!,
+        },
+        new()
+        {
+            // kcptun refuses 0 or less and casts to 16 bits; we refuse what it would truncate.
+            Name = nameof(KcpOptions.QppCount), Flag = "--QPPCount", IsKcptunFlag = true, Kind = KcpSettingKind.Int32, Min = 1, Max = 65535,
+            Accepted = "1 to 65535 pads", Meaning = "Number of QPP pads; an odd (prime) count of at least 7 is advised (both ends must agree)",
+            Get = o => o.QppCount, Set = (o, v) => o.QppCount = (int)v!,
+        },
     ];
 
     /// <summary>The setting named <paramref name="name"/> (ignoring case, as configuration keys do), or null.</summary>

@@ -80,8 +80,12 @@ public sealed class QppDuplexPipe : IDuplexPipe, IAsyncDisposable
 
                 var buffer = result.Buffer;
                 Decrypt(buffer, target);
+
+                // Read before AdvanceTo: after it the segments go back to their pool, and a multi-segment
+                // sequence's length (which IsEmpty reads) comes out wrong; the bytes would then never be flushed.
+                var any = !buffer.IsEmpty;
                 source.AdvanceTo(buffer.End);
-                if (!buffer.IsEmpty && (await target.FlushAsync().ConfigureAwait(false)).IsCompleted)
+                if (any && (await target.FlushAsync().ConfigureAwait(false)).IsCompleted)
                 {
                     break;
                 }
@@ -119,8 +123,12 @@ public sealed class QppDuplexPipe : IDuplexPipe, IAsyncDisposable
 
                 var buffer = result.Buffer;
                 Encrypt(buffer, target);
+
+                // Read before AdvanceTo: after it the segments go back to their pool, and a multi-segment
+                // sequence's length (which IsEmpty reads) comes out wrong; the bytes would then never be flushed.
+                var any = !buffer.IsEmpty;
                 source.AdvanceTo(buffer.End);
-                if (!buffer.IsEmpty && (await target.FlushAsync().ConfigureAwait(false)).IsCompleted)
+                if (any && (await target.FlushAsync().ConfigureAwait(false)).IsCompleted)
                 {
                     break;
                 }

@@ -154,13 +154,17 @@ public sealed class SnappyDuplexPipe : IDuplexPipe, IAsyncDisposable
                 }
 
                 var buffer = result.Buffer;
-                if (!buffer.IsEmpty)
+
+                // Read before AdvanceTo: after it the segments go back to their pool, and a multi-segment
+                // sequence's length (which IsEmpty reads) comes out wrong; the frames would then never be flushed.
+                var any = !buffer.IsEmpty;
+                if (any)
                 {
                     encoder.Encode(buffer, target);
                 }
 
                 source.AdvanceTo(buffer.End);
-                if (!buffer.IsEmpty && (await target.FlushAsync().ConfigureAwait(false)).IsCompleted)
+                if (any && (await target.FlushAsync().ConfigureAwait(false)).IsCompleted)
                 {
                     break;
                 }

@@ -2,12 +2,16 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using KcpKestrel.Protocols.Qpp;
 using KcpKestrel.Transport.Kcp.Buffers;
+using KcpKestrel.Transport.Kcp.Diagnostics;
 using KcpKestrel.Transport.Kcp.Io.Datagrams;
 using KcpKestrel.Transport.Kcp.Io.Loops;
 using KcpKestrel.Transport.Kcp.Multiplexing;
 using KcpKestrel.Transport.Kcp.Sessions;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
@@ -21,16 +25,19 @@ namespace KcpKestrel.Transport.Kcp.Client;
 /// With <see cref="KcpOptions.Multiplexing"/> = <see cref="KcpMultiplexing.Smux"/> each connection is instead an smux
 /// stream on one of <see cref="KcpClientOptions.SessionsPerEndpoint"/> shared sessions per endpoint, as kcptun's
 /// client opens them (round robin, <see cref="KcpClientOptions.AutoExpire"/>, <see cref="KcpClientOptions.ScavengeTtl"/>).
+/// A <see cref="KcpEndPoint"/> with a port range has each new KCP session (each dial attempt, as kcptun redials) go to a
+/// port drawn at random from the range, as kcptun's <c>--remoteaddr IP:minport-maxport</c>.
 /// </summary>
 public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
 {
     private readonly KcpClientOptions _options;
     private readonly ResiliencePipeline _dial;
     private readonly KcpIoLoop[] _loops;
+    private readonly QppPad? _qpp;
     
     // Not disposed with the factory: connections it made may outlive it, and keep using the pool.
     private readonly BlockMemoryPool _pool = new();
-    private readonly ConcurrentDictionary<IPEndPoint, SmuxSessionPool> _smuxPools = new();
+    private readonly ConcurrentDictionary<KcpEndPoint, SmuxSessionPool> _smuxPools = new();
     private int _next;
     private int _sessionsDialed;
     private int _disposed;
@@ -38,10 +45,14 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
     /// <summary>Creates a factory; its loops start now and stop at <see cref="DisposeAsync"/>.</summary>
     /// <param name="options">Client options; validated here.</param>
     /// <param name="dialPipeline">Replaces the dial pipeline built from <paramref name="options"/> (for example to add a circuit breaker); <see cref="ResiliencePipeline.Empty"/> turns resilience off.</param>
-    public KcpConnectionFactory(KcpClientOptions? options = null, ResiliencePipeline? dialPipeline = null)
+    /// <param name="loggerFactory">Receives the factory's warnings (kcptun's QPP key and pad count warnings); none by default.</param>
+    public KcpConnectionFactory(KcpClientOptions? options = null, ResiliencePipeline? dialPipeline = null, ILoggerFactory? loggerFactory = null)
     {
         _options = options ?? new KcpClientOptions();
         _options.Validate();
+
+        // Once per factory, as kcptun's client builds one pad set per process: deriving pads is slow.
+        _qpp = QppStreams.CreatePad(_options.Kcp, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(KcpLog.Category));
         _dial = dialPipeline ?? BuildDialPipeline(_options);
         _loops = new KcpIoLoop[_options.IoLoopCount];
         for (var i = 0; i < _loops.Length; i++)
@@ -58,7 +69,7 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
     internal int SessionsDialed => Volatile.Read(ref _sessionsDialed);
 
     /// <summary>The pooled smux sessions to <paramref name="remote"/> that are not closed yet (tests kill one under the pool).</summary>
-    internal SmuxPoolSession[] SmuxSessionsTo(IPEndPoint remote) => _smuxPools.TryGetValue(remote, out var pool) ? pool.Snapshot() : [];
+    internal SmuxPoolSession[] SmuxSessionsTo(IPEndPoint remote) => _smuxPools.TryGetValue(new KcpEndPoint(remote), out var pool) ? pool.Snapshot() : [];
 
     /// <summary>The clock of smux session expiry and scavenging (tests inject a fake one).</summary>
     internal TimeProvider PoolTime { get; init; } = TimeProvider.System;
@@ -69,8 +80,8 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var remote = endpoint switch
         {
-            KcpEndPoint kcp => kcp.IPEndPoint,
-            IPEndPoint ip => ip,
+            KcpEndPoint kcp => kcp,
+            IPEndPoint ip => new KcpEndPoint(ip),
             _ => throw new NotSupportedException($"KCP dials an {nameof(KcpEndPoint)} or an {nameof(IPEndPoint)}, not {endpoint?.GetType().Name ?? "null"}."),
         };
 
@@ -79,24 +90,24 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
             // A lost GetOrAdd race leaves an unused pool behind: pools dial lazily, so it holds nothing.
             var pool = _smuxPools.GetOrAdd(remote, static (target, factory) => factory.CreateSmuxPool(target), this);
             var (session, stream) = await pool.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
-            return new SmuxStreamConnection(stream, session.Smux, session.Connection);
+            return new SmuxStreamConnection(stream, session.Smux, session.Connection, _qpp);
         }
 
         return await DialAsync(remote, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Dials one KCP session through the resilience pipeline.</summary>
-    private async ValueTask<ConnectionContext> DialAsync(IPEndPoint remote, CancellationToken cancellationToken)
+    /// <summary>Dials one KCP session through the resilience pipeline; every attempt draws its own port from a range.</summary>
+    private async ValueTask<ConnectionContext> DialAsync(KcpEndPoint remote, CancellationToken cancellationToken)
     {
         var connection = await _dial.ExecuteAsync(
-            static async (state, token) => await state.Factory.DialOnceAsync(state.Remote, token).ConfigureAwait(false),
+            static async (state, token) => await state.Factory.DialOnceAsync(state.Remote.PickRemote(), token).ConfigureAwait(false),
             (Factory: this, Remote: remote),
             cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _sessionsDialed);
         return connection;
     }
 
-    private SmuxSessionPool CreateSmuxPool(IPEndPoint remote) => new(
+    private SmuxSessionPool CreateSmuxPool(KcpEndPoint remote) => new(
         _options.SessionsPerEndpoint,
         _options.AutoExpire,
         _options.ScavengeTtl,

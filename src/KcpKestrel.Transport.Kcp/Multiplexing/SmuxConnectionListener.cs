@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using KcpKestrel.Transport.Kcp.Connections;
 using KcpKestrel.Transport.Kcp.Diagnostics;
 using KcpKestrel.Transport.Kcp.Listener;
+using KcpKestrel.Protocols.Qpp;
 using Microsoft.AspNetCore.Connections;
 
 namespace KcpKestrel.Transport.Kcp.Multiplexing;
@@ -21,12 +22,16 @@ internal sealed class SmuxConnectionListener : IConnectionListener
     private readonly Channel<SmuxStreamConnection> _streams;
     private readonly ConcurrentDictionary<SmuxSessionHost, byte> _hosts = new();
     private readonly SmuxListenerStats _stats = new();
+    private readonly QppPad? _qpp;
     private readonly Task _sessions;
     private int _disposed;
 
-    public SmuxConnectionListener(KcpConnectionListener inner)
+    /// <param name="inner">The bound KCP listener.</param>
+    /// <param name="qpp">The pads every accepted stream is encrypted with (<see cref="KcpOptions.Qpp"/>), built once at bind; null: off.</param>
+    public SmuxConnectionListener(KcpConnectionListener inner, QppPad? qpp = null)
     {
         _inner = inner;
+        _qpp = qpp;
         _options = inner.Options;
         inner.Diagnostics.Smux = _stats;
         _streams = Channel.CreateBounded<SmuxStreamConnection>(new BoundedChannelOptions(_options.AcceptQueueDepth)
@@ -96,7 +101,7 @@ internal sealed class SmuxConnectionListener : IConnectionListener
     {
         while (await _inner.AcceptAsync().ConfigureAwait(false) is KcpConnection connection)
         {
-            var host = new SmuxSessionHost(connection, _options, _streams.Writer, _inner.Diagnostics);
+            var host = new SmuxSessionHost(connection, _options, _streams.Writer, _inner.Diagnostics, _qpp);
             _hosts.TryAdd(host, 0);
             _ = host.Completion.ContinueWith(static (task, state) =>
             {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Threading.Channels;
+using KcpKestrel.Protocols.Qpp;
 using KcpKestrel.Protocols.Snappy;
 using KcpKestrel.Smux;
 using KcpKestrel.Transport.Kcp.Connections;
@@ -22,13 +23,15 @@ internal sealed class SmuxSessionHost : IAsyncDisposable
     private readonly SmuxSession _session;
     private readonly ChannelWriter<SmuxStreamConnection> _sink;
     private readonly KcpListenerDiagnostics _diagnostics;
+    private readonly QppPad? _qpp;
     private readonly ConcurrentDictionary<SmuxStreamConnection, byte> _streams = new();
     private readonly Action<SmuxStreamConnection> _onStreamDisposed;
     private long _streamsAccepted;
 
-    public SmuxSessionHost(KcpConnection connection, KcpOptions options, ChannelWriter<SmuxStreamConnection> sink, KcpListenerDiagnostics diagnostics)
+    public SmuxSessionHost(KcpConnection connection, KcpOptions options, ChannelWriter<SmuxStreamConnection> sink, KcpListenerDiagnostics diagnostics, QppPad? qpp = null)
     {
         _connection = connection;
+        _qpp = qpp;
         _sink = sink;
         _diagnostics = diagnostics;
         _onStreamDisposed = stream => _streams.TryRemove(stream, out _);
@@ -96,7 +99,7 @@ internal sealed class SmuxSessionHost : IAsyncDisposable
                 return;
             }
 
-            var connection = new SmuxStreamConnection(stream, _session, _connection) { Disposed = _onStreamDisposed };
+            var connection = new SmuxStreamConnection(stream, _session, _connection, _qpp) { Disposed = _onStreamDisposed };
             if (open)
             {
                 _streams.TryAdd(connection, 0);

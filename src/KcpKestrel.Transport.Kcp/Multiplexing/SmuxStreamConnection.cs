@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Net;
+using KcpKestrel.Protocols.Qpp;
 using KcpKestrel.Smux;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -13,7 +14,8 @@ namespace KcpKestrel.Transport.Kcp.Multiplexing;
 /// One smux stream as a Kestrel connection, on either side: the server's listener hands out the streams a peer
 /// opens, the client's factory the streams it opens. Transport is the stream itself (no copy); endpoints, memory
 /// pool and <see cref="IKcpSessionFeature"/> are the KCP session's, shared by every stream on it. Closing, disposing
-/// or aborting ends only this stream (FIN); the session lives on.
+/// or aborting ends only this stream (FIN); the session lives on. With QPP (<see cref="KcpOptions.Qpp"/>) Transport is
+/// the stream behind a <see cref="QppDuplexPipe"/>, as kcptun wraps each stream it opens or accepts.
 /// </summary>
 internal sealed class SmuxStreamConnection : ConnectionContext,
     IConnectionIdFeature,
@@ -29,6 +31,7 @@ internal sealed class SmuxStreamConnection : ConnectionContext,
     private readonly ConnectionContext _sessionConnection;
     private readonly AbortableStreamReader _input;
     private readonly AbortableStreamWriter _output;
+    private readonly QppDuplexPipe? _qpp;
     private readonly CancellationTokenSource _closedCts = new();
     private readonly CancellationTokenRegistration _sessionClosed;
     private readonly FeatureCollection _features = new();
@@ -38,7 +41,11 @@ internal sealed class SmuxStreamConnection : ConnectionContext,
     private int _disposed;
 
     /// <summary>Wraps <paramref name="stream"/> of <paramref name="session"/>, which runs over <paramref name="sessionConnection"/> (the KCP session's connection).</summary>
-    public SmuxStreamConnection(SmuxStream stream, SmuxSession session, ConnectionContext sessionConnection)
+    /// <param name="stream">The smux stream.</param>
+    /// <param name="session">Its session.</param>
+    /// <param name="sessionConnection">The KCP session's connection under the session.</param>
+    /// <param name="qpp">The pads when QPP is on: the stream's bytes are then encrypted with them.</param>
+    public SmuxStreamConnection(SmuxStream stream, SmuxSession session, ConnectionContext sessionConnection, QppPad? qpp = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(session);
@@ -48,7 +55,15 @@ internal sealed class SmuxStreamConnection : ConnectionContext,
         _sessionConnection = sessionConnection;
         _input = new AbortableStreamReader(stream.Input);
         _output = new AbortableStreamWriter(stream.Output);
-        Transport = new DuplexPipe(_input, _output);
+        IDuplexPipe transport = new DuplexPipe(_input, _output);
+        if (qpp is not null)
+        {
+            // Aborts still reach the app: the pipe's pumps read the abortable reader, and fail with its reason.
+            _qpp = new QppDuplexPipe(transport, qpp);
+            transport = _qpp;
+        }
+
+        Transport = transport;
         LocalEndPoint = sessionConnection.LocalEndPoint;
         RemoteEndPoint = sessionConnection.RemoteEndPoint;
         MemoryPool = sessionConnection.Features.Get<IMemoryPoolFeature>()?.MemoryPool ?? MemoryPool<byte>.Shared;
@@ -120,6 +135,12 @@ internal sealed class SmuxStreamConnection : ConnectionContext,
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
+        }
+
+        if (_qpp is not null)
+        {
+            // Its pumps read and write the stream: they stop (completing both sides) before the stream is completed here.
+            await _qpp.DisposeAsync().ConfigureAwait(false);
         }
 
         _input.Complete();
