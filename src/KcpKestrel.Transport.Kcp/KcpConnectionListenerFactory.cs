@@ -4,6 +4,7 @@ using System.Net;
 using KcpKestrel.Transport.Kcp.Buffers;
 using KcpKestrel.Transport.Kcp.Diagnostics;
 using KcpKestrel.Transport.Kcp.Listener;
+using KcpKestrel.Transport.Kcp.Multiplexing;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -73,7 +74,13 @@ public sealed class KcpConnectionListenerFactory : IConnectionListenerFactory, I
 
         var listener = new KcpConnectionListener(kcpEndPoint, options, _pool, _loggerFactory.CreateLogger(KcpLog.Category), _registry, _metrics);
         listener.Bind();
-        return new ValueTask<IConnectionListener>(listener);
+        IConnectionListener bound = options switch
+        {
+            { Multiplexing: KcpMultiplexing.Smux } => new SmuxConnectionListener(listener),
+            { Compression: KcpCompression.Snappy } => new SnappyConnectionListener(listener),
+            _ => listener,
+        };
+        return new ValueTask<IConnectionListener>(bound);
     }
 
     /// <summary>Releases the meter when the factory created its own, and the pipes' memory pool.</summary>

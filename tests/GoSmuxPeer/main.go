@@ -1,12 +1,15 @@
 // Command GoSmuxPeer is the xtaci/smux reference peer for KcpKestrel.Smux's interop tests: an echo server or a
-// checking client over TCP, on Debian's smux 1.5.16 (GOPATH mode).
+// checking client over TCP, or over kcp-go as kcptun runs it, on Debian's smux 1.5.16 (GOPATH mode).
 //
 //	server: -mode server -listen 127.0.0.1:0 -version 2   prints "listening <addr>", echoes every stream until stdin closes
 //	client: -mode client -target <addr> -version 2 -streams 16 -bytes 1048576   prints one JSON line
+//	kcp:    -transport kcp -crypt aes -key K -datashard 10 -parityshard 3 [-comp]   (kcptun's layout: smux over
+//	        snappy over a kcp-go session; -comp is kcptun's default, --nocomp its absence)
 package main
 
 import (
 	"bufio"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/json"
 	"flag"
@@ -18,8 +21,100 @@ import (
 	"sync"
 	"time"
 
+	"github.com/golang/snappy"
+	"github.com/xtaci/kcp-go"
 	"github.com/xtaci/smux"
+	"golang.org/x/crypto/pbkdf2"
 )
+
+var (
+	transport   = flag.String("transport", "tcp", "tcp or kcp")
+	crypt       = flag.String("crypt", "aes", "kcp: aes or none")
+	key         = flag.String("key", "it's a secrect", "kcp: pre-shared secret (kcptun's --key)")
+	dataShard   = flag.Int("datashard", 10, "kcp: FEC data shards")
+	parityShard = flag.Int("parityshard", 3, "kcp: FEC parity shards")
+	comp        = flag.Bool("comp", false, "kcp: snappy below smux, as kcptun without --nocomp")
+)
+
+// snappyConn is kcptun's compression: snappy's framing format over the session, flushed after every write.
+type snappyConn struct {
+	net.Conn
+	w *snappy.Writer
+	r *snappy.Reader
+}
+
+func (c *snappyConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func (c *snappyConn) Write(p []byte) (int, error) {
+	if _, err := c.w.Write(p); err != nil {
+		return 0, err
+	}
+	if err := c.w.Flush(); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func block() (kcp.BlockCrypt, error) {
+	pass := pbkdf2.Key([]byte(*key), []byte("kcp-go"), 4096, 32, sha1.New)
+	if *crypt == "none" {
+		return kcp.NewNoneBlockCrypt(pass)
+	}
+	return kcp.NewAESBlockCrypt(pass)
+}
+
+// tuned sets a kcp-go session up as kcptun does (stream mode, no write delay, its fast settings).
+func tuned(s *kcp.UDPSession) net.Conn {
+	s.SetStreamMode(true)
+	s.SetWriteDelay(false)
+	s.SetNoDelay(1, 10, 2, 1)
+	s.SetWindowSize(1024, 1024)
+	s.SetMtu(1350)
+	if *comp {
+		return &snappyConn{Conn: s, w: snappy.NewBufferedWriter(s), r: snappy.NewReader(s)}
+	}
+	return s
+}
+
+func dial(target string) (net.Conn, error) {
+	if *transport != "kcp" {
+		return net.DialTimeout("tcp", target, 10*time.Second)
+	}
+	b, err := block()
+	if err != nil {
+		return nil, err
+	}
+	s, err := kcp.DialWithOptions(target, b, *dataShard, *parityShard)
+	if err != nil {
+		return nil, err
+	}
+	return tuned(s), nil
+}
+
+type kcpListener struct{ *kcp.Listener }
+
+func (l kcpListener) Accept() (net.Conn, error) {
+	s, err := l.AcceptKCP()
+	if err != nil {
+		return nil, err
+	}
+	return tuned(s), nil
+}
+
+func listenOn(addr string) (net.Listener, error) {
+	if *transport != "kcp" {
+		return net.Listen("tcp", addr)
+	}
+	b, err := block()
+	if err != nil {
+		return nil, err
+	}
+	l, err := kcp.ListenWithOptions(addr, b, *dataShard, *parityShard)
+	if err != nil {
+		return nil, err
+	}
+	return kcpListener{l}, nil
+}
 
 type result struct {
 	Streams int    `json:"streams"`
@@ -58,7 +153,7 @@ func main() {
 }
 
 func serve(listen string, version int) {
-	ln, err := net.Listen("tcp", listen)
+	ln, err := listenOn(listen)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -96,7 +191,7 @@ func serve(listen string, version int) {
 
 func run(target string, version, streams, size int) result {
 	res := result{Streams: streams}
-	conn, err := net.DialTimeout("tcp", target, 10*time.Second)
+	conn, err := dial(target)
 	if err != nil {
 		res.Error = err.Error()
 		return res

@@ -38,8 +38,27 @@ internal sealed class KcpListenerDiagnostics
 
     public ILogger Logger => _logger;
 
+    /// <summary>The smux figures when the listener multiplexes (<see cref="KcpMultiplexing.Smux"/>); null otherwise.</summary>
+    public SmuxListenerStats? Smux { get; set; }
+
     public void OnBound(EndPoint localEndPoint) =>
         _endpointTag = new(KcpMetrics.EndpointTag, localEndPoint.ToString());
+
+    /// <summary>An smux session of the listener ended: its figures join the totals, its reason is counted and logged.</summary>
+    public void OnSmuxSessionEnded(KcpKestrel.Smux.SmuxSession session, uint conv, EndPoint? remoteEndPoint, long streams)
+    {
+        Smux?.OnSessionEnded(session);
+        var reason = SmuxListenerStats.ReasonName(session.CloseReason);
+        _metrics?.RecordSmuxSessionClosed(_endpointTag, reason);
+        if (reason is "protocol_error" or "keepalive_timeout")
+        {
+            KcpLog.SmuxSessionFailed(_logger, conv, remoteEndPoint, session.CloseReason, streams);
+        }
+        else
+        {
+            KcpLog.SmuxSessionClosed(_logger, conv, remoteEndPoint, session.CloseReason, streams);
+        }
+    }
 
     /// <summary>Called as Kestrel takes the connection from the accept queue.</summary>
     public void OnAccepted(KcpConnection connection)

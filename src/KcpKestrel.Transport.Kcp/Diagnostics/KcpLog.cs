@@ -39,6 +39,13 @@ internal static partial class KcpLog
     [LoggerMessage(103, LogLevel.Debug, "KCP new session from {RemoteEndPoint} refused: {Reason}.")]
     public static partial void SessionRefused(ILogger logger, EndPoint remoteEndPoint, string reason);
 
+    [LoggerMessage(120, LogLevel.Debug, "smux session on KCP session {Conv} from {RemoteEndPoint} ended ({Reason}) after {Streams} streams.")]
+    public static partial void SmuxSessionClosed(ILogger logger, uint conv, EndPoint? remoteEndPoint, string? reason, long streams);
+
+    /// <summary>Information, not Debug: a peer that breaks the protocol or goes silent is worth seeing (once per session).</summary>
+    [LoggerMessage(121, LogLevel.Information, "smux session on KCP session {Conv} from {RemoteEndPoint} failed ({Reason}) after {Streams} streams; the KCP session was closed.")]
+    public static partial void SmuxSessionFailed(ILogger logger, uint conv, EndPoint? remoteEndPoint, string? reason, long streams);
+
     [LoggerMessage(110, LogLevel.Information, "KCP listener {EndPoint} stopped accepting ({Sessions} sessions still open).")]
     public static partial void ListenerUnbound(ILogger logger, EndPoint endPoint, int sessions);
 

@@ -26,6 +26,7 @@ internal sealed class KcpMetrics : IDisposable
     private readonly Counter<long> _sessionsClosed;
     private readonly Histogram<double> _sessionRtt;
     private readonly Histogram<double> _sessionDuration;
+    private readonly Counter<long> _smuxSessionsClosed;
 
     public KcpMetrics(IMeterFactory? meterFactory, KcpListenerRegistry registry)
     {
@@ -82,6 +83,12 @@ internal sealed class KcpMetrics : IDisposable
         _meter.CreateObservableCounter("kcp.fec.short_groups", () => PerListenerCounter(static c => c.FecShortGroups), "{group}", "FEC groups that expired with too few shards to rebuild, added when each session ends.");
         _meter.CreateObservableCounter("kcp.fec.failed", () => PerListenerCounter(static c => c.FecFailedReconstructs), "{group}", "FEC reconstructions that failed, added when each session ends.");
 
+        _meter.CreateObservableUpDownCounter("kcp.smux.sessions.active", () => PerSmuxListener(static s => s.SessionsActive), "{session}", "smux sessions running now (KcpMultiplexing.Smux listeners).");
+        _meter.CreateObservableUpDownCounter("kcp.smux.streams.active", () => PerSmuxListener(static s => s.StreamsActive), "{stream}", "smux streams open now, in the app or waiting to be accepted.");
+        _meter.CreateObservableCounter("kcp.smux.streams.accepted", () => PerSmuxListener(static s => s.StreamsAccepted), "{stream}", "smux streams handed to the app as connections.");
+        _meter.CreateObservableCounter("kcp.smux.errors", ObserveSmuxErrors, "{event}", "smux problems, by kind: protocol_error, keepalive_timeout, stream_refused, stream_reset, frame_ignored.");
+        _smuxSessionsClosed = _meter.CreateCounter<long>("kcp.smux.sessions.closed", "{session}", "smux sessions that ended, by reason.");
+
         _meter.CreateObservableUpDownCounter("kcp.queue.send", () => PerListenerTotals(static t => t.SendQueue), "{segment}", "Segments queued to send (not yet in flight), summed over accepted sessions.");
         _meter.CreateObservableUpDownCounter("kcp.queue.receive", () => PerListenerTotals(static t => t.ReceiveQueue), "{segment}", "Segments received and waiting for the app, summed over accepted sessions.");
         _meter.CreateObservableUpDownCounter("kcp.segments.in_flight", () => PerListenerTotals(static t => t.InFlight), "{segment}", "Segments sent and not yet acknowledged, summed over accepted sessions.");
@@ -100,6 +107,9 @@ internal sealed class KcpMetrics : IDisposable
 
         _sessionDuration.Record(duration.TotalSeconds, endpoint);
     }
+
+    public void RecordSmuxSessionClosed(KeyValuePair<string, object?> endpoint, string reason) =>
+        _smuxSessionsClosed.Add(1, endpoint, new KeyValuePair<string, object?>(ReasonTag, reason));
 
     public void Dispose()
     {
@@ -141,6 +151,42 @@ internal sealed class KcpMetrics : IDisposable
         foreach (var listener in listeners)
         {
             result.Add(new Measurement<long>(read(listener.Counters), listener.Diagnostics.EndpointTag));
+        }
+
+        return result;
+    }
+
+    private List<Measurement<long>> PerSmuxListener(Func<SmuxListenerStats, long> read)
+    {
+        var result = new List<Measurement<long>>();
+        foreach (var listener in _registry.Listeners)
+        {
+            if (listener.Diagnostics.Smux is { } smux)
+            {
+                result.Add(new Measurement<long>(read(smux), listener.Diagnostics.EndpointTag));
+            }
+        }
+
+        return result;
+    }
+
+    private List<Measurement<long>> ObserveSmuxErrors()
+    {
+        var result = new List<Measurement<long>>();
+        foreach (var listener in _registry.Listeners)
+        {
+            if (listener.Diagnostics.Smux is not { } smux)
+            {
+                continue;
+            }
+
+            var e = smux.GetErrors();
+            var endpoint = listener.Diagnostics.EndpointTag;
+            result.Add(Tagged(e.ProtocolErrors, endpoint, KindTag, "protocol_error"));
+            result.Add(Tagged(e.KeepAliveTimeouts, endpoint, KindTag, "keepalive_timeout"));
+            result.Add(Tagged(e.StreamsRefused, endpoint, KindTag, "stream_refused"));
+            result.Add(Tagged(e.StreamsReset, endpoint, KindTag, "stream_reset"));
+            result.Add(Tagged(e.FramesIgnored, endpoint, KindTag, "frame_ignored"));
         }
 
         return result;
