@@ -37,8 +37,9 @@ public sealed class KcpClientOptions
     public TimeSpan AutoExpire { get; set; } = TimeSpan.Zero;
 
     /// <summary>
-    /// With smux: how long an expired session may live on for its open streams before it is closed
-    /// (kcptun <c>--scavengettl</c>, 600 seconds); it closes sooner once its last stream ends.
+    /// With smux and a positive <see cref="AutoExpire"/>: how long an expired session may live on for its open streams
+    /// before it is closed (kcptun <c>--scavengettl</c>, 600 seconds). As in kcptun, the session is closed then whether or
+    /// not streams remain, and not sooner when its last stream ends.
     /// </summary>
     public TimeSpan ScavengeTtl { get; set; } = TimeSpan.FromSeconds(600);
 

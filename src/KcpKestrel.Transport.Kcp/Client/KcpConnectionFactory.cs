@@ -1,9 +1,11 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using KcpKestrel.Transport.Kcp.Buffers;
 using KcpKestrel.Transport.Kcp.Io.Datagrams;
 using KcpKestrel.Transport.Kcp.Io.Loops;
+using KcpKestrel.Transport.Kcp.Multiplexing;
 using KcpKestrel.Transport.Kcp.Sessions;
 using Microsoft.AspNetCore.Connections;
 using Polly;
@@ -16,6 +18,9 @@ namespace KcpKestrel.Transport.Kcp.Client;
 /// Dials KCP servers (KcpKestrel or kcp-go) and returns each session as a <see cref="ConnectionContext"/>.
 /// Each connection has a connected UDP socket of its own; the factory's I/O loops serve them all.
 /// Dialing runs in a Polly pipeline: a timeout per attempt and jittered exponential retries.
+/// With <see cref="KcpOptions.Multiplexing"/> = <see cref="KcpMultiplexing.Smux"/> each connection is instead an smux
+/// stream on one of <see cref="KcpClientOptions.SessionsPerEndpoint"/> shared sessions per endpoint, as kcptun's
+/// client opens them (round robin, <see cref="KcpClientOptions.AutoExpire"/>, <see cref="KcpClientOptions.ScavengeTtl"/>).
 /// </summary>
 public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
 {
@@ -25,7 +30,9 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
     
     // Not disposed with the factory: connections it made may outlive it, and keep using the pool.
     private readonly BlockMemoryPool _pool = new();
+    private readonly ConcurrentDictionary<IPEndPoint, SmuxSessionPool> _smuxPools = new();
     private int _next;
+    private int _sessionsDialed;
     private int _disposed;
 
     /// <summary>Creates a factory; its loops start now and stop at <see cref="DisposeAsync"/>.</summary>
@@ -47,6 +54,15 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
     /// <summary>How this factory's loops move datagrams, chosen when it was created.</summary>
     internal UdpIoMode IoMode => _loops[0].Mode;
 
+    /// <summary>KCP sessions dialed successfully (one per connection, or one per pooled smux session).</summary>
+    internal int SessionsDialed => Volatile.Read(ref _sessionsDialed);
+
+    /// <summary>The pooled smux sessions to <paramref name="remote"/> that are not closed yet (tests kill one under the pool).</summary>
+    internal SmuxPoolSession[] SmuxSessionsTo(IPEndPoint remote) => _smuxPools.TryGetValue(remote, out var pool) ? pool.Snapshot() : [];
+
+    /// <summary>The clock of smux session expiry and scavenging (tests inject a fake one).</summary>
+    internal TimeProvider PoolTime { get; init; } = TimeProvider.System;
+
     /// <inheritdoc />
     public async ValueTask<ConnectionContext> ConnectAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
@@ -58,11 +74,35 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
             _ => throw new NotSupportedException($"KCP dials an {nameof(KcpEndPoint)} or an {nameof(IPEndPoint)}, not {endpoint?.GetType().Name ?? "null"}."),
         };
 
-        return await _dial.ExecuteAsync(
+        if (_options.Kcp.Multiplexing == KcpMultiplexing.Smux)
+        {
+            // A lost GetOrAdd race leaves an unused pool behind: pools dial lazily, so it holds nothing.
+            var pool = _smuxPools.GetOrAdd(remote, static (target, factory) => factory.CreateSmuxPool(target), this);
+            var (session, stream) = await pool.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
+            return new SmuxStreamConnection(stream, session.Smux, session.Connection);
+        }
+
+        return await DialAsync(remote, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Dials one KCP session through the resilience pipeline.</summary>
+    private async ValueTask<ConnectionContext> DialAsync(IPEndPoint remote, CancellationToken cancellationToken)
+    {
+        var connection = await _dial.ExecuteAsync(
             static async (state, token) => await state.Factory.DialOnceAsync(state.Remote, token).ConfigureAwait(false),
             (Factory: this, Remote: remote),
             cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _sessionsDialed);
+        return connection;
     }
+
+    private SmuxSessionPool CreateSmuxPool(IPEndPoint remote) => new(
+        _options.SessionsPerEndpoint,
+        _options.AutoExpire,
+        _options.ScavengeTtl,
+        PoolTime,
+        async cancellationToken => SmuxPoolSession.Create(await DialAsync(remote, cancellationToken).ConfigureAwait(false), _options.Kcp),
+        remote.ToString());
 
     private async ValueTask<ConnectionContext> DialOnceAsync(IPEndPoint remote, CancellationToken cancellationToken)
     {
@@ -104,19 +144,22 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
         return builder.Build();
     }
 
-    /// <summary>Stops the loops; connections still open end with them.</summary>
-    public ValueTask DisposeAsync()
+    /// <summary>Closes every pooled smux session, then stops the loops; connections still open end with them.</summary>
+    public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            return default;
+            return;
+        }
+
+        foreach (var pool in _smuxPools.Values)
+        {
+            await pool.DisposeAsync().ConfigureAwait(false);
         }
 
         foreach (var loop in _loops)
         {
             loop.Dispose();
         }
-
-        return default;
     }
 }
