@@ -40,7 +40,7 @@ internal static class TunnelCommand
 
         await using var logFile = config.Log.Length > 0 ? OpenLog(config.Log) : null;
         var log = new TunnelLog(logFile ?? io.Error, config.Quiet, TimeProvider.System);
-        using var target = side == TunnelSide.Server ? new TunnelTarget(config.Target) : null;
+        var target = side == TunnelSide.Server ? new TunnelTarget(config.Target) : null;
 
         TunnelHost started;
         try

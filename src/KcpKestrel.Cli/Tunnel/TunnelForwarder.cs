@@ -60,9 +60,11 @@ internal static class TunnelForwarder
                     destination.Write(segment.Span);
                 }
 
-                copied += buffer.Length;
+                // The length is taken before AdvanceTo: after it the buffer's segments go back to the pool and may be reused.
+                var length = buffer.Length;
+                copied += length;
                 source.AdvanceTo(buffer.End);
-                if (!buffer.IsEmpty)
+                if (length > 0)
                 {
                     var flush = await destination.FlushAsync().ConfigureAwait(false);
                     if (flush.IsCompleted || flush.IsCanceled)

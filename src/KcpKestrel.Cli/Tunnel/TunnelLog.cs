@@ -46,7 +46,7 @@ internal sealed class TunnelLog(TextWriter writer, bool quiet, TimeProvider time
         Interlocked.Add(ref _down, bytes.Down);
         if (!Quiet)
         {
-            Line($"stream closed in: {inbound} out: {outbound}");
+            Line($"stream closed in: {inbound} out: {outbound} bytes up: {bytes.Up} down: {bytes.Down}");
         }
     }
 

@@ -9,7 +9,7 @@ internal sealed class TunnelServerHandler(TunnelTarget target, TunnelLog log) : 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         var inbound = $"{connection.RemoteEndPoint}({connection.ConnectionId})";
-        ConnectionContext outbound;
+        TunnelTarget.Connection outbound;
         try
         {
             outbound = await target.ConnectAsync(connection.ConnectionClosed).ConfigureAwait(false);
@@ -25,7 +25,7 @@ internal sealed class TunnelServerHandler(TunnelTarget target, TunnelLog log) : 
         {
             var outDescription = outbound.RemoteEndPoint?.ToString() ?? target.Description;
             log.StreamOpened(inbound, outDescription);
-            var bytes = await TunnelForwarder.RunAsync(connection.Transport, outbound.Transport).ConfigureAwait(false);
+            var bytes = await TunnelForwarder.RunAsync(connection.Transport, outbound).ConfigureAwait(false);
             log.StreamClosed(inbound, outDescription, bytes);
         }
     }

@@ -1,20 +1,16 @@
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KcpKestrel.Cli.Tunnel;
 
 /// <summary>
 /// The server's <c>--target</c>: a TCP <c>HOST:PORT</c> (a name is resolved at each dial, as Go's net.Dial does) or,
-/// when it has no port, a unix socket path (as kcptun). Each dial is a Kestrel socket connection, so the copy
-/// reads and writes pooled pipe memory.
+/// when it has no port, a unix socket path (as kcptun). Each dial is a socket with pipes over it (pooled buffers).
 /// </summary>
-internal sealed class TunnelTarget : IDisposable
+internal sealed class TunnelTarget
 {
     private readonly EndPoint _endPoint;
-    private readonly SocketConnectionContextFactory _connections = new(new SocketConnectionFactoryOptions(), NullLogger.Instance);
 
     public TunnelTarget(string target)
     {
@@ -26,7 +22,7 @@ internal sealed class TunnelTarget : IDisposable
 
     public string Description { get; }
 
-    public async Task<ConnectionContext> ConnectAsync(CancellationToken cancellationToken)
+    public async Task<Connection> ConnectAsync(CancellationToken cancellationToken)
     {
         var socket = _endPoint is UnixDomainSocketEndPoint
             ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
@@ -39,7 +35,7 @@ internal sealed class TunnelTarget : IDisposable
                 socket.NoDelay = true;
             }
 
-            return _connections.Create(socket);
+            return new Connection(socket);
         }
         catch
         {
@@ -48,5 +44,25 @@ internal sealed class TunnelTarget : IDisposable
         }
     }
 
-    public void Dispose() => _connections.Dispose();
+    /// <summary>One dialed target: pipes over the socket's stream; disposing closes the socket.</summary>
+    internal sealed class Connection : IDuplexPipe, IAsyncDisposable
+    {
+        private readonly NetworkStream _stream;
+
+        public Connection(Socket socket)
+        {
+            RemoteEndPoint = socket.RemoteEndPoint;
+            _stream = new NetworkStream(socket, ownsSocket: true);
+            Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
+            Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(leaveOpen: true));
+        }
+
+        public EndPoint? RemoteEndPoint { get; }
+
+        public PipeReader Input { get; }
+
+        public PipeWriter Output { get; }
+
+        public ValueTask DisposeAsync() => _stream.DisposeAsync();
+    }
 }

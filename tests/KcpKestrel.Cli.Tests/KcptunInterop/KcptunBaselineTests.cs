@@ -16,4 +16,14 @@ public sealed class KcptunBaselineTests
 
         Assert.True(sent.SequenceEqual(received), $"echo differs; client log: {client.Log}\nserver log: {server.Log}");
     }
+
+    [Fact]
+    public async Task KcptunClient_100ConcurrentStreamsToKcptunServer_AllEcho()
+    {
+        await using var target = await ServeProcess.StartAsync("--kcp", "127.0.0.1:0", "--tcp", "127.0.0.1:0", "--app", "echo");
+        await using var server = await Kcptun.StartServerAsync(target.Tcp!, "--quiet", "--smuxver", "2");
+        await using var client = await Kcptun.StartClientAsync(server.EndPoint, "--quiet", "--smuxver", "2");
+
+        await TcpEcho.CheckConcurrentAsync(client.EndPoint, streams: 100, bytes: 64 * 1024, TimeSpan.FromSeconds(60));
+    }
 }
