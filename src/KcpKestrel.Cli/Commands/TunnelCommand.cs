@@ -71,7 +71,8 @@ internal static class TunnelCommand
             // SIGINT/SIGTERM: stop below.
         }
 
-        await host.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        // kcptun exits at once on a signal; a second lets streams that are ending finish, then the rest are aborted.
+        await host.StopAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
         await io.Out.WriteLineAsync(log.StopLine(side)).ConfigureAwait(false);
         await io.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         return 0;
