@@ -74,6 +74,20 @@ internal sealed class KcpFlags
         return null;
     }
 
+    /// <summary>Whether the command line gave the flag of <paramref name="setting"/>.</summary>
+    public bool WasGiven(ParseResult result, string setting)
+    {
+        foreach (var (s, option) in _flags)
+        {
+            if (s.Name == setting)
+            {
+                return result.GetValue(option) is not null;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Builds validated options; bad combinations throw <see cref="UsageException"/> naming the flag.</summary>
     public KcpOptions Build(ParseResult result)
     {

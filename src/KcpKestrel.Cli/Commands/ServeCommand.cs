@@ -17,15 +17,18 @@ internal static class ServeCommand
         var app = Flags.Choice("--app", "What each connection gets (default echo)", ServeHost.AppNames);
         var kcpFlags = new KcpFlags();
         var tcpFlags = new TcpFlags();
+        var smuxFlags = new SmuxFlags();
         var command = new Command("serve", "Serve an app (echo, sink or http) over KCP and, optionally, TCP; prints 'listening kcp=... tcp=...' when ready and one JSON line of its KCP counters ({\"event\":\"stopped\",...}) as it stops.");
         command.Options.Add(kcp);
         command.Options.Add(tcp);
         command.Options.Add(app);
         kcpFlags.AddTo(command);
+        smuxFlags.AddTo(command);
         tcpFlags.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
             var options = kcpFlags.Build(result);
+            smuxFlags.Apply(result, kcpFlags, options);
             var tcpOptions = tcpFlags.Build(result);
             ServeHost started;
             try
@@ -61,7 +64,7 @@ internal static class ServeCommand
             await host.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
 
             // One JSON line with the KCP listener's final counters, for scripts.
-            await io.Out.WriteLineAsync(StopReport.Format(host.KcpCounters())).ConfigureAwait(false);
+            await io.Out.WriteLineAsync(StopReport.Format(host.KcpCounters(), host.SmuxTotals())).ConfigureAwait(false);
             await io.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             return 0;
         });

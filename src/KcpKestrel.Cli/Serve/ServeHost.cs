@@ -59,6 +59,24 @@ internal sealed class ServeHost : IAsyncDisposable
         return total;
     }
 
+    /// <summary>The smux figures of the KCP listeners, summed (zeros without <c>--smux</c>).</summary>
+    public SmuxTotals SmuxTotals()
+    {
+        var total = default(SmuxTotals);
+        foreach (var listener in _kcpListeners)
+        {
+            if (listener.Diagnostics.Smux is { } smux)
+            {
+                total = new SmuxTotals(
+                    total.Sessions + smux.SessionsOpened,
+                    total.StreamsAccepted + smux.StreamsAccepted,
+                    total.ProtocolErrors + smux.GetErrors().ProtocolErrors);
+            }
+        }
+
+        return total;
+    }
+
     /// <summary>The bound KCP endpoint (the real port when 0 was asked for).</summary>
     public IPEndPoint? KcpEndPoint => (_kcp?.EndPoint as KcpEndPoint)?.IPEndPoint;
 

@@ -6,12 +6,13 @@ namespace KcpKestrel.Cli.Serve;
 
 /// <summary>
 /// The one JSON line <c>serve</c> prints on stdout as it stops (SIGTERM or SIGINT), for scripts:
-/// <c>{"event":"stopped","kcp":{"sessionsAccepted":..,...,"dropped":{"cipher":..,...}}}</c>.
+/// <c>{"event":"stopped","kcp":{"sessionsAccepted":..,...,"dropped":{"cipher":..,...}},"smux":{"sessions":..,"streamsAccepted":..,"protocolErrors":..}}</c>
+/// (smux figures are zeros unless the endpoint multiplexes).
 /// Drop reasons use the names of the <c>kcp.datagrams.dropped</c> metric's <c>reason</c> tag.
 /// </summary>
 internal static class StopReport
 {
-    public static string Format(KcpTransportCounters c)
+    public static string Format(KcpTransportCounters c, SmuxTotals smux = default)
     {
         ArgumentNullException.ThrowIfNull(c);
         using var stream = new MemoryStream();
@@ -43,6 +44,11 @@ internal static class StopReport
             }
 
             json.WriteEndObject();
+            json.WriteEndObject();
+            json.WriteStartObject("smux");
+            json.WriteNumber("sessions", smux.Sessions);
+            json.WriteNumber("streamsAccepted", smux.StreamsAccepted);
+            json.WriteNumber("protocolErrors", smux.ProtocolErrors);
             json.WriteEndObject();
             json.WriteEndObject();
         }

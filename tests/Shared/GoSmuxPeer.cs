@@ -3,7 +3,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace KcpKestrel.Smux.Tests.Interop;
+namespace KcpKestrel.Tests.Shared;
 
 /// <summary>
 /// The xtaci/smux reference peer (tests/GoSmuxPeer/main.go on Debian's golang-github-xtaci-smux-dev), built once per
@@ -27,15 +27,24 @@ internal static class GoSmuxPeer
         return new GoPeer.Server(process, IPEndPoint.Parse(line["listening ".Length..].Trim()));
     }
 
-    /// <summary>Runs the checking client to completion against <paramref name="target"/>.</summary>
-    public static async Task<Result> RunClientAsync(IPEndPoint target, int version, int streams, int bytes)
+    /// <summary>Runs the checking client to completion against <paramref name="target"/> (over TCP unless <paramref name="transportFlags"/> say otherwise).</summary>
+    public static async Task<Result> RunClientAsync(IPEndPoint target, int version, int streams, int bytes, IEnumerable<string>? transportFlags = null)
     {
-        var start = TestProcess.StartInfo(s_binary.Value, ["-mode", "client", "-target", target.ToString(), "-version", $"{version}", "-streams", $"{streams}", "-bytes", $"{bytes}"]);
+        string[] args = ["-mode", "client", "-target", target.ToString(), "-version", $"{version}", "-streams", $"{streams}", "-bytes", $"{bytes}"];
+        var start = TestProcess.StartInfo(s_binary.Value, args.Concat(transportFlags ?? []));
         var (_, stdout, stderr) = await TestProcess.RunAsync(start, TimeSpan.FromSeconds(90));
         var last = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()
             ?? throw new InvalidOperationException("smux client printed nothing: " + stderr);
         return JsonSerializer.Deserialize<Result>(last) ?? throw new InvalidOperationException("Bad JSON: " + last);
     }
+
+    /// <summary>The flags that put the peer on kcp-go as kcptun runs it: AES with <paramref name="key"/>, FEC, and snappy when <paramref name="compress"/>.</summary>
+    public static string[] KcpFlags(string key, int dataShards, int parityShards, bool compress) =>
+    [
+        "-transport", "kcp", "-crypt", "aes", "-key", key,
+        "-datashard", $"{dataShards}", "-parityshard", $"{parityShards}",
+        .. compress ? new[] { "-comp" } : [],
+    ];
 
     private static string Build()
     {
