@@ -14,7 +14,13 @@ namespace KcpKestrel.Cli.Tests;
 public sealed class FlagTests
 {
     [Theory]
-    [InlineData(new[] { "bench", "--kcp", "127.0.0.1:4000", "--workload", "bogus" }, "--workload 'bogus' is not valid; accepted: bulk, echo, pingpong, sessions, udpblast.")]
+    [InlineData(new[] { "bench", "--kcp", "127.0.0.1:4000", "--workload", "bogus" }, "--workload 'bogus' is not valid; accepted: bulk, echo, pingpong, sessions, http, udpblast.")]
+    [InlineData(new[] { "bench", "--kcp", "127.0.0.1:4000", "--workload", "http", "--conn", "2" }, "--conn applies only with --smux")]
+    [InlineData(new[] { "bench", "--kcp", "127.0.0.1:4000", "--workload", "http", "--autoexpire", "30" }, "--autoexpire applies only with --smux")]
+    [InlineData(new[] { "bench", "--kcp", "127.0.0.1:4000", "--workload", "http", "--smux", "--conn", "0" }, "--conn '0' is not valid; accepted: a whole number from 1 to 256.")]
+    [InlineData(new[] { "bench", "--kcp", "127.0.0.1:4000", "--workload", "echo", "--smux", "--nocomp", "--compression", "snappy" }, "--nocomp conflicts with --compression Snappy.")]
+    [InlineData(new[] { "bench", "--tcp", "127.0.0.1:4000", "--workload", "echo", "--smux" }, "--smux applies only with --kcp.")]
+    [InlineData(new[] { "bench", "--kcp", "127.0.0.1:4000", "--workload", "http", "--concurrency", "0" }, "--concurrency '0' is not valid")]
     [InlineData(new[] { "bench", "--kcp", "127.0.0.1:4000", "--workload", "echo", "--crypt", "rot13" }, "--crypt 'rot13' is not valid; accepted: aes, aes-128, aes-192, salsa20, blowfish, twofish, cast5, 3des, tea, xtea, xor, sm4, none, null, aes-128-gcm, aes-256-gcm, chacha20-poly1305.")]
     [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--mode", "turbo" }, "--mode 'turbo' is not valid; accepted: normal, fast, fast2, fast3, manual.")]
     [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--mtu", "50" }, "--mtu '50' is not valid; accepted: 100 to 1500 bytes.")]

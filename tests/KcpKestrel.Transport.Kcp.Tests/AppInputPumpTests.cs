@@ -47,6 +47,45 @@ public sealed class AppInputPumpTests
         Assert.Equal(-1, kcp.PeekSize());
     }
 
+    [Fact]
+    public void AppCompletedInputWithError_DrainDiscardsInsteadOfThrowing()
+    {
+        // A layer such as snappy ends the transport's input with its decode error: the pipe then throws that
+        // error from the writer's flush, which must not escape into the I/O loop.
+        using var kcp = new KcpControlBlock(Conv, new NoOutput());
+        var pipe = new Pipe();
+        var pump = new AppInputPump(kcp, () => { });
+        pump.Attach(pipe.Writer);
+        pipe.Reader.Complete(new InvalidDataException("corrupt"));
+
+        Assert.Equal(KcpInputResult.Ok, kcp.Input(Push(0, 0, "hi"u8), 0));
+        pump.Drain();
+        Assert.Equal(KcpInputResult.Ok, kcp.Input(Push(1, 0, "more"u8), 0));
+        pump.Drain();
+
+        Assert.Equal(0, kcp.ReceiveQueueCount);
+    }
+
+    [Fact]
+    public void AppCompletedInputWithErrorWhilePaused_ResumeDiscardsInsteadOfThrowing()
+    {
+        using var kcp = new KcpControlBlock(Conv, new NoOutput());
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 4, resumeWriterThreshold: 2, readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false));
+        var resumed = 0;
+        var pump = new AppInputPump(kcp, () => resumed++);
+        pump.Attach(pipe.Writer);
+        Assert.Equal(KcpInputResult.Ok, kcp.Input(Push(0, 0, "paused"u8), 0));
+        pump.Drain();
+
+        pipe.Reader.Complete(new InvalidDataException("corrupt"));
+        Assert.Equal(1, resumed);
+        pump.OnResumed();
+        Assert.Equal(KcpInputResult.Ok, kcp.Input(Push(1, 0, "more"u8), 0));
+        pump.Drain();
+
+        Assert.Equal(0, kcp.ReceiveQueueCount);
+    }
+
     private static byte[] Push(uint sn, byte frg, ReadOnlySpan<byte> payload)
     {
         var bytes = new byte[SegmentHeader.Size + payload.Length];

@@ -13,10 +13,11 @@ internal static class GoSmuxPeer
 {
     private static readonly Lazy<string> s_binary = new(Build, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>Starts the echo server; disposing it closes the process's stdin, which ends it.</summary>
-    public static async Task<GoPeer.Server> StartServerAsync(int version)
+    /// <summary>Starts the echo server (over TCP unless <paramref name="transportFlags"/> say otherwise); disposing it closes the process's stdin, which ends it.</summary>
+    public static async Task<GoPeer.Server> StartServerAsync(int version, IEnumerable<string>? transportFlags = null)
     {
-        var process = Process.Start(TestProcess.StartInfo(s_binary.Value, ["-mode", "server", "-listen", "127.0.0.1:0", "-version", version.ToString(System.Globalization.CultureInfo.InvariantCulture)]))!;
+        string[] args = ["-mode", "server", "-listen", "127.0.0.1:0", "-version", version.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        var process = Process.Start(TestProcess.StartInfo(s_binary.Value, args.Concat(transportFlags ?? [])))!;
         var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TestWaits.Bound);
         if (line is null || !line.StartsWith("listening ", StringComparison.Ordinal))
         {

@@ -5,11 +5,15 @@ using KcpKestrel.Transport.Kcp.Client;
 
 namespace KcpKestrel.Cli.Bench;
 
-/// <summary>Opens bench connections: KCP through <see cref="KcpConnectionFactory"/>, TCP as a plain socket.</summary>
+/// <summary>
+/// Opens bench connections: KCP through <see cref="KcpConnectionFactory"/> (a session each, or with smux a stream on
+/// pooled sessions), TCP as a plain socket; or hands out an HTTP handler that dials the same way.
+/// </summary>
 internal sealed class BenchDialer : IAsyncDisposable
 {
     private readonly IPEndPoint _target;
     private readonly KcpConnectionFactory? _factory;
+    private int _tcpConnections;
 
     private BenchDialer(IPEndPoint target, KcpConnectionFactory? factory)
     {
@@ -21,13 +25,24 @@ internal sealed class BenchDialer : IAsyncDisposable
 
     public string Transport => IsKcp ? "kcp" : "tcp";
 
-    public static BenchDialer Kcp(IPEndPoint target, KcpOptions options, int ioLoops = 1) =>
-        new(target, new KcpConnectionFactory(new KcpClientOptions
+    /// <summary>KCP sessions dialed so far (with smux, the pool's sessions, not its streams); TCP connections on TCP.</summary>
+    public int SessionsOpened => _factory?.SessionsDialed ?? Volatile.Read(ref _tcpConnections);
+
+    /// <param name="target">The KCP server.</param>
+    /// <param name="options">KCP settings (smux and compression included).</param>
+    /// <param name="ioLoops">Client I/O loops.</param>
+    /// <param name="configure">Adjusts the client options (the smux pool's settings).</param>
+    public static BenchDialer Kcp(IPEndPoint target, KcpOptions options, int ioLoops = 1, Action<KcpClientOptions>? configure = null)
+    {
+        var client = new KcpClientOptions
         {
             Kcp = options,
             IoLoopCount = ioLoops,
             ConnectRetries = 5,
-        }));
+        };
+        configure?.Invoke(client);
+        return new(target, new KcpConnectionFactory(client));
+    }
 
     public static BenchDialer Tcp(IPEndPoint target) => new(target, null);
 
@@ -39,6 +54,28 @@ internal sealed class BenchDialer : IAsyncDisposable
             return new BenchConnection(connection);
         }
 
+        return new BenchConnection(await ConnectTcpAsync(cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>A handler whose every HTTP connection this dialer opens, at most <paramref name="connections"/> at once.</summary>
+    public HttpMessageHandler CreateHttpHandler(int connections)
+    {
+        if (_factory is not null)
+        {
+            return KcpHttpHandler.Create(_factory, new KcpEndPoint(_target), h => h.MaxConnectionsPerServer = connections);
+        }
+
+        return new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = connections,
+            ConnectCallback = async (_, cancellationToken) => new NetworkStream(await ConnectTcpAsync(cancellationToken).ConfigureAwait(false), ownsSocket: true),
+        };
+    }
+
+    public ValueTask DisposeAsync() => _factory?.DisposeAsync() ?? default;
+
+    private async Task<Socket> ConnectTcpAsync(CancellationToken cancellationToken)
+    {
         var socket = new Socket(_target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
@@ -50,8 +87,7 @@ internal sealed class BenchDialer : IAsyncDisposable
             throw;
         }
 
-        return new BenchConnection(socket);
+        Interlocked.Increment(ref _tcpConnections);
+        return socket;
     }
-
-    public ValueTask DisposeAsync() => _factory?.DisposeAsync() ?? default;
 }

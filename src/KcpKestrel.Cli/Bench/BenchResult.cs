@@ -39,6 +39,20 @@ internal sealed record BenchResult
     /// </summary>
     public double? ConnectMs { get; init; }
 
+    /// <summary>HTTP requests answered (http workload).</summary>
+    public int Requests { get; init; }
+
+    /// <summary>Milliseconds from the start to the first HTTP response, its dial included (http workload).</summary>
+    public double? FirstResponseMs { get; init; }
+
+    /// <summary>KCP sessions the bench dialed (with smux: pooled sessions, not streams); null on TCP.</summary>
+    public int? KcpSessions { get; init; }
+
+    /// <summary>Whether the connections were smux streams on shared sessions.</summary>
+    public bool Smux { get; init; }
+
+    public double RequestsPerSecond => Seconds > 0 ? Requests / Seconds : 0;
+
     public double MegabytesPerSecond => Seconds > 0 ? Bytes / Seconds / 1e6 : 0;
 
     public string ToJson()
@@ -70,6 +84,22 @@ internal sealed record BenchResult
             {
                 json.WriteNumber("retransmits", Retransmits);
                 json.WriteNumber("fec_recovered", FecRecovered);
+                json.WriteBoolean("smux", Smux);
+                if (KcpSessions is { } kcpSessions)
+                {
+                    json.WriteNumber("kcp_sessions", kcpSessions);
+                }
+            }
+
+            if (Workload == "http")
+            {
+                // rtt_p50_us/rtt_p99_us above are the requests' latencies.
+                json.WriteNumber("requests", Requests);
+                json.WriteNumber("requests_per_s", Math.Round(RequestsPerSecond, 1));
+                if (FirstResponseMs is { } firstResponseMs)
+                {
+                    json.WriteNumber("first_response_ms", Math.Round(firstResponseMs, 3));
+                }
             }
 
             if (Error is not null)

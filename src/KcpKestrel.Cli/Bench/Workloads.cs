@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 
@@ -208,7 +209,8 @@ internal static class Workloads
         using var dialGate = new SemaphoreSlim(32);
         var errors = 0;
         string? firstError = null;
-        long retransmits = 0, fec = 0;
+        // Per KCP session, its latest figures: with smux many streams share a session, whose counters count once.
+        var figures = new ConcurrentDictionary<uint, (long Retransmits, long FecRecovered)>();
         var interval = TimeSpan.FromSeconds(1 / rate);
         var tasks = new Task[sessions];
         for (var s = 0; s < sessions; s++)
@@ -220,6 +222,13 @@ internal static class Workloads
         await Task.WhenAll(tasks).ConfigureAwait(false);
         var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         var (p50, p99) = rtts.Percentiles();
+        long retransmits = 0, fec = 0;
+        foreach (var (r, f) in figures.Values)
+        {
+            retransmits += r;
+            fec += f;
+        }
+
         return new BenchResult
         {
             Workload = "sessions",
@@ -289,9 +298,12 @@ internal static class Workloads
             {
                 if (connection is not null)
                 {
-                    var (r, f) = connection.Statistics();
-                    Interlocked.Add(ref retransmits, r);
-                    Interlocked.Add(ref fec, f);
+                    if (connection.Session is { } session)
+                    {
+                        var latest = connection.Statistics();
+                        figures.AddOrUpdate(session.Conv, latest, (_, seen) => (Math.Max(seen.Retransmits, latest.Retransmits), Math.Max(seen.FecRecovered, latest.FecRecovered)));
+                    }
+
                     await connection.DisposeAsync().ConfigureAwait(false);
                 }
             }

@@ -1,41 +1,52 @@
 using System.CommandLine;
 using System.Diagnostics;
 using KcpKestrel.Cli.Bench;
+using KcpKestrel.Transport.Kcp;
 
 namespace KcpKestrel.Cli.Commands;
 
 /// <summary><c>kcpkestrel bench</c>: a client workload against a serve (or a kcp-go peer); the last line is JSON.</summary>
 internal static class BenchCommand
 {
-    public static readonly string[] WorkloadNames = ["bulk", "echo", "pingpong", "sessions", "udpblast"];
+    public static readonly string[] WorkloadNames = ["bulk", "echo", "pingpong", "sessions", "http", "udpblast"];
 
     public static Command Create(CliIo io)
     {
         var kcp = Flags.Endpoint("--kcp", "KCP server to dial");
         var tcp = Flags.Endpoint("--tcp", "TCP server to dial");
-        var workload = Flags.Choice("--workload", "bulk: --bytes to a sink; echo: --bytes to an echo server, SHA-256 checked; pingpong: --count round trips of --size bytes; sessions: --sessions sessions each ping-ponging at --rate for --duration; udpblast: raw UDP on loopback, the ceiling", WorkloadNames);
+        var workload = Flags.Choice("--workload", "bulk: --bytes to a sink; echo: --bytes to an echo server, SHA-256 checked; pingpong: --count round trips of --size bytes; sessions: --sessions sessions each ping-ponging at --rate for --duration; http: --count GETs of serve --app http's /plaintext through HttpClient at --concurrency; udpblast: raw UDP on loopback, the ceiling", WorkloadNames);
         workload.Required = true;
         var bytes = Flags.Bytes("--bytes", "Bytes to send for bulk and echo (default 16M)", 1, 1L << 40);
         var size = Flags.Int("--size", "Message size for pingpong and sessions (default 64)", 4, 1 << 20, "4 to 1048576 bytes");
-        var count = Flags.Int("--count", "Round trips for pingpong (default 1000)", 1, 100_000_000);
+        var count = Flags.Int("--count", "Round trips for pingpong, requests for http (default 1000)", 1, 100_000_000);
+        var concurrency = Flags.Int("--concurrency", "Concurrent requests for http, and the most HTTP connections (default 16)", 1, 10_000);
         var sessions = Flags.Int("--sessions", "Concurrent sessions (default 100)", 1, 100_000);
         var rate = Flags.Double("--rate", "Messages per second per session (default 10)", 0.01, 100_000, "0.01 to 100000 messages per second");
         var duration = Flags.Double("--duration", "Seconds each session runs, or udpblast's length (default 10)", 0.1, 86_400, "0.1 to 86400 seconds");
         var timeout = Flags.Double("--timeout", "Give up after this many seconds (default 120)", 1, 86_400, "1 to 86400 seconds");
         var kcpFlags = new KcpFlags(listener: false);
+        var smuxFlags = new SmuxFlags(client: true);
         var command = new Command("bench", "Run a client workload over KCP or TCP; the last line of output is one JSON object.");
-        foreach (var option in new Option[] { kcp, tcp, workload, bytes, size, count, sessions, rate, duration, timeout })
+        foreach (var option in new Option[] { kcp, tcp, workload, bytes, size, count, concurrency, sessions, rate, duration, timeout })
         {
             command.Options.Add(option);
         }
 
         kcpFlags.AddTo(command);
+        smuxFlags.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
             var name = result.GetValue(workload)!;
             var kcpTarget = result.GetValue(kcp);
             var tcpTarget = result.GetValue(tcp);
             var options = kcpFlags.Build(result);
+            smuxFlags.Apply(result, kcpFlags, options);
+            var smux = options.Multiplexing == KcpMultiplexing.Smux;
+            kcpFlags.Validate(options);
+            if (smux && kcpTarget is null)
+            {
+                throw new UsageException("--smux applies only with --kcp.");
+            }
             if (name != "udpblast" && (kcpTarget is null) == (tcpTarget is null))
             {
                 throw new UsageException("bench needs exactly one of --kcp HOST:PORT or --tcp HOST:PORT.");
@@ -50,7 +61,10 @@ internal static class BenchCommand
                 result.GetValue(count) ?? 1000,
                 result.GetValue(sessions) ?? 100,
                 result.GetValue(rate) ?? 10,
-                TimeSpan.FromSeconds(result.GetValue(duration) ?? 10));
+                TimeSpan.FromSeconds(result.GetValue(duration) ?? 10))
+            {
+                Concurrency = result.GetValue(concurrency) ?? 16,
+            };
             BenchResult outcome;
             try
             {
@@ -62,15 +76,16 @@ internal static class BenchCommand
                 else
                 {
                     await using var dialer = kcpTarget is not null
-                        ? BenchDialer.Kcp(kcpTarget, options, name == "sessions" ? 2 : 1)
+                        ? BenchDialer.Kcp(kcpTarget, options, name == "sessions" ? 2 : 1, client => smuxFlags.ApplyPool(result, smux, client))
                         : BenchDialer.Tcp(tcpTarget!);
                     outcome = await RunAsync(io, dialer, settings, deadline.Token).ConfigureAwait(false);
+                    outcome = outcome with { Smux = smux };
                 }
             }
             catch (Exception e) when (e is OperationCanceledException or IOException or System.Net.Sockets.SocketException or TimeoutException or Polly.Timeout.TimeoutRejectedException)
             {
                 var why = e is OperationCanceledException && !cancellationToken.IsCancellationRequested ? "timed out (--timeout)" : e.Message;
-                outcome = new BenchResult { Workload = name, Transport = kcpTarget is null ? "tcp" : "kcp", Ok = false, Errors = 1, Error = why };
+                outcome = new BenchResult { Workload = name, Transport = kcpTarget is null ? "tcp" : "kcp", Smux = smux, Ok = false, Errors = 1, Error = why };
             }
 
             await io.Out.WriteLineAsync(outcome.ToJson()).ConfigureAwait(false);
@@ -87,7 +102,15 @@ internal static class BenchCommand
         {
             var total = (long)(settings.Sessions * settings.Rate * settings.Duration.TotalSeconds);
             var progress = new BenchProgress($"sessions over {dialer.Transport}", total, "messages");
-            return await progress.RunAsync(io, () => Workloads.SessionsAsync(dialer, settings.Sessions, settings.Rate, settings.Duration, settings.Size, progress, cancellationToken)).ConfigureAwait(false);
+            var sessions = await progress.RunAsync(io, () => Workloads.SessionsAsync(dialer, settings.Sessions, settings.Rate, settings.Duration, settings.Size, progress, cancellationToken)).ConfigureAwait(false);
+            return sessions with { KcpSessions = KcpSessions(dialer) };
+        }
+
+        if (settings.Workload == "http")
+        {
+            var progress = new BenchProgress($"http over {dialer.Transport}", settings.Count, "requests");
+            var http = await progress.RunAsync(io, () => HttpWorkload.RunAsync(dialer, settings.Count, settings.Concurrency, progress, cancellationToken)).ConfigureAwait(false);
+            return http with { Transport = dialer.Transport, KcpSessions = KcpSessions(dialer) };
         }
 
         var dialStart = Stopwatch.GetTimestamp();
@@ -118,10 +141,16 @@ internal static class BenchCommand
             }
         }
 
-        return outcome with { Transport = dialer.Transport, ConnectMs = connectMs };
+        return outcome with { Transport = dialer.Transport, ConnectMs = connectMs, KcpSessions = KcpSessions(dialer) };
     }
 
+    private static int? KcpSessions(BenchDialer dialer) => dialer.IsKcp ? dialer.SessionsOpened : null;
+
     /// <summary>What to run.</summary>
-    internal sealed record Settings(string Workload, long Bytes, int Size, int Count, int Sessions, double Rate, TimeSpan Duration);
+    internal sealed record Settings(string Workload, long Bytes, int Size, int Count, int Sessions, double Rate, TimeSpan Duration)
+    {
+        /// <summary>Concurrent requests of the http workload.</summary>
+        public int Concurrency { get; init; } = 16;
+    }
 
 }

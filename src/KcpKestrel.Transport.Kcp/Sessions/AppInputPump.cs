@@ -83,12 +83,22 @@ internal sealed class AppInputPump(KcpControlBlock kcp, Action onResumed)
         }
 
         // Kept in a field and consumed exactly once, by the completion callback, when it does not complete now.
+        ValueTask<FlushResult> flush;
+        try
+        {
 #pragma warning disable CA2012
-        var flush = writer.FlushAsync();
+            flush = writer.FlushAsync();
 #pragma warning restore CA2012
+        }
+        catch (Exception e) when (IsAppCompletion(e))
+        {
+            _discarding = true;
+            return;
+        }
+
         if (flush.IsCompleted)
         {
-            if (flush.Result.IsCompleted)
+            if (AppStopped(flush))
             {
                 // The app stopped reading: keep KCP's window open by discarding from now on.
                 _discarding = true;
@@ -107,23 +117,37 @@ internal sealed class AppInputPump(KcpControlBlock kcp, Action onResumed)
     public void OnResumed()
     {
         _paused = false;
-        try
-        {
-            // Runs from the flush's completion callback: the ValueTask is complete here.
-#pragma warning disable CA2012
-            if (_pendingFlush.Result.IsCompleted)
-#pragma warning restore CA2012
-            {
-                _discarding = true;
-            }
-        }
-        catch (InvalidOperationException)
+
+        // Runs from the flush's completion callback: the ValueTask is complete here.
+        if (AppStopped(_pendingFlush))
         {
             _discarding = true;
         }
 
         _pendingFlush = default;
     }
+
+    /// <summary>
+    /// Whether a completed flush says the app stopped reading: it completed the input, or completed it with an error,
+    /// which the pipe rethrows from the flush (snappy ends the input with its decode error, say). Either way the loop
+    /// discards from now on; the error is the app's, and must not escape into the I/O loop.
+    /// </summary>
+    private static bool AppStopped(ValueTask<FlushResult> flush)
+    {
+        try
+        {
+#pragma warning disable CA2012
+            return flush.Result.IsCompleted;
+#pragma warning restore CA2012
+        }
+        catch (Exception e) when (IsAppCompletion(e))
+        {
+            return true;
+        }
+    }
+
+    /// <summary>An exception from the input pipe's writer side: the reader's completion error, or the pipe's own misuse report.</summary>
+    private static bool IsAppCompletion(Exception e) => e is not (OutOfMemoryException or StackOverflowException);
 
     /// <summary>The session ended: the app reads to the end (or sees <paramref name="error"/>).</summary>
     public void Complete(Exception? error) => _writer?.Complete(error);

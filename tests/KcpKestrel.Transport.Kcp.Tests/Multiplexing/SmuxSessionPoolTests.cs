@@ -200,6 +200,30 @@ public sealed class SmuxSessionPoolTests
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await pool.OpenStreamAsync(CancellationToken.None));
     }
 
+    [Fact]
+    public async Task OpenStream_WarmPool_AllocatesNothingBeyondTheStream()
+    {
+        await using var dialer = new InMemorySmuxDialer();
+        await using var pool = CreatePool(dialer, 1, Expire);
+        var (session, _) = await pool.OpenStreamAsync(CancellationToken.None);
+        var direct = new long[101];
+        var pooled = new long[101];
+        for (var i = 0; i < direct.Length; i++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            _ = await session.Smux.OpenStreamAsync();
+            direct[i] = GC.GetAllocatedBytesForCurrentThread() - before;
+
+            before = GC.GetAllocatedBytesForCurrentThread();
+            _ = await pool.OpenStreamAsync(CancellationToken.None);
+            pooled[i] = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+
+        Array.Sort(direct);
+        Array.Sort(pooled);
+        Assert.Equal(direct[50], pooled[50]);
+    }
+
     private SmuxSessionPool CreatePool(InMemorySmuxDialer dialer, int sessions, TimeSpan autoExpire) =>
         new(sessions, autoExpire, Ttl, _time, dialer.DialAsync, "pool-test");
 }

@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Net.Http;
+
+namespace KcpKestrel.Cli.Bench;
+
+/// <summary>
+/// <c>bench --workload http</c>: HTTP/1.1 GETs of serve's <c>/plaintext</c> through <see cref="HttpClient"/> at a fixed
+/// concurrency, over KCP (a session per HTTP connection, or smux streams on pooled sessions) or TCP.
+/// </summary>
+internal static class HttpWorkload
+{
+    /// <summary>What serve's http app answers with a fixed body.</summary>
+    public const string Path = "/plaintext";
+
+    /// <summary>
+    /// Sends one request alone (its latency, dial included, is the time to the first response), then the other
+    /// <paramref name="count"/> - 1 from <paramref name="concurrency"/> callers sharing at most as many connections.
+    /// </summary>
+    public static async Task<BenchResult> RunAsync(BenchDialer dialer, int count, int concurrency, BenchProgress progress, CancellationToken cancellationToken)
+    {
+        using var client = new HttpClient(dialer.CreateHttpHandler(concurrency))
+        {
+            // The host name is not looked up: every connection goes to the dialer's target.
+            BaseAddress = new Uri("http://kcpkestrel/"),
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        var rtts = new RttRecorder(count);
+        long bytes = 0;
+        var errors = 0;
+        string? firstError = null;
+        var start = Stopwatch.GetTimestamp();
+        await OneAsync().ConfigureAwait(false);
+        var firstResponseMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        var next = 1;
+        var callers = new Task[Math.Min(concurrency, Math.Max(1, count - 1))];
+        for (var c = 0; c < callers.Length; c++)
+        {
+            callers[c] = Task.Run(CallerAsync, cancellationToken);
+        }
+
+        await Task.WhenAll(callers).ConfigureAwait(false);
+        var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var (p50, p99) = rtts.Percentiles();
+        return new BenchResult
+        {
+            Workload = "http",
+            Bytes = bytes,
+            Seconds = seconds,
+            RttP50Us = p50,
+            RttP99Us = p99,
+            Ok = errors == 0,
+            Errors = errors,
+            Error = firstError,
+            Requests = rtts.Count,
+            FirstResponseMs = firstResponseMs,
+        };
+
+        async Task CallerAsync()
+        {
+            while (Interlocked.Increment(ref next) <= count && Volatile.Read(ref errors) == 0)
+            {
+                await OneAsync().ConfigureAwait(false);
+            }
+        }
+
+        async Task OneAsync()
+        {
+            var began = Stopwatch.GetTimestamp();
+            try
+            {
+                using var response = await client.GetAsync(Path, cancellationToken).ConfigureAwait(false);
+                response.EnsureSuccessStatusCode();
+                var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+                rtts.Add(began);
+                Interlocked.Add(ref bytes, body.Length);
+                progress.Add(1);
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or TimeoutException or Polly.Timeout.TimeoutRejectedException)
+            {
+                Interlocked.Increment(ref errors);
+                Interlocked.CompareExchange(ref firstError, e.Message, null);
+            }
+        }
+    }
+}
