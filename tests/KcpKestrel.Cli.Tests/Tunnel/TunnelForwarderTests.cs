@@ -25,6 +25,26 @@ public sealed class TunnelForwarderTests
     }
 
     [Fact]
+    public async Task RunAsync_DataWaitingInManySegments_IsFlushedAtOnce()
+    {
+        // 60 KiB already buffered spans fifteen 4 KiB segments (under the pipe's 64 KiB pause); the copy must flush it all at once.
+        var (client, inbound) = DuplexPipes.CreatePair();
+        var (outbound, target) = DuplexPipes.CreatePair();
+        var payload = RandomNumberGenerator.GetBytes(60 * 1024);
+        for (var offset = 0; offset < payload.Length; offset += 4096)
+        {
+            client.Output.Write(payload.AsSpan(offset, 4096));
+        }
+
+        await client.Output.FlushAsync();
+        var run = TunnelForwarder.RunAsync(inbound, outbound);
+
+        Assert.Equal(payload, await ReadExactlyAsync(target.Input, payload.Length).WaitAsync(TestWaits.Bound));
+        await client.Output.CompleteAsync();
+        await run.WaitAsync(TestWaits.Bound);
+    }
+
+    [Fact]
     public async Task RunAsync_OneSideFinishesSending_ClosesBothAfterFlushing()
     {
         // kcptun has no half-close: the end of one direction closes the tunnel, after what was read is written.
