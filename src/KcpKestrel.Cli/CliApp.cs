@@ -10,12 +10,13 @@ internal static class CliApp
 
     public static RootCommand BuildRoot(CliIo io)
     {
-        var root = new RootCommand("kcpkestrel: KCP (reliable UDP, kcp-go compatible) and TCP on Kestrel: serve, bench, relay, demo.");
+        var root = new RootCommand("kcpkestrel: KCP (reliable UDP, kcp-go compatible) and TCP on Kestrel: serve, bench, relay, demo, multicast, tunnel (kcptun).");
         root.Subcommands.Add(ServeCommand.Create(io));
         root.Subcommands.Add(BenchCommand.Create(io));
         root.Subcommands.Add(RelayCommand.Create(io));
         root.Subcommands.Add(DemoCommand.Create(io));
         root.Subcommands.Add(MulticastCommand.Create(io));
+        root.Subcommands.Add(TunnelCommand.Create(io));
         return root;
     }
 
