@@ -63,7 +63,7 @@ public sealed class PortRangeTests
     [Fact]
     public async Task Bind_PortTakenInsideRange_FailsAndReleasesTheOthers()
     {
-        var first = FreeUdpPortRange(Ports);
+        var first = UdpPortRange.FindFree(Ports);
         using var factory = new KcpConnectionListenerFactory(Options.Create(new KcpTransportOptions()));
         var range = new KcpEndPoint(IPAddress.Loopback, first, first + Ports - 1) { Configure = k => k.Key = "k" };
         using (var blocker = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
@@ -106,44 +106,6 @@ public sealed class PortRangeTests
         Assert.True(listeners.Count(l => l.Counters.SessionsAccepted > 0) > 1);
     }
 
-    /// <summary>
-    /// The first of <paramref name="count"/> consecutive loopback UDP ports free right now: port 0 cannot ask the kernel
-    /// for a range, so candidates are bound and released. Another process may take one before the test binds it; the
-    /// range server retries on a fresh range then.
-    /// </summary>
-    internal static int FreeUdpPortRange(int count)
-    {
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            var first = Random.Shared.Next(20000, 60000 - count);
-            var sockets = new List<Socket>();
-            try
-            {
-                for (var port = first; port < first + count; port++)
-                {
-                    var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-                    sockets.Add(socket);
-                    socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
-                }
-
-                return first;
-            }
-            catch (SocketException)
-            {
-                // Taken: try another range.
-            }
-            finally
-            {
-                foreach (var socket in sockets)
-                {
-                    socket.Dispose();
-                }
-            }
-        }
-
-        throw new InvalidOperationException($"No {count} consecutive free UDP ports found on loopback.");
-    }
-
     /// <summary>Kestrel serving an echo on a loopback KCP port range.</summary>
     private sealed class RangeServer : IAsyncDisposable
     {
@@ -164,7 +126,7 @@ public sealed class PortRangeTests
         {
             for (var attempt = 1; ; attempt++)
             {
-                var first = FreeUdpPortRange(Ports);
+                var first = UdpPortRange.FindFree(Ports);
                 var range = new KcpEndPoint(IPAddress.Loopback, first, first + Ports - 1)
                 {
                     Configure = k =>

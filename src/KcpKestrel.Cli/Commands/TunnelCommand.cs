@@ -46,10 +46,10 @@ internal static class TunnelCommand
         try
         {
             started = side == TunnelSide.Server
-                ? await TunnelHost.StartServerAsync(await TunnelAddress.ResolveAsync("--listen", config.Listen, cancellationToken).ConfigureAwait(false), target!, options, log, cancellationToken).ConfigureAwait(false)
+                ? await TunnelHost.StartServerAsync(await TunnelAddress.ResolveKcpAsync("--listen", config.Listen, cancellationToken).ConfigureAwait(false), target!, options, log, cancellationToken).ConfigureAwait(false)
                 : await TunnelHost.StartClientAsync(
                     await TunnelAddress.ResolveAsync("--localaddr", config.LocalAddr, cancellationToken).ConfigureAwait(false),
-                    await TunnelAddress.ResolveAsync("--remoteaddr", config.RemoteAddr, cancellationToken).ConfigureAwait(false),
+                    await TunnelAddress.ResolveKcpAsync("--remoteaddr", config.RemoteAddr, cancellationToken).ConfigureAwait(false),
                     clientOptions!,
                     log,
                     cancellationToken).ConfigureAwait(false);
@@ -103,6 +103,11 @@ internal static class TunnelCommand
         }
 
         log.Line($"quiet: {(config.Quiet ? "true" : "false")}");
+        log.Line($"QPP: {(options.Qpp ? "true" : "false")}");
+        if (options.Qpp)
+        {
+            log.Line($"QPP count: {options.QppCount}");
+        }
     }
 
     /// <summary>kcptun's --log: appended to, created if missing.</summary>

@@ -85,4 +85,10 @@ internal sealed class KcptunConfig
     public bool Quiet { get; set; }
 
     public bool Tcp { get; set; }
+
+    /// <summary>Current kcptun's --QPP: Quantum Permutation Pads on every smux stream.</summary>
+    public bool Qpp { get; set; }
+
+    /// <summary>Current kcptun's --QPPCount (JSON "qpp-count"), 61 by default.</summary>
+    public int QppCount { get; set; } = 61;
 }

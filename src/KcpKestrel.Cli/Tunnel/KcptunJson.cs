@@ -46,7 +46,7 @@ internal static class KcptunJson
     {
         foreach (var key in KcptunKeys.All)
         {
-            if (key.AppliesTo(side) && string.Equals(key.Name, name, StringComparison.OrdinalIgnoreCase))
+            if (key.AppliesTo(side) && string.Equals(key.JsonName, name, StringComparison.OrdinalIgnoreCase))
             {
                 return key;
             }

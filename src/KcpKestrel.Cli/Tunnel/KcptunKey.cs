@@ -5,6 +5,13 @@ internal sealed class KcptunKey
 {
     public required string Name { get; init; }
 
+    /// <summary>The key in kcptun's config.json when it is not the flag's name (<c>qpp-count</c> for <c>--QPPCount</c>).</summary>
+    public string JsonName
+    {
+        get => field ?? Name;
+        init;
+    }
+
     /// <summary>urfave/cli's other names (<c>listen,l</c>, <c>datashard,ds</c>).</summary>
     public string[] Aliases { get; init; } = [];
 

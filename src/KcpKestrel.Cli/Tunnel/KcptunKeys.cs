@@ -22,8 +22,8 @@ internal static class KcptunKeys
         Int("mtu", "set maximum transmission unit for UDP packets", (c, v) => c.Mtu = v),
         Int("sndwnd", "set send window size(num of packets)", (c, v) => c.SendWindow = v),
         Int("rcvwnd", "set receive window size(num of packets)", (c, v) => c.ReceiveWindow = v),
-        Int("datashard", "set reed-solomon erasure coding - datashard", (c, v) => c.DataShard = v, aliases: "ds"),
-        Int("parityshard", "set reed-solomon erasure coding - parityshard", (c, v) => c.ParityShard = v, aliases: "ps"),
+        Int("datashard", "set reed-solomon erasure coding - datashard", (c, v) => c.DataShard = v, aliases: ["ds"]),
+        Int("parityshard", "set reed-solomon erasure coding - parityshard", (c, v) => c.ParityShard = v, aliases: ["ps"]),
         Int("dscp", "set DSCP(6bit); accepted, not applied", (c, v) => c.Dscp = v),
         Bool("nocomp", "disable compression", (c, v) => c.NoComp = v),
         Bool("acknodelay", "flush ack immediately when a packet is received; accepted, not applied", (c, v) => c.AckNoDelay = v),
@@ -36,6 +36,8 @@ internal static class KcptunKeys
         Int("smuxbuf", "the overall de-mux buffer in bytes", (c, v) => c.SmuxBuf = v),
         Int("streambuf", "per stream receive buffer in bytes, smux v2+", (c, v) => c.StreamBuf = v),
         Int("keepalive", "seconds between heartbeats", (c, v) => c.KeepAlive = v),
+        Bool("QPP", "enable Quantum Permutation Pads on every smux stream (current kcptun; both ends must agree)", (c, v) => c.Qpp = v),
+        Int("QPPCount", "the prime number of pads to use for QPP", (c, v) => c.QppCount = v, jsonName: "qpp-count"),
         Text("snmplog", "collect snmp to file; accepted, not written (use the KcpKestrel meter)", (c, v) => c.SnmpLog = v),
         Int("snmpperiod", "snmp collect period, in seconds; accepted, not used", (c, v) => c.SnmpPeriod = v),
         Bool("pprof", "start profiling server on :6060; accepted, not started", (c, v) => c.Pprof = v, TunnelSide.Server),
@@ -47,8 +49,8 @@ internal static class KcptunKeys
     private static KcptunKey Text(string name, string usage, Action<KcptunConfig, string> set, TunnelSide? side = null, params string[] aliases) =>
         new() { Name = name, Usage = usage, Kind = KcptunKeyKind.String, Side = side, Aliases = aliases, Set = (c, v) => set(c, (string)v) };
 
-    private static KcptunKey Int(string name, string usage, Action<KcptunConfig, int> set, TunnelSide? side = null, params string[] aliases) =>
-        new() { Name = name, Usage = usage, Kind = KcptunKeyKind.Int, Side = side, Aliases = aliases, Set = (c, v) => set(c, (int)v) };
+    private static KcptunKey Int(string name, string usage, Action<KcptunConfig, int> set, TunnelSide? side = null, string? jsonName = null, params string[] aliases) =>
+        new() { Name = name, JsonName = jsonName!, Usage = usage, Kind = KcptunKeyKind.Int, Side = side, Aliases = aliases, Set = (c, v) => set(c, (int)v) };
 
     private static KcptunKey Bool(string name, string usage, Action<KcptunConfig, bool> set, TunnelSide? side = null) =>
         new() { Name = name, Usage = usage, Kind = KcptunKeyKind.Bool, Side = side, Set = (c, v) => set(c, (bool)v) };

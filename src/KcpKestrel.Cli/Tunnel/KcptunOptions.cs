@@ -43,6 +43,8 @@ internal static class KcptunOptions
             ParityShards = config.ParityShard,
             SocketBufferSize = config.SockBuf,
             SmuxVersion = config.SmuxVer,
+            Qpp = config.Qpp,
+            QppCount = config.QppCount,
             SmuxBuffer = config.SmuxBuf,
             StreamBuffer = config.StreamBuf,
             SmuxKeepAlive = TimeSpan.FromSeconds(config.KeepAlive),

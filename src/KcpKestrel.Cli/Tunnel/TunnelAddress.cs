@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using KcpKestrel.Transport.Kcp;
 
 namespace KcpKestrel.Cli.Tunnel;
 
@@ -29,6 +30,33 @@ internal static class TunnelAddress
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The KCP side's address: <c>HOST:PORT</c>, or as current kcptun <c>HOST:MINPORT-MAXPORT</c> (a server listens on
+    /// every port of the range; a client sends each new session to a port drawn from it).
+    /// </summary>
+    public static async Task<KcpEndPoint> ResolveKcpAsync(string flag, string text, CancellationToken cancellationToken)
+    {
+        var colon = text.LastIndexOf(':');
+        var dash = text.LastIndexOf('-');
+        if (colon < 0 || dash < colon)
+        {
+            return new KcpEndPoint(await ResolveAsync(flag, text, cancellationToken).ConfigureAwait(false));
+        }
+
+        if (!int.TryParse(text.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var maxPort))
+        {
+            throw new UsageException($"{flag} '{text}' is not valid; accepted: HOST:PORT or HOST:MINPORT-MAXPORT.");
+        }
+
+        var first = await ResolveAsync(flag, text[..dash], cancellationToken).ConfigureAwait(false);
+        if (first.Port < 1 || maxPort < first.Port || maxPort > IPEndPoint.MaxPort)
+        {
+            throw new UsageException($"{flag} '{text}' is not a valid port range; accepted: 1 <= MINPORT <= MAXPORT <= 65535.");
+        }
+
+        return new KcpEndPoint(first.Address, first.Port, maxPort);
     }
 
     /// <summary>The endpoint to listen on or dial; an empty host is every IPv4 address, a name is resolved now.</summary>

@@ -1,3 +1,4 @@
+using KcpKestrel.Transport.Kcp;
 using System.Net;
 using KcpKestrel.Transport.Kcp.Client;
 using Microsoft.AspNetCore.Connections;
@@ -5,7 +6,7 @@ using Microsoft.AspNetCore.Connections;
 namespace KcpKestrel.Cli.Tunnel;
 
 /// <summary>kcptun's client per TCP connection: opens a smux stream on the pooled sessions to the server and copies both ways.</summary>
-internal sealed class TunnelClientHandler(KcpConnectionFactory streams, IPEndPoint remote, TunnelLog log) : ConnectionHandler
+internal sealed class TunnelClientHandler(KcpConnectionFactory streams, KcpEndPoint remote, TunnelLog log) : ConnectionHandler
 {
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {

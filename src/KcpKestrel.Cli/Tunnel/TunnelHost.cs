@@ -30,7 +30,7 @@ internal sealed class TunnelHost : IAsyncDisposable
     /// <summary>The bound address (the real port when 0 was asked for).</summary>
     public EndPoint? EndPoint => _listen.EndPoint is KcpEndPoint kcp ? kcp.IPEndPoint : _listen.EndPoint;
 
-    public static Task<TunnelHost> StartServerAsync(IPEndPoint listen, TunnelTarget target, KcpOptions options, TunnelLog log, CancellationToken cancellationToken)
+    public static Task<TunnelHost> StartServerAsync(KcpEndPoint listen, TunnelTarget target, KcpOptions options, TunnelLog log, CancellationToken cancellationToken)
     {
         var builder = CreateBuilder();
         builder.WebHost.UseKcp();
@@ -38,7 +38,12 @@ internal sealed class TunnelHost : IAsyncDisposable
         builder.Services.AddSingleton(log);
         builder.Services.AddSingleton<TunnelServerHandler>();
         ListenOptions? listenOptions = null;
-        builder.WebHost.ConfigureKestrel(o => o.ListenKcp(listen.Address, listen.Port, options.CopyTo, l =>
+        // A port range (kcptun's --listen IP:min-max) binds every port of it, each stream of each a connection.
+        builder.WebHost.ConfigureKestrel(o => o.Listen(
+            listen.PortCount == 1
+                ? new KcpEndPoint(listen.IPEndPoint) { Configure = options.CopyTo }
+                : new KcpEndPoint(listen.IPEndPoint.Address, listen.IPEndPoint.Port, listen.MaxPort) { Configure = options.CopyTo },
+            l =>
         {
             listenOptions = l;
             l.UseConnectionHandler<TunnelServerHandler>();
@@ -46,7 +51,7 @@ internal sealed class TunnelHost : IAsyncDisposable
         return StartAsync(builder, () => listenOptions!, null, cancellationToken);
     }
 
-    public static Task<TunnelHost> StartClientAsync(IPEndPoint local, IPEndPoint remote, KcpClientOptions options, TunnelLog log, CancellationToken cancellationToken)
+    public static Task<TunnelHost> StartClientAsync(IPEndPoint local, KcpEndPoint remote, KcpClientOptions options, TunnelLog log, CancellationToken cancellationToken)
     {
         var builder = CreateBuilder();
         var streams = new KcpConnectionFactory(options);

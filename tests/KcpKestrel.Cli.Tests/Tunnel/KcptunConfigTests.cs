@@ -69,6 +69,25 @@ public sealed class KcptunConfigTests
         }
     }
 
+    [Fact]
+    public void Read_QppFlagsAndJsonKeys_AsCurrentKcptun()
+    {
+        Assert.Equal((true, 7), Read(TunnelSide.Server, "-QPP", "--QPPCount", "7") is var flags ? (flags.Qpp, flags.QppCount) : default);
+        Assert.Equal((false, 61), Read(TunnelSide.Client) is var defaults ? (defaults.Qpp, defaults.QppCount) : default);
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, """{"qpp":true,"qpp-count":13}""");
+            var config = Read(TunnelSide.Client, "-c", path);
+            Assert.Equal((true, 13), (config.Qpp, config.QppCount));
+            Assert.True(KcptunOptions.ToKcpOptions(config, []).Qpp);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Theory]
     [InlineData("""{"sndwnd":"many"}""", "\"sndwnd\" is \"many\"; expected a whole number.")]
     [InlineData("""{"nocomp":1}""", "\"nocomp\" is 1; expected true or false.")]
