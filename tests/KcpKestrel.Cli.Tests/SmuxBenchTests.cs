@@ -41,6 +41,25 @@ public sealed class SmuxBenchTests
     }
 
     [Fact]
+    public async Task Echo_EightStreamsWithSmux_SplitOverOneSessionAndChecked()
+    {
+        await using var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--app", "echo", .. ServeSmux, .. Kcp]);
+        var (code, output, _) = await CliRunner.RunAsync(["bench", "--kcp", serve.Kcp.ToString(), "--workload", "echo", "--bytes", "1000003", "--streams", "8", "--smux", .. Kcp]);
+        var json = CliRunner.LastLineJson(output);
+        Assert.True(json.GetProperty("ok").GetBoolean(), output.Text);
+        Assert.Equal(0, code);
+        Assert.Equal((1000003L, 8, 1), (json.GetProperty("bytes").GetInt64(), json.GetProperty("streams").GetInt32(), json.GetProperty("kcp_sessions").GetInt32()));
+    }
+
+    [Fact]
+    public async Task Streams_WithPingPong_IsAUsageError()
+    {
+        var (code, _, error) = await CliRunner.RunAsync(["bench", "--tcp", "127.0.0.1:9", "--workload", "pingpong", "--streams", "2"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--streams applies only", error.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Http_WithoutSmux_AKcpSessionPerHttpConnection()
     {
         await using var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--app", "http", .. Kcp]);

@@ -45,6 +45,9 @@ internal sealed record BenchResult
     /// <summary>Milliseconds from the start to the first HTTP response, its dial included (http workload).</summary>
     public double? FirstResponseMs { get; init; }
 
+    /// <summary>Connections (or smux streams) bulk and echo ran over at once (--streams).</summary>
+    public int Streams { get; init; } = 1;
+
     /// <summary>HTTP connections opened (http workload).</summary>
     public int Dials { get; init; }
 
@@ -98,6 +101,11 @@ internal sealed record BenchResult
                 {
                     json.WriteNumber("kcp_sessions", kcpSessions);
                 }
+            }
+
+            if (Streams > 1)
+            {
+                json.WriteNumber("streams", Streams);
             }
 
             if (Workload == "http")

@@ -59,6 +59,7 @@ internal static class Workloads
                 throw new IOException($"the sink closed the connection after reporting {acked} of {bytes} bytes");
             }
 
+            var before = acked;
             for (var i = 0; i < n; i++)
             {
                 pending[pendingCount++] = buffer[i];
@@ -69,7 +70,8 @@ internal static class Workloads
                 }
             }
 
-            progress.Set(acked);
+            // Added, not set: with --streams several connections report into one progress line.
+            progress.Add(acked - before);
         }
 
         return acked;
@@ -113,7 +115,7 @@ internal static class Workloads
 
                     received.AppendData(buffer, 0, n);
                     total += n;
-                    progress.Set(total);
+                    progress.Add(n);
                 }
 
                 return total;

@@ -21,6 +21,7 @@ internal static class BenchCommand
         var count = Flags.Int("--count", "Round trips for pingpong, requests for http (default 1000)", 1, 100_000_000);
         var concurrency = Flags.Int("--concurrency", "Concurrent requests for http, and the most HTTP connections (default 16)", 1, 10_000);
         var connectionClose = new Option<bool>("--connection-close") { Description = "http: every request asks for Connection: close, so each opens a connection of its own (a KCP session, or with --smux a stream) and pays its dial" };
+        var streams = Flags.Int("--streams", "bulk and echo: split --bytes over this many connections at once (with --smux, streams on the pooled sessions; default 1)", 1, 10_000);
         var sessions = Flags.Int("--sessions", "Concurrent sessions (default 100)", 1, 100_000);
         var rate = Flags.Double("--rate", "Messages per second per session (default 10)", 0.01, 100_000, "0.01 to 100000 messages per second");
         var duration = Flags.Double("--duration", "Seconds each session runs, or udpblast's length (default 10)", 0.1, 86_400, "0.1 to 86400 seconds");
@@ -28,7 +29,7 @@ internal static class BenchCommand
         var kcpFlags = new KcpFlags(listener: false);
         var smuxFlags = new SmuxFlags(client: true);
         var command = new Command("bench", "Run a client workload over KCP or TCP; the last line of output is one JSON object.");
-        foreach (var option in new Option[] { kcp, tcp, workload, bytes, size, count, concurrency, connectionClose, sessions, rate, duration, timeout })
+        foreach (var option in new Option[] { kcp, tcp, workload, bytes, size, count, concurrency, connectionClose, streams, sessions, rate, duration, timeout })
         {
             command.Options.Add(option);
         }
@@ -48,6 +49,11 @@ internal static class BenchCommand
             {
                 throw new UsageException("--smux applies only with --kcp.");
             }
+            if (result.GetValue(streams) is > 1 && name is not ("bulk" or "echo"))
+            {
+                throw new UsageException("--streams applies only to --workload bulk and echo.");
+            }
+
             if (name != "udpblast" && (kcpTarget is null) == (tcpTarget is null))
             {
                 throw new UsageException("bench needs exactly one of --kcp HOST:PORT or --tcp HOST:PORT.");
@@ -66,6 +72,7 @@ internal static class BenchCommand
             {
                 Concurrency = result.GetValue(concurrency) ?? 16,
                 ConnectionClose = result.GetValue(connectionClose),
+                Streams = result.GetValue(streams) ?? 1,
             };
             BenchResult outcome;
             try
@@ -115,6 +122,13 @@ internal static class BenchCommand
             return http with { Transport = dialer.Transport, KcpSessions = KcpSessions(dialer) };
         }
 
+        if (settings.Streams > 1 && settings.Workload is "bulk" or "echo")
+        {
+            var progress = new BenchProgress($"{settings.Workload} over {settings.Streams} {dialer.Transport} connections", settings.Bytes, "bytes");
+            var parallel = await progress.RunAsync(io, () => ParallelStreams.RunAsync(dialer, settings.Workload, settings.Bytes, settings.Streams, progress, cancellationToken)).ConfigureAwait(false);
+            return parallel with { Transport = dialer.Transport, KcpSessions = KcpSessions(dialer) };
+        }
+
         var dialStart = Stopwatch.GetTimestamp();
         await using var connection = await dialer.ConnectAsync(cancellationToken).ConfigureAwait(false);
         var connectMs = Stopwatch.GetElapsedTime(dialStart).TotalMilliseconds;
@@ -156,6 +170,9 @@ internal static class BenchCommand
 
         /// <summary>Whether each http request opens a connection of its own.</summary>
         public bool ConnectionClose { get; init; }
+
+        /// <summary>Connections bulk and echo split their bytes over.</summary>
+        public int Streams { get; init; } = 1;
     }
 
 }
