@@ -164,8 +164,12 @@ public sealed class KcpOptions
     /// <summary>Interval of smux keepalive NOPs (kcptun <c>--keepalive</c>); a session that hears nothing for three times it is closed.</summary>
     public TimeSpan SmuxKeepAlive { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Most smux streams one session keeps open; a SYN past it is refused and counted.</summary>
-    public int SmuxMaxStreams { get; set; } = 65536;
+    /// <summary>
+    /// Most smux streams one session keeps open; a SYN past it is refused and counted. kcptun sets no limit, but each
+    /// stream a peer opens holds buffers and a Kestrel connection, so one session must not be able to open 65,536 of
+    /// them; a tunnel carrying more concurrent TCP connections per session raises it (or spreads them with more sessions).
+    /// </summary>
+    public int SmuxMaxStreams { get; set; } = 4096;
 
     /// <summary>Streams the peer opened that the app has not yet accepted, per session; a SYN past it is refused and counted.</summary>
     public int SmuxAcceptBacklog { get; set; } = 1024;

@@ -134,6 +134,37 @@ public sealed class SmuxListenerTests
     }
 
     [Fact]
+    public async Task StreamsPastSmuxMaxStreams_RefusedAndCounted_OpenOnesKeepWorking()
+    {
+        // A peer opening stream after stream: the session's limit refuses the rest with FIN, the open ones carry on.
+        await using var host = await KcpTestHost.StartAsync<EchoConnectionHandler>(k =>
+        {
+            Smux(k, 1, compress: false);
+            k.SmuxMaxStreams = 4;
+        });
+        await using var factory = KcpTestHost.Client().CreateFactory();
+        await using var client = await SmuxTestClient.ConnectAsync(factory, host.KcpEndPoint, 1, compress: false);
+        var open = new List<SmuxStream>();
+        for (var i = 0; i < 4; i++)
+        {
+            open.Add(await client.OpenAsync());
+            await EchoAsync(open[i], 1024, i);
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            var refused = await client.OpenAsync();
+            Assert.Empty(await TestWaits.ReadToEndAsync(refused.Input).WaitAsync(TestWaits.Bound));
+        }
+
+        var (sent, received) = await EchoAsync(open[0], 64 << 10, 9);
+        Assert.Equal(sent, received);
+        Assert.Null(client.Session.CloseReason);
+        await TestWaits.WaitUntilAsync(() => Stats(host).GetErrors().StreamsRefused == 3, "3 refused streams counted");
+        Assert.Equal(4, Stats(host).StreamsAccepted);
+    }
+
+    [Fact]
     public async Task Stop_LiveStreamDrains_NewStreamRefused()
     {
         var host = await KcpTestHost.StartAsync<EchoConnectionHandler>(k => Smux(k, 2, compress: false));
