@@ -63,92 +63,13 @@ public sealed class QppDuplexPipe : IDuplexPipe, IAsyncDisposable
         await Completion.ConfigureAwait(false);
     }
 
-    private async Task InboundAsync()
-    {
-        var source = _transport.Input;
-        var target = _decrypted.Writer;
-        Exception? error = null;
-        try
-        {
-            while (true)
-            {
-                var result = await source.ReadAsync().ConfigureAwait(false);
-                if (result.IsCanceled)
-                {
-                    break;
-                }
+    private Task InboundAsync() =>
+        TransformPump.RunAsync(_transport.Input, _decrypted.Writer, this, static (self, buffer, target) => self.Decrypt(buffer, target));
 
-                var buffer = result.Buffer;
-                Decrypt(buffer, target);
+    private Task OutboundAsync() =>
+        TransformPump.RunAsync(_plain.Reader, _transport.Output, this, static (self, buffer, target) => self.Encrypt(buffer, target));
 
-                // Read before AdvanceTo: after it the segments go back to their pool, and a multi-segment
-                // sequence's length (which IsEmpty reads) comes out wrong; the bytes would then never be flushed.
-                var any = !buffer.IsEmpty;
-                source.AdvanceTo(buffer.End);
-                if (any && (await target.FlushAsync().ConfigureAwait(false)).IsCompleted)
-                {
-                    break;
-                }
-
-                if (result.IsCompleted)
-                {
-                    break;
-                }
-            }
-        }
-        catch (Exception e)
-        {
-            // Whatever the transport threw, both pipes must complete so neither side waits forever.
-            error = e;
-        }
-
-        await source.CompleteAsync(error).ConfigureAwait(false);
-        await target.CompleteAsync(error).ConfigureAwait(false);
-    }
-
-    private async Task OutboundAsync()
-    {
-        var source = _plain.Reader;
-        var target = _transport.Output;
-        Exception? error = null;
-        try
-        {
-            while (true)
-            {
-                var result = await source.ReadAsync().ConfigureAwait(false);
-                if (result.IsCanceled)
-                {
-                    break;
-                }
-
-                var buffer = result.Buffer;
-                Encrypt(buffer, target);
-
-                // Read before AdvanceTo: after it the segments go back to their pool, and a multi-segment
-                // sequence's length (which IsEmpty reads) comes out wrong; the bytes would then never be flushed.
-                var any = !buffer.IsEmpty;
-                source.AdvanceTo(buffer.End);
-                if (any && (await target.FlushAsync().ConfigureAwait(false)).IsCompleted)
-                {
-                    break;
-                }
-
-                if (result.IsCompleted)
-                {
-                    break;
-                }
-            }
-        }
-        catch (Exception e)
-        {
-            error = e;
-        }
-
-        await source.CompleteAsync(error).ConfigureAwait(false);
-        await target.CompleteAsync(error).ConfigureAwait(false);
-    }
-
-    // Synchronous helpers: spans cannot live across the awaits above.
+    // Synchronous helpers: spans cannot live across the pump's awaits.
     private void Decrypt(in ReadOnlySequence<byte> buffer, PipeWriter target)
     {
         foreach (var segment in buffer)

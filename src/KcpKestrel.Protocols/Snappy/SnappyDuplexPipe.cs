@@ -140,48 +140,6 @@ public sealed class SnappyDuplexPipe : IDuplexPipe, IAsyncDisposable
     private async Task OutboundAsync()
     {
         using var encoder = new SnappyFrameEncoder();
-        var source = _plain.Reader;
-        var target = _transport.Output;
-        Exception? error = null;
-        try
-        {
-            while (true)
-            {
-                var result = await source.ReadAsync().ConfigureAwait(false);
-                if (result.IsCanceled)
-                {
-                    break;
-                }
-
-                var buffer = result.Buffer;
-
-                // Read before AdvanceTo: after it the segments go back to their pool, and a multi-segment
-                // sequence's length (which IsEmpty reads) comes out wrong; the frames would then never be flushed.
-                var any = !buffer.IsEmpty;
-                if (any)
-                {
-                    encoder.Encode(buffer, target);
-                }
-
-                source.AdvanceTo(buffer.End);
-                if (any && (await target.FlushAsync().ConfigureAwait(false)).IsCompleted)
-                {
-                    break;
-                }
-
-                if (result.IsCompleted)
-                {
-                    break;
-                }
-            }
-        }
-        catch (Exception e)
-        {
-            // Whatever the transport threw, both pipes must complete so neither side waits forever.
-            error = e;
-        }
-
-        await source.CompleteAsync(error).ConfigureAwait(false);
-        await target.CompleteAsync(error).ConfigureAwait(false);
+        await TransformPump.RunAsync(_plain.Reader, _transport.Output, encoder, static (encoder, buffer, target) => encoder.Encode(buffer, target)).ConfigureAwait(false);
     }
 }
