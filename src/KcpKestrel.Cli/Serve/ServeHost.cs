@@ -169,18 +169,7 @@ internal sealed class ServeHost : IAsyncDisposable
         }
     }
 
-    public async Task StopAsync(TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await _app.StopAsync(cts.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Connections that did not finish in time are aborted.
-        }
-    }
+    public Task StopAsync(TimeSpan timeout) => _app.StopWithinAsync(timeout);
 
     public async ValueTask DisposeAsync()
     {

@@ -100,18 +100,7 @@ internal sealed class TunnelHost : IAsyncDisposable
     }
 
     /// <summary>Stops accepting, gives open streams <paramref name="timeout"/> to finish, then aborts them.</summary>
-    public async Task StopAsync(TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await _app.StopAsync(cts.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Streams that did not finish in time are aborted.
-        }
-    }
+    public Task StopAsync(TimeSpan timeout) => _app.StopWithinAsync(timeout);
 
     public async ValueTask DisposeAsync()
     {
