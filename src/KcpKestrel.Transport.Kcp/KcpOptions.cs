@@ -28,6 +28,14 @@ public sealed class KcpOptions
     /// <summary>Turns congestion control off, used in <see cref="KcpMode.Manual"/>.</summary>
     public bool NoCongestionControl { get; set; } = true;
 
+    /// <summary>
+    /// How a session decides how much to send and when. <see cref="KcpCongestionControl.Kcp"/> is kcp-go's (a window,
+    /// sent at once each flush; <see cref="NoCongestionControl"/> applies); <see cref="KcpCongestionControl.Bbr"/>
+    /// estimates the bottleneck rate and minimum RTT from acknowledgements, paces sends at that rate and bounds the data
+    /// in flight by their product. The wire format is the same either way, so kcp-go peers interoperate with both.
+    /// </summary>
+    public KcpCongestionControl CongestionControl { get; set; } = KcpCongestionControl.Kcp;
+
     /// <summary>Send window in segments (kcptun <c>--sndwnd</c>).</summary>
     public int SendWindow { get; set; } = 1024;
 
@@ -100,6 +108,13 @@ public sealed class KcpOptions
 
     /// <summary>Number of I/O loops (threads, each with its own SO_REUSEPORT socket) of a listener.</summary>
     public int IoLoopCount { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// Runs the app's reads and writes of a session inline on its I/O loop instead of hopping to the thread pool, as
+    /// Kestrel's <c>UnsafePreferInlineScheduling</c> does: a ping-pong then skips two thread hops, but app code that
+    /// blocks stalls every session of that loop. Only for apps that never block.
+    /// </summary>
+    public bool UnsafePreferInlineScheduling { get; set; }
 
     /// <summary>Most sessions a listener keeps open; datagrams that would open more are dropped and counted.</summary>
     public int MaxSessions { get; set; } = 10_000;

@@ -48,6 +48,14 @@ internal static class KcpSettings
         },
         new()
         {
+            Name = nameof(KcpOptions.CongestionControl), Flag = "--cc", Kind = KcpSettingKind.Enum,
+            Names = Enum.GetNames<KcpCongestionControl>(), FromName = name => Enum.Parse<KcpCongestionControl>(name, ignoreCase: true),
+            Accepted = string.Join(", ", Enum.GetNames<KcpCongestionControl>()),
+            Meaning = "Kcp: kcp-go's window, sent at once each flush (nc applies); Bbr: paced at the estimated bottleneck rate, in flight bounded by rate x min RTT (same wire format)",
+            Get = o => o.CongestionControl, Set = (o, v) => o.CongestionControl = (KcpCongestionControl)v!,
+        },
+        new()
+        {
             Name = nameof(KcpOptions.SendWindow), Flag = "--sndwnd", IsKcptunFlag = true, Kind = KcpSettingKind.Int32, Min = 1, Max = 65535,
             Accepted = "1 to 65535 segments", Meaning = "Send window in segments",
             Get = o => o.SendWindow, Set = (o, v) => o.SendWindow = (int)v!,
@@ -151,6 +159,12 @@ internal static class KcpSettings
             Accepted = "1 to 256", Meaning = "I/O loops (threads, each with its own SO_REUSEPORT socket) of a listener",
             DefaultDescription = "the number of processors",
             Get = o => o.IoLoopCount, Set = (o, v) => o.IoLoopCount = (int)v!,
+        },
+        new()
+        {
+            Name = nameof(KcpOptions.UnsafePreferInlineScheduling), Flag = "--inline", Kind = KcpSettingKind.Boolean,
+            Accepted = "true or false (1 or 0)", Meaning = "Runs the app's reads and writes inline on the I/O loop (no thread-pool hops); only for apps that never block",
+            Get = o => o.UnsafePreferInlineScheduling, Set = (o, v) => o.UnsafePreferInlineScheduling = (bool)v!,
         },
         new()
         {

@@ -49,7 +49,7 @@ public sealed class KcpOptionsTests
             SessionReceiveBudget = 2 << 20, ListenerReceiveBudget = 3 << 20, FecDecodeCacheBudget = 4096,
             Multiplexing = KcpMultiplexing.Smux, Compression = KcpCompression.Snappy, SmuxVersion = 2, SmuxBuffer = 1 << 20, StreamBuffer = 1 << 17,
             SmuxKeepAlive = TimeSpan.FromSeconds(5), SmuxMaxStreams = 7, SmuxAcceptBacklog = 8,
-            Qpp = true, QppCount = 7,
+            Qpp = true, QppCount = 7, CongestionControl = KcpCongestionControl.Bbr, UnsafePreferInlineScheduling = true,
             IoOverrides = new UdpIoOverrides { Gso = false, Mode = UdpIoMode.Socket },
         };
         var target = new KcpOptions();
