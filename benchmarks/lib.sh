@@ -69,3 +69,10 @@ build_go_peer() {
   command -v go >/dev/null || { echo "go is not on PATH: install Go (Debian: apt-get install golang-go golang-github-xtaci-kcp-dev)" >&2; exit 1; }
   (cd "$ROOT/tests/GoPeer" && GO111MODULE=off GOPATH=/usr/share/gocode go build -o "$1" .)
 }
+
+# build_go_relay OUTPUT: builds the independent UDP relay (benchmarks/compare/relay, Go standard library only), so a
+# lossy-link figure can be checked through a relay that kcpkestrel was not tuned against.
+build_go_relay() {
+  command -v go >/dev/null || { echo "go is not on PATH: install Go (Debian: apt-get install golang-go)" >&2; exit 1; }
+  (cd "$ROOT/benchmarks/compare/relay" && GO111MODULE=off go build -o "$1" relay.go)
+}
