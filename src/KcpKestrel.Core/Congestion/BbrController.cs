@@ -120,17 +120,11 @@ internal sealed class BbrController
         return true;
     }
 
-    /// <summary>Whether the pacer lets a segment out now (new or retransmitted); false marks the flush deferred.</summary>
-    public bool MaySend()
-    {
-        if (_pacer.HasTokens)
-        {
-            return true;
-        }
+    /// <summary>Whether the pacer lets a segment out now (new or retransmitted).</summary>
+    public bool HasTokens => _pacer.HasTokens;
 
-        _deferred = true;
-        return false;
-    }
+    /// <summary>The flush held a segment back for want of tokens: it needs the tick <see cref="NextSendTime"/> gives.</summary>
+    public void Defer() => _deferred = true;
 
     /// <summary>Segment <paramref name="sn"/> of <paramref name="bytes"/> (header included) left at <paramref name="now"/>.</summary>
     public void OnSent(uint sn, int bytes, uint now)
