@@ -30,11 +30,13 @@ internal sealed class BbrController
     private const double FullBandwidthGrowth = 1.25;
     private const int FullBandwidthRounds = 3;
     private const int CycleLength = 8;
+    private const ulong AggregationWindowRounds = 5;
 
     private readonly int _datagramBytes;
     private readonly DeliveryRateSampler _sampler = new();
     private readonly WindowedMaxFilter _bandwidth = new(BandwidthWindowRounds);
     private readonly PacingBudget _pacer;
+    private readonly WindowedMaxFilter _extraAcked = new(AggregationWindowRounds);
 
     private double _pacingGain = HighGain, _cwndGain = HighGain, _pacingRate;
     private long _cwnd, _priorCwnd, _admitted;
@@ -46,6 +48,8 @@ internal sealed class BbrController
     private int _fullBandwidthCount, _cycleIndex;
     private uint _cycleStamp, _probeRttDone;
     private bool _filledPipe, _probeRttRoundDone, _deferred;
+    private uint _ackEpochStart;
+    private long _ackEpochAcked;
 
     /// <param name="datagramBytes">The largest segment with its header (the MTU less the layers below KCP): the window's unit.</param>
     public BbrController(int datagramBytes)
@@ -177,6 +181,7 @@ internal sealed class BbrController
             _bandwidth.Update(_rounds, sample.BytesPerMs);
         }
 
+        UpdateAckAggregation(now, sample.AckedBytes);
         CheckFullPipe(sample);
         CheckDrain();
         UpdateCycle(now);
@@ -213,6 +218,33 @@ internal sealed class BbrController
             _rounds++;
             _roundStart = true;
         }
+    }
+
+    /// <summary>
+    /// How far acks run ahead of the rate estimate (BBR's extra_acked): a receiver that acks in batches (a loop
+    /// turn, a delayed flush) delivers in bursts, and a window of exactly the BDP would stall the sender between
+    /// them. The largest excess over the last rounds is added to the window.
+    /// </summary>
+    private void UpdateAckAggregation(uint now, long acked)
+    {
+        var bandwidth = _bandwidth.Value;
+        if (acked <= 0 || bandwidth <= 0)
+        {
+            return;
+        }
+
+        var expected = bandwidth * (int)(now - _ackEpochStart);
+        if (_ackEpochAcked <= expected)
+        {
+            // Acks have not run ahead of the rate: a new epoch starts here.
+            _ackEpochAcked = 0;
+            _ackEpochStart = now;
+            expected = 0;
+        }
+
+        _ackEpochAcked += acked;
+        var extra = Math.Min(_ackEpochAcked - expected, _cwnd);
+        _extraAcked.Update(_rounds, Math.Max(extra, 0));
     }
 
     private void CheckFullPipe(in RateSample sample)
@@ -354,6 +386,11 @@ internal sealed class BbrController
 
         // Two pacing bursts beyond the gain's BDP: a tick's burst is in flight before its acks can return.
         var target = Bdp(_cwndGain) + (long)(2 * _pacingRate);
+        if (_filledPipe)
+        {
+            target += (long)_extraAcked.Value;
+        }
+
         if (_filledPipe)
         {
             _cwnd = Math.Min(_cwnd + acked, target);
