@@ -614,6 +614,7 @@ internal sealed class KcpControlBlock : IDisposable
         }
 
         var delivered = _bbr?.Delivered ?? 0;
+        var windowLimited = _bbr?.WindowLimited ?? false;
         _bbr?.OnAckEventEnd(current, rtt);
 
         if (_bbr is null && !_nocwnd && TimeDiff(_snd_una, prevUna) > 0 && _cwnd < _rmt_wnd)
@@ -645,8 +646,8 @@ internal sealed class KcpControlBlock : IDisposable
             }
         }
 
-        // Paced: any ack frees room in flight, not only one that moves una.
-        if (windowSlides || (_bbr is not null && _bbr.Delivered != delivered))
+        // Paced: when the window held data back, any ack frees room in flight, not only one that moves una.
+        if (windowSlides || (windowLimited && _bbr!.Delivered != delivered))
         {
             FlushCore(false);
         }

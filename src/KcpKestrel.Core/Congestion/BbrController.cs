@@ -47,7 +47,7 @@ internal sealed class BbrController
     private double _fullBandwidth;
     private int _fullBandwidthCount, _cycleIndex;
     private uint _cycleStamp, _probeRttDone;
-    private bool _filledPipe, _probeRttRoundDone, _deferred;
+    private bool _filledPipe, _probeRttRoundDone, _deferred, _windowLimited;
     private uint _ackEpochStart;
     private long _ackEpochAcked;
 
@@ -84,6 +84,9 @@ internal sealed class BbrController
     /// <summary>Round trips counted so far (a round ends when a segment sent after its start is acked).</summary>
     public ulong Rounds => _rounds;
 
+    /// <summary>The last flush held new segments back because the window was full: acks that free room should flush.</summary>
+    public bool WindowLimited => _windowLimited;
+
     /// <summary>The last flush left something unsent because the pacer had no tokens: it wants a timer tick.</summary>
     public bool PacingDeferred => _deferred;
 
@@ -100,6 +103,7 @@ internal sealed class BbrController
         _pacer.Refill(now, _pacingRate);
         _admitted = 0;
         _deferred = false;
+        _windowLimited = false;
     }
 
     /// <summary>
@@ -111,6 +115,7 @@ internal sealed class BbrController
         var inFlight = _sampler.InFlight + _admitted;
         if (inFlight > 0 && inFlight + bytes > Window)
         {
+            _windowLimited = true;
             return false;
         }
 
@@ -233,8 +238,9 @@ internal sealed class BbrController
             return;
         }
 
-        var expected = bandwidth * (int)(now - _ackEpochStart);
-        if (_ackEpochAcked <= expected)
+        var elapsed = (int)(now - _ackEpochStart);
+        var expected = bandwidth * elapsed;
+        if (_ackEpochAcked <= expected || elapsed < 0)
         {
             // Acks have not run ahead of the rate: a new epoch starts here.
             _ackEpochAcked = 0;
@@ -243,7 +249,8 @@ internal sealed class BbrController
         }
 
         _ackEpochAcked += acked;
-        var extra = Math.Min(_ackEpochAcked - expected, _cwnd);
+        // At most the window, and at most 100 ms of the rate: a stall is not a burst to provision for.
+        var extra = Math.Min(Math.Min(_ackEpochAcked - expected, _cwnd), (long)(bandwidth * 100));
         _extraAcked.Update(_rounds, Math.Max(extra, 0));
     }
 
