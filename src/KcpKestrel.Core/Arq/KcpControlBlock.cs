@@ -257,7 +257,7 @@ internal sealed class KcpControlBlock : IDisposable
         Srtt = _rx_srtt,
         RttVar = _rx_rttvar,
         Rto = _rx_rto,
-        Cwnd = _cwnd,
+        Cwnd = _bbr is null ? _cwnd : (uint)Math.Min(_bbr.Window / (IKCP_OVERHEAD + _mss), uint.MaxValue),
         Ssthresh = _ssthresh,
         InFlight = _snd_nxt - _snd_una,
         SendQueueLength = _sndQueue.Count,
