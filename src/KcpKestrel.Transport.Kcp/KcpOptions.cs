@@ -32,7 +32,8 @@ public sealed class KcpOptions
     /// How a session decides how much to send and when. <see cref="KcpCongestionControl.Kcp"/> is kcp-go's (a window,
     /// sent at once each flush; <see cref="NoCongestionControl"/> applies); <see cref="KcpCongestionControl.Bbr"/>
     /// estimates the bottleneck rate and minimum RTT from acknowledgements, paces sends at that rate and bounds the data
-    /// in flight by their product. The wire format is the same either way, so kcp-go peers interoperate with both.
+    /// in flight by their product (<see cref="NoCongestionControl"/> does not apply; the peer's window still does). The
+    /// wire format is the same either way, so kcp-go peers interoperate with both. See docs/congestion-control.md.
     /// </summary>
     public KcpCongestionControl CongestionControl { get; set; } = KcpCongestionControl.Kcp;
 

@@ -207,6 +207,8 @@ type result struct {
 	OK       bool    `json:"ok"`
 	Errors   int     `json:"errors"`
 	Error    string  `json:"error,omitempty"`
+	// Segments this process retransmitted (kcp-go's SNMP RetransSegs), as kcpkestrel bench reports them.
+	Retransmits uint64 `json:"retransmits"`
 }
 
 func client(block kcp.BlockCrypt) int {
@@ -231,6 +233,7 @@ func client(block kcp.BlockCrypt) int {
 	}
 	r.Workload = *workload
 	r.Seconds = time.Since(start).Seconds()
+	r.Retransmits = kcp.DefaultSnmp.Copy().RetransSegs
 	if r.Bytes > 0 && r.Seconds > 0 {
 		r.MBPerS = float64(r.Bytes) / r.Seconds / 1e6
 	}

@@ -65,6 +65,30 @@ public sealed class KcpGoInteropTests
         }
     }
 
+    [Theory]
+    [InlineData(KcpCongestionControl.Kcp)]
+    [InlineData(KcpCongestionControl.Bbr)]
+    public async Task OurClient_KcpGoServer_EchoEitherCongestionControl(KcpCongestionControl congestionControl)
+    {
+        // Pacing changes when segments leave, never what they carry: kcp-go reads both the same.
+        await using var server = await GoPeer.StartServerAsync("echo", GoPeer.Flags("aes", Key, 10, 3));
+        var options = new KcpClientOptions { ConnectTimeout = TimeSpan.FromSeconds(3) };
+        Configure(options.Kcp, "aes", 10, 3);
+        options.Kcp.CongestionControl = congestionControl;
+        await using var factory = new KcpConnectionFactory(options);
+
+        var connection = await factory.ConnectAsync(new KcpEndPoint(server.EndPoint));
+        try
+        {
+            var (sent, received) = await EchoCheck.RunAsync(connection, Bytes, seed: 11, TimeSpan.FromSeconds(90));
+            Assert.Equal(sent, received);
+        }
+        finally
+        {
+            await connection.DisposeAsync();
+        }
+    }
+
     private static void Configure(KcpOptions k, string crypt, int dataShards, int parityShards)
     {
         k.Crypt = crypt;

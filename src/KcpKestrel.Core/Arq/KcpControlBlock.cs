@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using KcpKestrel.Core.Congestion;
 
 namespace KcpKestrel.Core.Arq;
 
@@ -93,6 +94,9 @@ internal sealed class KcpControlBlock : IDisposable
     private bool _nocwnd;
     private uint _current;
     private bool _disposed;
+
+    // Null: kcp-go's window and cwnd, byte for byte. Set: a rate-based controller paces and bounds what is sent.
+    private BbrController? _bbr;
 
     // The last wnd value we put on the wire; ushort.MaxValue + 1 means "nothing advertised yet".
     private int _lastAdvertisedWnd = ushort.MaxValue + 1;
@@ -253,7 +257,7 @@ internal sealed class KcpControlBlock : IDisposable
         Srtt = _rx_srtt,
         RttVar = _rx_rttvar,
         Rto = _rx_rto,
-        Cwnd = _cwnd,
+        Cwnd = _bbr is null ? _cwnd : (uint)Math.Min(_bbr.Window / (IKCP_OVERHEAD + _mss), uint.MaxValue),
         Ssthresh = _ssthresh,
         InFlight = _snd_nxt - _snd_una,
         SendQueueLength = _sndQueue.Count,
@@ -329,6 +333,16 @@ internal sealed class KcpControlBlock : IDisposable
             _rcv_wnd = (uint)Math.Min(rcvwnd, ushort.MaxValue);
         }
     }
+
+    /// <summary>
+    /// Switches to rate-based congestion control (<see cref="BbrController"/>): sends are paced and bounded by
+    /// the estimated bandwidth-delay product (within the peer's window), in place of kcp-go's cwnd and nc.
+    /// The wire format is unchanged. Call before any traffic, after the MTU and reserved bytes are set.
+    /// </summary>
+    public void UseRateControl() => _bbr = new BbrController((int)_mtu - _reserved);
+
+    /// <summary>The rate-based controller, when <see cref="UseRateControl"/> switched it on.</summary>
+    internal BbrController? RateControl => _bbr;
 
     /// <summary>
     /// Queues <paramref name="data"/> for sending (kcp-go Send). Returns the bytes accepted, -1 for an empty
@@ -592,12 +606,18 @@ internal sealed class KcpControlBlock : IDisposable
             _inSegs++;
         }
 
+        var rtt = -1;
         if (sawAck && regular && TimeDiff(current, latest) >= 0)
         {
-            UpdateAck(TimeDiff(current, latest));
+            rtt = TimeDiff(current, latest);
+            UpdateAck(rtt);
         }
 
-        if (!_nocwnd && TimeDiff(_snd_una, prevUna) > 0 && _cwnd < _rmt_wnd)
+        var delivered = _bbr?.Delivered ?? 0;
+        var windowLimited = _bbr?.WindowLimited ?? false;
+        _bbr?.OnAckEventEnd(current, rtt);
+
+        if (_bbr is null && !_nocwnd && TimeDiff(_snd_una, prevUna) > 0 && _cwnd < _rmt_wnd)
         {
             var mss = _mss;
             if (_cwnd < _ssthresh)
@@ -626,7 +646,8 @@ internal sealed class KcpControlBlock : IDisposable
             }
         }
 
-        if (windowSlides)
+        // Paced: when the window held data back, any ack frees room in flight, not only one that moves una.
+        if (windowSlides || (windowLimited && _bbr!.Delivered != delivered))
         {
             FlushCore(false);
         }
@@ -685,9 +706,10 @@ internal sealed class KcpControlBlock : IDisposable
 
             FlushCore(false);
         }
-        else if (AnnounceWindowReopen && HasPendingWindowUpdate)
+        else if ((AnnounceWindowReopen && HasPendingWindowUpdate) || PacedSendDue(current))
         {
-            // The reopened window is announced at once rather than at the next interval tick.
+            // The reopened window is announced at once rather than at the next interval tick; paced sends
+            // go out on the tick the pacer has tokens again.
             FlushCore(false);
         }
     }
@@ -733,8 +755,11 @@ internal sealed class KcpControlBlock : IDisposable
         }
 
         var minimal = (uint)Math.Min(tmPacket, tmFlush);
-        return current + Math.Min(minimal, _interval);
+        var next = current + Math.Min(minimal, _interval);
+        return _bbr is { PacingDeferred: true } && TimeDiff(_bbr.NextSendTime(current), next) < 0 ? _bbr.NextSendTime(current) : next;
     }
+
+    private bool PacedSendDue(uint current) => _bbr is { PacingDeferred: true } && TimeDiff(_bbr.NextSendTime(current), current) <= 0;
 
     /// <summary>Returns every pooled buffer; the control block is unusable afterwards.</summary>
     public void Dispose()
@@ -981,6 +1006,7 @@ internal sealed class KcpControlBlock : IDisposable
         ref var seg = ref _sndBuf[(int)(sn - _snd_una)];
         if (!seg.Acked)
         {
+            _bbr?.OnAcked(sn, _current);
             seg.Acked = true;
             BufferPool.Return(seg.Data!);
             seg.Data = null;
@@ -1013,6 +1039,7 @@ internal sealed class KcpControlBlock : IDisposable
             var seg = _sndBuf.PopFront();
             if (seg.Data is not null)
             {
+                _bbr?.OnAcked(seg.Sn, _current);
                 BufferPool.Return(seg.Data);
             }
 
@@ -1344,7 +1371,9 @@ internal sealed class KcpControlBlock : IDisposable
         _probe = 0;
 
         var cwnd = Math.Min(_snd_wnd, _rmt_wnd);
-        if (!_nocwnd)
+        var bbr = _bbr;
+        bbr?.BeginFlush(current);
+        if (!_nocwnd && bbr is null)
         {
             cwnd = Math.Min(_cwnd, cwnd);
         }
@@ -1352,6 +1381,11 @@ internal sealed class KcpControlBlock : IDisposable
         var newSegsCount = 0;
         while (_sndQueue.Count > 0 && TimeDiff(_snd_nxt, _snd_una + cwnd) < 0)
         {
+            if (bbr is not null && !bbr.AdmitNew(IKCP_OVERHEAD + _sndQueue.First.Length))
+            {
+                break;
+            }
+
             var seg = _sndQueue.PopFront();
             seg.Sn = _snd_nxt;
             _sndBuf.PushBack(seg);
@@ -1368,6 +1402,14 @@ internal sealed class KcpControlBlock : IDisposable
             ref var segment = ref _sndBuf[k];
             if (segment.Acked)
             {
+                continue;
+            }
+
+            if (bbr is not null && !bbr.HasTokens
+                && (segment.Xmit == 0 || segment.FastAck > 0 || TimeDiff(current, segment.ResendTs) >= 0))
+            {
+                // Out of pacing tokens: what is due waits, unchanged, for the tick Check asks for.
+                bbr.Defer();
                 continue;
             }
 
@@ -1413,6 +1455,7 @@ internal sealed class KcpControlBlock : IDisposable
                 WriteHeader(KcpCommand.Push, segment.Frg, wnd, current, segment.Sn, una, segment.Length);
                 segment.Payload.CopyTo(_buffer.AsSpan(_pos));
                 _pos += segment.Length;
+                bbr?.OnSent(segment.Sn, IKCP_OVERHEAD + segment.Length, current);
 
                 if (segment.Xmit >= _dead_link)
                 {
@@ -1428,12 +1471,13 @@ internal sealed class KcpControlBlock : IDisposable
         }
 
         EmitBuffer();
+        bbr?.EndFlush(_sndQueue.Count == 0);
 
         _lostSegs += lostSegs;
         _fastRetrans += fastRetransSegs;
         _earlyRetrans += earlyRetransSegs;
 
-        if (!_nocwnd)
+        if (!_nocwnd && bbr is null)
         {
             // Rate halving (RFC 6937) on fast/early retransmits, as kcp-go: uint arithmetic wraps like Go's.
             if (change > 0)

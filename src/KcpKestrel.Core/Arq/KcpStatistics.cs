@@ -12,7 +12,7 @@ internal readonly struct KcpStatistics
     /// <summary>Current retransmission timeout in ms (rx_rto).</summary>
     public uint Rto { get; init; }
 
-    /// <summary>Congestion window in segments.</summary>
+    /// <summary>Congestion window in segments (with rate control: its window in bytes, in full segments).</summary>
     public uint Cwnd { get; init; }
 
     /// <summary>Slow-start threshold in segments.</summary>

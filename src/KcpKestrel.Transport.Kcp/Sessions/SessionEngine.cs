@@ -31,6 +31,11 @@ internal static class SessionEngine
         var (nodelay, interval, resend, nc) = options.EffectiveNoDelay();
         kcp.SetNoDelay(nodelay, interval, resend, nc);
         kcp.SetWindowSize(options.SendWindow, options.ReceiveWindow);
+        if (options.CongestionControl == KcpCongestionControl.Bbr)
+        {
+            kcp.UseRateControl();
+        }
+
         return kcp;
     }
 }

@@ -209,8 +209,10 @@ public sealed class KcpControlBlockTests
         Assert.Throws<ObjectDisposedException>(() => kcp.Send([1]));
     }
 
-    [Fact]
-    public void SteadyState_AllocatesNothing()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SteadyState_AllocatesNothing(bool rateControl)
     {
         var forward = new ForwardingOutput();
         var back = new ForwardingOutput();
@@ -220,6 +222,12 @@ public sealed class KcpControlBlockTests
         back.Target = a;
         KcpNoDelayPreset.Fast3.ApplyTo(a);
         KcpNoDelayPreset.Fast3.ApplyTo(b);
+        if (rateControl)
+        {
+            // The paced path: delivery-rate sampling per segment, pacing budget, model updates per ack.
+            a.UseRateControl();
+        }
+
         var payload = new byte[1400];
         var buffer = new byte[2000];
         uint now = 0;

@@ -14,11 +14,11 @@ public sealed class KcpLinkPropertyTests
 
     internal sealed record LinkCase(
         int Seed, int LossPercent, int DelayMs, int JitterMs, int DupPercent, KcpNoDelayPreset Mode, bool CongestionControl,
-        int Window, uint ClockStart, uint SnStart, int[] Sizes)
+        int Window, uint ClockStart, uint SnStart, int[] Sizes, bool RateControl)
     {
         public override string ToString() =>
             $"seed={Seed} loss={LossPercent}% delay={DelayMs} jitter={JitterMs} dup={DupPercent}% mode={Mode} cc={CongestionControl} " +
-            $"wnd={Window} clock={ClockStart} sn={SnStart} sizes=[{string.Join(',', Sizes)}]";
+            $"wnd={Window} clock={ClockStart} sn={SnStart} sizes=[{string.Join(',', Sizes)}] bbr={RateControl}";
     }
 
     private static Gen<LinkCase> CaseGen(int maxSize, int maxCount) =>
@@ -28,9 +28,10 @@ public sealed class KcpLinkPropertyTests
         .SelectMany(t => Gen.Select(
                 Gen.OneOf(Gen.UInt[uint.MaxValue - 20_000, uint.MaxValue], Gen.UInt),
                 Gen.OneOf(Gen.UInt[uint.MaxValue - 300, uint.MaxValue], Gen.Const(0u)),
-                Gen.Int[1, maxSize].Array[1, maxCount])
-            .Select((clock, sn, sizes) => new LinkCase(
-                t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item6, t.Item7, t.Item8, clock, sn, sizes)));
+                Gen.Int[1, maxSize].Array[1, maxCount],
+                Gen.Bool)
+            .Select((clock, sn, sizes, bbr) => new LinkCase(
+                t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item6, t.Item7, t.Item8, clock, sn, sizes, bbr)));
 
     [Fact]
     public void MessageMode_DeliversEveryMessageOnceInOrder()
@@ -64,6 +65,10 @@ public sealed class KcpLinkPropertyTests
             kcp.StreamMode = stream;
             kcp.DeadLink = 1000;
             kcp.StartSequenceAt(c.SnStart);
+            if (c.RateControl)
+            {
+                kcp.UseRateControl();
+            }
         }
 
         var messages = new byte[c.Sizes.Length][];
