@@ -197,16 +197,22 @@ func handle(s *kcp.UDPSession) {
 	}
 }
 
+// result's field names are kcpkestrel bench's, so one script reads both. The counters come from
+// kcp.DefaultSnmp, which counts every session of the process: a client has one.
 type result struct {
-	Workload string  `json:"workload"`
-	Bytes    int64   `json:"bytes"`
-	Seconds  float64 `json:"seconds"`
-	MBPerS   float64 `json:"mb_per_s"`
-	P50us    float64 `json:"rtt_p50_us"`
-	P99us    float64 `json:"rtt_p99_us"`
-	OK       bool    `json:"ok"`
-	Errors   int     `json:"errors"`
-	Error    string  `json:"error,omitempty"`
+	Workload     string  `json:"workload"`
+	Bytes        int64   `json:"bytes"`
+	Seconds      float64 `json:"seconds"`
+	MBPerS       float64 `json:"mb_per_s"`
+	P50us        float64 `json:"rtt_p50_us"`
+	P99us        float64 `json:"rtt_p99_us"`
+	P999us       float64 `json:"rtt_p999_us"`
+	OK           bool    `json:"ok"`
+	Errors       int     `json:"errors"`
+	Retransmits  uint64  `json:"retransmits"`
+	SegmentsSent uint64  `json:"segments_sent"`
+	FecRecovered uint64  `json:"fec_recovered"`
+	Error        string  `json:"error,omitempty"`
 }
 
 func client(block kcp.BlockCrypt) int {
@@ -241,6 +247,10 @@ func report(r result) int {
 	if r.Error != "" {
 		r.OK = false
 	}
+	snmp := kcp.DefaultSnmp.Copy()
+	r.Retransmits = snmp.RetransSegs
+	r.SegmentsSent = snmp.OutSegs
+	r.FecRecovered = snmp.FECRecovered
 	line, _ := json.Marshal(r)
 	fmt.Println(string(line))
 	if !r.OK {
@@ -340,9 +350,10 @@ func pingpong(s *kcp.UDPSession) result {
 	}
 	sort.Float64s(rtts)
 	return result{
-		Bytes: int64(*count) * int64(*size) * 2,
-		P50us: rtts[len(rtts)/2],
-		P99us: rtts[len(rtts)*99/100],
-		OK:    true,
+		Bytes:  int64(*count) * int64(*size) * 2,
+		P50us:  rtts[len(rtts)/2],
+		P99us:  rtts[len(rtts)*99/100],
+		P999us: rtts[len(rtts)*999/1000],
+		OK:     true,
 	}
 }
