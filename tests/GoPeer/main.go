@@ -7,7 +7,7 @@
 //
 //	prints "listening ADDR" once ready, serves until stdin closes or it is killed.
 //
-// Client: kcppeer -mode client -target ADDR -workload echo|bulk|pingpong [-bytes N] [-size N] [-count N] [kcp flags]
+// Client: kcppeer -mode client -target ADDR -workload echo|bulk|pingpong|http [-bytes N] [-size N] [-count N] [-concurrency N] [kcp flags]
 //
 //	prints one JSON line with the result; exit code 1 when integrity failed.
 package main
@@ -34,8 +34,9 @@ var (
 	mode        = flag.String("mode", "server", "server or client")
 	listen      = flag.String("listen", "127.0.0.1:0", "server: UDP address to listen on")
 	target      = flag.String("target", "", "client: UDP address to dial")
-	app         = flag.String("app", "echo", "server: echo or sink")
-	workload    = flag.String("workload", "echo", "client: echo, bulk or pingpong")
+	app         = flag.String("app", "echo", "server: echo, sink or http (GET /plaintext)")
+	workload    = flag.String("workload", "echo", "client: echo, bulk, pingpong or http")
+	concurrency = flag.Int("concurrency", 16, "client: concurrent requests (and most connections) for http")
 	totalBytes  = flag.Int64("bytes", 16<<20, "client: bytes to send for echo and bulk")
 	size        = flag.Int("size", 64, "client: message size for pingpong")
 	count       = flag.Int("count", 1000, "client: round trips for pingpong")
@@ -130,6 +131,10 @@ func serve(block kcp.BlockCrypt) {
 		io.Copy(io.Discard, os.Stdin)
 		os.Exit(0)
 	}()
+	if *app == "http" {
+		fmt.Fprintln(os.Stderr, serveHTTP(l))
+		os.Exit(1)
+	}
 	for {
 		s, err := l.AcceptKCP()
 		if err != nil {
@@ -216,6 +221,14 @@ type result struct {
 }
 
 func client(block kcp.BlockCrypt) int {
+	if *workload == "http" {
+		// Sessions of its own, one per HTTP connection.
+		start := time.Now()
+		r := httpWorkload(block)
+		r.Workload = *workload
+		r.Seconds = time.Since(start).Seconds()
+		return report(r)
+	}
 	s, err := kcp.DialWithOptions(*target, block, *dataShard, *parityShard)
 	if err != nil {
 		return report(result{Workload: *workload, Error: err.Error(), Errors: 1})
