@@ -6,6 +6,7 @@
 #   netns_up LOSS_PERCENT [RATE_MBIT]   # e.g. netns_up 5 50: 5% random loss each way, 50 Mbit/s tbf each way
 #   netns_client CMD...                 # runs CMD in the client namespace (address $NETNS_CLIENT_ADDR)
 #   netns_server CMD...                 # runs CMD in the server namespace (address $NETNS_SERVER_ADDR)
+#   netns_impair LOSS_PERCENT [RATE_MBIT] # changes loss and bottleneck in place (running processes stay)
 #   netns_down                          # also runs on exit
 #
 # Loss is an nftables `numgen random` drop on each side's *input* hook, so every packet (UDP and TCP alike) is lost
@@ -36,6 +37,14 @@ netns_side() {
   ip -n "$ns" link set lo up
   ip -n "$ns" addr add "$addr/24" dev "$dev"
   ip -n "$ns" link set "$dev" up
+  netns_impair_side "$ns" "$dev" "$loss" "$rate"
+}
+
+# netns_impair_side NS DEVICE LOSS_PERCENT RATE_MBIT: sets one end's loss rule and bottleneck, replacing any before.
+netns_impair_side() {
+  local ns=$1 dev=$2 loss=$3 rate=$4
+  ip netns exec "$ns" nft delete table inet kkbloss 2>/dev/null || true
+  tc -n "$ns" qdisc del dev "$dev" root 2>/dev/null || true
   local per10k
   per10k=$(awk -v l="$loss" 'BEGIN { printf "%d", l * 100 + 0.5 }')
   if ((per10k > 0)); then
@@ -52,6 +61,13 @@ NFT
     # burst: a few ms of the rate (at least 32 KB); latency: how long a packet may queue before tbf drops it.
     ip netns exec "$ns" tc qdisc add dev "$dev" root tbf rate "${rate}mbit" burst 64kb latency 50ms
   fi
+}
+
+# netns_impair LOSS_PERCENT [RATE_MBIT]: changes the loss and bottleneck of the pair netns_up made, both ways, while
+# processes in it keep running (so servers stay warm across link settings).
+netns_impair() {
+  netns_impair_side "$NETNS_CLIENT" kkbc "${1:-0}" "${2:-0}"
+  netns_impair_side "$NETNS_SERVER" kkbs "${1:-0}" "${2:-0}"
 }
 
 netns_up() {
