@@ -32,11 +32,11 @@ benchmarks_section() {
   echo "## Lossy links and requests larger than one segment"
   echo
   local f
-  for f in sizes lossy-links; do
-    if [[ -f "$ROOT/benchmarks/results/$f.md" ]]; then
-      echo "[benchmarks/results/$f.md](benchmarks/results/$f.md): $(sed -n 's/^Produced by \(.*\)$/\1/p' "$ROOT/benchmarks/results/$f.md" | head -1)"
+  for f in "$SIZES_OUT" "$LOSSY_OUT"; do
+    if [[ -f "$f" ]]; then
+      echo "[benchmarks/results/${f##*/}](benchmarks/results/${f##*/}): $(sed -n 's/^Produced by \(.*\)$/\1/p' "$f" | head -1)"
       echo
-      grep '^- \*\*Goal' "$ROOT/benchmarks/results/$f.md" || true
+      grep '^- \*\*Goal' "$f" || true
       echo
     fi
   done

@@ -11,7 +11,7 @@
 #
 # Knobs (full / QUICK=1): REPS 3/1, ECHO 128M/16M, BULK 256M/32M, LOSSY_BULK 16M/4M, PINGS 2000/300, SESSIONS 5000/500,
 # SESSION_RATE 2, SESSION_SECONDS 15/4, DEMO_REPS 3/1, RELAY_DELAY 5 (ms each way), RELAY_LOSSES "0.01 0.05",
-# RELAYS "ours go", WARM 16M/4M, BLAST_SECONDS 3/1, OUT (BENCHMARKS.md).
+# RELAYS "ours go", WARM 16M/4M, BLAST_SECONDS 3/1, OUT (BENCHMARKS.md), SIZES_OUT and LOSSY_OUT (benchmarks/results/).
 # Needs: dotnet, go (Debian's kcp-go in /usr/share/gocode), jq, Linux /proc; lossy-links.sh also root and nftables.
 set -euo pipefail
 
@@ -38,6 +38,8 @@ RELAYS=${RELAYS:-ours go}
 CCS=${CCS:-Kcp Bbr}
 PARTS=${PARTS:-main sizes lossy}
 OUT=${OUT:-$ROOT/BENCHMARKS.md}
+export SIZES_OUT=${SIZES_OUT:-$ROOT/benchmarks/results/sizes.md}
+export LOSSY_OUT=${LOSSY_OUT:-$ROOT/benchmarks/results/lossy-links.md}
 bench_workdir kcpcompare
 . "$HERE/peers.sh"
 
