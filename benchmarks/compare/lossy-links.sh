@@ -55,9 +55,9 @@ for app in echo sink http; do
   KCP_GO[$app]=$GO_ADDR
 done
 log "warming the servers"
-warm_ours "${KCP_OURS[sink]}" "${O[@]}"
+warm_ours "${KCP_OURS[sink]}" bulk "${O[@]}"
 ours_client --tcp "${TCP_OURS[sink]}" --workload bulk --bytes "$WARM" >/dev/null 2>&1 || true
-warm_go "${KCP_GO[sink]}" "${G[@]}"
+warm_go "${KCP_GO[sink]}" bulk "${G[@]}"
 {
   ours_client --kcp "${KCP_OURS[echo]}" --workload pingpong --count 500 "${O[@]}"
   ours_client --tcp "${TCP_OURS[echo]}" --workload pingpong --count 500
@@ -69,11 +69,14 @@ warm_go "${KCP_GO[sink]}" "${G[@]}"
 ms() { med "$1" "$2 / 1000" 2; }
 lat() { [[ -s "$1" ]] || { echo fail; return; }; echo "$(ms "$1" .rtt_p50_us) / $(ms "$1" .rtt_p99_us) / $(ms "$1" .rtt_p999_us)"; }
 
+# rate_label RATE: how a bottleneck is written after the loss ("" without one).
+rate_label() { if [[ $1 != 0 ]]; then echo ", $1 Mbit/s tbf each way"; fi; }
+
 ROWS=()
 GOALS=()
 for rate in $NS_RATES; do
   for loss in $NS_LOSSES; do
-    link="$loss% loss each way$([[ $rate != 0 ]] && echo ", ${rate} Mbit/s tbf each way")"
+    link="$loss% loss each way$(rate_label "$rate")"
     log "link: $link"
     netns_impair "$loss" "$rate"
     p="$WORK/l$loss-r$rate"
@@ -89,19 +92,19 @@ for rate in $NS_RATES; do
     run_reps "$p-bulk-ours" ours_client --kcp "${KCP_OURS[sink]}" --workload bulk --bytes "$NS_BULK" --timeout "$NS_TIMEOUT" "${O[@]}"
     run_reps "$p-bulk-go" go_client -target "${KCP_GO[sink]}" -workload bulk -bytes "$(bytes_of "$NS_BULK")" -timeout "${NS_TIMEOUT}s" "${G[@]}"
     run_reps "$p-bulk-tcp" ours_client --tcp "${TCP_OURS[sink]}" --workload bulk --bytes "$NS_BULK" --timeout "$NS_TIMEOUT"
-    read -r dc ds < <(netns_drops)
+    drops=$(netns_drops)
     for w in ping http; do
       name=$([[ $w == ping ]] && echo "ping-pong 64 B x$NS_PINGS" || echo "HTTP GET x$NS_REQUESTS, $NS_CONCURRENCY at once")
       o99=$(ms "$p-$w-ours" .rtt_p99_us); g99=$(ms "$p-$w-go" .rtt_p99_us); t99=$(ms "$p-$w-tcp" .rtt_p99_us)
       rg=$(ratio "$o99" "$g99"); rt=$(ratio "$o99" "$t99")
       ROWS+=("| $link | $name: p50 / p99 / p99.9 (ms) | $(lat "$p-$w-ours") | $(lat "$p-$w-go") | $(lat "$p-$w-tcp") | $rg | $rt |")
       if [[ $loss == 5 ]]; then
-        GOALS+=("- **Goal** (5% loss$([[ $rate != 0 ]] && echo ", ${rate} Mbit/s"), $name): our p99 ≤ 0.7× kcp-go's: $(goal "$rg" "<=" 0.7) ($rg); ≤ 0.15× TCP's: $(goal "$rt" "<=" 0.15) ($rt).")
+        GOALS+=("- **Goal** (5% loss$(rate_label "$rate"), $name): our p99 ≤ 0.7× kcp-go's: $(goal "$rg" "<=" 0.7) ($rg); ≤ 0.15× TCP's: $(goal "$rt" "<=" 0.15) ($rt).")
       fi
     done
     ob=$(med "$p-bulk-ours" .mb_per_s); gb=$(med "$p-bulk-go" .mb_per_s); tb=$(med "$p-bulk-tcp" .mb_per_s)
     ROWS+=("| $link | bulk $NS_BULK (MB/s; retransmits ours / kcp-go) | $ob ($(med "$p-bulk-ours" .retransmits 0)) | $gb ($(med "$p-bulk-go" .retransmits 0)) | $tb | $(ratio "$ob" "$gb") | $(ratio "$ob" "$tb") |")
-    log "  dropped so far by the loss rules: client side $dc, server side $ds"
+    log "  dropped by the loss rules since this link was set (client side, server side): $drops"
   done
 done
 netns_impair 0 0

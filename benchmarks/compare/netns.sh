@@ -86,9 +86,11 @@ netns_up() {
 # netns_drops: packets dropped by the loss rules so far, "client server".
 netns_drops() {
   local c s
-  c=$(ip netns exec "$NETNS_CLIENT" nft list table inet kkbloss 2>/dev/null | grep -o 'packets [0-9]*' | awk '{s+=$2} END {print s+0}')
-  s=$(ip netns exec "$NETNS_SERVER" nft list table inet kkbloss 2>/dev/null | grep -o 'packets [0-9]*' | awk '{s+=$2} END {print s+0}')
-  echo "$c $s"
+  # No table (0% loss) is 0 drops, not a failure: under set -e and pipefail that would end the caller.
+  c=$(ip netns exec "$NETNS_CLIENT" nft list table inet kkbloss 2>/dev/null | grep -o 'packets [0-9]*' | awk '{s+=$2} END {print s+0}') || true
+  s=$(ip netns exec "$NETNS_SERVER" nft list table inet kkbloss 2>/dev/null | grep -o 'packets [0-9]*' | awk '{s+=$2} END {print s+0}') || true
+  echo "${c:-0} ${s:-0}"
+  return 0
 }
 
 trap 'netns_down; bench_cleanup' EXIT

@@ -19,16 +19,22 @@ SERVER_HOST=${SERVER_HOST:-127.0.0.1}
 SERVER_PREFIX=()
 CLIENT_PREFIX=()
 
-# peers_build: builds kcpkestrel (Release), the kcp-go peer and the independent Go relay; sets OURS, PEER, GO_RELAY.
+# peers_build: builds kcpkestrel (Release), the kcp-go peer and the independent Go relay; sets OURS, PEER, GO_RELAY
+# and exports PEERS_BUILT, so a script run.sh starts (inside its lock) reuses them instead of building again.
 peers_build() {
   command -v jq >/dev/null || { echo "jq is not on PATH (apt-get install jq)" >&2; exit 1; }
+  OURS="dotnet $ROOT/src/KcpKestrel.Cli/bin/Release/net10.0/KcpKestrel.Cli.dll"
+  if [[ -n ${PEERS_BUILT:-} ]]; then
+    PEER=${PEERS_BUILT%%:*}; GO_RELAY=${PEERS_BUILT#*:}
+    return
+  fi
   log "building kcpkestrel (Release), the kcp-go peer and the Go relay"
   dotnet build "$ROOT/src/KcpKestrel.Cli" -c Release -v q -nologo >/dev/null
   build_go_peer "$WORK/kcppeer"
   build_go_relay "$WORK/gorelay"
-  OURS="dotnet $ROOT/src/KcpKestrel.Cli/bin/Release/net10.0/KcpKestrel.Cli.dll"
   PEER="$WORK/kcppeer"
   GO_RELAY="$WORK/gorelay"
+  export PEERS_BUILT="$PEER:$GO_RELAY"
 }
 
 # start_ours APP FLAGS...: a kcpkestrel serve with KCP (and TCP) on SERVER_HOST; sets OURS_PID/FD, OURS_ADDR, OURS_TCP.
@@ -68,10 +74,11 @@ stop_relay() { stop_started "$RELAY_PID" "$RELAY_FD"; }
 ours_client() { "${CLIENT_PREFIX[@]}" $OURS bench "$@"; }
 go_client() { "${CLIENT_PREFIX[@]}" "$PEER" -mode client "$@"; }
 
-# warm_ours ADDR FLAGS / warm_go ADDR FLAGS: one discarded WARM-byte bulk transfer to a fresh sink, so the timed runs
-# measure a warmed-up server (a long-running .NET server has compiled its hot paths, a fresh one has not).
-warm_ours() { local addr=$1; shift; ours_client --kcp "$addr" --workload bulk --bytes "$WARM" --timeout 60 "$@" >/dev/null 2>&1 || true; }
-warm_go() { local addr=$1; shift; go_client -target "$addr" -workload bulk -bytes "$(bytes_of "$WARM")" -timeout 60s "$@" >/dev/null 2>&1 || true; }
+# warm_ours ADDR echo|bulk FLAGS / warm_go ADDR echo|bulk FLAGS: one discarded WARM-byte transfer of the server's
+# workload (echo to an echo server, bulk to a sink), so the timed runs measure a warmed-up server (a long-running
+# .NET server has compiled its hot paths, a fresh one has not).
+warm_ours() { local addr=$1 workload=$2; shift 2; ours_client --kcp "$addr" --workload "$workload" --bytes "$WARM" --timeout 60 "$@" >/dev/null 2>&1 || true; }
+warm_go() { local addr=$1 workload=$2; shift 2; go_client -target "$addr" -workload "$workload" -bytes "$(bytes_of "$WARM")" -timeout 60s "$@" >/dev/null 2>&1 || true; }
 
 # bytes_of 16M: the byte count of a size with an optional K/M/G suffix.
 bytes_of() { numfmt --from=iec "$1"; }

@@ -70,14 +70,14 @@ throughput_case() { # WORKLOAD(echo|bulk) SIZE VARIANT GOAL_RATIO
   log "$workload $size, $LABEL"
   f="$WORK/$workload-$3-go"
   start_go "$app" "${G[@]}"
-  warm_go "$GO_ADDR" "${G[@]}"
+  warm_go "$GO_ADDR" "$workload" "${G[@]}"
   run_reps "$f" go_client -target "$GO_ADDR" -workload "$workload" -bytes "$(bytes_of "$size")" "${G[@]}"
   stop_go
   local theirs; theirs=$(med "$f" .mb_per_s)
   for cc in $CCS; do
     local fo="$WORK/$workload-$3-$cc"
     start_ours "$app" "${O[@]}" --cc "$cc"
-    warm_ours "$OURS_ADDR" "${O[@]}" --cc "$cc"
+    warm_ours "$OURS_ADDR" "$workload" "${O[@]}" --cc "$cc"
     run_reps "$fo" ours_client --kcp "$OURS_ADDR" --workload "$workload" --bytes "$size" --timeout 300 "${O[@]}" --cc "$cc"
     stop_ours
     local ours r; ours=$(med "$fo" .mb_per_s); r=$(ratio "$ours" "$theirs")
@@ -109,14 +109,14 @@ relay_case() { # RELAY(ours|go) LOSS
   log "bulk $LOSSY_BULK through the $name at $pct% loss, ${RELAY_DELAY} ms each way"
   f="$WORK/relay-$relay-$loss-go"
   start_go sink "${G[@]}"; start_relay "$relay" "$GO_ADDR" "$loss" "$RELAY_DELAY"
-  warm_go "$RELAY_ADDR" "${G[@]}"
+  warm_go "$RELAY_ADDR" bulk "${G[@]}"
   run_reps "$f" go_client -target "$RELAY_ADDR" -workload bulk -bytes "$(bytes_of "$LOSSY_BULK")" "${G[@]}"
   stop_relay; stop_go
   local theirs; theirs=$(med "$f" .mb_per_s)
   for cc in $CCS; do
     fo="$WORK/relay-$relay-$loss-$cc"
     start_ours sink "${O[@]}" --cc "$cc"; start_relay "$relay" "$OURS_ADDR" "$loss" "$RELAY_DELAY"
-    warm_ours "$RELAY_ADDR" "${O[@]}" --cc "$cc"
+    warm_ours "$RELAY_ADDR" bulk "${O[@]}" --cc "$cc"
     run_reps "$fo" ours_client --kcp "$RELAY_ADDR" --workload bulk --bytes "$LOSSY_BULK" --timeout 300 "${O[@]}" --cc "$cc"
     stop_relay; stop_ours
     local ours r; ours=$(med "$fo" .mb_per_s); r=$(ratio "$ours" "$theirs")
