@@ -112,7 +112,7 @@ netns_impair 0 0
 {
   echo "# KCP against TCP on lossy links: ours, kcp-go and Kestrel TCP in a namespace pair"
   echo
-  echo "Produced by \`benchmarks/compare/lossy-links.sh\` on $STARTED_AT ($((SECONDS / 60)) min). $REPS run(s) per cell, medians of the runs' figures."
+  echo "Produced by \`benchmarks/compare/lossy-links.sh\` on $STARTED_AT (${SECONDS}s). $REPS run(s) per cell, medians of the runs' figures."
   echo
   echo "- Link: two network namespaces joined by a veth pair (no added delay: \`tc netem\` is missing on this kernel); random loss each way from an nftables \`numgen random\` drop on each side's input hook, so UDP and TCP lose packets in the kernel alike; the bottleneck is \`tc qdisc tbf\` (burst 64 KB, latency 50 ms) on each side's egress."
   echo "- KCP, both stacks: FEC 10/3 + aes, fast3 (nodelay 1, interval 10, resend 2, nc 1), windows 1024, mtu 1350. Ours: \`kcpkestrel serve --app echo|http|sink\`; kcp-go: \`tests/GoPeer -app echo|http|sink\` (its http app is net/http over kcp-go sessions, its http client net/http with a kcp-go dialer). TCP: Kestrel's sockets transport (\`serve --tcp-engine sockets\`, the same processes as our KCP) and \`kcpkestrel bench --tcp\`."

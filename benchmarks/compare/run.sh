@@ -4,8 +4,9 @@
 # its run.sh markers; the other sections stay), then runs sizes.sh and lossy-links.sh (their own results files).
 # Not for CI. Holds /tmp/kcpkestrel-bench.lock for the whole sitting.
 #
-#   benchmarks/compare/run.sh              # the full sitting (about 25 minutes on 2 cores; see BENCHMARKS.md)
-#   QUICK=1 benchmarks/compare/run.sh      # every case once with small sizes, to check the harness (a few minutes)
+#   benchmarks/compare/run.sh              # the full sitting, as root: about 22 minutes on 2 cores (this file's cases
+#                                          # ~10, sizes.sh ~4, lossy-links.sh ~8), plus building and waiting for the lock
+#   QUICK=1 benchmarks/compare/run.sh      # every case once with small sizes, to check the harness (under 3 minutes)
 #   PARTS="main" benchmarks/compare/run.sh # only this file's cases (PARTS: main sizes lossy)
 #   CCS="Kcp" ...                          # our congestion controls to run the throughput rows with (default "Kcp Bbr")
 #
