@@ -30,7 +30,7 @@ NS_TIMEOUT=${NS_TIMEOUT:-120}
 REPS=${NS_REPS:-1}
 WARM=${WARM:-4M}
 LOSSY_OUT=${LOSSY_OUT:-$ROOT/benchmarks/results/lossy-links.md}
-bench_workdir kcplossy
+bench_workdir kcplinks
 . "$HERE/peers.sh"
 . "$HERE/netns.sh"
 
