@@ -76,3 +76,33 @@ build_go_relay() {
   command -v go >/dev/null || { echo "go is not on PATH: install Go (Debian: apt-get install golang-go)" >&2; exit 1; }
   (cd "$ROOT/benchmarks/compare/relay" && GO111MODULE=off go build -o "$1" relay.go)
 }
+
+# start_with_stdin NAME CMD...: runs CMD in the background with a stdin this script holds open (the kcp-go peer and
+# both relays stop when it closes), waits for its first line of output; sets STARTED_PID, STARTED_FD and
+# STARTED_LINE. CMD must be a program, not a shell function, so STARTED_PID is the process itself (`ip netns exec`
+# execs its command, so it may lead). Needs WORK (bench_workdir).
+start_with_stdin() {
+  local name=$1; shift
+  local fifo="$WORK/$name.in" out="$WORK/$name.out" fd
+  mkfifo "$fifo"
+  "$@" <"$fifo" >"$out" 2>"$WORK/$name.err" &
+  STARTED_PID=$!
+  track_pid "$STARTED_PID"
+  exec {fd}>"$fifo"
+  track_fd "$fd"
+  STARTED_FD=$fd
+  for _ in $(seq 1 300); do
+    [[ -s "$out" ]] && break
+    kill -0 "$STARTED_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  STARTED_LINE=$(head -n1 "$out")
+  [[ -n "$STARTED_LINE" ]] || { echo "$name did not start: $(cat "$WORK/$name.err")" >&2; exit 1; }
+}
+
+# stop_started PID FD: closes the stdin start_with_stdin holds, ends the process and waits for it.
+stop_started() {
+  eval "exec $2>&-" || true
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}

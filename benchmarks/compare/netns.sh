@@ -6,6 +6,7 @@
 #   netns_up LOSS_PERCENT [RATE_MBIT]   # e.g. netns_up 5 50: 5% random loss each way, 50 Mbit/s tbf each way
 #   netns_client CMD...                 # runs CMD in the client namespace (address $NETNS_CLIENT_ADDR)
 #   netns_server CMD...                 # runs CMD in the server namespace (address $NETNS_SERVER_ADDR)
+#   netns_impair LOSS_PERCENT [RATE_MBIT] # changes loss and bottleneck in place (running processes stay)
 #   netns_down                          # also runs on exit
 #
 # Loss is an nftables `numgen random` drop on each side's *input* hook, so every packet (UDP and TCP alike) is lost
@@ -36,6 +37,14 @@ netns_side() {
   ip -n "$ns" link set lo up
   ip -n "$ns" addr add "$addr/24" dev "$dev"
   ip -n "$ns" link set "$dev" up
+  netns_impair_side "$ns" "$dev" "$loss" "$rate"
+}
+
+# netns_impair_side NS DEVICE LOSS_PERCENT RATE_MBIT: sets one end's loss rule and bottleneck, replacing any before.
+netns_impair_side() {
+  local ns=$1 dev=$2 loss=$3 rate=$4
+  ip netns exec "$ns" nft delete table inet kkbloss 2>/dev/null || true
+  tc -n "$ns" qdisc del dev "$dev" root 2>/dev/null || true
   local per10k
   per10k=$(awk -v l="$loss" 'BEGIN { printf "%d", l * 100 + 0.5 }')
   if ((per10k > 0)); then
@@ -54,6 +63,13 @@ NFT
   fi
 }
 
+# netns_impair LOSS_PERCENT [RATE_MBIT]: changes the loss and bottleneck of the pair netns_up made, both ways, while
+# processes in it keep running (so servers stay warm across link settings).
+netns_impair() {
+  netns_impair_side "$NETNS_CLIENT" kkbc "${1:-0}" "${2:-0}"
+  netns_impair_side "$NETNS_SERVER" kkbs "${1:-0}" "${2:-0}"
+}
+
 netns_up() {
   local loss=${1:-0} rate=${2:-0}
   [[ $(id -u) == 0 ]] || { echo "netns_up needs root" >&2; return 1; }
@@ -70,9 +86,11 @@ netns_up() {
 # netns_drops: packets dropped by the loss rules so far, "client server".
 netns_drops() {
   local c s
-  c=$(ip netns exec "$NETNS_CLIENT" nft list table inet kkbloss 2>/dev/null | grep -o 'packets [0-9]*' | awk '{s+=$2} END {print s+0}')
-  s=$(ip netns exec "$NETNS_SERVER" nft list table inet kkbloss 2>/dev/null | grep -o 'packets [0-9]*' | awk '{s+=$2} END {print s+0}')
-  echo "$c $s"
+  # No table (0% loss) is 0 drops, not a failure: under set -e and pipefail that would end the caller.
+  c=$(ip netns exec "$NETNS_CLIENT" nft list table inet kkbloss 2>/dev/null | grep -o 'packets [0-9]*' | awk '{s+=$2} END {print s+0}') || true
+  s=$(ip netns exec "$NETNS_SERVER" nft list table inet kkbloss 2>/dev/null | grep -o 'packets [0-9]*' | awk '{s+=$2} END {print s+0}') || true
+  echo "${c:-0} ${s:-0}"
+  return 0
 }
 
 trap 'netns_down; bench_cleanup' EXIT

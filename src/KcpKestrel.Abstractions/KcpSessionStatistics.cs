@@ -42,6 +42,12 @@ public readonly record struct KcpSessionStatistics
     /// <summary>Duplicate segments received.</summary>
     public long DuplicateSegments { get; init; }
 
+    /// <summary>
+    /// KCP segments sent: first transmissions, retransmissions, acknowledgements and probes (kcp-go's OutSegs), so
+    /// retransmissions can be read as a share of the traffic.
+    /// </summary>
+    public long SegmentsSent { get; init; }
+
     /// <summary>Data shards rebuilt from FEC parity.</summary>
     public long FecRecovered { get; init; }
 

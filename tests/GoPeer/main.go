@@ -7,7 +7,7 @@
 //
 //	prints "listening ADDR" once ready, serves until stdin closes or it is killed.
 //
-// Client: kcppeer -mode client -target ADDR -workload echo|bulk|pingpong [-bytes N] [-size N] [-count N] [kcp flags]
+// Client: kcppeer -mode client -target ADDR -workload echo|bulk|pingpong|http [-bytes N] [-size N] [-count N] [-concurrency N] [kcp flags]
 //
 //	prints one JSON line with the result; exit code 1 when integrity failed.
 package main
@@ -34,8 +34,9 @@ var (
 	mode        = flag.String("mode", "server", "server or client")
 	listen      = flag.String("listen", "127.0.0.1:0", "server: UDP address to listen on")
 	target      = flag.String("target", "", "client: UDP address to dial")
-	app         = flag.String("app", "echo", "server: echo or sink")
-	workload    = flag.String("workload", "echo", "client: echo, bulk or pingpong")
+	app         = flag.String("app", "echo", "server: echo, sink or http (GET /plaintext)")
+	workload    = flag.String("workload", "echo", "client: echo, bulk, pingpong or http")
+	concurrency = flag.Int("concurrency", 16, "client: concurrent requests (and most connections) for http")
 	totalBytes  = flag.Int64("bytes", 16<<20, "client: bytes to send for echo and bulk")
 	size        = flag.Int("size", 64, "client: message size for pingpong")
 	count       = flag.Int("count", 1000, "client: round trips for pingpong")
@@ -130,6 +131,10 @@ func serve(block kcp.BlockCrypt) {
 		io.Copy(io.Discard, os.Stdin)
 		os.Exit(0)
 	}()
+	if *app == "http" {
+		fmt.Fprintln(os.Stderr, serveHTTP(l))
+		os.Exit(1)
+	}
 	for {
 		s, err := l.AcceptKCP()
 		if err != nil {
@@ -197,21 +202,33 @@ func handle(s *kcp.UDPSession) {
 	}
 }
 
+// result's field names are kcpkestrel bench's, so one script reads both. The counters come from
+// kcp.DefaultSnmp, which counts every session of the process: a client has one.
 type result struct {
-	Workload string  `json:"workload"`
-	Bytes    int64   `json:"bytes"`
-	Seconds  float64 `json:"seconds"`
-	MBPerS   float64 `json:"mb_per_s"`
-	P50us    float64 `json:"rtt_p50_us"`
-	P99us    float64 `json:"rtt_p99_us"`
-	OK       bool    `json:"ok"`
-	Errors   int     `json:"errors"`
-	Error    string  `json:"error,omitempty"`
-	// Segments this process retransmitted (kcp-go's SNMP RetransSegs), as kcpkestrel bench reports them.
-	Retransmits uint64 `json:"retransmits"`
+	Workload     string  `json:"workload"`
+	Bytes        int64   `json:"bytes"`
+	Seconds      float64 `json:"seconds"`
+	MBPerS       float64 `json:"mb_per_s"`
+	P50us        float64 `json:"rtt_p50_us"`
+	P99us        float64 `json:"rtt_p99_us"`
+	P999us       float64 `json:"rtt_p999_us"`
+	OK           bool    `json:"ok"`
+	Errors       int     `json:"errors"`
+	Retransmits  uint64  `json:"retransmits"`
+	SegmentsSent uint64  `json:"segments_sent"`
+	FecRecovered uint64  `json:"fec_recovered"`
+	Error        string  `json:"error,omitempty"`
 }
 
 func client(block kcp.BlockCrypt) int {
+	if *workload == "http" {
+		// Sessions of its own, one per HTTP connection.
+		start := time.Now()
+		r := httpWorkload(block)
+		r.Workload = *workload
+		r.Seconds = time.Since(start).Seconds()
+		return report(r)
+	}
 	s, err := kcp.DialWithOptions(*target, block, *dataShard, *parityShard)
 	if err != nil {
 		return report(result{Workload: *workload, Error: err.Error(), Errors: 1})
@@ -233,7 +250,6 @@ func client(block kcp.BlockCrypt) int {
 	}
 	r.Workload = *workload
 	r.Seconds = time.Since(start).Seconds()
-	r.Retransmits = kcp.DefaultSnmp.Copy().RetransSegs
 	if r.Bytes > 0 && r.Seconds > 0 {
 		r.MBPerS = float64(r.Bytes) / r.Seconds / 1e6
 	}
@@ -244,6 +260,10 @@ func report(r result) int {
 	if r.Error != "" {
 		r.OK = false
 	}
+	snmp := kcp.DefaultSnmp.Copy()
+	r.Retransmits = snmp.RetransSegs
+	r.SegmentsSent = snmp.OutSegs
+	r.FecRecovered = snmp.FECRecovered
 	line, _ := json.Marshal(r)
 	fmt.Println(string(line))
 	if !r.OK {
@@ -343,9 +363,10 @@ func pingpong(s *kcp.UDPSession) result {
 	}
 	sort.Float64s(rtts)
 	return result{
-		Bytes: int64(*count) * int64(*size) * 2,
-		P50us: rtts[len(rtts)/2],
-		P99us: rtts[len(rtts)*99/100],
-		OK:    true,
+		Bytes:  int64(*count) * int64(*size) * 2,
+		P50us:  rtts[len(rtts)/2],
+		P99us:  rtts[len(rtts)*99/100],
+		P999us: rtts[len(rtts)*999/1000],
+		OK:     true,
 	}
 }

@@ -84,7 +84,13 @@ public sealed class ServeBenchTests
         Assert.Equal(0, code);
         Assert.Equal(100 * 100 * 2, json.GetProperty("bytes").GetInt64());
         var p50 = json.GetProperty("rtt_p50_us").GetDouble();
-        Assert.True(p50 > 0 && p50 <= json.GetProperty("rtt_p99_us").GetDouble());
+        var p99 = json.GetProperty("rtt_p99_us").GetDouble();
+        Assert.True(p50 > 0 && p50 <= p99);
+        Assert.True(p99 <= json.GetProperty("rtt_p999_us").GetDouble());
+
+        // Each ping is a segment out, each reply a segment acknowledged: at least 2 per round trip.
+        Assert.True(json.GetProperty("segments_sent").GetInt64() >= 200, output.Text);
+        Assert.True(json.GetProperty("retransmits").GetInt64() >= 0);
     }
 
     [Fact]

@@ -28,15 +28,15 @@ internal sealed class BenchConnection : IAsyncDisposable
     /// <summary>The KCP session's live figures; null on TCP.</summary>
     public IKcpSessionFeature? Session { get; }
 
-    public (long Retransmits, long FecRecovered) Statistics()
+    public SessionFigures Statistics()
     {
         if (Session is null)
         {
-            return (0, 0);
+            return default;
         }
 
         var s = Session.GetStatistics();
-        return (s.FastRetransmits + s.EarlyRetransmits + s.TimeoutRetransmits, s.FecRecovered);
+        return new SessionFigures(s.FastRetransmits + s.EarlyRetransmits + s.TimeoutRetransmits, s.FecRecovered, s.SegmentsSent);
     }
 
     /// <summary>Ends the connection gracefully: KCP completes its output (sent once all is acknowledged), TCP sends FIN.</summary>

@@ -18,6 +18,9 @@ internal sealed record BenchResult
 
     public double RttP99Us { get; init; }
 
+    /// <summary>99.9th percentile (pingpong, sessions, http); 0 where a workload times no round trips.</summary>
+    public double RttP999Us { get; init; }
+
     public bool Ok { get; init; }
 
     public int Errors { get; init; }
@@ -27,11 +30,11 @@ internal sealed record BenchResult
     /// <summary>Sessions that ran (sessions workload).</summary>
     public int Sessions { get; init; }
 
-    /// <summary>Retransmitted segments over the bench's KCP sessions (fast + early + timeout).</summary>
-    public long Retransmits { get; init; }
-
-    /// <summary>Data shards rebuilt from FEC parity on the bench's side.</summary>
-    public long FecRecovered { get; init; }
+    /// <summary>
+    /// The bench's own KCP sessions' counters: retransmitted segments (fast + early + timeout), data shards rebuilt
+    /// from FEC parity, and segments sent (all kinds, as kcp-go's OutSegs).
+    /// </summary>
+    public SessionFigures Figures { get; init; }
 
     /// <summary>
     /// Milliseconds the one connection took to open (for KCP: the dial's probe, address validation and the
@@ -80,6 +83,7 @@ internal sealed record BenchResult
             json.WriteNumber("mb_per_s", Math.Round(MegabytesPerSecond, 3));
             json.WriteNumber("rtt_p50_us", RttP50Us);
             json.WriteNumber("rtt_p99_us", RttP99Us);
+            json.WriteNumber("rtt_p999_us", RttP999Us);
             json.WriteBoolean("ok", Ok);
             json.WriteNumber("errors", Errors);
             if (ConnectMs is { } connectMs)
@@ -94,8 +98,9 @@ internal sealed record BenchResult
 
             if (Transport == "kcp")
             {
-                json.WriteNumber("retransmits", Retransmits);
-                json.WriteNumber("fec_recovered", FecRecovered);
+                json.WriteNumber("retransmits", Figures.Retransmits);
+                json.WriteNumber("segments_sent", Figures.SegmentsSent);
+                json.WriteNumber("fec_recovered", Figures.FecRecovered);
                 json.WriteBoolean("smux", Smux);
                 if (KcpSessions is { } kcpSessions)
                 {

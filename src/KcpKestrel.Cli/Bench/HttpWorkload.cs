@@ -43,15 +43,16 @@ internal static class HttpWorkload
 
         await Task.WhenAll(callers).ConfigureAwait(false);
         var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        var (p50, p99) = rtts.Percentiles();
+        var rtt = rtts.Summary();
         var (dialP50, dialP99) = dials.Percentiles();
         return new BenchResult
         {
             Workload = "http",
             Bytes = bytes,
             Seconds = seconds,
-            RttP50Us = p50,
-            RttP99Us = p99,
+            RttP50Us = rtt.P50,
+            RttP99Us = rtt.P99,
+            RttP999Us = rtt.P999,
             Ok = errors == 0,
             Errors = errors,
             Error = firstError,

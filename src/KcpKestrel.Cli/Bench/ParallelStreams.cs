@@ -33,7 +33,7 @@ internal static class ParallelStreams
 
             var results = await Task.WhenAll(runs).ConfigureAwait(false);
             var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            var (retransmits, fec) = SessionTotals(connections);
+            var figures = SessionTotals(connections);
             var errors = 0;
             string? error = null;
             foreach (var result in results)
@@ -50,8 +50,7 @@ internal static class ParallelStreams
                 Ok = errors == 0,
                 Errors = errors,
                 Error = error,
-                Retransmits = retransmits,
-                FecRecovered = fec,
+                Figures = figures,
                 ConnectMs = connectMs,
                 Streams = streams,
             };
@@ -66,20 +65,18 @@ internal static class ParallelStreams
     }
 
     /// <summary>Each KCP session's figures once, however many of the streams ran on it (smux); 0 on TCP.</summary>
-    private static (long Retransmits, long FecRecovered) SessionTotals(List<BenchConnection> connections)
+    private static SessionFigures SessionTotals(List<BenchConnection> connections)
     {
         var seen = new HashSet<uint>();
-        long retransmits = 0, fec = 0;
+        SessionFigures total = default;
         foreach (var connection in connections)
         {
             if (connection.Session is { } session && seen.Add(session.Conv))
             {
-                var (r, f) = connection.Statistics();
-                retransmits += r;
-                fec += f;
+                total += connection.Statistics();
             }
         }
 
-        return (retransmits, fec);
+        return total;
     }
 }

@@ -30,7 +30,7 @@ internal static class Workloads
         await WritePayloadAsync(stream, bytes, null, cancellationToken).ConfigureAwait(false);
         var acked = await acks.ConfigureAwait(false);
         var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        var (retransmits, fec) = connection.Statistics();
+        var figures = connection.Statistics();
         var ok = acked == bytes;
         return new BenchResult
         {
@@ -40,8 +40,7 @@ internal static class Workloads
             Ok = ok,
             Errors = ok ? 0 : 1,
             Error = ok ? null : $"the sink reported {acked} bytes, expected {bytes}",
-            Retransmits = retransmits,
-            FecRecovered = fec,
+            Figures = figures,
         };
     }
 
@@ -124,7 +123,7 @@ internal static class Workloads
         await WritePayloadAsync(stream, bytes, sent, cancellationToken).ConfigureAwait(false);
         var back = await reader.ConfigureAwait(false);
         var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        var (retransmits, fec) = connection.Statistics();
+        var figures = connection.Statistics();
         string? error = null;
         if (back != bytes)
         {
@@ -143,8 +142,7 @@ internal static class Workloads
             Ok = error is null,
             Errors = error is null ? 0 : 1,
             Error = error,
-            Retransmits = retransmits,
-            FecRecovered = fec,
+            Figures = figures,
         };
     }
 
@@ -163,20 +161,20 @@ internal static class Workloads
         }
 
         var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        var (p50, p99) = rtts.Percentiles();
-        var (retransmits, fec) = connection.Statistics();
+        var rtt = rtts.Summary();
+        var figures = connection.Statistics();
         return new BenchResult
         {
             Workload = "pingpong",
             Bytes = (long)rtts.Count * size * 2,
             Seconds = seconds,
-            RttP50Us = p50,
-            RttP99Us = p99,
+            RttP50Us = rtt.P50,
+            RttP99Us = rtt.P99,
+            RttP999Us = rtt.P999,
             Ok = error is null,
             Errors = error is null ? 0 : 1,
             Error = error,
-            Retransmits = retransmits,
-            FecRecovered = fec,
+            Figures = figures,
         };
     }
 
@@ -212,7 +210,7 @@ internal static class Workloads
         var errors = 0;
         string? firstError = null;
         // Per KCP session, its latest figures: with smux many streams share a session, whose counters count once.
-        var figures = new ConcurrentDictionary<uint, (long Retransmits, long FecRecovered)>();
+        var figures = new ConcurrentDictionary<uint, SessionFigures>();
         var interval = TimeSpan.FromSeconds(1 / rate);
         var tasks = new Task[sessions];
         for (var s = 0; s < sessions; s++)
@@ -223,12 +221,11 @@ internal static class Workloads
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
         var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        var (p50, p99) = rtts.Percentiles();
-        long retransmits = 0, fec = 0;
-        foreach (var (r, f) in figures.Values)
+        var rtt = rtts.Summary();
+        SessionFigures total = default;
+        foreach (var f in figures.Values)
         {
-            retransmits += r;
-            fec += f;
+            total += f;
         }
 
         return new BenchResult
@@ -238,13 +235,13 @@ internal static class Workloads
             Sessions = sessions,
             Bytes = (long)rtts.Count * size * 2,
             Seconds = seconds,
-            RttP50Us = p50,
-            RttP99Us = p99,
+            RttP50Us = rtt.P50,
+            RttP99Us = rtt.P99,
+            RttP999Us = rtt.P999,
             Ok = errors == 0 && rtts.Count > 0,
             Errors = errors,
             Error = firstError,
-            Retransmits = retransmits,
-            FecRecovered = fec,
+            Figures = total,
         };
 
         async Task OneSessionAsync(TimeSpan phase)
@@ -303,7 +300,7 @@ internal static class Workloads
                     if (connection.Session is { } session)
                     {
                         var latest = connection.Statistics();
-                        figures.AddOrUpdate(session.Conv, latest, (_, seen) => (Math.Max(seen.Retransmits, latest.Retransmits), Math.Max(seen.FecRecovered, latest.FecRecovered)));
+                        figures.AddOrUpdate(session.Conv, latest, (_, seen) => SessionFigures.Latest(seen, latest));
                     }
 
                     await connection.DisposeAsync().ConfigureAwait(false);

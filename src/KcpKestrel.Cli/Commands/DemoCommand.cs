@@ -113,8 +113,8 @@ internal static class DemoCommand
                 isPing || !r.Ok ? "-" : r.MegabytesPerSecond.ToString("F1", CultureInfo.InvariantCulture),
                 isPing && r.Ok ? (r.RttP50Us / 1000).ToString("F2", CultureInfo.InvariantCulture) : "-",
                 isPing && r.Ok ? (r.RttP99Us / 1000).ToString("F2", CultureInfo.InvariantCulture) : "-",
-                r.Transport == "kcp" ? r.Retransmits.ToString(CultureInfo.InvariantCulture) : "-",
-                r.Transport == "kcp" ? r.FecRecovered.ToString(CultureInfo.InvariantCulture) : "-",
+                r.Transport == "kcp" ? r.Figures.Retransmits.ToString(CultureInfo.InvariantCulture) : "-",
+                r.Transport == "kcp" ? r.Figures.FecRecovered.ToString(CultureInfo.InvariantCulture) : "-",
                 r.Ok ? (isPing ? "ok" : "sha256 ok") : "FAILED",
             ]);
         }

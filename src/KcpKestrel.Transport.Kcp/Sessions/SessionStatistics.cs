@@ -45,6 +45,7 @@ internal sealed class SessionStatistics
             TimeoutRetransmits = (long)s.TimeoutRetransmits,
             LostSegments = (long)s.LostSegments,
             DuplicateSegments = (long)s.DuplicateSegments,
+            SegmentsSent = (long)s.SegmentsOut,
             FecRecovered = fecRecovered,
             BytesReceived = bytesReceived,
             BytesSent = bytesSent,
