@@ -1,6 +1,6 @@
 // Publish and subscribe across two processes on one machine, over a loopback multicast group:
-//   dotnet run -- subscribe --count 3
-//   dotnet run -- publish --count 3 --text hello
+//   dotnet run -c Release -- subscribe --count 3
+//   dotnet run -c Release -- publish --count 3 --text hello
 // The transport is the hosted one (AddMulticast, options from configuration: --Multicast:Group,
 // --Multicast:NodeId, ...). The subscriber reads through a ChannelReader; with --bridge-port it also
 // serves the topic to TCP clients through the Kestrel bridge (4-byte big-endian length prefix).
