@@ -204,6 +204,7 @@ type result struct {
 	MBPerS   float64 `json:"mb_per_s"`
 	P50us    float64 `json:"rtt_p50_us"`
 	P99us    float64 `json:"rtt_p99_us"`
+	P999us   float64 `json:"rtt_p999_us"`
 	OK       bool    `json:"ok"`
 	Errors   int     `json:"errors"`
 	Error    string  `json:"error,omitempty"`
@@ -340,9 +341,10 @@ func pingpong(s *kcp.UDPSession) result {
 	}
 	sort.Float64s(rtts)
 	return result{
-		Bytes: int64(*count) * int64(*size) * 2,
-		P50us: rtts[len(rtts)/2],
-		P99us: rtts[len(rtts)*99/100],
-		OK:    true,
+		Bytes:  int64(*count) * int64(*size) * 2,
+		P50us:  rtts[len(rtts)/2],
+		P99us:  rtts[len(rtts)*99/100],
+		P999us: rtts[len(rtts)*999/1000],
+		OK:     true,
 	}
 }

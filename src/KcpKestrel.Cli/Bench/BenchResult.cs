@@ -18,6 +18,9 @@ internal sealed record BenchResult
 
     public double RttP99Us { get; init; }
 
+    /// <summary>99.9th percentile round trip in µs (ping-pong, echo and sessions; 0 where not measured).</summary>
+    public double RttP999Us { get; init; }
+
     public bool Ok { get; init; }
 
     public int Errors { get; init; }
@@ -80,6 +83,7 @@ internal sealed record BenchResult
             json.WriteNumber("mb_per_s", Math.Round(MegabytesPerSecond, 3));
             json.WriteNumber("rtt_p50_us", RttP50Us);
             json.WriteNumber("rtt_p99_us", RttP99Us);
+            json.WriteNumber("rtt_p999_us", RttP999Us);
             json.WriteBoolean("ok", Ok);
             json.WriteNumber("errors", Errors);
             if (ConnectMs is { } connectMs)

@@ -163,15 +163,16 @@ internal static class Workloads
         }
 
         var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        var (p50, p99) = rtts.Percentiles();
+        var rtt = rtts.Summary();
         var (retransmits, fec) = connection.Statistics();
         return new BenchResult
         {
             Workload = "pingpong",
             Bytes = (long)rtts.Count * size * 2,
             Seconds = seconds,
-            RttP50Us = p50,
-            RttP99Us = p99,
+            RttP50Us = rtt.P50,
+            RttP99Us = rtt.P99,
+            RttP999Us = rtt.P999,
             Ok = error is null,
             Errors = error is null ? 0 : 1,
             Error = error,

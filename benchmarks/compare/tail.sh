@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Tail latency of a sparse ping-pong under real packet loss: KcpKestrel against kcp-go 5.6.1 (tests/GoPeer) and
+# against TCP (Kestrel's sockets transport serving the same echo app), in a namespace pair whose veth link loses
+# LOSS% of packets each way in the kernel (netns.sh). 64-byte pings, FEC 10/3 + aes, medians of REPS fresh
+# client processes; p50/p99/p99.9 per run. Writes benchmarks/results/tail.md. Needs root, nftables, go, jq.
+#
+#   benchmarks/compare/tail.sh
+#   LOSSES="5" MODES="fast3" REPS=1 benchmarks/compare/tail.sh       # one cell
+#   EXTRA_NAME=sparse EXTRA_FLAGS="--sparse-protection 5" benchmarks/compare/tail.sh   # adds an "ours" variant
+#
+# Each loss level is one sitting under the machine-wide benchmark lock (ours, kcp-go and TCP measured back to back
+# there), so the lock is never held for the whole run and the ratios still compare runs of the same sitting.
+set -euo pipefail
+
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/netns.sh"
+REPS=${REPS:-3}
+PINGS=${PINGS:-2000}
+WARM_PINGS=${WARM_PINGS:-300}
+LOSSES=${LOSSES:-0 1 5 10}
+MODES=${MODES:-fast3 fast}
+EXTRA_NAME=${EXTRA_NAME:-}
+EXTRA_FLAGS=${EXTRA_FLAGS:-}
+OUT=${OUT:-$ROOT/benchmarks/results/tail.md}
+bench_workdir kcptail
+
+command -v jq >/dev/null || { echo "jq is not on PATH" >&2; exit 1; }
+log "building kcpkestrel (Release) and the kcp-go peer"
+dotnet build "$ROOT/src/KcpKestrel.Cli" -c Release -v q -nologo >/dev/null
+build_go_peer "$WORK/kcppeer"
+OURS=(dotnet "$ROOT/src/KcpKestrel.Cli/bin/Release/net10.0/KcpKestrel.Cli.dll")
+PEER=$WORK/kcppeer
+
+# kcptun's presets as the Go peer's quartet (nodelay interval resend nc).
+go_mode() { case $1 in fast3) echo "-nodelay 1 -interval 10 -resend 2 -nc 1" ;; fast2) echo "-nodelay 1 -interval 20 -resend 2 -nc 1" ;;
+  fast) echo "-nodelay 0 -interval 30 -resend 2 -nc 1" ;; normal) echo "-nodelay 0 -interval 40 -resend 2 -nc 1" ;; esac; }
+SECURE_OURS=(--crypt aes --key bench --datashard 10 --parityshard 3)
+SECURE_GO=(-crypt aes -key bench -datashard 10 -parityshard 3)
+
+FD=20
+# start_server NAME CMD...: CMD in the background (in the server namespace) with a stdin we hold open; waits for
+# its first line; sets STARTED_PID, STARTED_FD and STARTED_LINE.
+start_server() {
+  local name=$1; shift
+  local fifo="$WORK/$name.in" out="$WORK/$name.out"
+  mkfifo "$fifo"
+  netns_server "$@" <"$fifo" >"$out" 2>"$WORK/$name.err" &
+  STARTED_PID=$!
+  track_pid "$STARTED_PID"
+  FD=$((FD + 1))
+  eval "exec ${FD}>\"$fifo\""
+  track_fd "$FD"
+  STARTED_FD=$FD
+  for _ in $(seq 1 300); do
+    [[ -s "$out" ]] && break
+    sleep 0.1
+  done
+  STARTED_LINE=$(head -n1 "$out")
+  [[ -n "$STARTED_LINE" ]] || { echo "$name did not start: $(cat "$WORK/$name.err")" >&2; exit 1; }
+}
+
+stop_server() { # PID FD
+  eval "exec $2>&-" || true
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+# Pinging clients (Go's flag package takes --count as -count, so both take a trailing --count N).
+ours_client=("${OURS[@]}" bench --workload pingpong --size 64)
+go_client=("$PEER" -mode client -workload pingpong -size 64)
+
+sitting() { # LOSS
+  local loss=$1 mode addr
+  bench_lock
+  netns_up "$loss"
+  log "loss $loss%: TCP"
+  start_server "tcp-$loss" "${OURS[@]}" serve --kcp "$NETNS_SERVER_ADDR:0" --tcp "$NETNS_SERVER_ADDR:0" --app echo
+  addr=$(grep -o 'tcp=[^ ]*' <<<"$STARTED_LINE" | cut -d= -f2)
+  measure_in "$loss TCP -" "${ours_client[@]}" --tcp "$addr"
+  stop_server "$STARTED_PID" "$STARTED_FD"
+  for mode in $MODES; do
+    log "loss $loss%: $mode, ours"
+    start_server "ours-$loss-$mode" "${OURS[@]}" serve --kcp "$NETNS_SERVER_ADDR:0" --app echo --mode "$mode" "${SECURE_OURS[@]}" $EXTRA_FLAGS
+    addr=$(grep -o 'kcp=[^ ]*' <<<"$STARTED_LINE" | cut -d= -f2)
+    measure_in "$loss ours $mode" "${ours_client[@]}" --kcp "$addr" --mode "$mode" "${SECURE_OURS[@]}"
+    if [[ -n "$EXTRA_NAME" ]]; then
+      log "loss $loss%: $mode, ours $EXTRA_NAME"
+      measure_in "$loss ours+$EXTRA_NAME $mode" "${ours_client[@]}" --kcp "$addr" --mode "$mode" "${SECURE_OURS[@]}" $EXTRA_FLAGS
+    fi
+    stop_server "$STARTED_PID" "$STARTED_FD"
+    log "loss $loss%: $mode, kcp-go"
+    # shellcheck disable=SC2046
+    start_server "go-$loss-$mode" "$PEER" -mode server -listen "$NETNS_SERVER_ADDR:0" -app echo $(go_mode "$mode") "${SECURE_GO[@]}"
+    addr=${STARTED_LINE#listening }
+    # shellcheck disable=SC2046
+    measure_in "$loss kcp-go $mode" "${go_client[@]}" -target "$addr" $(go_mode "$mode") "${SECURE_GO[@]}"
+    stop_server "$STARTED_PID" "$STARTED_FD"
+  done
+  log "loss $loss%: dropped by the link (client server): $(netns_drops)"
+  netns_down
+  flock -u "$BENCH_LOCK_FD" 2>/dev/null || true
+}
+
+# measure_in LABEL CMD...: in the client namespace, one discarded warm-up client (WARM_PINGS), then REPS fresh
+# clients of PINGS pings; appends "LABEL p50 p99 p999 retransmits" (medians, ms) to $WORK/rows, each JSON line to
+# $WORK/raw.
+measure_in() {
+  local label=$1; shift
+  local p50=() p99=() p999=() rtx=() line
+  netns_client "$@" --count "$WARM_PINGS" >/dev/null 2>&1 || true
+  for _ in $(seq 1 "$REPS"); do
+    line=$(netns_client "$@" --count "$PINGS" 2>>"$WORK/clients.err" | tail -n1 || true)
+    echo "$label $line" >>"$WORK/raw"
+    if [[ "$(jq -r '.ok' <<<"$line" 2>/dev/null)" != "true" ]]; then
+      echo "FAILED: $label -> $line" >&2
+      continue
+    fi
+    p50+=("$(jq -r '.rtt_p50_us / 1000' <<<"$line")")
+    p99+=("$(jq -r '.rtt_p99_us / 1000' <<<"$line")")
+    p999+=("$(jq -r '(.rtt_p999_us // 0) / 1000' <<<"$line")")
+    rtx+=("$(jq -r '.retransmits // "-"' <<<"$line")")
+  done
+  if ((${#p50[@]} == 0)); then echo "$label fail fail fail -" >>"$WORK/rows"; return; fi
+  local r="-"
+  [[ "${rtx[0]}" != "-" ]] && r=$(median "${rtx[@]}")
+  printf '%s %.2f %.2f %.2f %s\n' "$label" "$(median "${p50[@]}")" "$(median "${p99[@]}")" "$(median "${p999[@]}")" "$r" >>"$WORK/rows"
+}
+
+: >"$WORK/rows"
+: >"$WORK/raw"
+for loss in $LOSSES; do sitting "$loss"; done
+
+# ---- report ----------------------------------------------------------------------------------------------------
+{
+  echo "# Tail latency of a sparse ping-pong under kernel packet loss"
+  echo
+  echo "Generated by \`benchmarks/compare/tail.sh\` on $(date -u +%Y-%m-%d) ($(nproc) cores, shared). Two network namespaces"
+  echo "joined by veth, LOSS% random drop on each side's input hook (nftables), no added delay. 64-byte ping-pong,"
+  echo "$PINGS pings per client, medians of $REPS fresh client processes after one discarded warm-up client; FEC 10/3 + aes"
+  echo "for both KCPs. TCP is Kestrel's sockets transport serving the same echo app (\`serve --tcp\`, \`bench --tcp\`)."
+  [[ -n "$EXTRA_NAME" ]] && echo "ours+$EXTRA_NAME: both ends with \`$EXTRA_FLAGS\`."
+  echo
+  echo "| loss | mode | transport | p50 ms | p99 ms | p99.9 ms | retransmits | p99 vs kcp-go | p99 vs TCP |"
+  echo "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  while read -r loss who mode p50 p99 p999 rtx; do
+    go99=$(awk -v l="$loss" -v m="$mode" '$1 == l && $2 == "kcp-go" && $3 == m {print $5}' "$WORK/rows")
+    tcp99=$(awk -v l="$loss" '$1 == l && $2 == "TCP" {print $5}' "$WORK/rows")
+    vs_go="-"; vs_tcp="-"
+    if [[ $who == ours* ]]; then
+      vs_go=$(awk -v a="$p99" -v b="$go99" 'BEGIN { if (b + 0 > 0 && a != "fail") printf "%.2f", a / b; else print "-" }')
+      vs_tcp=$(awk -v a="$p99" -v b="$tcp99" 'BEGIN { if (b + 0 > 0 && a != "fail") printf "%.2f", a / b; else print "-" }')
+    fi
+    echo "| $loss% | $mode | $who | $p50 | $p99 | $p999 | $rtx | $vs_go | $vs_tcp |"
+  done <"$WORK/rows"
+  echo
+  echo "Goal (issue 17): at 5% loss, our p99 <= 0.7x kcp-go's and <= 0.15x TCP's."
+  echo
+  echo "<details><summary>Raw JSON lines (label, then the client's line)</summary>"
+  echo
+  echo '```'
+  cat "$WORK/raw"
+  echo '```'
+  echo
+  echo "</details>"
+} >"$OUT"
+log "wrote $OUT"
+cat "$WORK/rows"
