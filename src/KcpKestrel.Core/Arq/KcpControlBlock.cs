@@ -94,6 +94,11 @@ internal sealed class KcpControlBlock : IDisposable
     private uint _current;
     private bool _disposed;
 
+    // The nearest retransmission the last flush left pending (absolute ms), so Update sends it when it falls due
+    // rather than at the next interval tick: kcp-go's session flushes at min(interval, nearest rto) too.
+    private uint _retransmitDue;
+    private bool _retransmitPending;
+
     // The last wnd value we put on the wire; ushort.MaxValue + 1 means "nothing advertised yet".
     private int _lastAdvertisedWnd = ushort.MaxValue + 1;
 
@@ -685,12 +690,15 @@ internal sealed class KcpControlBlock : IDisposable
 
             FlushCore(false);
         }
-        else if (AnnounceWindowReopen && HasPendingWindowUpdate)
+        else if ((AnnounceWindowReopen && HasPendingWindowUpdate) || RetransmitDue(current))
         {
-            // The reopened window is announced at once rather than at the next interval tick.
+            // The reopened window is announced, and a due retransmission sent, at once rather than at the next
+            // interval tick: on a quiet link that tick adds up to a whole interval to every recovery.
             FlushCore(false);
         }
     }
+
+    private bool RetransmitDue(uint current) => _retransmitPending && _sndBuf.Count > 0 && TimeDiff(current, _retransmitDue) >= 0;
 
     /// <summary>ikcp_check: the time at which <see cref="Update"/> should next be called.</summary>
     public uint Check(uint current)
@@ -730,6 +738,16 @@ internal sealed class KcpControlBlock : IDisposable
             }
 
             tmPacket = Math.Min(tmPacket, diff);
+        }
+
+        if (RetransmitDue(current))
+        {
+            return current;
+        }
+
+        if (_retransmitPending && _sndBuf.Count > 0)
+        {
+            tmPacket = Math.Min(tmPacket, TimeDiff(_retransmitDue, current));
         }
 
         var minimal = (uint)Math.Min(tmPacket, tmFlush);
@@ -1362,6 +1380,7 @@ internal sealed class KcpControlBlock : IDisposable
         var resent = _fastresend > 0 ? (uint)_fastresend : 0xFFFFFFFF;
         ulong change = 0, lostSegs = 0, fastRetransSegs = 0, earlyRetransSegs = 0;
         var minrto = (int)_interval;
+        var nearestDue = int.MaxValue;
 
         for (var k = 0; k < _sndBuf.Count; k++)
         {
@@ -1425,8 +1444,12 @@ internal sealed class KcpControlBlock : IDisposable
             {
                 minrto = rto;
             }
+
+            nearestDue = Math.Min(nearestDue, Math.Max(rto, 1));
         }
 
+        _retransmitPending = nearestDue != int.MaxValue;
+        _retransmitDue = _retransmitPending ? current + (uint)nearestDue : 0;
         EmitBuffer();
 
         _lostSegs += lostSegs;
