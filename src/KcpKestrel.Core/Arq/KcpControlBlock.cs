@@ -108,6 +108,7 @@ internal sealed class KcpControlBlock : IDisposable
     private int _reopenRepeatsLeft;
     private uint _reopenNextTs, _reopenBackoff;
 
+    private ulong _tailLossProbes;
     private ulong _fastRetrans, _earlyRetrans, _lostSegs, _repeatSegs, _inSegs, _outSegs, _reopenAnnouncements;
     private ulong _rejTruncated, _rejLength, _rejConv, _rejCmd, _rejWindow, _rejUna, _overBudget;
 
@@ -222,6 +223,12 @@ internal sealed class KcpControlBlock : IDisposable
     /// </summary>
     public bool AnnounceWindowReopen { get; set; } = true;
 
+    /// <summary>
+    /// Sends an unacknowledged segment of sparse traffic once more after srtt + 2 × rttvar, before its rto (see
+    /// <see cref="TailLossProbeRule"/>; not part of kcp-go). Same wire format; off reproduces kcp-go's datagrams.
+    /// </summary>
+    public bool TailLossProbe { get; set; }
+
     /// <summary>Segments not yet acknowledged: snd_buf plus snd_queue (kcp-go WaitSnd).</summary>
     public int WaitSnd => _sndBuf.Count + _sndQueue.Count;
 
@@ -268,6 +275,7 @@ internal sealed class KcpControlBlock : IDisposable
         FastRetransmits = _fastRetrans,
         EarlyRetransmits = _earlyRetrans,
         TimeoutRetransmits = _lostSegs,
+        TailLossProbes = _tailLossProbes,
         DuplicateSegments = _repeatSegs,
         SegmentsIn = _inSegs,
         SegmentsOut = _outSegs,
@@ -1381,6 +1389,9 @@ internal sealed class KcpControlBlock : IDisposable
         ulong change = 0, lostSegs = 0, fastRetransSegs = 0, earlyRetransSegs = 0;
         var minrto = (int)_interval;
         var nearestDue = int.MaxValue;
+        var probeDelay = TailLossProbe && TailLossProbeRule.Applies(_snd_nxt - _snd_una, _sndQueue.Count)
+            ? TailLossProbeRule.Delay(_rx_srtt, _rx_rttvar)
+            : 0u;
 
         for (var k = 0; k < _sndBuf.Count; k++)
         {
@@ -1391,6 +1402,7 @@ internal sealed class KcpControlBlock : IDisposable
             }
 
             var needsend = false;
+            var probing = false;
             if (segment.Xmit == 0)
             {
                 needsend = true;
@@ -1423,11 +1435,24 @@ internal sealed class KcpControlBlock : IDisposable
                 segment.ResendTs = current + segment.Rto;
                 lostSegs++;
             }
+            else if (probeDelay != 0 && !segment.Probed && TimeDiff(current, segment.Ts + probeDelay) >= 0)
+            {
+                // A probe, not a retransmission: the rto keeps its schedule and backoff, xmit (the dead-link count)
+                // is unchanged, and the segment is probed at most once per transmission.
+                needsend = probing = true;
+                segment.Probed = true;
+                _tailLossProbes++;
+            }
 
             if (needsend)
             {
-                segment.Xmit++;
-                segment.Ts = current;
+                if (!probing)
+                {
+                    segment.Xmit++;
+                    segment.Ts = current;
+                    segment.Probed = false;
+                }
+
                 MakeSpace(IKCP_OVERHEAD + segment.Length);
                 WriteHeader(KcpCommand.Push, segment.Frg, wnd, current, segment.Sn, una, segment.Length);
                 segment.Payload.CopyTo(_buffer.AsSpan(_pos));
@@ -1446,6 +1471,12 @@ internal sealed class KcpControlBlock : IDisposable
             }
 
             nearestDue = Math.Min(nearestDue, Math.Max(rto, 1));
+            if (probeDelay != 0 && !segment.Probed)
+            {
+                var probeIn = TimeDiff(segment.Ts + probeDelay, current);
+                minrto = probeIn > 0 ? Math.Min(minrto, probeIn) : minrto;
+                nearestDue = Math.Min(nearestDue, Math.Max(probeIn, 1));
+            }
         }
 
         _retransmitPending = nearestDue != int.MaxValue;
