@@ -6,7 +6,8 @@
 #
 #   benchmarks/compare/tail.sh
 #   LOSSES="5" MODES="fast3" REPS=1 benchmarks/compare/tail.sh       # one cell
-#   EXTRA_NAME=sparse EXTRA_FLAGS="--sparse-protection 5" benchmarks/compare/tail.sh   # adds an "ours" variant
+#   EXTRA_NAME=tlp EXTRA_FLAGS="--tail-loss-probe true" benchmarks/compare/tail.sh   # adds an "ours+tlp" variant
+#   BEFORE_DLL=/path/to/KcpKestrel.Cli.dll benchmarks/compare/tail.sh   # adds "ours-before": another build of ours
 #
 # Each loss level is one sitting under the machine-wide benchmark lock (ours, kcp-go and TCP measured back to back
 # there), so the lock is never held for the whole run and the ratios still compare runs of the same sitting.
@@ -21,6 +22,9 @@ LOSSES=${LOSSES:-0 1 5 10}
 MODES=${MODES:-fast3 fast}
 EXTRA_NAME=${EXTRA_NAME:-}
 EXTRA_FLAGS=${EXTRA_FLAGS:-}
+BEFORE_DLL=${BEFORE_DLL:-}
+TCP=${TCP:-1}   # 0: skip the TCP rows (when a sitting only repeats a mode)
+BEFORE_DESC=${BEFORE_DESC:-$BEFORE_DLL}
 OUT=${OUT:-$ROOT/benchmarks/results/tail.md}
 bench_workdir kcptail
 
@@ -73,21 +77,35 @@ sitting() { # LOSS
   local loss=$1 mode addr
   bench_lock
   netns_up "$loss"
-  log "loss $loss%: TCP"
-  start_server "tcp-$loss" "${OURS[@]}" serve --kcp "$NETNS_SERVER_ADDR:0" --tcp "$NETNS_SERVER_ADDR:0" --app echo
-  addr=$(grep -o 'tcp=[^ ]*' <<<"$STARTED_LINE" | cut -d= -f2)
-  measure_in "$loss TCP -" "${ours_client[@]}" --tcp "$addr"
-  stop_server "$STARTED_PID" "$STARTED_FD"
+  if ((TCP)); then
+    log "loss $loss%: TCP"
+    start_server "tcp-$loss" "${OURS[@]}" serve --kcp "$NETNS_SERVER_ADDR:0" --tcp "$NETNS_SERVER_ADDR:0" --app echo
+    addr=$(grep -o 'tcp=[^ ]*' <<<"$STARTED_LINE" | cut -d= -f2)
+    measure_in "$loss TCP -" "${ours_client[@]}" --tcp "$addr"
+    stop_server "$STARTED_PID" "$STARTED_FD"
+  fi
   for mode in $MODES; do
     log "loss $loss%: $mode, ours"
-    start_server "ours-$loss-$mode" "${OURS[@]}" serve --kcp "$NETNS_SERVER_ADDR:0" --app echo --mode "$mode" "${SECURE_OURS[@]}" $EXTRA_FLAGS
+    start_server "ours-$loss-$mode" "${OURS[@]}" serve --kcp "$NETNS_SERVER_ADDR:0" --app echo --mode "$mode" "${SECURE_OURS[@]}"
     addr=$(grep -o 'kcp=[^ ]*' <<<"$STARTED_LINE" | cut -d= -f2)
     measure_in "$loss ours $mode" "${ours_client[@]}" --kcp "$addr" --mode "$mode" "${SECURE_OURS[@]}"
-    if [[ -n "$EXTRA_NAME" ]]; then
-      log "loss $loss%: $mode, ours $EXTRA_NAME"
-      measure_in "$loss ours+$EXTRA_NAME $mode" "${ours_client[@]}" --kcp "$addr" --mode "$mode" "${SECURE_OURS[@]}" $EXTRA_FLAGS
-    fi
     stop_server "$STARTED_PID" "$STARTED_FD"
+    if [[ -n "$EXTRA_NAME" ]]; then
+      log "loss $loss%: $mode, ours+$EXTRA_NAME"
+      # shellcheck disable=SC2086
+      start_server "extra-$loss-$mode" "${OURS[@]}" serve --kcp "$NETNS_SERVER_ADDR:0" --app echo --mode "$mode" "${SECURE_OURS[@]}" $EXTRA_FLAGS
+      addr=$(grep -o 'kcp=[^ ]*' <<<"$STARTED_LINE" | cut -d= -f2)
+      # shellcheck disable=SC2086
+      measure_in "$loss ours+$EXTRA_NAME $mode" "${ours_client[@]}" --kcp "$addr" --mode "$mode" "${SECURE_OURS[@]}" $EXTRA_FLAGS
+      stop_server "$STARTED_PID" "$STARTED_FD"
+    fi
+    if [[ -n "$BEFORE_DLL" ]]; then
+      log "loss $loss%: $mode, ours-before"
+      start_server "before-$loss-$mode" dotnet "$BEFORE_DLL" serve --kcp "$NETNS_SERVER_ADDR:0" --app echo --mode "$mode" "${SECURE_OURS[@]}"
+      addr=$(grep -o 'kcp=[^ ]*' <<<"$STARTED_LINE" | cut -d= -f2)
+      measure_in "$loss ours-before $mode" dotnet "$BEFORE_DLL" bench --workload pingpong --size 64 --kcp "$addr" --mode "$mode" "${SECURE_OURS[@]}"
+      stop_server "$STARTED_PID" "$STARTED_FD"
+    fi
     log "loss $loss%: $mode, kcp-go"
     # shellcheck disable=SC2046
     start_server "go-$loss-$mode" "$PEER" -mode server -listen "$NETNS_SERVER_ADDR:0" -app echo $(go_mode "$mode") "${SECURE_GO[@]}"
@@ -139,6 +157,7 @@ for loss in $LOSSES; do sitting "$loss"; done
   echo "$PINGS pings per client, medians of $REPS fresh client processes after one discarded warm-up client; FEC 10/3 + aes"
   echo "for both KCPs. TCP is Kestrel's sockets transport serving the same echo app (\`serve --tcp\`, \`bench --tcp\`)."
   [[ -n "$EXTRA_NAME" ]] && echo "ours+$EXTRA_NAME: both ends with \`$EXTRA_FLAGS\`."
+  [[ -n "$BEFORE_DLL" ]] && echo "ours-before: the same, built from the commit before this slice's engine changes ($BEFORE_DESC)."
   echo
   echo "| loss | mode | transport | p50 ms | p99 ms | p99.9 ms | retransmits | p99 vs kcp-go | p99 vs TCP |"
   echo "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
