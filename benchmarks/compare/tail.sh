@@ -9,8 +9,9 @@
 #   EXTRA_NAME=tlp EXTRA_FLAGS="--tail-loss-probe true" benchmarks/compare/tail.sh   # adds an "ours+tlp" variant
 #   BEFORE_DLL=/path/to/KcpKestrel.Cli.dll benchmarks/compare/tail.sh   # adds "ours-before": another build of ours
 #
-# Each loss level is one sitting under the machine-wide benchmark lock (ours, kcp-go and TCP measured back to back
-# there), so the lock is never held for the whole run and the ratios still compare runs of the same sitting.
+# Each (loss, mode) is one sitting under the machine-wide benchmark lock (ours, its variants and kcp-go measured back
+# to back there), and TCP one more per loss, so the lock is never held long and the ratios against kcp-go compare runs
+# of the same sitting.
 set -euo pipefail
 
 . "$(dirname "$0")/../lib.sh"
@@ -24,6 +25,7 @@ EXTRA_NAME=${EXTRA_NAME:-}
 EXTRA_FLAGS=${EXTRA_FLAGS:-}
 BEFORE_DLL=${BEFORE_DLL:-}
 TCP=${TCP:-1}   # 0: skip the TCP rows (when a sitting only repeats a mode)
+TCP_REPS=${TCP_REPS:-1}
 BEFORE_DESC=${BEFORE_DESC:-$BEFORE_DLL}
 OUT=${OUT:-$ROOT/benchmarks/results/tail.md}
 bench_workdir kcptail
@@ -73,50 +75,57 @@ stop_server() { # PID FD
 ours_client=("${OURS[@]}" bench --workload pingpong --size 64)
 go_client=("$PEER" -mode client -workload pingpong -size 64)
 
-sitting() { # LOSS
-  local loss=$1 mode addr
-  bench_lock
-  netns_up "$loss"
-  if ((TCP)); then
-    log "loss $loss%: TCP"
-    start_server "tcp-$loss" "${OURS[@]}" serve --kcp "$NETNS_SERVER_ADDR:0" --tcp "$NETNS_SERVER_ADDR:0" --app echo
-    addr=$(grep -o 'tcp=[^ ]*' <<<"$STARTED_LINE" | cut -d= -f2)
-    measure_in "$loss TCP -" "${ours_client[@]}" --tcp "$addr"
-    stop_server "$STARTED_PID" "$STARTED_FD"
-  fi
-  for mode in $MODES; do
-    log "loss $loss%: $mode, ours"
-    start_server "ours-$loss-$mode" "${OURS[@]}" serve --kcp "$NETNS_SERVER_ADDR:0" --app echo --mode "$mode" "${SECURE_OURS[@]}"
-    addr=$(grep -o 'kcp=[^ ]*' <<<"$STARTED_LINE" | cut -d= -f2)
-    measure_in "$loss ours $mode" "${ours_client[@]}" --kcp "$addr" --mode "$mode" "${SECURE_OURS[@]}"
-    stop_server "$STARTED_PID" "$STARTED_FD"
-    if [[ -n "$EXTRA_NAME" ]]; then
-      log "loss $loss%: $mode, ours+$EXTRA_NAME"
-      # shellcheck disable=SC2086
-      start_server "extra-$loss-$mode" "${OURS[@]}" serve --kcp "$NETNS_SERVER_ADDR:0" --app echo --mode "$mode" "${SECURE_OURS[@]}" $EXTRA_FLAGS
-      addr=$(grep -o 'kcp=[^ ]*' <<<"$STARTED_LINE" | cut -d= -f2)
-      # shellcheck disable=SC2086
-      measure_in "$loss ours+$EXTRA_NAME $mode" "${ours_client[@]}" --kcp "$addr" --mode "$mode" "${SECURE_OURS[@]}" $EXTRA_FLAGS
-      stop_server "$STARTED_PID" "$STARTED_FD"
-    fi
-    if [[ -n "$BEFORE_DLL" ]]; then
-      log "loss $loss%: $mode, ours-before"
-      start_server "before-$loss-$mode" dotnet "$BEFORE_DLL" serve --kcp "$NETNS_SERVER_ADDR:0" --app echo --mode "$mode" "${SECURE_OURS[@]}"
-      addr=$(grep -o 'kcp=[^ ]*' <<<"$STARTED_LINE" | cut -d= -f2)
-      measure_in "$loss ours-before $mode" dotnet "$BEFORE_DLL" bench --workload pingpong --size 64 --kcp "$addr" --mode "$mode" "${SECURE_OURS[@]}"
-      stop_server "$STARTED_PID" "$STARTED_FD"
-    fi
-    log "loss $loss%: $mode, kcp-go"
-    # shellcheck disable=SC2046
-    start_server "go-$loss-$mode" "$PEER" -mode server -listen "$NETNS_SERVER_ADDR:0" -app echo $(go_mode "$mode") "${SECURE_GO[@]}"
-    addr=${STARTED_LINE#listening }
-    # shellcheck disable=SC2046
-    measure_in "$loss kcp-go $mode" "${go_client[@]}" -target "$addr" $(go_mode "$mode") "${SECURE_GO[@]}"
-    stop_server "$STARTED_PID" "$STARTED_FD"
-  done
-  log "loss $loss%: dropped by the link (client server): $(netns_drops)"
+# begin_sitting LOSS / end_sitting: holds the benchmark lock and a fresh namespace pair for one sitting.
+begin_sitting() { bench_lock; netns_up "$1"; }
+end_sitting() {
+  log "loss $1%: dropped by the link (client server): $(netns_drops)"
   netns_down
   flock -u "$BENCH_LOCK_FD" 2>/dev/null || true
+}
+
+tcp_sitting() { # LOSS: TCP_REPS clients (TCP's tail is its 200 ms minimum rto and backoff, steady from run to run)
+  local loss=$1 addr
+  begin_sitting "$loss"
+  log "loss $loss%: TCP"
+  start_server "tcp-$loss" "${OURS[@]}" serve --kcp "$NETNS_SERVER_ADDR:0" --tcp "$NETNS_SERVER_ADDR:0" --app echo
+  addr=$(grep -o 'tcp=[^ ]*' <<<"$STARTED_LINE" | cut -d= -f2)
+  REPS=$TCP_REPS measure_in "$loss TCP -" "${ours_client[@]}" --tcp "$addr"
+  stop_server "$STARTED_PID" "$STARTED_FD"
+  end_sitting "$loss"
+}
+
+kcp_sitting() { # LOSS MODE: ours (and its variants) and kcp-go back to back
+  local loss=$1 mode=$2 addr
+  begin_sitting "$loss"
+  log "loss $loss%: $mode, ours"
+  start_server "ours-$loss-$mode" "${OURS[@]}" serve --kcp "$NETNS_SERVER_ADDR:0" --app echo --mode "$mode" "${SECURE_OURS[@]}"
+  addr=$(grep -o 'kcp=[^ ]*' <<<"$STARTED_LINE" | cut -d= -f2)
+  measure_in "$loss ours $mode" "${ours_client[@]}" --kcp "$addr" --mode "$mode" "${SECURE_OURS[@]}"
+  stop_server "$STARTED_PID" "$STARTED_FD"
+  if [[ -n "$EXTRA_NAME" ]]; then
+    log "loss $loss%: $mode, ours+$EXTRA_NAME"
+    # shellcheck disable=SC2086
+    start_server "extra-$loss-$mode" "${OURS[@]}" serve --kcp "$NETNS_SERVER_ADDR:0" --app echo --mode "$mode" "${SECURE_OURS[@]}" $EXTRA_FLAGS
+    addr=$(grep -o 'kcp=[^ ]*' <<<"$STARTED_LINE" | cut -d= -f2)
+    # shellcheck disable=SC2086
+    measure_in "$loss ours+$EXTRA_NAME $mode" "${ours_client[@]}" --kcp "$addr" --mode "$mode" "${SECURE_OURS[@]}" $EXTRA_FLAGS
+    stop_server "$STARTED_PID" "$STARTED_FD"
+  fi
+  if [[ -n "$BEFORE_DLL" ]]; then
+    log "loss $loss%: $mode, ours-before"
+    start_server "before-$loss-$mode" dotnet "$BEFORE_DLL" serve --kcp "$NETNS_SERVER_ADDR:0" --app echo --mode "$mode" "${SECURE_OURS[@]}"
+    addr=$(grep -o 'kcp=[^ ]*' <<<"$STARTED_LINE" | cut -d= -f2)
+    measure_in "$loss ours-before $mode" dotnet "$BEFORE_DLL" bench --workload pingpong --size 64 --kcp "$addr" --mode "$mode" "${SECURE_OURS[@]}"
+    stop_server "$STARTED_PID" "$STARTED_FD"
+  fi
+  log "loss $loss%: $mode, kcp-go"
+  # shellcheck disable=SC2046
+  start_server "go-$loss-$mode" "$PEER" -mode server -listen "$NETNS_SERVER_ADDR:0" -app echo $(go_mode "$mode") "${SECURE_GO[@]}"
+  addr=${STARTED_LINE#listening }
+  # shellcheck disable=SC2046
+  measure_in "$loss kcp-go $mode" "${go_client[@]}" -target "$addr" $(go_mode "$mode") "${SECURE_GO[@]}"
+  stop_server "$STARTED_PID" "$STARTED_FD"
+  end_sitting "$loss"
 }
 
 # measure_in LABEL CMD...: in the client namespace, one discarded warm-up client (WARM_PINGS), then REPS fresh
@@ -146,7 +155,10 @@ measure_in() {
 
 : >"$WORK/rows"
 : >"$WORK/raw"
-for loss in $LOSSES; do sitting "$loss"; done
+for loss in $LOSSES; do
+  ((TCP)) && tcp_sitting "$loss"
+  for mode in $MODES; do kcp_sitting "$loss" "$mode"; done
+done
 
 # ---- report ----------------------------------------------------------------------------------------------------
 {
@@ -154,7 +166,7 @@ for loss in $LOSSES; do sitting "$loss"; done
   echo
   echo "Generated by \`benchmarks/compare/tail.sh\` on $(date -u +%Y-%m-%d) ($(nproc) cores, shared). Two network namespaces"
   echo "joined by veth, LOSS% random drop on each side's input hook (nftables), no added delay. 64-byte ping-pong,"
-  echo "$PINGS pings per client, medians of $REPS fresh client processes after one discarded warm-up client; FEC 10/3 + aes"
+  echo "$PINGS pings per client, medians of $REPS fresh client processes ($TCP_REPS for TCP) after one discarded warm-up client; FEC 10/3 + aes"
   echo "for both KCPs. TCP is Kestrel's sockets transport serving the same echo app (\`serve --tcp\`, \`bench --tcp\`)."
   [[ -n "$EXTRA_NAME" ]] && echo "ours+$EXTRA_NAME: both ends with \`$EXTRA_FLAGS\`."
   [[ -n "$BEFORE_DLL" ]] && echo "ours-before: the same, built from the commit before this slice's engine changes ($BEFORE_DESC)."
