@@ -124,6 +124,12 @@ kcp_sitting() { # LOSS MODE: ours (and its variants) and kcp-go back to back
   addr=${STARTED_LINE#listening }
   # shellcheck disable=SC2046
   measure_in "$loss kcp-go $mode" "${go_client[@]}" -target "$addr" $(go_mode "$mode") "${SECURE_GO[@]}"
+  if [[ -n "$EXTRA_NAME" ]]; then
+    # Only our client protected, toward kcp-go's server: what one end of ours buys against kcp-go.
+    log "loss $loss%: $mode, ours+$EXTRA_NAME client, kcp-go server"
+    # shellcheck disable=SC2086
+    measure_in "$loss ours+$EXTRA_NAME>kcp-go $mode" "${ours_client[@]}" --kcp "$addr" --mode "$mode" "${SECURE_OURS[@]}" $EXTRA_FLAGS
+  fi
   stop_server "$STARTED_PID" "$STARTED_FD"
   end_sitting "$loss"
 }

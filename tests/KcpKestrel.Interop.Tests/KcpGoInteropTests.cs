@@ -65,6 +65,28 @@ public sealed class KcpGoInteropTests
         }
     }
 
+    [Fact]
+    public async Task OurClientWithTailLossProbe_KcpGoServer_Echo()
+    {
+        // The probe repeats ordinary segments, so a kcp-go peer must take it as it takes any duplicate.
+        await using var server = await GoPeer.StartServerAsync("echo", GoPeer.Flags("aes", Key, 10, 3));
+        var options = new KcpClientOptions { ConnectTimeout = TimeSpan.FromSeconds(3) };
+        Configure(options.Kcp, "aes", 10, 3);
+        options.Kcp.TailLossProbe = true;
+        await using var factory = new KcpConnectionFactory(options);
+
+        var connection = await factory.ConnectAsync(new KcpEndPoint(server.EndPoint));
+        try
+        {
+            var (sent, received) = await EchoCheck.RunAsync(connection, 1 << 20, seed: 11, TimeSpan.FromSeconds(90));
+            Assert.Equal(sent, received);
+        }
+        finally
+        {
+            await connection.DisposeAsync();
+        }
+    }
+
     private static void Configure(KcpOptions k, string crypt, int dataShards, int parityShards)
     {
         k.Crypt = crypt;
