@@ -50,7 +50,9 @@ start_server() {
   local name=$1; shift
   local fifo="$WORK/$name.in" out="$WORK/$name.out"
   mkfifo "$fifo"
-  netns_server "$@" <"$fifo" >"$out" 2>"$WORK/$name.err" &
+  # `ip netns exec` execs CMD, so $! is the server itself (a shell function here would leave it running when killed),
+  # and the server must not inherit the benchmark lock's descriptor, or it would hold the lock after we let go.
+  ip netns exec "$NETNS_SERVER" "$@" <"$fifo" >"$out" 2>"$WORK/$name.err" {LOCK_FD}>&- &
   STARTED_PID=$!
   track_pid "$STARTED_PID"
   FD=$((FD + 1))
@@ -76,11 +78,11 @@ ours_client=("${OURS[@]}" bench --workload pingpong --size 64)
 go_client=("$PEER" -mode client -workload pingpong -size 64)
 
 # begin_sitting LOSS / end_sitting: holds the benchmark lock and a fresh namespace pair for one sitting.
-begin_sitting() { bench_lock; netns_up "$1"; }
+begin_sitting() { bench_lock; LOCK_FD=${BENCH_LOCK_FD:-9}; netns_up "$1"; }
 end_sitting() {
   log "loss $1%: dropped by the link (client server): $(netns_drops)"
   netns_down
-  flock -u "$BENCH_LOCK_FD" 2>/dev/null || true
+  if [[ -n "${BENCH_LOCK_FD:-}" ]]; then flock -u "$BENCH_LOCK_FD" 2>/dev/null || true; fi
 }
 
 tcp_sitting() { # LOSS: TCP_REPS clients (TCP's tail is its 200 ms minimum rto and backoff, steady from run to run)
@@ -140,9 +142,9 @@ kcp_sitting() { # LOSS MODE: ours (and its variants) and kcp-go back to back
 measure_in() {
   local label=$1; shift
   local p50=() p99=() p999=() rtx=() line
-  netns_client "$@" --count "$WARM_PINGS" >/dev/null 2>&1 || true
+  netns_client "$@" --count "$WARM_PINGS" >/dev/null 2>&1 {LOCK_FD}>&- || true
   for _ in $(seq 1 "$REPS"); do
-    line=$(netns_client "$@" --count "$PINGS" 2>>"$WORK/clients.err" | tail -n1 || true)
+    line=$(netns_client "$@" --count "$PINGS" 2>>"$WORK/clients.err" {LOCK_FD}>&- | tail -n1 || true)
     echo "$label $line" >>"$WORK/raw"
     if [[ "$(jq -r '.ok' <<<"$line" 2>/dev/null)" != "true" ]]; then
       echo "FAILED: $label -> $line" >&2
