@@ -37,6 +37,16 @@ public sealed class KcpOptions
     /// </summary>
     public KcpCongestionControl CongestionControl { get; set; } = KcpCongestionControl.Kcp;
 
+    /// <summary>
+    /// Protects sparse traffic (a ping-pong, requests and replies: at most a few segments in flight and nothing queued
+    /// behind them), which no FEC group covers and whose lost segment has no later acks to trigger a fast retransmit:
+    /// an unacknowledged segment is sent once more after srtt + 2 × rttvar (at least 2 ms) instead of waiting for its
+    /// rto (at least 30 or 100 ms). The probe is an ordinary segment repeated, so the wire format is kcp-go's and each
+    /// end protects what it sends, toward kcp-go peers too. Costs a duplicate datagram when an ack is late or lost.
+    /// Not part of kcp-go; off by default so the datagrams stay kcp-go's.
+    /// </summary>
+    public bool TailLossProbe { get; set; }
+
     /// <summary>Send window in segments (kcptun <c>--sndwnd</c>).</summary>
     public int SendWindow { get; set; } = 1024;
 

@@ -56,6 +56,13 @@ internal static class KcpSettings
         },
         new()
         {
+            Name = nameof(KcpOptions.TailLossProbe), Flag = "--tail-loss-probe", Kind = KcpSettingKind.Boolean,
+            Accepted = "true or false (1 or 0)",
+            Meaning = "Sparse traffic (a few segments in flight, nothing queued): an unacknowledged segment is sent once more after srtt + 2 x rttvar (at least 2 ms) rather than waiting for its rto; same wire format, works toward kcp-go peers",
+            Get = o => o.TailLossProbe, Set = (o, v) => o.TailLossProbe = (bool)v!,
+        },
+        new()
+        {
             Name = nameof(KcpOptions.SendWindow), Flag = "--sndwnd", IsKcptunFlag = true, Kind = KcpSettingKind.Int32, Min = 1, Max = 65535,
             Accepted = "1 to 65535 segments", Meaning = "Send window in segments",
             Get = o => o.SendWindow, Set = (o, v) => o.SendWindow = (int)v!,

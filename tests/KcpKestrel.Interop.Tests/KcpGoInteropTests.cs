@@ -66,15 +66,18 @@ public sealed class KcpGoInteropTests
     }
 
     [Theory]
-    [InlineData(KcpCongestionControl.Kcp)]
-    [InlineData(KcpCongestionControl.Bbr)]
-    public async Task OurClient_KcpGoServer_EchoEitherCongestionControl(KcpCongestionControl congestionControl)
+    [InlineData(KcpCongestionControl.Kcp, false)]
+    [InlineData(KcpCongestionControl.Bbr, false)]
+    [InlineData(KcpCongestionControl.Kcp, true)]
+    public async Task OurClient_KcpGoServer_EchoEitherCongestionControlAndTailLossProbe(KcpCongestionControl congestionControl, bool tailLossProbe)
     {
-        // Pacing changes when segments leave, never what they carry: kcp-go reads both the same.
+        // Pacing changes when segments leave, never what they carry, and the tail-loss probe repeats ordinary
+        // segments: kcp-go reads all of them as it reads any segment or duplicate.
         await using var server = await GoPeer.StartServerAsync("echo", GoPeer.Flags("aes", Key, 10, 3));
         var options = new KcpClientOptions { ConnectTimeout = TimeSpan.FromSeconds(3) };
         Configure(options.Kcp, "aes", 10, 3);
         options.Kcp.CongestionControl = congestionControl;
+        options.Kcp.TailLossProbe = tailLossProbe;
         await using var factory = new KcpConnectionFactory(options);
 
         var connection = await factory.ConnectAsync(new KcpEndPoint(server.EndPoint));

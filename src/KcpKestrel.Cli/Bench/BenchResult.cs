@@ -18,7 +18,7 @@ internal sealed record BenchResult
 
     public double RttP99Us { get; init; }
 
-    /// <summary>99.9th percentile (pingpong, sessions, http); 0 where a workload times no round trips.</summary>
+    /// <summary>99.9th percentile round trip in µs (ping-pong, echo and sessions; 0 where not measured).</summary>
     public double RttP999Us { get; init; }
 
     public bool Ok { get; init; }

@@ -98,6 +98,11 @@ internal sealed class KcpControlBlock : IDisposable
     // Null: kcp-go's window and cwnd, byte for byte. Set: a rate-based controller paces and bounds what is sent.
     private BbrController? _bbr;
 
+    // The nearest retransmission the last flush left pending (absolute ms), so Update sends it when it falls due
+    // rather than at the next interval tick: kcp-go's session flushes at min(interval, nearest rto) too.
+    private uint _retransmitDue;
+    private bool _retransmitPending;
+
     // The last wnd value we put on the wire; ushort.MaxValue + 1 means "nothing advertised yet".
     private int _lastAdvertisedWnd = ushort.MaxValue + 1;
 
@@ -107,6 +112,7 @@ internal sealed class KcpControlBlock : IDisposable
     private int _reopenRepeatsLeft;
     private uint _reopenNextTs, _reopenBackoff;
 
+    private ulong _tailLossProbes;
     private ulong _fastRetrans, _earlyRetrans, _lostSegs, _repeatSegs, _inSegs, _outSegs, _reopenAnnouncements;
     private ulong _rejTruncated, _rejLength, _rejConv, _rejCmd, _rejWindow, _rejUna, _overBudget;
 
@@ -221,6 +227,12 @@ internal sealed class KcpControlBlock : IDisposable
     /// </summary>
     public bool AnnounceWindowReopen { get; set; } = true;
 
+    /// <summary>
+    /// Sends an unacknowledged segment of sparse traffic once more after srtt + 2 × rttvar, before its rto (see
+    /// <see cref="TailLossProbeRule"/>; not part of kcp-go). Same wire format; off reproduces kcp-go's datagrams.
+    /// </summary>
+    public bool TailLossProbe { get; set; }
+
     /// <summary>Segments not yet acknowledged: snd_buf plus snd_queue (kcp-go WaitSnd).</summary>
     public int WaitSnd => _sndBuf.Count + _sndQueue.Count;
 
@@ -267,6 +279,7 @@ internal sealed class KcpControlBlock : IDisposable
         FastRetransmits = _fastRetrans,
         EarlyRetransmits = _earlyRetrans,
         TimeoutRetransmits = _lostSegs,
+        TailLossProbes = _tailLossProbes,
         DuplicateSegments = _repeatSegs,
         SegmentsIn = _inSegs,
         SegmentsOut = _outSegs,
@@ -706,13 +719,16 @@ internal sealed class KcpControlBlock : IDisposable
 
             FlushCore(false);
         }
-        else if ((AnnounceWindowReopen && HasPendingWindowUpdate) || PacedSendDue(current))
+        else if ((AnnounceWindowReopen && HasPendingWindowUpdate) || RetransmitDue(current) || PacedSendDue(current))
         {
-            // The reopened window is announced at once rather than at the next interval tick; paced sends
-            // go out on the tick the pacer has tokens again.
+            // The reopened window is announced, and a due retransmission sent, at once rather than at the next
+            // interval tick: on a quiet link that tick adds up to a whole interval to every recovery. Paced sends go
+            // out on the tick the pacer has tokens again.
             FlushCore(false);
         }
     }
+
+    private bool RetransmitDue(uint current) => _retransmitPending && _sndBuf.Count > 0 && TimeDiff(current, _retransmitDue) >= 0;
 
     /// <summary>ikcp_check: the time at which <see cref="Update"/> should next be called.</summary>
     public uint Check(uint current)
@@ -752,6 +768,16 @@ internal sealed class KcpControlBlock : IDisposable
             }
 
             tmPacket = Math.Min(tmPacket, diff);
+        }
+
+        if (RetransmitDue(current))
+        {
+            return current;
+        }
+
+        if (_retransmitPending && _sndBuf.Count > 0)
+        {
+            tmPacket = Math.Min(tmPacket, TimeDiff(_retransmitDue, current));
         }
 
         var minimal = (uint)Math.Min(tmPacket, tmFlush);
@@ -1396,6 +1422,10 @@ internal sealed class KcpControlBlock : IDisposable
         var resent = _fastresend > 0 ? (uint)_fastresend : 0xFFFFFFFF;
         ulong change = 0, lostSegs = 0, fastRetransSegs = 0, earlyRetransSegs = 0;
         var minrto = (int)_interval;
+        var nearestDue = int.MaxValue;
+        var probeDelay = TailLossProbe && TailLossProbeRule.Applies(_snd_nxt - _snd_una, _sndQueue.Count)
+            ? TailLossProbeRule.Delay(_rx_srtt, _rx_rttvar)
+            : 0u;
 
         for (var k = 0; k < _sndBuf.Count; k++)
         {
@@ -1414,6 +1444,7 @@ internal sealed class KcpControlBlock : IDisposable
             }
 
             var needsend = false;
+            var probing = false;
             if (segment.Xmit == 0)
             {
                 needsend = true;
@@ -1446,11 +1477,24 @@ internal sealed class KcpControlBlock : IDisposable
                 segment.ResendTs = current + segment.Rto;
                 lostSegs++;
             }
+            else if (probeDelay != 0 && !segment.Probed && TimeDiff(current, segment.Ts + probeDelay) >= 0)
+            {
+                // A probe, not a retransmission: the rto keeps its schedule and backoff, xmit (the dead-link count)
+                // is unchanged, and the segment is probed at most once per transmission.
+                needsend = probing = true;
+                segment.Probed = true;
+                _tailLossProbes++;
+            }
 
             if (needsend)
             {
-                segment.Xmit++;
-                segment.Ts = current;
+                if (!probing)
+                {
+                    segment.Xmit++;
+                    segment.Ts = current;
+                    segment.Probed = false;
+                }
+
                 MakeSpace(IKCP_OVERHEAD + segment.Length);
                 WriteHeader(KcpCommand.Push, segment.Frg, wnd, current, segment.Sn, una, segment.Length);
                 segment.Payload.CopyTo(_buffer.AsSpan(_pos));
@@ -1468,8 +1512,18 @@ internal sealed class KcpControlBlock : IDisposable
             {
                 minrto = rto;
             }
+
+            nearestDue = Math.Min(nearestDue, Math.Max(rto, 1));
+            if (probeDelay != 0 && !segment.Probed)
+            {
+                var probeIn = TimeDiff(segment.Ts + probeDelay, current);
+                minrto = probeIn > 0 ? Math.Min(minrto, probeIn) : minrto;
+                nearestDue = Math.Min(nearestDue, Math.Max(probeIn, 1));
+            }
         }
 
+        _retransmitPending = nearestDue != int.MaxValue;
+        _retransmitDue = _retransmitPending ? current + (uint)nearestDue : 0;
         EmitBuffer();
         bbr?.EndFlush(_sndQueue.Count == 0);
 

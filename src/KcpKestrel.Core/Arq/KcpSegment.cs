@@ -12,6 +12,9 @@ internal struct KcpSegment
     public byte Frg;
     public bool Acked;
 
+    /// <summary>A tail loss probe has repeated this transmission (see <see cref="TailLossProbeRule"/>).</summary>
+    public bool Probed;
+
     /// <summary>Pooled payload buffer; null once the segment is acknowledged or released.</summary>
     public byte[]? Data;
 

@@ -42,6 +42,9 @@ internal readonly struct KcpStatistics
     /// <summary>Retransmissions after an RTO expired (LostSegs).</summary>
     public ulong TimeoutRetransmits { get; init; }
 
+    /// <summary>Segments of sparse traffic sent once more by the tail loss probe (not kcp-go; not in <see cref="Retransmits"/>).</summary>
+    public ulong TailLossProbes { get; init; }
+
     /// <summary>Sum of all retransmissions (RetransSegs).</summary>
     public ulong Retransmits => FastRetransmits + EarlyRetransmits + TimeoutRetransmits;
 

@@ -21,6 +21,7 @@ internal static class SessionEngine
             ReservedBytes = reserved,
             StreamMode = options.StreamMode,
             DeadLink = options.DeadLink,
+            TailLossProbe = options.TailLossProbe,
 
             // Our peers prove their address at once: our WINS carries our (randomly offset) clock and
             // theirs is answered by an ack echoing it. kcp-go ignores both, and sends neither.
