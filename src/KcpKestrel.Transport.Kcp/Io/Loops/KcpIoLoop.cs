@@ -141,6 +141,13 @@ internal sealed class KcpIoLoop : IKcpLoop, IDatagramLoop, IDisposable
 
     public void Wake()
     {
+        // The loop looks at its work queue before it sleeps: work posted from its own thread (an app running
+        // inline, a session's own callback) needs no signal, which would cost a write and a wake-up read.
+        if (IsLoopThread)
+        {
+            return;
+        }
+
         if (Interlocked.Exchange(ref _wakePending, 1) == 0)
         {
             _poller.Signal();
