@@ -55,6 +55,22 @@ public sealed class InlineSchedulingTests
         await connection.DisposeAsync();
     }
 
+    [Fact]
+    public async Task DisposeFactory_FromAnInlineReadOnItsLoop_StopsTheLoopsFromThePool()
+    {
+        await using var host = await KcpTestHost.StartAsync<EchoConnectionHandler>();
+        var factory = KcpTestHost.Client(k => k.UnsafePreferInlineScheduling = true).CreateFactory();
+        var connection = await factory.ConnectAsync(host.KcpEndPoint);
+
+        var threads = await PingPongAsync(connection, count: 1);
+        Assert.StartsWith("kcp-client-", threads[0], StringComparison.Ordinal);
+
+        // Still on the client loop here (the read resumed inline): the factory must not free that loop under itself.
+        Assert.StartsWith("kcp-client-", Thread.CurrentThread.Name, StringComparison.Ordinal);
+        await factory.DisposeAsync().AsTask().WaitAsync(Timeout);
+        await connection.DisposeAsync();
+    }
+
     /// <summary>Sends <paramref name="count"/> numbered messages one at a time, checks each echo; the names of the threads its reads resumed on.</summary>
     private static async Task<List<string?>> PingPongAsync(ConnectionContext connection, int count)
     {

@@ -161,6 +161,14 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
     /// <summary>Closes every pooled smux session, then stops the loops; connections still open end with them.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Array.Exists(_loops, static loop => loop.IsLoopThread))
+        {
+            // An app running inline (UnsafePreferInlineScheduling) disposes us from one of our loops: a loop cannot
+            // stop and free itself on its own thread (it would go on running on freed memory), so finish on the pool.
+            await Task.Run(async () => await DisposeAsync().ConfigureAwait(false)).ConfigureAwait(false);
+            return;
+        }
+
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
