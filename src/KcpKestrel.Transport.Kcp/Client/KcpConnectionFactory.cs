@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using KcpKestrel.Protocols.Qpp;
 using KcpKestrel.Transport.Kcp.Buffers;
 using KcpKestrel.Transport.Kcp.Diagnostics;
@@ -34,6 +35,7 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
     private readonly ResiliencePipeline _dial;
     private readonly KcpIoLoop[] _loops;
     private readonly QppPad? _qpp;
+    private readonly byte[] _derivedKey;
     
     // Not disposed with the factory: connections it made may outlive it, and keep using the pool.
     private readonly BlockMemoryPool _pool = new();
@@ -53,6 +55,7 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
 
         // Once per factory, as kcptun's client builds one pad set per process: deriving pads is slow.
         _qpp = QppStreams.CreatePad(_options.Kcp, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(KcpLog.Category));
+        _derivedKey = KcpCrypt.DeriveKey(_options.Kcp);
         _dial = dialPipeline ?? BuildDialPipeline(_options);
         _loops = new KcpIoLoop[_options.IoLoopCount];
         for (var i = 0; i < _loops.Length; i++)
@@ -119,7 +122,7 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
     {
         var socket = UdpSockets.Connect(remote, _options.Kcp.SocketBufferSize);
         var loop = _loops[(int)((uint)Interlocked.Increment(ref _next) % (uint)_loops.Length)];
-        var dial = new KcpClientSocket(socket, remote, _options.Kcp, _pool, _options.WaitForPeer, loop);
+        var dial = new KcpClientSocket(socket, remote, _options.Kcp, _derivedKey, _pool, _options.WaitForPeer, loop);
         loop.Post(dial);
         try
         {
@@ -158,6 +161,14 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
     /// <summary>Closes every pooled smux session, then stops the loops; connections still open end with them.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Array.Exists(_loops, static loop => loop.IsLoopThread))
+        {
+            // An app running inline (UnsafePreferInlineScheduling) disposes us from one of our loops: a loop cannot
+            // stop and free itself on its own thread (it would go on running on freed memory), so finish on the pool.
+            await Task.Run(async () => await DisposeAsync().ConfigureAwait(false)).ConfigureAwait(false);
+            return;
+        }
+
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
@@ -172,5 +183,7 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
         {
             loop.Dispose();
         }
+
+        CryptographicOperations.ZeroMemory(_derivedKey);
     }
 }

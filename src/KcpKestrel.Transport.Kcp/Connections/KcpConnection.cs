@@ -36,11 +36,16 @@ internal sealed class KcpConnection : ConnectionContext,
         RemoteEndPoint = remoteEndPoint;
         MemoryPool = pool;
 
-        // Input: the loop writes, the app reads; the app's continuations must not run on the loop.
-        var input = CreatePipe(pool, readerScheduler: PipeScheduler.ThreadPool, writerScheduler: PipeScheduler.Inline, options.MaxReadBufferSize);
+        // The app's continuations (its reads of the input, its flushes of the output that waited) run on the
+        // thread pool, so app code never runs on the loop; unless the app asked to run inline on the loop
+        // (UnsafePreferInlineScheduling), which saves the hop to the pool and back on every message.
+        var appScheduler = options.UnsafePreferInlineScheduling ? PipeScheduler.Inline : PipeScheduler.ThreadPool;
+
+        // Input: the loop writes, the app reads.
+        var input = CreatePipe(pool, readerScheduler: appScheduler, writerScheduler: PipeScheduler.Inline, options.MaxReadBufferSize);
 
         // Output: the app writes, the loop reads; the read continuation only posts to the loop.
-        var output = CreatePipe(pool, readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.ThreadPool, options.MaxWriteBufferSize);
+        var output = CreatePipe(pool, readerScheduler: PipeScheduler.Inline, writerScheduler: appScheduler, options.MaxWriteBufferSize);
 
         InputReader = new ConsumptionCountingReader(input.Reader);
         Transport = new DuplexPipe(InputReader, output.Writer);

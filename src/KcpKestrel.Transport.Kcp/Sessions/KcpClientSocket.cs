@@ -18,6 +18,7 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
     private const uint ProbeIntervalMs = 200;
 
     private readonly KcpOptions _options;
+    private readonly ReadOnlyMemory<byte> _derivedKey;
     private readonly MemoryPool<byte> _pool;
     private readonly bool _waitForPeer;
     private readonly TaskCompletionSource<KcpConnection> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -34,8 +35,10 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
     private byte[]? _token;
     private bool _closed;
 
-    public KcpClientSocket(System.Net.Sockets.Socket socket, IPEndPoint remote, KcpOptions options, MemoryPool<byte> pool, bool waitForPeer, KcpIoLoop loop)
+    /// <summary>A dial of <paramref name="remote"/>; <paramref name="derivedKey"/> is the factory's <see cref="KcpCrypt.DeriveKey"/> of <paramref name="options"/>.</summary>
+    public KcpClientSocket(System.Net.Sockets.Socket socket, IPEndPoint remote, KcpOptions options, ReadOnlyMemory<byte> derivedKey, MemoryPool<byte> pool, bool waitForPeer, KcpIoLoop loop)
     {
+        _derivedKey = derivedKey;
         _remote = remote;
         _options = options;
         _pool = pool;
@@ -57,7 +60,7 @@ internal sealed class KcpClientSocket : TimerWheelEntry, IDatagramReceiver, IKcp
         _loop = loop;
         try
         {
-            _cipher = KcpCrypt.Create(_options);
+            _cipher = KcpCrypt.Create(_options, _derivedKey.Span);
             loop.AddChannel(_channel);
             var conv = (uint)RandomNumberGenerator.GetInt32(1, int.MaxValue);
             var key = UdpAddressKey.From(_remote);

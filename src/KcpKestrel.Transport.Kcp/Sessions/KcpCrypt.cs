@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using KcpKestrel.Core.Crypto;
 using KcpKestrel.Core.Fec;
 
@@ -40,7 +41,27 @@ internal static class KcpCrypt
     /// </summary>
     public static PacketCipher Create(KcpOptions options)
     {
-        var cipher = PacketCipherFactory.Create(options.Crypt.ToLowerInvariant(), options.Key ?? string.Empty);
+        var derived = DeriveKey(options);
+        try
+        {
+            return Create(options, derived);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(derived);
+        }
+    }
+
+    /// <summary>
+    /// kcptun's stretching of <paramref name="options"/>' secret (PBKDF2, 4096 rounds): about a millisecond, so a
+    /// client derives it once and not on every dial.
+    /// </summary>
+    public static byte[] DeriveKey(KcpOptions options) => PacketCipherFactory.DeriveKey(options.Key ?? string.Empty);
+
+    /// <summary>The cipher for <paramref name="options"/> from a key <see cref="DeriveKey"/> made.</summary>
+    public static PacketCipher Create(KcpOptions options, ReadOnlySpan<byte> derivedKey)
+    {
+        var cipher = PacketCipherFactory.CreateFromDerivedKey(options.Crypt.ToLowerInvariant(), derivedKey);
         cipher.PayloadCheck = AddressValidation.AppliesTo(options, cipher) ? ValidatingPayloadCheck : PayloadCheck;
         return cipher;
     }

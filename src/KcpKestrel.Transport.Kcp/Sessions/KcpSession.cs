@@ -250,6 +250,17 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
 
         _now = now;
         _appInput.Drain();
+        if (_work.IsPending)
+        {
+            // An app running inline (UnsafePreferInlineScheduling) answered during the drain: take its reply into
+            // this flush, so it leaves with the ACKs in one datagram instead of a turn later in a second one.
+            RunWork(now);
+            if (IsEnded)
+            {
+                return;
+            }
+        }
+
         PumpOutput();
         _kcp.FlushAt(_proof.KcpTime(now));
         AfterActivity(now);

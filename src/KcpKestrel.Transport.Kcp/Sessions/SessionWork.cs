@@ -41,6 +41,9 @@ internal struct SessionWork
         return before == 0;
     }
 
+    /// <summary>Whether anything is pending (a hint: another thread may add work right after).</summary>
+    public bool IsPending => Volatile.Read(ref _pending) != 0;
+
     /// <summary>Takes everything pending, leaving the set empty. Loop thread.</summary>
     public SessionWorkKind TakeAll() => (SessionWorkKind)Interlocked.Exchange(ref _pending, 0);
 }

@@ -33,6 +33,7 @@ internal sealed class KcpIoLoop : IKcpLoop, IDatagramLoop, IDisposable
     private readonly List<IDatagramChannel> _flushQueue = [];
     private readonly List<ILoopFlushable> _dirty = [];
     private readonly ILoopPoller _poller;
+    private readonly LoopSpin _spin = new((long)(LoopSpin.DefaultWindowMicroseconds * TicksPerMillisecond / 1000));
     private MessageBatch? _groReceiveBatch;
     private readonly Thread _thread;
     private volatile bool _stopping;
@@ -141,6 +142,13 @@ internal sealed class KcpIoLoop : IKcpLoop, IDatagramLoop, IDisposable
 
     public void Wake()
     {
+        // The loop looks at its work queue before it sleeps: work posted from its own thread (an app running
+        // inline, a session's own callback) needs no signal, which would cost a write and a wake-up read.
+        if (IsLoopThread)
+        {
+            return;
+        }
+
         if (Interlocked.Exchange(ref _wakePending, 1) == 0)
         {
             _poller.Signal();
@@ -205,13 +213,37 @@ internal sealed class KcpIoLoop : IKcpLoop, IDatagramLoop, IDisposable
         while (!_stopping)
         {
             var timeout = _work.IsEmpty ? Timers.NextTimeout(NowMs) : 0;
-            var now = _poller.WaitAndReceive(timeout, this);
+            var now = timeout != 0 && _spin.ShouldSpin() && TrySpin(timeout, out var spun) ? spun : _poller.WaitAndReceive(timeout, this);
             RunTurn(now);
         }
 
         // Leave nothing half-sent behind.
         RunTurn(NowMs);
         _poller.FlushDeferred();
+    }
+
+    /// <summary>
+    /// Polls without sleeping for the spin window (or until the next timer, if sooner); true, with the time, when a
+    /// datagram or posted work came meanwhile (see <see cref="LoopSpin"/>).
+    /// </summary>
+    private bool TrySpin(int timeoutMs, out uint now)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var window = timeoutMs < 0 ? _spin.WindowTicks : Math.Min(_spin.WindowTicks, (long)(timeoutMs * TicksPerMillisecond));
+        var received = Counters.DatagramsReceived;
+        do
+        {
+            now = _poller.WaitAndReceive(0, this);
+            if (Counters.DatagramsReceived != received || !_work.IsEmpty || _stopping)
+            {
+                _spin.OnSpinEnded(caught: true);
+                return true;
+            }
+        }
+        while (Stopwatch.GetTimestamp() - start < window);
+
+        _spin.OnSpinEnded(caught: false);
+        return false;
     }
 
     private void RunTurn(uint now)
