@@ -207,6 +207,11 @@ type result struct {
 	OK       bool    `json:"ok"`
 	Errors   int     `json:"errors"`
 	Error    string  `json:"error,omitempty"`
+	// This process's KCP segments, from kcp.DefaultSnmp: retransmitted (lost + fast + early), sent in all,
+	// and data shards rebuilt from FEC parity; named as kcpkestrel bench's fields.
+	Retransmits  uint64 `json:"retransmits"`
+	SegmentsSent uint64 `json:"segments_sent"`
+	FecRecovered uint64 `json:"fec_recovered"`
 }
 
 func client(block kcp.BlockCrypt) int {
@@ -241,6 +246,10 @@ func report(r result) int {
 	if r.Error != "" {
 		r.OK = false
 	}
+	snmp := kcp.DefaultSnmp.Copy()
+	r.Retransmits = snmp.RetransSegs
+	r.SegmentsSent = snmp.OutSegs
+	r.FecRecovered = snmp.FECRecovered
 	line, _ := json.Marshal(r)
 	fmt.Println(string(line))
 	if !r.OK {
