@@ -33,6 +33,9 @@ internal sealed record BenchResult
     /// <summary>Data shards rebuilt from FEC parity on the bench's side.</summary>
     public long FecRecovered { get; init; }
 
+    /// <summary>Datagrams the kernel dropped before the bench's KCP loops read them (a full socket receive buffer).</summary>
+    public long KernelDrops { get; init; }
+
     /// <summary>
     /// Milliseconds the one connection took to open (for KCP: the dial's probe, address validation and the
     /// peer's answer); null for the sessions workload, which opens many.
@@ -96,6 +99,7 @@ internal sealed record BenchResult
             {
                 json.WriteNumber("retransmits", Retransmits);
                 json.WriteNumber("fec_recovered", FecRecovered);
+                json.WriteNumber("kernel_drops", KernelDrops);
                 json.WriteBoolean("smux", Smux);
                 if (KcpSessions is { } kcpSessions)
                 {

@@ -17,6 +17,7 @@ internal sealed unsafe class UdpChannel : IDatagramChannel
     private readonly GsoMessageBatch? _gsoMessages;
     private readonly KcpTransportCounters _counters;
     private readonly int _datagramLimit;
+    private KernelDropCount _kernelDrops;
     private bool _gso;
     private bool _disposed;
 
@@ -251,6 +252,7 @@ internal sealed unsafe class UdpChannel : IDatagramChannel
             for (var i = 0; i < n; i++)
             {
                 var length = batch.ReceivedLength(i);
+                _kernelDrops.Observe(batch.ReceivedControl(i), _counters);
                 if (batch.IsTruncated(i) || length > batch.SlotSize)
                 {
                     // A cut buffer cannot be split or parsed safely: drop it whole.

@@ -91,8 +91,12 @@ internal sealed class KcpIoLoop : IKcpLoop, IDatagramLoop, IDisposable
     public void Start() => _thread.Start();
 
     /// <summary>A channel of this loop's kind for <paramref name="socket"/>; add it on the loop with <see cref="AddChannel"/>.</summary>
-    public IDatagramChannel CreateChannel(System.Net.Sockets.Socket socket, IDatagramReceiver receiver, int slotSize, bool gso, bool gro) =>
-        _poller.CreateChannel(socket, receiver, Counters, slotSize, gso, gro);
+    public IDatagramChannel CreateChannel(System.Net.Sockets.Socket socket, IDatagramReceiver receiver, int slotSize, bool gso, bool gro)
+    {
+        var (receiveBuffer, sendBuffer) = UdpSocketBuffers.Measure(socket);
+        Counters.RecordSocketBuffers(receiveBuffer, sendBuffer);
+        return _poller.CreateChannel(socket, receiver, Counters, slotSize, gso, gro);
+    }
 
     /// <summary>Adds a socket to this loop. Loop thread only (post a work item from elsewhere).</summary>
     public void AddChannel(IDatagramChannel channel)
