@@ -171,6 +171,12 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
                 }
             }
 
+            if ((handled & 63) == 63)
+            {
+                // As the epoll path does per recvmmsg: a long run of completions must not age the clock it hands on.
+                now = KcpIoLoop.NowMs;
+            }
+
             received |= Dispatch(cqe, loop, now);
         }
 

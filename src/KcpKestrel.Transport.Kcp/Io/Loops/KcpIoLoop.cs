@@ -209,8 +209,12 @@ internal sealed class KcpIoLoop : IKcpLoop, IDatagramLoop, IDisposable
         while (!_stopping)
         {
             var timeout = _work.IsEmpty ? Timers.NextTimeout(NowMs) : 0;
-            var now = _poller.WaitAndReceive(timeout, this);
-            RunTurn(now);
+            _ = _poller.WaitAndReceive(timeout, this);
+
+            // Read the clock again: draining a burst can take milliseconds under load, and a resend
+            // deadline set this turn from the time before it would fire that much early (kcp-go reads
+            // the clock as it sends). Spurious timeouts on a clean loopback came from here.
+            RunTurn(NowMs);
         }
 
         // Leave nothing half-sent behind.
