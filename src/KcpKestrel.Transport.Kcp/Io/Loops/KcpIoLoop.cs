@@ -86,6 +86,8 @@ internal sealed class KcpIoLoop : IKcpLoop, IDatagramLoop, IDisposable
     /// <summary>Milliseconds on a monotonic clock, wrapping as KCP's <c>current</c> does.</summary>
     public static uint NowMs => (uint)(long)(Stopwatch.GetTimestamp() / TicksPerMillisecond);
 
+    public uint Now => NowMs;
+
     public bool IsLoopThread => Environment.CurrentManagedThreadId == _thread.ManagedThreadId;
 
     public void Start() => _thread.Start();
