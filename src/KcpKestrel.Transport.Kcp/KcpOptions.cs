@@ -73,7 +73,11 @@ public sealed class KcpOptions
     /// <summary>Pre-shared secret (kcptun <c>--key</c>), stretched with PBKDF2 as kcptun does. Required unless <see cref="Crypt"/> is none or null.</summary>
     public string? Key { get; set; }
 
-    /// <summary>UDP socket send and receive buffer size in bytes (kcptun <c>--sockbuf</c>).</summary>
+    /// <summary>
+    /// UDP socket send and receive buffer size in bytes (kcptun <c>--sockbuf</c>). Linux caps it at
+    /// net.core.rmem_max/wmem_max; a process with CAP_NET_ADMIN gets the full size (SO_RCVBUFFORCE), others
+    /// get the cap and a warning in the log. The size granted is in the <c>kcp.io.socket.receive_buffer</c> metric.
+    /// </summary>
     public int SocketBufferSize { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>Stream mode (as kcptun): writes coalesce into full segments. Off: each write is one message.</summary>

@@ -108,7 +108,7 @@ internal static class KcpSettings
         new()
         {
             Name = nameof(KcpOptions.SocketBufferSize), Flag = "--sockbuf", IsKcptunFlag = true, Kind = KcpSettingKind.Int32, Min = 4096, Max = 1 << 30,
-            Accepted = "4096 (4 KiB) to 1073741824 (1 GiB) bytes", Meaning = "UDP socket send and receive buffer size in bytes",
+            Accepted = "4096 (4 KiB) to 1073741824 (1 GiB) bytes", Meaning = "UDP socket send and receive buffer size in bytes; Linux caps it at net.core.rmem_max/wmem_max unless the process has CAP_NET_ADMIN (then SO_RCVBUFFORCE/SO_SNDBUFFORCE), and the size granted is in the kcp.io.socket.receive_buffer metric",
             Get = o => o.SocketBufferSize, Set = (o, v) => o.SocketBufferSize = (int)v!,
         },
         new()

@@ -38,8 +38,10 @@ public sealed class ServeStopReportTests
             var kcp = CliRunner.Endpoint(ready, "kcp");
 
             var (benchCode, bench, _) = await CliRunner.RunAsync(["bench", "--kcp", kcp.ToString(), "--workload", "echo", "--bytes", "256K", .. Kcp]);
-            Assert.True(CliRunner.LastLineJson(bench).GetProperty("ok").GetBoolean(), bench.Text);
+            var benchJson = CliRunner.LastLineJson(bench);
+            Assert.True(benchJson.GetProperty("ok").GetBoolean(), bench.Text);
             Assert.Equal(0, benchCode);
+            Assert.True(benchJson.GetProperty("kernel_drops").GetInt64() >= 0, bench.Text);
 
             using (var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             {
@@ -72,6 +74,11 @@ public sealed class ServeStopReportTests
             Assert.InRange(counters.GetProperty("receiveBytesHeld").GetInt64(), 0, 1L << 30);
             Assert.InRange(counters.GetProperty("receiveBytesPeak").GetInt64(), 1, 1L << 30);
             Assert.Equal(0, counters.GetProperty("sessionsClosedForMemory").GetInt64());
+            Assert.True(counters.GetProperty("kernelDrops").GetInt64() >= 0, line);
+
+            // The default SocketBufferSize (4 MiB), or what the kernel capped it at: never nothing.
+            Assert.InRange(counters.GetProperty("socketReceiveBuffer").GetInt64(), 1, 4 << 20);
+            Assert.InRange(counters.GetProperty("socketSendBuffer").GetInt64(), 1, 4 << 20);
 
             var dropped = counters.GetProperty("dropped");
             long droppedTotal = 0;

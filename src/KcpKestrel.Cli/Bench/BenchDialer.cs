@@ -29,6 +29,9 @@ internal sealed class BenchDialer : IAsyncDisposable
     /// <summary>KCP sessions dialed so far (with smux, the pool's sessions, not its streams); TCP connections on TCP.</summary>
     public int SessionsOpened => _factory?.SessionsDialed ?? Volatile.Read(ref _tcpConnections);
 
+    /// <summary>Datagrams the kernel dropped before the client's loops read them (SO_RXQ_OVFL; 0 on TCP).</summary>
+    public long KernelDrops => _factory?.Counters.KernelDrops ?? 0;
+
     /// <param name="target">The KCP server.</param>
     /// <param name="options">KCP settings (smux and compression included).</param>
     /// <param name="ioLoops">Client I/O loops.</param>

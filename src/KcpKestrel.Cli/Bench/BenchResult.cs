@@ -36,6 +36,9 @@ internal sealed record BenchResult
     /// </summary>
     public SessionFigures Figures { get; init; }
 
+    /// <summary>Datagrams the kernel dropped before the bench's KCP loops read them (a full socket receive buffer).</summary>
+    public long KernelDrops { get; init; }
+
     /// <summary>
     /// Milliseconds the one connection took to open (for KCP: the dial's probe, address validation and the
     /// peer's answer); null for the sessions workload, which opens many.
@@ -101,6 +104,7 @@ internal sealed record BenchResult
                 json.WriteNumber("retransmits", Figures.Retransmits);
                 json.WriteNumber("segments_sent", Figures.SegmentsSent);
                 json.WriteNumber("fec_recovered", Figures.FecRecovered);
+                json.WriteNumber("kernel_drops", KernelDrops);
                 json.WriteBoolean("smux", Smux);
                 if (KcpSessions is { } kcpSessions)
                 {

@@ -88,7 +88,7 @@ internal static class BenchCommand
                         ? BenchDialer.Kcp(kcpTarget, options, name == "sessions" ? 2 : 1, client => smuxFlags.ApplyPool(result, smux, client))
                         : BenchDialer.Tcp(tcpTarget!);
                     outcome = await RunAsync(io, dialer, settings, deadline.Token).ConfigureAwait(false);
-                    outcome = outcome with { Smux = smux };
+                    outcome = outcome with { Smux = smux, KernelDrops = dialer.KernelDrops };
                 }
             }
             catch (Exception e) when (e is OperationCanceledException or IOException or System.Net.Sockets.SocketException or TimeoutException or Polly.Timeout.TimeoutRejectedException)

@@ -37,6 +37,9 @@ internal static class StopReport
             json.WriteNumber("receiveBytesHeld", c.ReceiveBytesHeld);
             json.WriteNumber("receiveBytesPeak", c.ReceiveBytesPeak);
             json.WriteNumber("sessionsClosedForMemory", c.SessionsClosedForMemory);
+            json.WriteNumber("kernelDrops", c.KernelDrops);
+            json.WriteNumber("socketReceiveBuffer", c.SocketReceiveBuffer);
+            json.WriteNumber("socketSendBuffer", c.SocketSendBuffer);
             json.WriteStartObject("dropped");
             foreach (var reason in KcpDropReason.All)
             {

@@ -204,6 +204,14 @@ internal sealed class KcpControlBlock : IDisposable
     public bool EchoWindowTell { get; init; }
 
     /// <summary>
+    /// The time, read again as each segment goes out during a flush (kcp-go reads its clock per segment
+    /// sent). A full window's flush (encryption and FEC on the way out, the datagrams handed to the kernel)
+    /// can take milliseconds under load; with the flush's time throughout, the last segments' resend
+    /// deadlines would fall that much early, and spurious timeouts follow. Null: the flush's time throughout.
+    /// </summary>
+    public Func<uint>? Clock { get; init; }
+
+    /// <summary>
     /// The ack that answers the last stamped WINS received, once: ts echoed, and sn/una that only restate
     /// what we have received (sn = rcv_nxt − 1, outside any window while nothing has arrived), so kcp-go
     /// reads it as an ordinary ack.
@@ -1488,6 +1496,15 @@ internal sealed class KcpControlBlock : IDisposable
 
             if (needsend)
             {
+                if (Clock is { } clock)
+                {
+                    current = clock();
+                    if (!probing)
+                    {
+                        segment.ResendTs = current + segment.Rto;
+                    }
+                }
+
                 if (!probing)
                 {
                     segment.Xmit++;

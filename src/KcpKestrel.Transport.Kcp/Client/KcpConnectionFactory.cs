@@ -40,9 +40,11 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
     // Not disposed with the factory: connections it made may outlive it, and keep using the pool.
     private readonly BlockMemoryPool _pool = new();
     private readonly ConcurrentDictionary<KcpEndPoint, SmuxSessionPool> _smuxPools = new();
+    private readonly ILogger _logger;
     private int _next;
     private int _sessionsDialed;
     private int _disposed;
+    private int _bufferWarned;
 
     /// <summary>Creates a factory; its loops start now and stop at <see cref="DisposeAsync"/>.</summary>
     /// <param name="options">Client options; validated here.</param>
@@ -54,7 +56,8 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
         _options.Validate();
 
         // Once per factory, as kcptun's client builds one pad set per process: deriving pads is slow.
-        _qpp = QppStreams.CreatePad(_options.Kcp, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(KcpLog.Category));
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(KcpLog.Category);
+        _qpp = QppStreams.CreatePad(_options.Kcp, _logger);
         _derivedKey = KcpCrypt.DeriveKey(_options.Kcp);
         _dial = dialPipeline ?? BuildDialPipeline(_options);
         _loops = new KcpIoLoop[_options.IoLoopCount];
@@ -121,6 +124,7 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
     private async ValueTask<ConnectionContext> DialOnceAsync(IPEndPoint remote, CancellationToken cancellationToken)
     {
         var socket = UdpSockets.Connect(remote, _options.Kcp.SocketBufferSize);
+        WarnIfBuffersCapped(socket, remote);
         var loop = _loops[(int)((uint)Interlocked.Increment(ref _next) % (uint)_loops.Length)];
         var dial = new KcpClientSocket(socket, remote, _options.Kcp, _derivedKey, _pool, _options.WaitForPeer, loop);
         loop.Post(dial);
@@ -132,6 +136,31 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
         {
             dial.Abandon();
             throw;
+        }
+    }
+
+    private void WarnIfBuffersCapped(Socket socket, IPEndPoint remote)
+    {
+        var asked = _options.Kcp.SocketBufferSize;
+        var (receive, send) = UdpSocketBuffers.Measure(socket);
+        if ((receive < asked || send < asked) && Interlocked.Exchange(ref _bufferWarned, 1) == 0)
+        {
+            KcpLog.SocketBuffersCapped(_logger, "client to", remote, receive, send, asked);
+        }
+    }
+
+    /// <summary>The loops' counters, summed (the bench reports kernel drops from them).</summary>
+    internal KcpTransportCounters Counters
+    {
+        get
+        {
+            var total = new KcpTransportCounters();
+            foreach (var loop in _loops)
+            {
+                total.Add(loop.Counters);
+            }
+
+            return total;
         }
     }
 

@@ -52,6 +52,10 @@ internal static partial class KcpLog
     [LoggerMessage(111, LogLevel.Information, "KCP listener {EndPoint} closed: {Accepted} sessions accepted, {DatagramsReceived} datagrams in, {DatagramsSent} out, {Dropped} dropped.")]
     public static partial void ListenerClosed(ILogger logger, EndPoint endPoint, long accepted, long datagramsReceived, long datagramsSent, long dropped);
 
+    /// <summary>Once per listener or client factory: a receive buffer smaller than a window in flight turns bursts into kernel drops.</summary>
+    [LoggerMessage(112, LogLevel.Warning, "KCP {Owner} {EndPoint}: UDP socket buffers are receive {Receive} / send {Send} bytes, below the {Asked} asked for (SocketBufferSize): the kernel caps them at net.core.rmem_max/wmem_max, and SO_RCVBUFFORCE/SO_SNDBUFFORCE need CAP_NET_ADMIN. Raise the sysctls, or expect drops (kcp.io.kernel_drops) under full windows.")]
+    public static partial void SocketBuffersCapped(ILogger logger, string owner, EndPoint? endPoint, int receive, int send, int asked);
+
     [LoggerMessage(200, LogLevel.Information, "KCP endpoint '{Name}' from configuration: {Url}.")]
     public static partial void ConfiguredEndpoint(ILogger logger, string name, string url);
 }

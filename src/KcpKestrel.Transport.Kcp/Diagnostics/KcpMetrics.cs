@@ -69,6 +69,9 @@ internal sealed class KcpMetrics : IDisposable
         _meter.CreateObservableCounter("kcp.io.gso.messages", () => PerListenerCounter(static c => c.GsoMessagesSent), "{message}", "Messages sent with UDP GSO (UDP_SEGMENT), each carrying several datagrams.");
         _meter.CreateObservableCounter("kcp.io.gso.segments", () => PerListenerCounter(static c => c.GsoSegmentsSent), "{datagram}", "Datagrams sent inside UDP GSO messages (÷ kcp.io.gso.messages = segments per send).");
         _meter.CreateObservableCounter("kcp.io.gso.disabled", () => PerListenerCounter(static c => c.GsoDisabled), "{socket}", "Sockets that turned UDP GSO off after the kernel refused a GSO send (its datagrams were resent plainly).");
+        _meter.CreateObservableCounter("kcp.io.kernel_drops", () => PerListenerCounter(static c => c.KernelDrops), "{datagram}", "Datagrams the kernel dropped before the loop read them (a full socket receive buffer), from SO_RXQ_OVFL; Linux's native paths only.");
+        _meter.CreateObservableUpDownCounter("kcp.io.socket.receive_buffer", () => PerListenerCounter(static c => c.SocketReceiveBuffer), "By", "Effective SO_RCVBUF of the listener's sockets (the smallest), after the kernel's cap: compare with SocketBufferSize.");
+        _meter.CreateObservableUpDownCounter("kcp.io.socket.send_buffer", () => PerListenerCounter(static c => c.SocketSendBuffer), "By", "Effective SO_SNDBUF of the listener's sockets (the smallest), after the kernel's cap.");
         _meter.CreateObservableCounter("kcp.io.gro.buffers", () => PerListenerCounter(static c => c.GroReceives), "{buffer}", "Received buffers the kernel had coalesced with UDP GRO.");
         _meter.CreateObservableCounter("kcp.io.gro.segments", () => PerListenerCounter(static c => c.GroSegmentsReceived), "{datagram}", "Datagrams split out of UDP GRO buffers.");
 

@@ -15,6 +15,15 @@ internal sealed class KcpTransportCounters
     public long DatagramsDroppedOnSend;
     public long SendWaits;
 
+    // Datagrams the kernel dropped before the loop read them (the socket's receive buffer was full),
+    // from SO_RXQ_OVFL on the native paths: seen with the next datagram read after the drop.
+    public long KernelDrops;
+
+    // Not counts but the effective SO_RCVBUF/SO_SNDBUF of the smallest socket (0: none measured),
+    // set when a socket is opened; Add keeps the smallest.
+    public long SocketReceiveBuffer;
+    public long SocketSendBuffer;
+
     // io_uring: times a multishot receive ran out of provided buffers (ENOBUFS) and was armed again.
     public long ReceiveBuffersExhausted;
 
@@ -95,6 +104,9 @@ internal sealed class KcpTransportCounters
         SendCalls += Volatile.Read(ref other.SendCalls);
         DatagramsDroppedOnSend += Volatile.Read(ref other.DatagramsDroppedOnSend);
         SendWaits += Volatile.Read(ref other.SendWaits);
+        KernelDrops += Volatile.Read(ref other.KernelDrops);
+        SocketReceiveBuffer = Smallest(SocketReceiveBuffer, Volatile.Read(ref other.SocketReceiveBuffer));
+        SocketSendBuffer = Smallest(SocketSendBuffer, Volatile.Read(ref other.SocketSendBuffer));
         ReceiveBuffersExhausted += Volatile.Read(ref other.ReceiveBuffersExhausted);
         GsoMessagesSent += Volatile.Read(ref other.GsoMessagesSent);
         GsoSegmentsSent += Volatile.Read(ref other.GsoSegmentsSent);
@@ -137,5 +149,15 @@ internal sealed class KcpTransportCounters
         FecParityShardsReceived += Volatile.Read(ref other.FecParityShardsReceived);
         FecShortGroups += Volatile.Read(ref other.FecShortGroups);
         FecFailedReconstructs += Volatile.Read(ref other.FecFailedReconstructs);
+    }
+
+    /// <summary>The smaller of two sizes, 0 meaning "none measured".</summary>
+    private static long Smallest(long a, long b) => a == 0 ? b : b == 0 ? a : Math.Min(a, b);
+
+    /// <summary>Records a socket's effective buffer sizes (see <see cref="SocketReceiveBuffer"/>).</summary>
+    public void RecordSocketBuffers(int receive, int send)
+    {
+        SocketReceiveBuffer = Smallest(SocketReceiveBuffer, receive);
+        SocketSendBuffer = Smallest(SocketSendBuffer, send);
     }
 }

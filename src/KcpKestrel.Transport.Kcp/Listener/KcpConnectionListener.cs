@@ -130,6 +130,12 @@ internal sealed partial class KcpConnectionListener : IConnectionListener, IKcpL
             () => EndPoint.ToString()!,
             port => BindSockets(new IPEndPoint(requested.Address, port)));
         var bound = (IPEndPoint)sockets[0].LocalEndPoint!;
+        var (receiveBuffer, sendBuffer) = UdpSocketBuffers.Measure(sockets[0]);
+        if (receiveBuffer < _options.SocketBufferSize || sendBuffer < _options.SocketBufferSize)
+        {
+            KcpLog.SocketBuffersCapped(_logger, "listener", bound, receiveBuffer, sendBuffer, _options.SocketBufferSize);
+        }
+
         try
         {
             for (var i = 0; i < sockets.Count; i++)

@@ -68,7 +68,7 @@ internal sealed class KcpSession : TimerWheelEntry, IKcpOutput, IKcpConnectionSe
         _memory = new SessionReceiveMemory(options.SessionReceiveBudget, loop.ReceiveMemory, _counters, () => End(KcpCloseReason.MemoryPressure, sendClose: true));
         _output = new KcpDatagramOutput(channel, sockaddr, cipher, options, loop.BufferPool, _proof.Budget, _counters);
         _input = new KcpDatagramInput(options, loop, _memory);
-        _kcp = SessionEngine.Create(conv, this, options, loop.BufferPool, _output.Reserved, _memory);
+        _kcp = SessionEngine.Create(conv, this, options, loop.BufferPool, _output.Reserved, _memory, () => _proof.KcpTime(loop.Now));
 
         _appOutput = new AppOutputPump(_kcp, _rateLimiter, options.SendWindow, _output.MaxSegmentPayload, () => Schedule(SessionWorkKind.OutputReady));
         _appInput = new AppInputPump(_kcp, () => Schedule(SessionWorkKind.InputResumed));

@@ -12,7 +12,8 @@ internal static class SessionEngine
     /// <param name="bufferPool">The loop's buffer pool for segments.</param>
     /// <param name="reserved">Room KCP leaves before and after its segments for the cipher and FEC headers.</param>
     /// <param name="budget">What rcv_buf and rcv_queue may hold, with the session's other receive buffers.</param>
-    public static KcpControlBlock Create(uint conv, IKcpOutput output, KcpOptions options, ArrayPool<byte> bufferPool, int reserved, IReceiveBudget? budget = null)
+    /// <param name="clock">The session's KCP time now, read as each segment goes out (null: the flush's time).</param>
+    public static KcpControlBlock Create(uint conv, IKcpOutput output, KcpOptions options, ArrayPool<byte> bufferPool, int reserved, IReceiveBudget? budget = null, Func<uint>? clock = null)
     {
         var kcp = new KcpControlBlock(conv, output)
         {
@@ -27,6 +28,7 @@ internal static class SessionEngine
             // theirs is answered by an ack echoing it. kcp-go ignores both, and sends neither.
             StampWindowTell = true,
             EchoWindowTell = true,
+            Clock = clock,
         };
         kcp.SetMtu(options.Mtu);
         var (nodelay, interval, resend, nc) = options.EffectiveNoDelay();

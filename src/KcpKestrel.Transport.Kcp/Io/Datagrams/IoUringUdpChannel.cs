@@ -23,6 +23,7 @@ internal sealed unsafe class IoUringUdpChannel : IDatagramChannel
     private readonly int _datagramLimit;
     private readonly int[] _which;
     private readonly int[] _results;
+    private KernelDropCount _kernelDrops;
     private bool _gso;
     private bool _deferred;
     private LinuxNative.MMsgHdr* _deferredHeaders;
@@ -291,9 +292,9 @@ internal sealed unsafe class IoUringUdpChannel : IDatagramChannel
         }
 
         var address = new ReadOnlySpan<byte>(buffer + headerSize, (int)Math.Min(header->NameLength, (uint)nameSpace));
-        var segmentSize = controlSpace > 0
-            ? UdpSegmentation.ReadGroSegmentSize(new ReadOnlySpan<byte>(buffer + headerSize + nameSpace, (int)Math.Min(header->ControlLength, (uint)controlSpace)))
-            : 0;
+        var control = new ReadOnlySpan<byte>(buffer + headerSize + nameSpace, (int)Math.Min(header->ControlLength, (uint)controlSpace));
+        _kernelDrops.Observe(control, _counters);
+        var segmentSize = GroEnabled ? UdpSegmentation.ReadGroSegmentSize(control) : 0;
         var payload = new Span<byte>(buffer + headerSize + nameSpace + controlSpace, length);
         _ = DatagramDelivery.Deliver(this, _counters, payload, segmentSize, address, _datagramLimit, now);
     }

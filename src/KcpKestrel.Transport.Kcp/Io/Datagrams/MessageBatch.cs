@@ -24,7 +24,7 @@ internal sealed unsafe class MessageBatch : IDisposable
 
     /// <param name="capacity">Slots.</param>
     /// <param name="slotSize">Bytes per slot.</param>
-    /// <param name="controlSize">Bytes of ancillary data per slot on receive (the UDP_GRO cmsg); 0 for none.</param>
+    /// <param name="controlSize">Bytes of ancillary data per slot on receive (the UDP_GRO and SO_RXQ_OVFL cmsgs); 0 for none.</param>
     public MessageBatch(int capacity, int slotSize, int controlSize = 0)
     {
         Capacity = capacity;
@@ -75,16 +75,18 @@ internal sealed unsafe class MessageBatch : IDisposable
     public bool IsTruncated(int index) => (_headers[index].Header.Flags & LinuxNative.MSG_TRUNC) != 0;
 
     /// <summary>The UDP_GRO segment size the kernel reported for received slot <paramref name="index"/>; 0 when it coalesced nothing.</summary>
-    public int GroSegmentSize(int index)
+    public int GroSegmentSize(int index) => UdpSegmentation.ReadGroSegmentSize(ReceivedControl(index));
+
+    /// <summary>The ancillary data received with slot <paramref name="index"/> (GRO segment size, drop count); empty without room for any.</summary>
+    public ReadOnlySpan<byte> ReceivedControl(int index)
     {
         ref var h = ref _headers[index];
         if (_controlSize == 0 || h.Header.Control == null)
         {
-            return 0;
+            return default;
         }
 
-        var length = (int)Math.Min(h.Header.ControlLength, (nuint)_controlSize);
-        return UdpSegmentation.ReadGroSegmentSize(new ReadOnlySpan<byte>(h.Header.Control, length));
+        return new ReadOnlySpan<byte>(h.Header.Control, (int)Math.Min(h.Header.ControlLength, (nuint)_controlSize));
     }
 
     /// <summary>True when the kernel had more ancillary data than room for it (the segment size may be missing).</summary>

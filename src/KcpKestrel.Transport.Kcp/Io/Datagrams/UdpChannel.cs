@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using KcpKestrel.Transport.Kcp.Diagnostics;
+using KcpKestrel.Transport.Kcp.Io.Loops;
 using KcpKestrel.Transport.Kcp.Io.Native;
 
 namespace KcpKestrel.Transport.Kcp.Io.Datagrams;
@@ -17,6 +18,7 @@ internal sealed unsafe class UdpChannel : IDatagramChannel
     private readonly GsoMessageBatch? _gsoMessages;
     private readonly KcpTransportCounters _counters;
     private readonly int _datagramLimit;
+    private KernelDropCount _kernelDrops;
     private bool _gso;
     private bool _disposed;
 
@@ -248,9 +250,16 @@ internal sealed unsafe class UdpChannel : IDatagramChannel
             }
 
             _counters.ReceiveCalls++;
+            if (round > 0)
+            {
+                // A round takes a while under load: acknowledgements read late must not look like short round trips.
+                now = KcpIoLoop.NowMs;
+            }
+
             for (var i = 0; i < n; i++)
             {
                 var length = batch.ReceivedLength(i);
+                _kernelDrops.Observe(batch.ReceivedControl(i), _counters);
                 if (batch.IsTruncated(i) || length > batch.SlotSize)
                 {
                     // A cut buffer cannot be split or parsed safely: drop it whole.

@@ -86,33 +86,11 @@ internal static class UdpSegmentation
         return offset..Math.Min(length, offset + segmentSize);
     }
 
-    /// <summary>
-    /// Finds the UDP_GRO cmsg in a received control buffer (struct cmsghdr on 64-bit Linux: size_t
-    /// len, int level, int type, data aligned to 8) and returns its segment size; 0 when absent.
-    /// </summary>
+    /// <summary>The segment size of the UDP_GRO cmsg in a received control buffer; 0 when absent.</summary>
     public static int ReadGroSegmentSize(ReadOnlySpan<byte> control)
     {
-        const int HeaderSize = 16;
-        var offset = 0;
-        while (offset + HeaderSize <= control.Length)
-        {
-            var cmsgLength = BinaryPrimitives.ReadUInt64LittleEndian(control[offset..]);
-            if (cmsgLength < HeaderSize || cmsgLength > (ulong)(control.Length - offset))
-            {
-                return 0;
-            }
-
-            var level = BinaryPrimitives.ReadInt32LittleEndian(control[(offset + 8)..]);
-            var type = BinaryPrimitives.ReadInt32LittleEndian(control[(offset + 12)..]);
-            if (level == LinuxNative.SOL_UDP && type == LinuxNative.UDP_GRO && cmsgLength >= HeaderSize + sizeof(int))
-            {
-                return BinaryPrimitives.ReadInt32LittleEndian(control[(offset + HeaderSize)..]);
-            }
-
-            offset += (int)((cmsgLength + 7) & ~7UL);
-        }
-
-        return 0;
+        var data = ControlMessages.Find(control, LinuxNative.SOL_UDP, LinuxNative.UDP_GRO);
+        return data.Length >= sizeof(int) ? BinaryPrimitives.ReadInt32LittleEndian(data) : 0;
     }
 
     /// <summary>Writes a UDP_SEGMENT cmsg header (CMSG_LEN(2) = 18) for <paramref name="segmentSize"/>; the buffer holds CMSG_SPACE(2) = 24 bytes.</summary>

@@ -53,8 +53,8 @@ internal static class UdpSockets
             socket.DualMode = true;
         }
 
-        socket.ReceiveBufferSize = bufferSize;
-        socket.SendBufferSize = bufferSize;
+        UdpSocketBuffers.Apply(socket, bufferSize);
+        _ = KernelDropCount.TryEnable(socket);
         return socket;
     }
 }

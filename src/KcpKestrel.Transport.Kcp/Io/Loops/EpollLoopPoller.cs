@@ -28,7 +28,8 @@ internal sealed unsafe class EpollLoopPoller : ILoopPoller
             throw new PlatformNotSupportedException("The native UDP I/O path needs Linux (epoll, eventfd, recvmmsg, sendmmsg).");
         }
 
-        _receiveBatch = new MessageBatch(64, slotSize);
+        // Room for the SO_RXQ_OVFL cmsg: the socket's kernel drop count.
+        _receiveBatch = new MessageBatch(64, slotSize, ControlMessages.IntSpace);
         _events = (byte*)NativeMemory.AllocZeroed((nuint)(MaxEvents * LinuxNative.EpollEventSize));
         _epfd = LinuxNative.epoll_create1(LinuxNative.EPOLL_CLOEXEC);
         _eventfd = LinuxNative.eventfd(0, LinuxNative.EFD_NONBLOCK | LinuxNative.EFD_CLOEXEC);

@@ -26,6 +26,9 @@ internal interface IKcpLoop
     /// <summary>Reed-Solomon codecs shared by this loop's FEC decoders, with their bounded decode caches.</summary>
     FecCodecCache FecCodecs { get; }
 
+    /// <summary>The loop's clock now, in ms (a manual clock in tests): what a session's flush reads as each segment goes out.</summary>
+    uint Now { get; }
+
     /// <summary>Queues an end-of-turn flush. Loop thread only.</summary>
     void MarkDirty(ILoopFlushable item);
 

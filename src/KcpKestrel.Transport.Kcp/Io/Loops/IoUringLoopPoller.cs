@@ -20,6 +20,9 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
 {
     private const int NameSpace = MessageBatch.AddressSize;
     private const int GroControlSpace = 64;
+
+    // The SO_RXQ_OVFL cmsg (the socket's kernel drop count) of sockets without GRO.
+    private const int PlainControlSpace = ControlMessages.IntSpace;
     private const ushort SmallGroup = 0;
     private const ushort LargeGroup = 1;
     private const ushort SmallBuffers = 512;
@@ -79,6 +82,7 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
         // out as io_uring_recvmsg_out, then that much name, that much control, then the payload.
         _plainHeader = (MsgHdr*)NativeMemory.AllocZeroed((nuint)sizeof(MsgHdr));
         _plainHeader->NameLength = NameSpace;
+        _plainHeader->ControlLength = PlainControlSpace;
         _groHeader = (MsgHdr*)NativeMemory.AllocZeroed((nuint)sizeof(MsgHdr));
         _groHeader->NameLength = NameSpace;
         _groHeader->ControlLength = GroControlSpace;
@@ -165,6 +169,12 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
                 {
                     break;
                 }
+            }
+
+            if ((handled & 63) == 63)
+            {
+                // As the epoll path does per recvmmsg: a long run of completions must not age the clock it hands on.
+                now = KcpIoLoop.NowMs;
             }
 
             received |= Dispatch(cqe, loop, now);
@@ -321,7 +331,7 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
             buffers.OnTaken();
             if (channel is not null && cqe.Res >= 0)
             {
-                channel.OnReceive(buffers.Address(cqe.BufferId), buffers.BufferSize, NameSpace, channel.GroEnabled ? GroControlSpace : 0, now);
+                channel.OnReceive(buffers.Address(cqe.BufferId), buffers.BufferSize, NameSpace, channel.GroEnabled ? GroControlSpace : PlainControlSpace, now);
                 delivered = true;
             }
 
@@ -395,7 +405,7 @@ internal sealed unsafe class IoUringLoopPoller : ILoopPoller
                 throw new IoUringUnavailableException(ProvidedBufferRing.DescribeRegisterError(registerFault));
             }
 
-            return (ring, ProvidedBufferRing.Register(ring, SmallGroup, SmallBuffers, sizeof(IoUringRecvMsgOut) + NameSpace + slotSize));
+            return (ring, ProvidedBufferRing.Register(ring, SmallGroup, SmallBuffers, sizeof(IoUringRecvMsgOut) + NameSpace + PlainControlSpace + slotSize));
         }
         catch
         {

@@ -87,13 +87,19 @@ internal sealed class KcpIoLoop : IKcpLoop, IDatagramLoop, IDisposable
     /// <summary>Milliseconds on a monotonic clock, wrapping as KCP's <c>current</c> does.</summary>
     public static uint NowMs => (uint)(long)(Stopwatch.GetTimestamp() / TicksPerMillisecond);
 
+    public uint Now => NowMs;
+
     public bool IsLoopThread => Environment.CurrentManagedThreadId == _thread.ManagedThreadId;
 
     public void Start() => _thread.Start();
 
     /// <summary>A channel of this loop's kind for <paramref name="socket"/>; add it on the loop with <see cref="AddChannel"/>.</summary>
-    public IDatagramChannel CreateChannel(System.Net.Sockets.Socket socket, IDatagramReceiver receiver, int slotSize, bool gso, bool gro) =>
-        _poller.CreateChannel(socket, receiver, Counters, slotSize, gso, gro);
+    public IDatagramChannel CreateChannel(System.Net.Sockets.Socket socket, IDatagramReceiver receiver, int slotSize, bool gso, bool gro)
+    {
+        var (receiveBuffer, sendBuffer) = UdpSocketBuffers.Measure(socket);
+        Counters.RecordSocketBuffers(receiveBuffer, sendBuffer);
+        return _poller.CreateChannel(socket, receiver, Counters, slotSize, gso, gro);
+    }
 
     /// <summary>Adds a socket to this loop. Loop thread only (post a work item from elsewhere).</summary>
     public void AddChannel(IDatagramChannel channel)
@@ -213,8 +219,15 @@ internal sealed class KcpIoLoop : IKcpLoop, IDatagramLoop, IDisposable
         while (!_stopping)
         {
             var timeout = _work.IsEmpty ? Timers.NextTimeout(NowMs) : 0;
-            var now = timeout != 0 && _spin.ShouldSpin() && TrySpin(timeout, out var spun) ? spun : _poller.WaitAndReceive(timeout, this);
-            RunTurn(now);
+            if (!(timeout != 0 && _spin.ShouldSpin() && TrySpin(timeout, out _)))
+            {
+                _ = _poller.WaitAndReceive(timeout, this);
+            }
+
+            // Read the clock again: draining a burst can take milliseconds under load, and a resend
+            // deadline set this turn from the time before it would fire that much early (kcp-go reads
+            // the clock as it sends). Spurious timeouts on a clean loopback came from here.
+            RunTurn(NowMs);
         }
 
         // Leave nothing half-sent behind.

@@ -39,6 +39,15 @@ internal static unsafe partial class LinuxNative
 
     public const int SOL_SOCKET = 1;
     public const int SO_REUSEPORT = 15;
+    public const int SO_SNDBUF = 7;
+    public const int SO_RCVBUF = 8;
+
+    /// <summary>As SO_SNDBUF/SO_RCVBUF, but past net.core.wmem_max/rmem_max; needs CAP_NET_ADMIN.</summary>
+    public const int SO_SNDBUFFORCE = 32;
+    public const int SO_RCVBUFFORCE = 33;
+
+    /// <summary>A socket option, and a received cmsg carrying the socket's drop count so far (u32).</summary>
+    public const int SO_RXQ_OVFL = 40;
 
     public const int AF_INET = 2;
     public const int AF_INET6 = 10;
