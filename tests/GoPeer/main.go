@@ -207,6 +207,13 @@ type result struct {
 	OK       bool    `json:"ok"`
 	Errors   int     `json:"errors"`
 	Error    string  `json:"error,omitempty"`
+	// kcp-go's process-wide counters (kcp.DefaultSnmp) after the run: this client process holds one session,
+	// so they are that session's. Named as kcpkestrel bench names them, for side-by-side tables.
+	Retransmits     uint64 `json:"retransmits"`
+	FastRetransmits uint64 `json:"fast_retransmits"`
+	LostSegments    uint64 `json:"lost_segments"`
+	FecRecovered    uint64 `json:"fec_recovered"`
+	SegmentsSent    uint64 `json:"segments_sent"`
 }
 
 func client(block kcp.BlockCrypt) int {
@@ -231,6 +238,12 @@ func client(block kcp.BlockCrypt) int {
 	}
 	r.Workload = *workload
 	r.Seconds = time.Since(start).Seconds()
+	snmp := kcp.DefaultSnmp.Copy()
+	r.Retransmits = snmp.RetransSegs
+	r.FastRetransmits = snmp.FastRetransSegs
+	r.LostSegments = snmp.LostSegs
+	r.FecRecovered = snmp.FECRecovered
+	r.SegmentsSent = snmp.OutSegs
 	if r.Bytes > 0 && r.Seconds > 0 {
 		r.MBPerS = float64(r.Bytes) / r.Seconds / 1e6
 	}
