@@ -87,6 +87,11 @@ internal sealed class KcpControlBlock : IDisposable
     private uint _nodelay;
     private bool _updated;
     private uint _ts_probe, _probe_wait;
+
+    // The earliest retransmission time of a segment in flight, as of the last flush (a later ack only makes the
+    // true one later, so an early wake-up is the worst a stale value costs).
+    private uint _resendDue;
+    private bool _resendPending;
     private uint _dead_link = IKCP_DEADLINK;
     private uint _incr;
     private int _fastresend;
@@ -685,9 +690,11 @@ internal sealed class KcpControlBlock : IDisposable
 
             FlushCore(false);
         }
-        else if (AnnounceWindowReopen && HasPendingWindowUpdate)
+        else if ((AnnounceWindowReopen && HasPendingWindowUpdate) || (_resendPending && TimeDiff(current, _resendDue) >= 0))
         {
-            // The reopened window is announced at once rather than at the next interval tick.
+            // The reopened window is announced at once rather than at the next interval tick; a retransmission
+            // timeout is served when it expires, as kcp-go's session flushes at min(rto, interval), not on the
+            // interval's grid (which delayed it by up to an interval).
             FlushCore(false);
         }
     }
@@ -1362,6 +1369,7 @@ internal sealed class KcpControlBlock : IDisposable
         var resent = _fastresend > 0 ? (uint)_fastresend : 0xFFFFFFFF;
         ulong change = 0, lostSegs = 0, fastRetransSegs = 0, earlyRetransSegs = 0;
         var minrto = (int)_interval;
+        var earliestResend = int.MaxValue;
 
         for (var k = 0; k < _sndBuf.Count; k++)
         {
@@ -1425,9 +1433,13 @@ internal sealed class KcpControlBlock : IDisposable
             {
                 minrto = rto;
             }
+
+            earliestResend = Math.Min(earliestResend, rto);
         }
 
         EmitBuffer();
+        _resendPending = earliestResend != int.MaxValue;
+        _resendDue = current + (uint)Math.Max(earliestResend, 0);
 
         _lostSegs += lostSegs;
         _fastRetrans += fastRetransSegs;

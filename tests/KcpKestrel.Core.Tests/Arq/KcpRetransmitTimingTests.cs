@@ -1,0 +1,52 @@
+using KcpKestrel.Core.Arq;
+
+namespace KcpKestrel.Core.Tests.Arq;
+
+/// <summary>When retransmissions leave, against kcp-go's session (which flushes at min(rto, interval)).</summary>
+public sealed class KcpRetransmitTimingTests
+{
+    private const uint Conv = 0x0A0B0C0D;
+
+    [Fact]
+    public void Update_RetransmissionTimeoutOffTheIntervalGrid_ResendsWhenItExpires()
+    {
+        var output = new CapturingOutput();
+        using var kcp = new KcpControlBlock(Conv, output);
+        KcpNoDelayPreset.Fast3.ApplyTo(kcp);
+        kcp.Update(3); // the interval grid: 3, 13, 23, ...
+        kcp.Send([1]);
+        kcp.FlushAt(8); // sent between ticks (a flush after input or an app write): resend due at 8 + rto
+        Assert.Single(output.Take());
+        var due = 8 + kcp.Statistics.Rto;
+        Assert.NotEqual(0, (int)(due - 3) % 10); // due off the grid, or this test proves nothing
+
+        for (var t = 9u; t < due; t++)
+        {
+            kcp.Update(t); // every 1 ms tick, the interval's grid included
+        }
+
+        Assert.Empty(output.Take());
+        kcp.Update(due);
+
+        Assert.Single(output.Take());
+        Assert.Equal(1UL, kcp.Statistics.TimeoutRetransmits);
+    }
+
+    [Fact]
+    public void Update_BeforeAnyResendIsDue_SendsNothingBetweenTicks()
+    {
+        var output = new CapturingOutput();
+        using var kcp = new KcpControlBlock(Conv, output);
+        KcpNoDelayPreset.Fast3.ApplyTo(kcp);
+        kcp.Update(3);
+        kcp.Send([1]);
+        kcp.FlushAt(8);
+        output.Take();
+
+        kcp.Update(9);
+        kcp.Update(12);
+
+        Assert.Empty(output.Take());
+        Assert.Equal(0UL, kcp.Statistics.Retransmits);
+    }
+}
