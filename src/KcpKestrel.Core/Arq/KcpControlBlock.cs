@@ -92,6 +92,8 @@ internal sealed class KcpControlBlock : IDisposable
     // true one later, so an early wake-up is the worst a stale value costs).
     private uint _resendDue;
     private bool _resendPending;
+    private AckClock _ackClock;
+    private bool _ackProgress;
     private uint _dead_link = IKCP_DEADLINK;
     private uint _incr;
     private int _fastresend;
@@ -221,6 +223,12 @@ internal sealed class KcpControlBlock : IDisposable
     /// reproduces kcp-go's datagrams exactly.
     /// </summary>
     public bool AnnounceWindowReopen { get; set; } = true;
+
+    /// <summary>
+    /// A retransmission timeout waits while acks of new data keep arriving (see <see cref="AckClock"/>); off,
+    /// each segment times out on its own clock as in kcp-go. Sender-side only: the wire is the same.
+    /// </summary>
+    public bool HoldTimeoutsWhileAcked { get; set; } = true;
 
     /// <summary>Segments not yet acknowledged: snd_buf plus snd_queue (kcp-go WaitSnd).</summary>
     public int WaitSnd => _sndBuf.Count + _sndQueue.Count;
@@ -595,6 +603,12 @@ internal sealed class KcpControlBlock : IDisposable
             }
 
             _inSegs++;
+        }
+
+        if (_ackProgress || TimeDiff(_snd_una, prevUna) > 0)
+        {
+            _ackProgress = false;
+            _ackClock.OnProgress(current);
         }
 
         if (sawAck && regular && TimeDiff(current, latest) >= 0)
@@ -988,6 +1002,7 @@ internal sealed class KcpControlBlock : IDisposable
         ref var seg = ref _sndBuf[(int)(sn - _snd_una)];
         if (!seg.Acked)
         {
+            _ackProgress = true;
             seg.Acked = true;
             BufferPool.Return(seg.Data!);
             seg.Data = null;
@@ -1404,7 +1419,8 @@ internal sealed class KcpControlBlock : IDisposable
                 change++;
                 earlyRetransSegs++;
             }
-            else if (TimeDiff(current, segment.ResendTs) >= 0)
+            else if (TimeDiff(current, segment.ResendTs) >= 0
+                && !(HoldTimeoutsWhileAcked && _ackClock.TryRearm(current, _rx_rto, ref segment.ResendTs)))
             {
                 needsend = true;
                 segment.Rto += _nodelay == 0 ? _rx_rto : _rx_rto / 2;

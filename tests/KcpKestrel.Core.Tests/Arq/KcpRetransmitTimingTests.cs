@@ -49,4 +49,54 @@ public sealed class KcpRetransmitTimingTests
         Assert.Empty(output.Take());
         Assert.Equal(0UL, kcp.Statistics.Retransmits);
     }
+
+    [Theory]
+    [InlineData(true, 0UL)]
+    [InlineData(false, 1UL)]
+    public void Flush_SegmentExpiresWhileAcksOfEarlierOnesArrive_WaitsWhenHeld(bool hold, ulong timeouts)
+    {
+        var output = new CapturingOutput();
+        using var kcp = new KcpControlBlock(Conv, output) { HoldTimeoutsWhileAcked = hold };
+        KcpNoDelayPreset.Fast3.ApplyTo(kcp);
+        kcp.SetWindowSize(32, 32);
+        kcp.Send([0]);
+        kcp.Send([1]);
+        kcp.FlushAt(0); // one burst: sn 0 and 1, rto 200
+        output.Take();
+
+        // sn 0's ack comes late (a queue at the receiver), just before sn 1 would time out; sn 1's is still queued.
+        Assert.Equal(KcpInputResult.Ok, kcp.Input(Ack(sn: 0, una: 1, ts: 0), 199));
+        kcp.FlushAt(200);
+
+        Assert.Equal(timeouts, kcp.Statistics.TimeoutRetransmits);
+    }
+
+    [Fact]
+    public void Flush_AcksStopped_TimesOutOneRtoAfterTheLast()
+    {
+        var output = new CapturingOutput();
+        using var kcp = new KcpControlBlock(Conv, output);
+        KcpNoDelayPreset.Fast3.ApplyTo(kcp);
+        kcp.SetWindowSize(32, 32);
+        kcp.Send([0]);
+        kcp.Send([1]);
+        kcp.FlushAt(0);
+        output.Take();
+        Assert.Equal(KcpInputResult.Ok, kcp.Input(Ack(sn: 0, una: 1, ts: 0), 199));
+        var rto = kcp.Statistics.Rto;
+
+        kcp.FlushAt(199 + rto - 1);
+        Assert.Equal(0UL, kcp.Statistics.TimeoutRetransmits);
+        kcp.FlushAt(199 + rto);
+
+        Assert.Equal(1UL, kcp.Statistics.TimeoutRetransmits);
+        Assert.Single(output.Take(), d => d.Length > SegmentHeader.Size);
+    }
+
+    private static byte[] Ack(uint sn, uint una, uint ts)
+    {
+        var bytes = new byte[SegmentHeader.Size];
+        new SegmentHeader(Conv, KcpCommand.Ack, 0, 32, ts, sn, una, 0).Write(bytes);
+        return bytes;
+    }
 }
