@@ -230,6 +230,13 @@ internal sealed class KcpControlBlock : IDisposable
     /// </summary>
     public bool HoldTimeoutsWhileAcked { get; set; } = true;
 
+    /// <summary>
+    /// Input flushes (acks at once with ackNoDelay, everything when the window slid), as kcp-go does per datagram.
+    /// Off for a caller that flushes once after a batch of datagrams in the same turn: the acks of the batch
+    /// share datagrams and the send buffer is walked once per batch, not once per datagram.
+    /// </summary>
+    public bool FlushAfterInput { get; init; } = true;
+
     /// <summary>Segments not yet acknowledged: snd_buf plus snd_queue (kcp-go WaitSnd).</summary>
     public int WaitSnd => _sndBuf.Count + _sndQueue.Count;
 
@@ -643,6 +650,11 @@ internal sealed class KcpControlBlock : IDisposable
                 _cwnd = _rmt_wnd;
                 _incr = _rmt_wnd * mss;
             }
+        }
+
+        if (!FlushAfterInput)
+        {
+            return result;
         }
 
         if (windowSlides)

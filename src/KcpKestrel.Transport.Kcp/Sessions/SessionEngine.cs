@@ -26,6 +26,11 @@ internal static class SessionEngine
             // theirs is answered by an ack echoing it. kcp-go ignores both, and sends neither.
             StampWindowTell = true,
             EchoWindowTell = true,
+
+            // The loop flushes every session that received anything at the end of the turn that drained its
+            // socket (before the turn's sends go out), so acks and new data leave as promptly as kcp-go's flush
+            // per datagram, in a fraction of the datagrams and with one walk of the send buffer per batch.
+            FlushAfterInput = false,
         };
         kcp.SetMtu(options.Mtu);
         var (nodelay, interval, resend, nc) = options.EffectiveNoDelay();

@@ -2,8 +2,8 @@ using KcpKestrel.Core.Arq;
 
 namespace KcpKestrel.Core.Tests.Arq;
 
-/// <summary>When retransmissions leave, against kcp-go's session (which flushes at min(rto, interval)).</summary>
-public sealed class KcpRetransmitTimingTests
+/// <summary>When retransmissions and acks leave (kcp-go's session flushes at min(rto, interval) and after each input).</summary>
+public sealed class KcpFlushTimingTests
 {
     private const uint Conv = 0x0A0B0C0D;
 
@@ -91,6 +91,26 @@ public sealed class KcpRetransmitTimingTests
 
         Assert.Equal(1UL, kcp.Statistics.TimeoutRetransmits);
         Assert.Single(output.Take(), d => d.Length > SegmentHeader.Size);
+    }
+
+    [Fact]
+    public void Input_FlushAfterInputOff_LeavesAcksToOneFlushOfTheBatch()
+    {
+        var output = new CapturingOutput();
+        using var kcp = new KcpControlBlock(Conv, output) { FlushAfterInput = false };
+        KcpNoDelayPreset.Fast3.ApplyTo(kcp);
+        for (var sn = 0u; sn < 3; sn++)
+        {
+            var push = new byte[SegmentHeader.Size + 1];
+            new SegmentHeader(Conv, KcpCommand.Push, 0, 32, 0, sn + 5, 0, 1).Write(push); // out of order: each acked
+            Assert.Equal(KcpInputResult.Ok, kcp.Input(push, 10, ackNoDelay: true));
+        }
+
+        Assert.Empty(output.Datagrams);
+        kcp.FlushAt(10);
+
+        var datagram = Assert.Single(output.Take());
+        Assert.Equal(3 * SegmentHeader.Size, datagram.Length);
     }
 
     private static byte[] Ack(uint sn, uint una, uint ts)
