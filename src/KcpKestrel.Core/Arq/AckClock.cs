@@ -7,10 +7,15 @@ namespace KcpKestrel.Core.Arq;
 /// front are still coming in: kcp-go then resends them all (spurious, the issue #17 counts a third of all segments
 /// at 0% loss), which costs both ends the CPU they were short of and queues the path further. A segment that is
 /// really lost behind acked ones is found sooner by fast retransmit (acks of later segments), so deferring its
-/// timeout costs nothing there; a timeout still fires one rto after the acks stop. Pure; times in ms.
+/// timeout costs nothing there; a timeout still fires one rto after the acks stop. Only with more than a few
+/// segments in flight: a short message (a request of a few segments) keeps each segment's own timer, so a lost
+/// last segment of it is not resent an rtt later than kcp-go would. Pure; times in ms.
 /// </summary>
 internal struct AckClock
 {
+    /// <summary>Segments in flight from which timeouts are held (a window's burst, not a short message).</summary>
+    public const uint MinInFlight = 16;
+
     private uint _lastProgress;
     private bool _ticking;
 

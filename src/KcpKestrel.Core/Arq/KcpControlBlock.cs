@@ -1432,7 +1432,8 @@ internal sealed class KcpControlBlock : IDisposable
                 earlyRetransSegs++;
             }
             else if (TimeDiff(current, segment.ResendTs) >= 0
-                && !(HoldTimeoutsWhileAcked && _ackClock.TryRearm(current, _rx_rto, ref segment.ResendTs)))
+                && !(HoldTimeoutsWhileAcked && _snd_nxt - _snd_una >= AckClock.MinInFlight
+                     && _ackClock.TryRearm(current, _rx_rto, ref segment.ResendTs)))
             {
                 needsend = true;
                 segment.Rto += _nodelay == 0 ? _rx_rto : _rx_rto / 2;

@@ -52,16 +52,13 @@ public sealed class KcpFlushTimingTests
 
     [Theory]
     [InlineData(true, 0UL)]
-    [InlineData(false, 1UL)]
+    [InlineData(false, 16UL)]
     public void Flush_SegmentExpiresWhileAcksOfEarlierOnesArrive_WaitsWhenHeld(bool hold, ulong timeouts)
     {
         var output = new CapturingOutput();
         using var kcp = new KcpControlBlock(Conv, output) { HoldTimeoutsWhileAcked = hold };
         KcpNoDelayPreset.Fast3.ApplyTo(kcp);
-        kcp.SetWindowSize(32, 32);
-        kcp.Send([0]);
-        kcp.Send([1]);
-        kcp.FlushAt(0); // one burst: sn 0 and 1, rto 200
+        SendBurst(kcp, (int)AckClock.MinInFlight + 1); // one burst: sn 0 to 16, rto 200
         output.Take();
 
         // sn 0's ack comes late (a queue at the receiver), just before sn 1 would time out; sn 1's is still queued.
@@ -77,10 +74,7 @@ public sealed class KcpFlushTimingTests
         var output = new CapturingOutput();
         using var kcp = new KcpControlBlock(Conv, output);
         KcpNoDelayPreset.Fast3.ApplyTo(kcp);
-        kcp.SetWindowSize(32, 32);
-        kcp.Send([0]);
-        kcp.Send([1]);
-        kcp.FlushAt(0);
+        SendBurst(kcp, (int)AckClock.MinInFlight + 1);
         output.Take();
         Assert.Equal(KcpInputResult.Ok, kcp.Input(Ack(sn: 0, una: 1, ts: 0), 199));
         var rto = kcp.Statistics.Rto;
@@ -89,8 +83,33 @@ public sealed class KcpFlushTimingTests
         Assert.Equal(0UL, kcp.Statistics.TimeoutRetransmits);
         kcp.FlushAt(199 + rto);
 
+        Assert.Equal((ulong)AckClock.MinInFlight, kcp.Statistics.TimeoutRetransmits);
+    }
+
+    [Fact]
+    public void Flush_ShortMessageInFlight_KeepsEachSegmentsOwnTimer()
+    {
+        var output = new CapturingOutput();
+        using var kcp = new KcpControlBlock(Conv, output);
+        KcpNoDelayPreset.Fast3.ApplyTo(kcp);
+        SendBurst(kcp, 4); // a request of four segments
+        output.Take();
+        Assert.Equal(KcpInputResult.Ok, kcp.Input(Ack(sn: 2, una: 3, ts: 0), 199)); // its last one was lost
+
+        kcp.FlushAt(200);
+
         Assert.Equal(1UL, kcp.Statistics.TimeoutRetransmits);
-        Assert.Single(output.Take(), d => d.Length > SegmentHeader.Size);
+    }
+
+    private static void SendBurst(KcpControlBlock kcp, int segments)
+    {
+        kcp.SetWindowSize(32, 32);
+        for (var i = 0; i < segments; i++)
+        {
+            kcp.Send([(byte)i]);
+        }
+
+        kcp.FlushAt(0);
     }
 
     [Fact]
