@@ -205,19 +205,21 @@ func handle(s *kcp.UDPSession) {
 // result's field names are kcpkestrel bench's, so one script reads both. The counters come from
 // kcp.DefaultSnmp, which counts every session of the process: a client has one.
 type result struct {
-	Workload     string  `json:"workload"`
-	Bytes        int64   `json:"bytes"`
-	Seconds      float64 `json:"seconds"`
-	MBPerS       float64 `json:"mb_per_s"`
-	P50us        float64 `json:"rtt_p50_us"`
-	P99us        float64 `json:"rtt_p99_us"`
-	P999us       float64 `json:"rtt_p999_us"`
-	OK           bool    `json:"ok"`
-	Errors       int     `json:"errors"`
-	Retransmits  uint64  `json:"retransmits"`
-	SegmentsSent uint64  `json:"segments_sent"`
-	FecRecovered uint64  `json:"fec_recovered"`
-	Error        string  `json:"error,omitempty"`
+	Workload        string  `json:"workload"`
+	Bytes           int64   `json:"bytes"`
+	Seconds         float64 `json:"seconds"`
+	MBPerS          float64 `json:"mb_per_s"`
+	P50us           float64 `json:"rtt_p50_us"`
+	P99us           float64 `json:"rtt_p99_us"`
+	P999us          float64 `json:"rtt_p999_us"`
+	OK              bool    `json:"ok"`
+	Errors          int     `json:"errors"`
+	Retransmits     uint64  `json:"retransmits"`
+	SegmentsSent    uint64  `json:"segments_sent"`
+	FecRecovered    uint64  `json:"fec_recovered"`
+	FastRetransmits uint64  `json:"fast_retransmits"`
+	LostSegments    uint64  `json:"lost_segments"`
+	Error           string  `json:"error,omitempty"`
 }
 
 func client(block kcp.BlockCrypt) int {
@@ -264,6 +266,8 @@ func report(r result) int {
 	r.Retransmits = snmp.RetransSegs
 	r.SegmentsSent = snmp.OutSegs
 	r.FecRecovered = snmp.FECRecovered
+	r.FastRetransmits = snmp.FastRetransSegs
+	r.LostSegments = snmp.LostSegs
 	line, _ := json.Marshal(r)
 	fmt.Println(string(line))
 	if !r.OK {

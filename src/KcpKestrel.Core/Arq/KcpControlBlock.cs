@@ -88,6 +88,9 @@ internal sealed class KcpControlBlock : IDisposable
     private uint _nodelay;
     private bool _updated;
     private uint _ts_probe, _probe_wait;
+
+    private AckClock _ackClock;
+    private bool _ackProgress;
     private uint _dead_link = IKCP_DEADLINK;
     private uint _incr;
     private int _fastresend;
@@ -240,6 +243,19 @@ internal sealed class KcpControlBlock : IDisposable
     /// <see cref="TailLossProbeRule"/>; not part of kcp-go). Same wire format; off reproduces kcp-go's datagrams.
     /// </summary>
     public bool TailLossProbe { get; set; }
+
+    /// <summary>
+    /// A retransmission timeout waits while acks of new data keep arriving (see <see cref="AckClock"/>); off,
+    /// each segment times out on its own clock as in kcp-go. Sender-side only: the wire is the same.
+    /// </summary>
+    public bool HoldTimeoutsWhileAcked { get; set; } = true;
+
+    /// <summary>
+    /// Input flushes (acks at once with ackNoDelay, everything when the window slid), as kcp-go does per datagram.
+    /// Off for a caller that flushes once after a batch of datagrams in the same turn: the acks of the batch
+    /// share datagrams and the send buffer is walked once per batch, not once per datagram.
+    /// </summary>
+    public bool FlushAfterInput { get; init; } = true;
 
     /// <summary>Segments not yet acknowledged: snd_buf plus snd_queue (kcp-go WaitSnd).</summary>
     public int WaitSnd => _sndBuf.Count + _sndQueue.Count;
@@ -627,6 +643,12 @@ internal sealed class KcpControlBlock : IDisposable
             _inSegs++;
         }
 
+        if (_ackProgress || TimeDiff(_snd_una, prevUna) > 0)
+        {
+            _ackProgress = false;
+            _ackClock.OnProgress(current);
+        }
+
         var rtt = -1;
         if (sawAck && regular && TimeDiff(current, latest) >= 0)
         {
@@ -665,6 +687,11 @@ internal sealed class KcpControlBlock : IDisposable
                 _cwnd = _rmt_wnd;
                 _incr = _rmt_wnd * mss;
             }
+        }
+
+        if (!FlushAfterInput)
+        {
+            return result;
         }
 
         // Paced: when the window held data back, any ack frees room in flight, not only one that moves una.
@@ -1041,6 +1068,7 @@ internal sealed class KcpControlBlock : IDisposable
         if (!seg.Acked)
         {
             _bbr?.OnAcked(sn, _current);
+            _ackProgress = true;
             seg.Acked = true;
             BufferPool.Return(seg.Data!);
             seg.Data = null;
@@ -1477,7 +1505,9 @@ internal sealed class KcpControlBlock : IDisposable
                 change++;
                 earlyRetransSegs++;
             }
-            else if (TimeDiff(current, segment.ResendTs) >= 0)
+            else if (TimeDiff(current, segment.ResendTs) >= 0
+                && !(HoldTimeoutsWhileAcked && _snd_nxt - _snd_una >= AckClock.MinInFlight
+                     && _ackClock.TryRearm(current, _rx_rto, ref segment.ResendTs)))
             {
                 needsend = true;
                 segment.Rto += _nodelay == 0 ? _rx_rto : _rx_rto / 2;
