@@ -50,7 +50,7 @@ public sealed class KcpOptionsTests
             Multiplexing = KcpMultiplexing.Smux, Compression = KcpCompression.Snappy, SmuxVersion = 2, SmuxBuffer = 1 << 20, StreamBuffer = 1 << 17,
             SmuxKeepAlive = TimeSpan.FromSeconds(5), SmuxMaxStreams = 7, SmuxAcceptBacklog = 8,
             Qpp = true, QppCount = 7, CongestionControl = KcpCongestionControl.Bbr, UnsafePreferInlineScheduling = true,
-            TailLossProbe = true,
+            TailLossProbe = false,
             IoOverrides = new UdpIoOverrides { Gso = false, Mode = UdpIoMode.Socket },
         };
         var target = new KcpOptions();
