@@ -9,6 +9,7 @@
 #   QUICK=1 benchmarks/compare/run.sh      # every case once with small sizes, to check the harness (under 3 minutes)
 #   PARTS="main" benchmarks/compare/run.sh # only this file's cases (PARTS: main sizes lossy)
 #   CCS="Kcp" ...                          # our congestion controls to run the throughput rows with (default "Kcp Bbr")
+#   INLINES="false" ...                    # --inline settings of our ping-pong rows (default "false true")
 #
 # Knobs (full / QUICK=1): REPS 3/1, ECHO 128M/16M, BULK 256M/32M, LOSSY_BULK 16M/4M, PINGS 2000/300, SESSIONS 5000/500,
 # SESSION_RATE 2, SESSION_SECONDS 15/4, DEMO_REPS 3/1, RELAY_DELAY 5 (ms each way), RELAY_LOSSES "0.01 0.05",
@@ -37,6 +38,7 @@ RELAY_DELAY=${RELAY_DELAY:-5}
 RELAY_LOSSES=${RELAY_LOSSES:-0.01 0.05}
 RELAYS=${RELAYS:-ours go}
 CCS=${CCS:-Kcp Bbr}
+INLINES=${INLINES:-false true}
 PARTS=${PARTS:-main sizes lossy}
 OUT=${OUT:-$ROOT/BENCHMARKS.md}
 export SIZES_OUT=${SIZES_OUT:-$ROOT/benchmarks/results/sizes.md}
@@ -127,24 +129,29 @@ relay_case() { # RELAY(ours|go) LOSS
 
 # ---- ping-pong RTT: warm server, fresh client --------------------------------------------------------------------
 rtt_case() { # VARIANT
-  local f fo
+  local f fo inline
   variant "$1"
   log "ping-pong x$PINGS, 64 B, $LABEL"
-  f="$WORK/ping-$1-go"; fo="$WORK/ping-$1-ours"
+  f="$WORK/ping-$1-go"
   start_go echo "${G[@]}"
   go_client -target "$GO_ADDR" -workload pingpong -count "$PINGS" -size 64 "${G[@]}" >/dev/null 2>&1 || true
   run_reps "$f" go_client -target "$GO_ADDR" -workload pingpong -count "$PINGS" -size 64 "${G[@]}"
   stop_go
-  start_ours echo "${O[@]}"
-  ours_client --kcp "$OURS_ADDR" --workload pingpong --count "$PINGS" --size 64 "${O[@]}" >/dev/null 2>&1 || true
-  run_reps "$fo" ours_client --kcp "$OURS_ADDR" --workload pingpong --count "$PINGS" --size 64 "${O[@]}"
-  stop_ours
-  local p ours theirs r
-  for p in 50 99; do
-    ours=$(med "$fo" ".rtt_p${p}_us"); theirs=$(med "$f" ".rtt_p${p}_us"); r=$(ratio "$ours" "$theirs")
-    row "ping-pong 64 B x$PINGS, $LABEL: RTT p$p (µs)" "$ours" "$theirs" "$r" "≤ 0.7×: $(goal "$r" "<=" 0.7)" "$(med "$fo" .retransmits 0) / $(med "$f" .retransmits 0)"
+  # Ours twice: as shipped, and with the app's continuations inline on the loop (--inline, both ends), which the
+  # echo app allows because it never blocks.
+  for inline in $INLINES; do
+    fo="$WORK/ping-$1-ours-$inline"
+    start_ours echo "${O[@]}" --inline "$inline"
+    ours_client --kcp "$OURS_ADDR" --workload pingpong --count "$PINGS" --size 64 "${O[@]}" --inline "$inline" >/dev/null 2>&1 || true
+    run_reps "$fo" ours_client --kcp "$OURS_ADDR" --workload pingpong --count "$PINGS" --size 64 "${O[@]}" --inline "$inline"
+    stop_ours
+    local p ours theirs r
+    for p in 50 99; do
+      ours=$(med "$fo" ".rtt_p${p}_us"); theirs=$(med "$f" ".rtt_p${p}_us"); r=$(ratio "$ours" "$theirs")
+      row "ping-pong 64 B x$PINGS, $LABEL, --inline $inline: RTT p$p (µs)" "$ours" "$theirs" "$r" "≤ 0.7×: $(goal "$r" "<=" 0.7)" "$(med "$fo" .retransmits 0) / $(med "$f" .retransmits 0)"
+    done
   done
-  cmd "kcpkestrel bench --kcp ADDR --workload pingpong --count $PINGS --size 64 ${O[*]}  |  kcppeer -mode client -target ADDR -workload pingpong -count $PINGS -size 64 ${G[*]}  (warm echo servers)"
+  cmd "kcpkestrel bench --kcp ADDR --workload pingpong --count $PINGS --size 64 ${O[*]} --inline false|true  |  kcppeer -mode client -target ADDR -workload pingpong -count $PINGS -size 64 ${G[*]}  (warm echo servers; ours started with the same --inline)"
 }
 
 # ---- many sessions: server CPU ---------------------------------------------------------------------------------
