@@ -36,8 +36,11 @@ public sealed class InlineSchedulingTests
 
         var serverThreads = host.Services.GetRequiredService<ThreadRecordingEchoHandler>().ReadThreads;
         Assert.NotEmpty(serverThreads);
-        Assert.All(serverThreads, name => Assert.Equal(inline, name?.StartsWith("kcp-loop-", StringComparison.Ordinal) == true));
-        Assert.All(clientThreads, name => Assert.Equal(inline, name?.StartsWith("kcp-client-", StringComparison.Ordinal) == true));
+        // A read whose data was already buffered completes on the reader's own thread with no continuation at all, and on a
+        // loaded machine that can happen to any read; only reads that waited resume somewhere. Inline, those resume on the
+        // loop, so most reads of a ping-pong do; otherwise none ever does.
+        AssertResumedOnLoop(serverThreads, "kcp-loop-", inline);
+        AssertResumedOnLoop(clientThreads, "kcp-client-", inline);
         await connection.DisposeAsync();
     }
 
@@ -62,13 +65,34 @@ public sealed class InlineSchedulingTests
         var factory = KcpTestHost.Client(k => k.UnsafePreferInlineScheduling = true).CreateFactory();
         var connection = await factory.ConnectAsync(host.KcpEndPoint);
 
-        var threads = await PingPongAsync(connection, count: 1);
-        Assert.StartsWith("kcp-client-", threads[0], StringComparison.Ordinal);
+        // Ping until a read resumes on the client loop (one whose echo was already buffered completes on this thread).
+        for (var i = 0; i < 200 && Thread.CurrentThread.Name?.StartsWith("kcp-client-", StringComparison.Ordinal) != true; i++)
+        {
+            await PingPongAsync(connection, count: 1);
+        }
 
         // Still on the client loop here (the read resumed inline): the factory must not free that loop under itself.
         Assert.StartsWith("kcp-client-", Thread.CurrentThread.Name, StringComparison.Ordinal);
         await factory.DisposeAsync().AsTask().WaitAsync(Timeout);
         await connection.DisposeAsync();
+    }
+
+    private static void AssertResumedOnLoop(IReadOnlyCollection<string?> threads, string loopPrefix, bool inline)
+    {
+        var onLoop = 0;
+        foreach (var name in threads)
+        {
+            onLoop += name?.StartsWith(loopPrefix, StringComparison.Ordinal) == true ? 1 : 0;
+        }
+
+        if (inline)
+        {
+            Assert.True(onLoop * 2 >= threads.Count, $"{onLoop} of {threads.Count} reads resumed on the loop");
+        }
+        else
+        {
+            Assert.Equal(0, onLoop);
+        }
     }
 
     /// <summary>Sends <paramref name="count"/> numbered messages one at a time, checks each echo; the names of the threads its reads resumed on.</summary>
