@@ -36,34 +36,18 @@ OURS="dotnet ${first_build#*=}/KcpKestrel.Cli.dll" # runs our relay
 PEER="$WORK/kcppeer"
 bench_lock
 
-FD=20
-start_with_stdin() { # NAME CMD...: background CMD with a held stdin; waits for its first line (STARTED_LINE)
-  local name=$1; shift
-  name_last=$name
-  local fifo="$WORK/$name.in" out="$WORK/$name.out"
-  mkfifo "$fifo"
-  "$@" <"$fifo" >"$out" 2>"$WORK/$name.err" &
-  STARTED_PID=$!
-  track_pid "$STARTED_PID"
-  FD=$((FD + 1))
-  eval "exec ${FD}>\"$fifo\""
-  track_fd "$FD"
-  STARTED_FD=$FD
-  for _ in $(seq 1 300); do [[ -s "$out" ]] && break; sleep 0.1; done
-  STARTED_LINE=$(head -n1 "$out")
-  [[ -n "$STARTED_LINE" ]] || { echo "$name did not start: $(cat "$WORK/$name.err")" >&2; exit 1; }
-}
-stop_started() { eval "exec $2>&-" || true; kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+# start_with_stdin and stop_started come from lib.sh.
 
 start_relay() { # KIND TARGET LOSS
+  RELAY_NAME="relay-$RANDOM"
   if [[ $1 == go ]]; then
-    start_with_stdin "relay-$RANDOM" "$WORK/gorelay" -listen 127.0.0.1:0 -target "$2" -loss "$3" -delay "${DELAY_MS}ms" -seed "$SEED"
+    start_with_stdin "$RELAY_NAME" "$WORK/gorelay" -listen 127.0.0.1:0 -target "$2" -loss "$3" -delay "${DELAY_MS}ms" -seed "$SEED"
     RELAY_ADDR=${STARTED_LINE#listening }
   else
-    start_with_stdin "relay-$RANDOM" $OURS relay --listen 127.0.0.1:0 --target "$2" --loss "$3" --delay "$DELAY_MS" --seed "$SEED"
+    start_with_stdin "$RELAY_NAME" $OURS relay --listen 127.0.0.1:0 --target "$2" --loss "$3" --delay "$DELAY_MS" --seed "$SEED"
     RELAY_ADDR=$(awk '{print $2}' <<<"$STARTED_LINE")
   fi
-  RELAY_PID=$STARTED_PID; RELAY_FD=$STARTED_FD; RELAY_NAME=$name_last
+  RELAY_PID=$STARTED_PID; RELAY_FD=$STARTED_FD
 }
 # stop_relay: closes the relay's stdin and, with VERBOSE, shows its last stderr line (the Go relay prints its counters when stdin closes).
 stop_relay() {

@@ -32,23 +32,7 @@ PLAIN_GO=(-crypt none -datashard 0 -parityshard 0)
 SECURE_OURS=(--mode fast3 --crypt aes --key bench --datashard 10 --parityshard 3)
 SECURE_GO=(-crypt aes -key bench -datashard 10 -parityshard 3)
 
-FD=20
-start_with_stdin() { # NAME CMD...: CMD in the background, stdin held open; sets STARTED_PID, STARTED_FD, STARTED_LINE
-  local name=$1; shift
-  local fifo="$WORK/$name.in" out="$WORK/$name.out"
-  mkfifo "$fifo"
-  "$@" <"$fifo" >"$out" 2>"$WORK/$name.err" &
-  STARTED_PID=$!
-  track_pid "$STARTED_PID"
-  FD=$((FD + 1))
-  eval "exec ${FD}>\"$fifo\""
-  track_fd "$FD"
-  STARTED_FD=$FD
-  for _ in $(seq 1 300); do [[ -s "$out" ]] && break; sleep 0.1; done
-  STARTED_LINE=$(head -n1 "$out")
-  [[ -n "$STARTED_LINE" ]] || { echo "$name did not start: $(cat "$WORK/$name.err")" >&2; exit 1; }
-}
-stop_started() { eval "exec $2>&-" || true; kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+# start_with_stdin and stop_started come from lib.sh.
 
 # start_server IMPL APP FLAGS...: IMPL is kcp, bbr (ours) or go; sets SERVER_PID, SERVER_FD, SERVER_ADDR.
 start_server() {
