@@ -117,7 +117,7 @@ internal sealed record BenchResult
                 json.WriteNumber("streams", Streams);
             }
 
-            if (Workload == "http")
+            if (Workload is "http" or "grpc")
             {
                 // rtt_p50_us/rtt_p99_us above are the requests' latencies.
                 json.WriteNumber("requests", Requests);
