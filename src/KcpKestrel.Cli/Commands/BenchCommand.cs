@@ -172,7 +172,7 @@ internal static class BenchCommand
     /// <summary>What to run.</summary>
     internal sealed record Settings(string Workload, long Bytes, int Size, int Count, int Sessions, double Rate, TimeSpan Duration)
     {
-        /// <summary>Concurrent requests of the http workload.</summary>
+        /// <summary>Concurrent requests of the http and grpc workloads.</summary>
         public int Concurrency { get; init; } = 16;
 
         /// <summary>Whether each http request opens a connection of its own.</summary>
