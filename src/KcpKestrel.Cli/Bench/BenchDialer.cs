@@ -15,6 +15,10 @@ internal sealed class BenchDialer : IAsyncDisposable
     private readonly IPEndPoint _target;
     private readonly KcpConnectionFactory? _factory;
     private int _tcpConnections;
+    private int _tcpAttempts;
+
+    /// <summary>The bench's dial retries (the factory's default is 3): a redial through a balancer may first meet a dead instance.</summary>
+    public const int DefaultConnectRetries = 5;
 
     private BenchDialer(IPEndPoint target, KcpConnectionFactory? factory)
     {
@@ -29,20 +33,23 @@ internal sealed class BenchDialer : IAsyncDisposable
     /// <summary>KCP sessions dialed so far (with smux, the pool's sessions, not its streams); TCP connections on TCP.</summary>
     public int SessionsOpened => _factory?.SessionsDialed ?? Volatile.Read(ref _tcpConnections);
 
+    /// <summary>Dial attempts, retries included (KCP: every Polly attempt; TCP: every connect).</summary>
+    public int DialAttempts => _factory?.DialAttempts ?? Volatile.Read(ref _tcpAttempts);
+
     /// <summary>Datagrams the kernel dropped before the client's loops read them (SO_RXQ_OVFL; 0 on TCP).</summary>
     public long KernelDrops => _factory?.Counters.KernelDrops ?? 0;
 
     /// <param name="target">The KCP server.</param>
     /// <param name="options">KCP settings (smux and compression included).</param>
     /// <param name="ioLoops">Client I/O loops.</param>
-    /// <param name="configure">Adjusts the client options (the smux pool's settings).</param>
+    /// <param name="configure">Adjusts the client options (the smux pool's settings, the dial's retries).</param>
     public static BenchDialer Kcp(IPEndPoint target, KcpOptions options, int ioLoops = 1, Action<KcpClientOptions>? configure = null)
     {
         var client = new KcpClientOptions
         {
             Kcp = options,
             IoLoopCount = ioLoops,
-            ConnectRetries = 5,
+            ConnectRetries = DefaultConnectRetries,
         };
         configure?.Invoke(client);
         return new(target, new KcpConnectionFactory(client));
@@ -88,6 +95,7 @@ internal sealed class BenchDialer : IAsyncDisposable
 
     private async Task<Socket> ConnectTcpAsync(CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _tcpAttempts);
         var socket = new Socket(_target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {

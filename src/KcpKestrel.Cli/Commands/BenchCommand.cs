@@ -26,10 +26,14 @@ internal static class BenchCommand
         var rate = Flags.Double("--rate", "Messages per second per session (default 10)", 0.01, 100_000, "0.01 to 100000 messages per second");
         var duration = Flags.Double("--duration", "Seconds each session runs, or udpblast's length (default 10)", 0.1, 86_400, "0.1 to 86400 seconds");
         var timeout = Flags.Double("--timeout", "Give up after this many seconds (default 120)", 1, 86_400, "1 to 86400 seconds");
+        var redial = new Option<bool>("--redial") { Description = "sessions: a session that ends early (the server's close signal, a reset, the dead link or idle timeout, the round-trip timeout) is dialed again through the same target and carries on; without it an ending is an error" };
+        var roundTripTimeout = Flags.Double("--round-trip-timeout", "sessions: a message whose echo is not back within this many seconds ends its session (a crashed server answers nothing; default 5)", 0.01, 86_400, "0.01 to 86400 seconds");
+        var connectRetries = Flags.Int("--connect-retries", $"KCP: dial attempts after the first, jittered exponential backoff (default {BenchDialer.DefaultConnectRetries})", 0, 100);
+        var connectTimeout = Flags.Double("--connect-timeout", "KCP: seconds one dial attempt waits for the server's answer (default 2)", 0.01, 3600, "0.01 to 3600 seconds");
         var kcpFlags = new KcpFlags(listener: false);
         var smuxFlags = new SmuxFlags(client: true);
         var command = new Command("bench", "Run a client workload over KCP or TCP; the last line of output is one JSON object.");
-        foreach (var option in new Option[] { kcp, tcp, workload, bytes, size, count, concurrency, connectionClose, streams, sessions, rate, duration, timeout })
+        foreach (var option in new Option[] { kcp, tcp, workload, bytes, size, count, concurrency, connectionClose, streams, sessions, rate, duration, timeout, redial, roundTripTimeout, connectRetries, connectTimeout })
         {
             command.Options.Add(option);
         }
@@ -54,9 +58,19 @@ internal static class BenchCommand
                 throw new UsageException("--streams applies only to --workload bulk and echo.");
             }
 
+            if (name != "sessions" && (result.GetValue(redial) || result.GetValue(roundTripTimeout) is not null))
+            {
+                throw new UsageException($"{(result.GetValue(redial) ? "--redial" : "--round-trip-timeout")} applies only to --workload sessions.");
+            }
+
             if (name != "udpblast" && (kcpTarget is null) == (tcpTarget is null))
             {
                 throw new UsageException("bench needs exactly one of --kcp HOST:PORT or --tcp HOST:PORT.");
+            }
+
+            if (kcpTarget is null && (result.GetValue(connectRetries) is not null || result.GetValue(connectTimeout) is not null))
+            {
+                throw new UsageException($"{(result.GetValue(connectRetries) is not null ? "--connect-retries" : "--connect-timeout")} applies only with --kcp.");
             }
 
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -73,6 +87,8 @@ internal static class BenchCommand
                 Concurrency = result.GetValue(concurrency) ?? 16,
                 ConnectionClose = result.GetValue(connectionClose),
                 Streams = result.GetValue(streams) ?? 1,
+                Redial = result.GetValue(redial),
+                RoundTripTimeout = TimeSpan.FromSeconds(result.GetValue(roundTripTimeout) ?? 5),
             };
             BenchResult outcome;
             try
@@ -85,7 +101,12 @@ internal static class BenchCommand
                 else
                 {
                     await using var dialer = kcpTarget is not null
-                        ? BenchDialer.Kcp(kcpTarget, options, name == "sessions" ? 2 : 1, client => smuxFlags.ApplyPool(result, smux, client))
+                        ? BenchDialer.Kcp(kcpTarget, options, name == "sessions" ? 2 : 1, client =>
+                        {
+                            smuxFlags.ApplyPool(result, smux, client);
+                            client.ConnectRetries = result.GetValue(connectRetries) ?? client.ConnectRetries;
+                            client.ConnectTimeout = result.GetValue(connectTimeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : client.ConnectTimeout;
+                        })
                         : BenchDialer.Tcp(tcpTarget!);
                     outcome = await RunAsync(io, dialer, settings, deadline.Token).ConfigureAwait(false);
                     outcome = outcome with { Smux = smux, KernelDrops = dialer.KernelDrops };
@@ -111,7 +132,8 @@ internal static class BenchCommand
         {
             var total = (long)(settings.Sessions * settings.Rate * settings.Duration.TotalSeconds);
             var progress = new BenchProgress($"sessions over {dialer.Transport}", total, "messages");
-            var sessions = await progress.RunAsync(io, () => Workloads.SessionsAsync(dialer, settings.Sessions, settings.Rate, settings.Duration, settings.Size, progress, cancellationToken)).ConfigureAwait(false);
+            var plan = new SessionPlan(settings.Size, TimeSpan.FromSeconds(1 / settings.Rate), settings.Duration, settings.RoundTripTimeout, settings.Redial);
+            var sessions = await progress.RunAsync(io, () => Workloads.SessionsAsync(dialer, settings.Sessions, settings.Rate, plan, progress, cancellationToken)).ConfigureAwait(false);
             return sessions with { KcpSessions = KcpSessions(dialer) };
         }
 
@@ -173,6 +195,12 @@ internal static class BenchCommand
 
         /// <summary>Connections bulk and echo split their bytes over.</summary>
         public int Streams { get; init; } = 1;
+
+        /// <summary>Whether a session of the sessions workload that ends early is dialed again.</summary>
+        public bool Redial { get; init; }
+
+        /// <summary>The bound on each round trip of the sessions workload.</summary>
+        public TimeSpan RoundTripTimeout { get; init; } = TimeSpan.FromSeconds(5);
     }
 
 }
