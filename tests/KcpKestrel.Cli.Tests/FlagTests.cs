@@ -47,7 +47,6 @@ public sealed class FlagTests
     [InlineData(new[] { "bench", "--kcp", "127.0.0.1:4000", "--workload", "pingpong", "--redial" }, "--redial applies only to --workload sessions.")]
     [InlineData(new[] { "bench", "--kcp", "127.0.0.1:4000", "--workload", "echo", "--round-trip-timeout", "3" }, "--round-trip-timeout applies only to --workload sessions.")]
     [InlineData(new[] { "bench", "--kcp", "127.0.0.1:4000", "--workload", "sessions", "--round-trip-timeout", "0" }, "--round-trip-timeout '0' is not valid; accepted: 0.01 to 86400 seconds.")]
-    [InlineData(new[] { "bench", "--tcp", "127.0.0.1:4000", "--workload", "sessions", "--connect-retries", "2" }, "--connect-retries applies only with --kcp.")]
     [InlineData(new[] { "bench", "--kcp", "127.0.0.1:4000", "--workload", "sessions", "--connect-retries", "101" }, "--connect-retries '101' is not valid; accepted: a whole number from 0 to 100.")]
     [InlineData(new[] { "bench", "--workload", "echo" }, "bench needs exactly one of --kcp HOST:PORT or --tcp HOST:PORT.")]
     [InlineData(new[] { "bench", "--kcp", "127.0.0.1:1", "--tcp", "127.0.0.1:2", "--workload", "echo" }, "bench needs exactly one of --kcp HOST:PORT or --tcp HOST:PORT.")]

@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using KcpKestrel.Transport.Kcp;
 using KcpKestrel.Transport.Kcp.Client;
+using Polly;
+using Polly.Retry;
 
 namespace KcpKestrel.Cli.Bench;
 
@@ -14,16 +16,18 @@ internal sealed class BenchDialer : IAsyncDisposable
 {
     private readonly IPEndPoint _target;
     private readonly KcpConnectionFactory? _factory;
+    private readonly ResiliencePipeline _tcpDial;
     private int _tcpConnections;
     private int _tcpAttempts;
 
     /// <summary>The bench's dial retries (the factory's default is 3): a redial through a balancer may first meet a dead instance.</summary>
     public const int DefaultConnectRetries = 5;
 
-    private BenchDialer(IPEndPoint target, KcpConnectionFactory? factory)
+    private BenchDialer(IPEndPoint target, KcpConnectionFactory? factory, ResiliencePipeline? tcpDial = null)
     {
         _target = target;
         _factory = factory;
+        _tcpDial = tcpDial ?? ResiliencePipeline.Empty;
     }
 
     public bool IsKcp => _factory is not null;
@@ -55,7 +59,32 @@ internal sealed class BenchDialer : IAsyncDisposable
         return new(target, new KcpConnectionFactory(client));
     }
 
-    public static BenchDialer Tcp(IPEndPoint target) => new(target, null);
+    /// <param name="target">The TCP server.</param>
+    /// <param name="retries">Connects after a refused or timed-out first one, with the KCP dial's backoff (jittered exponential from 200 ms).</param>
+    /// <param name="timeout">How long one connect may take (null: the kernel's own SYN retries decide).</param>
+    public static BenchDialer Tcp(IPEndPoint target, int retries = 0, TimeSpan? timeout = null)
+    {
+        var builder = new ResiliencePipelineBuilder();
+        if (retries > 0)
+        {
+            var defaults = new KcpClientOptions();
+            builder.AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = retries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = defaults.ConnectRetryDelay,
+                ShouldHandle = new PredicateBuilder().Handle<SocketException>().Handle<Polly.Timeout.TimeoutRejectedException>(),
+            });
+        }
+
+        if (timeout is { } perAttempt)
+        {
+            builder.AddTimeout(perAttempt);
+        }
+
+        return new(target, null, builder.Build());
+    }
 
     public async Task<BenchConnection> ConnectAsync(CancellationToken cancellationToken)
     {
@@ -78,7 +107,7 @@ internal sealed class BenchDialer : IAsyncDisposable
             : new SocketsHttpHandler
             {
                 MaxConnectionsPerServer = connections,
-                ConnectCallback = async (_, cancellationToken) => new NetworkStream(await ConnectTcpAsync(cancellationToken).ConfigureAwait(false), ownsSocket: true),
+                ConnectCallback = async (_, cancellationToken) => new NetworkStream(await ConnectTcpOnceAsync(cancellationToken).ConfigureAwait(false), ownsSocket: true),
             };
         var connect = handler.ConnectCallback!;
         handler.ConnectCallback = async (context, cancellationToken) =>
@@ -93,7 +122,10 @@ internal sealed class BenchDialer : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _factory?.DisposeAsync() ?? default;
 
-    private async Task<Socket> ConnectTcpAsync(CancellationToken cancellationToken)
+    private async Task<Socket> ConnectTcpAsync(CancellationToken cancellationToken) =>
+        await _tcpDial.ExecuteAsync(static async (dialer, token) => await dialer.ConnectTcpOnceAsync(token).ConfigureAwait(false), this, cancellationToken).ConfigureAwait(false);
+
+    private async Task<Socket> ConnectTcpOnceAsync(CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _tcpAttempts);
         var socket = new Socket(_target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

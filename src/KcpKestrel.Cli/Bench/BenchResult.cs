@@ -163,9 +163,6 @@ internal sealed record BenchResult
         json.WriteNumber("redial_p50_ms", Endings.RedialP50Ms);
         json.WriteNumber("redial_max_ms", Endings.RedialMaxMs);
         json.WriteNumber("kept_rtt_p99_us", Endings.KeptRttP99Us);
-        if (Transport == "kcp")
-        {
-            json.WriteNumber("dial_attempts", Endings.DialAttempts);
-        }
+        json.WriteNumber("dial_attempts", Endings.DialAttempts);
     }
 }

@@ -13,7 +13,7 @@ namespace KcpKestrel.Cli.Bench;
 /// <param name="RedialP50Ms">Median time from finding a session ended to the first good echo on its new one.</param>
 /// <param name="RedialMaxMs">The longest of those times.</param>
 /// <param name="KeptRttP99Us">RTT p99 over the sessions that never ended (the ones a drain or crash elsewhere should leave alone).</param>
-/// <param name="DialAttempts">KCP dial attempts, retries included (a redial through a balancer to a dead instance retries).</param>
+/// <param name="DialAttempts">Dial attempts, retries included (a redial through a balancer to a dead instance retries).</param>
 internal readonly record struct SessionEndings(
     int Ended,
     int EndedEof,

@@ -28,8 +28,8 @@ internal static class BenchCommand
         var timeout = Flags.Double("--timeout", "Give up after this many seconds (default 120)", 1, 86_400, "1 to 86400 seconds");
         var redial = new Option<bool>("--redial") { Description = "sessions: a session that ends early (the server's close signal, a reset, the dead link or idle timeout, the round-trip timeout) is dialed again through the same target and carries on; without it an ending is an error" };
         var roundTripTimeout = Flags.Double("--round-trip-timeout", "sessions: a message whose echo is not back within this many seconds ends its session (a crashed server answers nothing; default 5)", 0.01, 86_400, "0.01 to 86400 seconds");
-        var connectRetries = Flags.Int("--connect-retries", $"KCP: dial attempts after the first, jittered exponential backoff (default {BenchDialer.DefaultConnectRetries})", 0, 100);
-        var connectTimeout = Flags.Double("--connect-timeout", "KCP: seconds one dial attempt waits for the server's answer (default 2)", 0.01, 3600, "0.01 to 3600 seconds");
+        var connectRetries = Flags.Int("--connect-retries", $"Dial attempts after a failed first one, jittered exponential backoff (KCP: the client's Polly dial; default {BenchDialer.DefaultConnectRetries}; TCP: connects, default 0, {BenchDialer.DefaultConnectRetries} with --redial)", 0, 100);
+        var connectTimeout = Flags.Double("--connect-timeout", "Seconds one dial attempt waits for the server's answer (default 2; TCP without --redial: the kernel's SYN retries)", 0.01, 3600, "0.01 to 3600 seconds");
         var kcpFlags = new KcpFlags(listener: false);
         var smuxFlags = new SmuxFlags(client: true);
         var command = new Command("bench", "Run a client workload over KCP or TCP; the last line of output is one JSON object.");
@@ -68,11 +68,6 @@ internal static class BenchCommand
                 throw new UsageException("bench needs exactly one of --kcp HOST:PORT or --tcp HOST:PORT.");
             }
 
-            if (kcpTarget is null && (result.GetValue(connectRetries) is not null || result.GetValue(connectTimeout) is not null))
-            {
-                throw new UsageException($"{(result.GetValue(connectRetries) is not null ? "--connect-retries" : "--connect-timeout")} applies only with --kcp.");
-            }
-
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(TimeSpan.FromSeconds(result.GetValue(timeout) ?? 120));
             var settings = new Settings(
@@ -107,7 +102,7 @@ internal static class BenchCommand
                             client.ConnectRetries = result.GetValue(connectRetries) ?? client.ConnectRetries;
                             client.ConnectTimeout = result.GetValue(connectTimeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : client.ConnectTimeout;
                         })
-                        : BenchDialer.Tcp(tcpTarget!);
+                        : TcpDialer(tcpTarget!, result, redial, connectRetries, connectTimeout);
                     outcome = await RunAsync(io, dialer, settings, deadline.Token).ConfigureAwait(false);
                     outcome = outcome with { Smux = smux, KernelDrops = dialer.KernelDrops };
                 }
@@ -180,6 +175,20 @@ internal static class BenchCommand
         }
 
         return outcome with { Transport = dialer.Transport, ConnectMs = connectMs, KcpSessions = KcpSessions(dialer) };
+    }
+
+    /// <summary>
+    /// A TCP connect is refused at once where a KCP dial only hears silence, so TCP retried nothing; a redial
+    /// must outlast a restart, so with --redial TCP dials as patiently as KCP's.
+    /// </summary>
+    private static BenchDialer TcpDialer(System.Net.IPEndPoint target, ParseResult result, Option<bool> redial, Option<int?> retries, Option<double?> timeout)
+    {
+        var redialing = result.GetValue(redial);
+        var seconds = result.GetValue(timeout) ?? (redialing ? 2 : null);
+        return BenchDialer.Tcp(
+            target,
+            result.GetValue(retries) ?? (redialing ? BenchDialer.DefaultConnectRetries : 0),
+            seconds is { } s ? TimeSpan.FromSeconds(s) : null);
     }
 
     private static int? KcpSessions(BenchDialer dialer) => dialer.IsKcp ? dialer.SessionsOpened : null;
