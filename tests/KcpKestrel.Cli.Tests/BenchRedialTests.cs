@@ -82,6 +82,24 @@ public sealed class BenchRedialTests
     }
 
     [Fact]
+    public async Task NoRoundTripBound_ServerVanishesWithoutClose_KcpsOwnTimeoutsEndThem()
+    {
+        await using var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--app", "echo", .. Kcp]);
+        await using var relay = UdpRelay.Start(serve.Kcp);
+
+        // What a client without a round-trip bound relies on (docs/scale-out.md, "When an instance crashes"): the dead
+        // link when it has a message unacknowledged, the idle timeout when its last one was acknowledged and the
+        // echo never left. Both shortened here from their defaults (20 retransmissions, 60 s).
+        await using var bench = StartSessions(relay.EndPoint, "--duration", "4", "--round-trip-timeout", "60", "--dead-link", "5", "--idle-timeout", "2");
+        await EchoesFlowingAsync(bench);
+        relay.SilenceExistingFlows();
+
+        var json = await ResultAsync(bench, expectedExit: 1);
+        Assert.Equal((Sessions, Sessions, Sessions), (json.GetProperty("ended").GetInt32(), json.GetProperty("ended_error").GetInt32(), json.GetProperty("errors").GetInt32()));
+        Assert.Matches(@"\((DeadLink|IdleTimeout)\)$", json.GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task Redial_NothingAtTheAddressAnyMore_EveryRetryIsSpentThenFailed()
     {
         await using var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--app", "echo", .. Kcp]);
