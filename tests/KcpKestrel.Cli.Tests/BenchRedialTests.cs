@@ -52,6 +52,36 @@ public sealed class BenchRedialTests
     }
 
     [Fact]
+    public async Task Redial_OverTcp_ServeStoppedAndAnotherStartedOnItsPort_RefusedConnectsAreRetried()
+    {
+        var first = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--tcp", "127.0.0.1:0", "--app", "echo", .. Kcp]);
+        var port = first.Tcp!.Port;
+        ServeProcess? second = null;
+        try
+        {
+            await using var bench = RunningCli.Start(["bench", "--tcp", first.Tcp.ToString(), "--workload", "sessions", "--sessions", $"{Sessions}", "--rate", "20", "--duration", "10", "--redial"]);
+            await EchoesFlowingAsync(bench);
+
+            // A TCP connect to nothing is refused at once: with --redial the dial retries (with backoff) through the gap.
+            Assert.Equal(0, await first.StopAsync());
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            second = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--tcp", $"127.0.0.1:{port}", "--app", "echo", .. Kcp]);
+
+            var json = await ResultAsync(bench, expectedExit: 0);
+            Assert.Equal((Sessions, Sessions, 0, 0), (json.GetProperty("ended").GetInt32(), json.GetProperty("redialed").GetInt32(), json.GetProperty("failed").GetInt32(), json.GetProperty("errors").GetInt32()));
+            Assert.True(json.GetProperty("dial_attempts").GetInt32() > 2 * Sessions, "the first connects after the stop were refused and retried");
+        }
+        finally
+        {
+            await first.DisposeAsync();
+            if (second is not null)
+            {
+                await second.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task NoRedial_ServeStopped_EachEndingIsAnError()
     {
         await using var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--app", "echo", .. Kcp]);

@@ -190,9 +190,10 @@ internal sealed class RedialingSession
         catch (EndOfStreamException)
         {
             // KCP ends its reads the same way for the peer's close signal and for its own verdicts: ask it which.
-            var reason = connection.Session?.CloseReason ?? KcpCloseReason.RemoteClose;
+            // (None: TCP, or an smux stream closed on a live session.)
+            var reason = connection.Session?.CloseReason ?? KcpCloseReason.None;
             var how = reason is KcpCloseReason.DeadLink or KcpCloseReason.IdleTimeout ? SessionEnding.Error : SessionEnding.Eof;
-            return (how, $"the session ended at round trip {sequence} ({reason})");
+            return (how, $"the session ended at round trip {sequence} ({(reason == KcpCloseReason.None ? "end of stream" : reason)})");
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
