@@ -162,7 +162,7 @@ sessions_run() {
   local pid=$1 addr=$2 t0 c0 line t1 c1 trips
   taskset -a -pc 0 "$pid" >/dev/null
   t0=$(date +%s.%N); c0=$(cpu_ticks "$pid")
-  line=$(taskset -c 1 $OURS bench --kcp "$addr" --workload sessions --sessions "$SESSIONS" --rate "$SESSION_RATE" --duration "$SESSION_SECONDS" --size 64 --timeout 600 "${SECURE_OURS[@]}" 2>>"$WORK/clients.err" | tail -n1 || true)
+  line=$(taskset -c 1 $OURS bench --kcp "$addr" --workload sessions --sessions "$SESSIONS" --rate "$SESSION_RATE" --duration "$SESSION_SECONDS" --size 64 --timeout 600 --round-trip-timeout 600 "${SECURE_OURS[@]}" 2>>"$WORK/clients.err" | tail -n1 || true)
   c1=$(cpu_ticks "$pid"); t1=$(date +%s.%N)
   trips=$(jq -r '.bytes / 128' <<<"$line" 2>/dev/null || echo 0)
   awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v tck="$TCK" -v n="${trips:-0}" \
@@ -190,7 +190,7 @@ sessions_rows() {
   row "$SESSIONS sessions x $SESSION_RATE msg/s, FEC 10/3 + aes: server CPU (% of one core)${o_notes:+; ours:$o_notes}${g_notes:+; theirs:$g_notes}" "$o_cpu" "$g_cpu" "$r" "≤ 0.3×: $(goal "$r" "<=" 0.3)"
   row "$SESSIONS sessions x $SESSION_RATE msg/s: server CPU per round trip (µs)" "$o_cost" "$g_cost" "$(ratio "$o_cost" "$g_cost")" ""
   row "$SESSIONS sessions x $SESSION_RATE msg/s: RTT p50 / p99 (µs), our client for both" "$o_p50 / $o_p99" "$g_p50 / $g_p99" "$(ratio "$o_p50" "$g_p50") / $(ratio "$o_p99" "$g_p99")" ""
-  cmd "kcpkestrel bench --kcp ADDR --workload sessions --sessions $SESSIONS --rate $SESSION_RATE --duration $SESSION_SECONDS --size 64 ${SECURE_OURS[*]}  (against kcpkestrel serve --app echo and kcppeer -app echo; server CPU = delta utime+stime of /proc/PID/stat over the run; server pinned to core 0, client to core 1)"
+  cmd "kcpkestrel bench --kcp ADDR --workload sessions --sessions $SESSIONS --rate $SESSION_RATE --duration $SESSION_SECONDS --size 64 --round-trip-timeout 600 ${SECURE_OURS[*]}  (against kcpkestrel serve --app echo and kcppeer -app echo; server CPU = delta utime+stime of /proc/PID/stat over the run; server pinned to core 0, client to core 1)"
 }
 
 # ---- the demo: KCP direct echo against its TCP figure, a fresh process each time ------------------------------------

@@ -103,6 +103,16 @@ public sealed class ServeBenchTests
         Assert.Equal(0, code);
         Assert.Equal(8, json.GetProperty("sessions").GetInt32());
         Assert.True(json.GetProperty("bytes").GetInt64() > 0);
+
+        // Nothing ended: the redial figures are there, all zero, and every session counts as kept.
+        foreach (var field in new[] { "ended", "ended_eof", "ended_error", "ended_timeout", "redialed", "failed" })
+        {
+            Assert.Equal(0, json.GetProperty(field).GetInt32());
+        }
+
+        Assert.Equal((0.0, 0.0), (json.GetProperty("redial_p50_ms").GetDouble(), json.GetProperty("redial_max_ms").GetDouble()));
+        Assert.Equal(json.GetProperty("rtt_p99_us").GetDouble(), json.GetProperty("kept_rtt_p99_us").GetDouble());
+        Assert.Equal(8, json.GetProperty("dial_attempts").GetInt32());
     }
 
     [Fact]

@@ -9,6 +9,7 @@ internal sealed class BenchConnection : IAsyncDisposable
 {
     private readonly ConnectionContext? _kcp;
     private readonly Socket? _tcp;
+    private bool _aborted;
 
     public BenchConnection(ConnectionContext kcp)
     {
@@ -39,6 +40,24 @@ internal sealed class BenchConnection : IAsyncDisposable
         return new SessionFigures(s.FastRetransmits + s.EarlyRetransmits + s.TimeoutRetransmits, s.FecRecovered, s.SegmentsSent);
     }
 
+    /// <summary>
+    /// Ends the connection at once, before <see cref="DisposeAsync"/>: KCP sends its close signal instead of waiting
+    /// for acknowledgements a dead peer will never send; TCP resets.
+    /// </summary>
+    public void Abort()
+    {
+        _aborted = true;
+        _kcp?.Abort(new ConnectionAbortedException("The bench abandoned the session."));
+        try
+        {
+            _tcp?.LingerState = new LingerOption(true, 0);
+        }
+        catch (SocketException)
+        {
+            // Already reset by the peer.
+        }
+    }
+
     /// <summary>Ends the connection gracefully: KCP completes its output (sent once all is acknowledged), TCP sends FIN.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -52,7 +71,10 @@ internal sealed class BenchConnection : IAsyncDisposable
         {
             try
             {
-                _tcp.Shutdown(SocketShutdown.Send);
+                if (!_aborted)
+                {
+                    _tcp.Shutdown(SocketShutdown.Send);
+                }
             }
             catch (SocketException)
             {

@@ -69,6 +69,9 @@ internal sealed record BenchResult
     /// <summary>Whether the connections were smux streams on shared sessions.</summary>
     public bool Smux { get; init; }
 
+    /// <summary>Sessions that ended early, how, and their redials (sessions workload).</summary>
+    public SessionEndings Endings { get; init; }
+
     public double RequestsPerSecond => Seconds > 0 ? Requests / Seconds : 0;
 
     public double MegabytesPerSecond => Seconds > 0 ? Bytes / Seconds / 1e6 : 0;
@@ -97,6 +100,11 @@ internal sealed record BenchResult
             if (Sessions > 0)
             {
                 json.WriteNumber("sessions", Sessions);
+            }
+
+            if (Workload == "sessions")
+            {
+                WriteEndings(json);
             }
 
             if (Transport == "kcp")
@@ -141,5 +149,20 @@ internal sealed record BenchResult
         }
 
         return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>Written for every sessions run, zeros when nothing ended, so scripts need no special case.</summary>
+    private void WriteEndings(Utf8JsonWriter json)
+    {
+        json.WriteNumber("ended", Endings.Ended);
+        json.WriteNumber("ended_eof", Endings.EndedEof);
+        json.WriteNumber("ended_error", Endings.EndedError);
+        json.WriteNumber("ended_timeout", Endings.EndedTimeout);
+        json.WriteNumber("redialed", Endings.Redialed);
+        json.WriteNumber("failed", Endings.Failed);
+        json.WriteNumber("redial_p50_ms", Endings.RedialP50Ms);
+        json.WriteNumber("redial_max_ms", Endings.RedialMaxMs);
+        json.WriteNumber("kept_rtt_p99_us", Endings.KeptRttP99Us);
+        json.WriteNumber("dial_attempts", Endings.DialAttempts);
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 
@@ -198,114 +197,41 @@ internal static class Workloads
     }
 
     /// <summary>
-    /// <paramref name="sessions"/> concurrent sessions, each a ping-pong of <paramref name="size"/>-byte
-    /// messages at <paramref name="rate"/> per second for <paramref name="duration"/>. Dials are paced
-    /// (a bounded number in flight) so a server's new-session limit is not the thing measured.
+    /// <paramref name="sessions"/> concurrent sessions, each a ping-pong of <see cref="SessionPlan.Size"/>-byte messages
+    /// at <paramref name="rate"/> per second for <see cref="SessionPlan.Duration"/> (see <see cref="RedialingSession"/>).
+    /// Dials are paced (a bounded number in flight) so a server's new-session limit is not the thing measured.
     /// </summary>
-    public static async Task<BenchResult> SessionsAsync(BenchDialer dialer, int sessions, double rate, TimeSpan duration, int size, BenchProgress progress, CancellationToken cancellationToken)
+    public static async Task<BenchResult> SessionsAsync(BenchDialer dialer, int sessions, double rate, SessionPlan plan, BenchProgress progress, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
-        var rtts = new RttRecorder(Math.Max(1024, (int)Math.Min(4_000_000, sessions * rate * duration.TotalSeconds)));
+        var tally = new SessionTally(Math.Max(1024, (int)Math.Min(4_000_000, sessions * rate * plan.Duration.TotalSeconds)));
         using var dialGate = new SemaphoreSlim(32);
-        var errors = 0;
-        string? firstError = null;
-        // Per KCP session, its latest figures: with smux many streams share a session, whose counters count once.
-        var figures = new ConcurrentDictionary<uint, SessionFigures>();
-        var interval = TimeSpan.FromSeconds(1 / rate);
         var tasks = new Task[sessions];
         for (var s = 0; s < sessions; s++)
         {
-            var phase = interval * Random.Shared.NextDouble();
-            tasks[s] = Task.Run(() => OneSessionAsync(phase), cancellationToken);
+            var session = new RedialingSession(dialer, plan, dialGate, progress, tally);
+            var phase = plan.Interval * Random.Shared.NextDouble();
+            tasks[s] = Task.Run(() => session.RunAsync(phase, cancellationToken), cancellationToken);
         }
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
         var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        var rtt = rtts.Summary();
-        SessionFigures total = default;
-        foreach (var f in figures.Values)
-        {
-            total += f;
-        }
-
+        var rtt = tally.Rtts.Summary();
         return new BenchResult
         {
             Workload = "sessions",
             Transport = dialer.Transport,
             Sessions = sessions,
-            Bytes = (long)rtts.Count * size * 2,
+            Bytes = (long)rtt.Count * plan.Size * 2,
             Seconds = seconds,
             RttP50Us = rtt.P50,
             RttP99Us = rtt.P99,
             RttP999Us = rtt.P999,
-            Ok = errors == 0 && rtts.Count > 0,
-            Errors = errors,
-            Error = firstError,
-            Figures = total,
+            Ok = tally.Errors == 0 && rtt.Count > 0,
+            Errors = tally.Errors,
+            Error = tally.FirstError,
+            Figures = tally.Figures(),
+            Endings = tally.Endings(dialer.DialAttempts),
         };
-
-        async Task OneSessionAsync(TimeSpan phase)
-        {
-            BenchConnection? connection = null;
-            try
-            {
-                await dialGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    connection = await dialer.ConnectAsync(cancellationToken).ConfigureAwait(false);
-                }
-                finally
-                {
-                    dialGate.Release();
-                }
-
-                var message = new byte[size];
-                var reply = new byte[size];
-                var began = Stopwatch.GetTimestamp();
-                var next = phase;
-                for (uint i = 0; ; i++)
-                {
-                    var elapsed = Stopwatch.GetElapsedTime(began);
-                    if (elapsed >= duration)
-                    {
-                        break;
-                    }
-
-                    if (next > elapsed)
-                    {
-                        await Task.Delay(next - elapsed, cancellationToken).ConfigureAwait(false);
-                    }
-
-                    var error = await RoundTripAsync(connection.Stream, message, reply, i, rtts, cancellationToken).ConfigureAwait(false);
-                    if (error is not null)
-                    {
-                        throw new IOException(error);
-                    }
-
-                    progress.Add(1);
-
-                    // Behind schedule (a slow round trip): carry on from now rather than burst to catch up.
-                    next = TimeSpan.FromTicks(Math.Max((next + interval).Ticks, Stopwatch.GetElapsedTime(began).Ticks));
-                }
-            }
-            catch (Exception e) when (e is IOException or OperationCanceledException or System.Net.Sockets.SocketException or TimeoutException or Polly.Timeout.TimeoutRejectedException or ObjectDisposedException)
-            {
-                Interlocked.Increment(ref errors);
-                Interlocked.CompareExchange(ref firstError, e.Message, null);
-            }
-            finally
-            {
-                if (connection is not null)
-                {
-                    if (connection.Session is { } session)
-                    {
-                        var latest = connection.Statistics();
-                        figures.AddOrUpdate(session.Conv, latest, (_, seen) => SessionFigures.Latest(seen, latest));
-                    }
-
-                    await connection.DisposeAsync().ConfigureAwait(false);
-                }
-            }
-        }
     }
 }

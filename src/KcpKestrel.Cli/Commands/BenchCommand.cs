@@ -26,10 +26,14 @@ internal static class BenchCommand
         var rate = Flags.Double("--rate", "Messages per second per session (default 10)", 0.01, 100_000, "0.01 to 100000 messages per second");
         var duration = Flags.Double("--duration", "Seconds each session runs, or udpblast's length (default 10)", 0.1, 86_400, "0.1 to 86400 seconds");
         var timeout = Flags.Double("--timeout", "Give up after this many seconds (default 120)", 1, 86_400, "1 to 86400 seconds");
+        var redial = new Option<bool>("--redial") { Description = "sessions: a session that ends early (the server's close signal, a reset, the dead link or idle timeout, the round-trip timeout) is dialed again through the same target and carries on; without it an ending is an error" };
+        var roundTripTimeout = Flags.Double("--round-trip-timeout", "sessions: a message whose echo is not back within this many seconds ends its session (a crashed server answers nothing; default 5)", 0.01, 86_400, "0.01 to 86400 seconds");
+        var connectRetries = Flags.Int("--connect-retries", $"Dial attempts after a failed first one, jittered exponential backoff (KCP: the client's Polly dial; default {BenchDialer.DefaultConnectRetries}; TCP: connects, default 0, {BenchDialer.DefaultConnectRetries} with --redial)", 0, 100);
+        var connectTimeout = Flags.Double("--connect-timeout", "Seconds one dial attempt waits for the server's answer (default 2; TCP without --redial: the kernel's SYN retries)", 0.01, 3600, "0.01 to 3600 seconds");
         var kcpFlags = new KcpFlags(listener: false);
         var smuxFlags = new SmuxFlags(client: true);
         var command = new Command("bench", "Run a client workload over KCP or TCP; the last line of output is one JSON object.");
-        foreach (var option in new Option[] { kcp, tcp, workload, bytes, size, count, concurrency, connectionClose, streams, sessions, rate, duration, timeout })
+        foreach (var option in new Option[] { kcp, tcp, workload, bytes, size, count, concurrency, connectionClose, streams, sessions, rate, duration, timeout, redial, roundTripTimeout, connectRetries, connectTimeout })
         {
             command.Options.Add(option);
         }
@@ -54,6 +58,11 @@ internal static class BenchCommand
                 throw new UsageException("--streams applies only to --workload bulk and echo.");
             }
 
+            if (name != "sessions" && (result.GetValue(redial) || result.GetValue(roundTripTimeout) is not null))
+            {
+                throw new UsageException($"{(result.GetValue(redial) ? "--redial" : "--round-trip-timeout")} applies only to --workload sessions.");
+            }
+
             if (name != "udpblast" && (kcpTarget is null) == (tcpTarget is null))
             {
                 throw new UsageException("bench needs exactly one of --kcp HOST:PORT or --tcp HOST:PORT.");
@@ -73,6 +82,8 @@ internal static class BenchCommand
                 Concurrency = result.GetValue(concurrency) ?? 16,
                 ConnectionClose = result.GetValue(connectionClose),
                 Streams = result.GetValue(streams) ?? 1,
+                Redial = result.GetValue(redial),
+                RoundTripTimeout = TimeSpan.FromSeconds(result.GetValue(roundTripTimeout) ?? 5),
             };
             BenchResult outcome;
             try
@@ -85,8 +96,13 @@ internal static class BenchCommand
                 else
                 {
                     await using var dialer = kcpTarget is not null
-                        ? BenchDialer.Kcp(kcpTarget, options, name == "sessions" ? 2 : 1, client => smuxFlags.ApplyPool(result, smux, client))
-                        : BenchDialer.Tcp(tcpTarget!);
+                        ? BenchDialer.Kcp(kcpTarget, options, name == "sessions" ? 2 : 1, client =>
+                        {
+                            smuxFlags.ApplyPool(result, smux, client);
+                            client.ConnectRetries = result.GetValue(connectRetries) ?? client.ConnectRetries;
+                            client.ConnectTimeout = result.GetValue(connectTimeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : client.ConnectTimeout;
+                        })
+                        : TcpDialer(tcpTarget!, result, redial, connectRetries, connectTimeout);
                     outcome = await RunAsync(io, dialer, settings, deadline.Token).ConfigureAwait(false);
                     outcome = outcome with { Smux = smux, KernelDrops = dialer.KernelDrops };
                 }
@@ -111,7 +127,8 @@ internal static class BenchCommand
         {
             var total = (long)(settings.Sessions * settings.Rate * settings.Duration.TotalSeconds);
             var progress = new BenchProgress($"sessions over {dialer.Transport}", total, "messages");
-            var sessions = await progress.RunAsync(io, () => Workloads.SessionsAsync(dialer, settings.Sessions, settings.Rate, settings.Duration, settings.Size, progress, cancellationToken)).ConfigureAwait(false);
+            var plan = new SessionPlan(settings.Size, TimeSpan.FromSeconds(1 / settings.Rate), settings.Duration, settings.RoundTripTimeout, settings.Redial);
+            var sessions = await progress.RunAsync(io, () => Workloads.SessionsAsync(dialer, settings.Sessions, settings.Rate, plan, progress, cancellationToken)).ConfigureAwait(false);
             return sessions with { KcpSessions = KcpSessions(dialer) };
         }
 
@@ -167,6 +184,20 @@ internal static class BenchCommand
         return outcome with { Transport = dialer.Transport, ConnectMs = connectMs, KcpSessions = KcpSessions(dialer) };
     }
 
+    /// <summary>
+    /// A TCP connect is refused at once where a KCP dial only hears silence, so TCP retried nothing; a redial
+    /// must outlast a restart, so with --redial TCP dials as patiently as KCP's.
+    /// </summary>
+    private static BenchDialer TcpDialer(System.Net.IPEndPoint target, ParseResult result, Option<bool> redial, Option<int?> retries, Option<double?> timeout)
+    {
+        var redialing = result.GetValue(redial);
+        var seconds = result.GetValue(timeout) ?? (redialing ? 2 : null);
+        return BenchDialer.Tcp(
+            target,
+            result.GetValue(retries) ?? (redialing ? BenchDialer.DefaultConnectRetries : 0),
+            seconds is { } s ? TimeSpan.FromSeconds(s) : null);
+    }
+
     private static int? KcpSessions(BenchDialer dialer) => dialer.IsKcp ? dialer.SessionsOpened : null;
 
     /// <summary>What to run.</summary>
@@ -180,6 +211,12 @@ internal static class BenchCommand
 
         /// <summary>Connections bulk and echo split their bytes over.</summary>
         public int Streams { get; init; } = 1;
+
+        /// <summary>Whether a session of the sessions workload that ends early is dialed again.</summary>
+        public bool Redial { get; init; }
+
+        /// <summary>The bound on each round trip of the sessions workload.</summary>
+        public TimeSpan RoundTripTimeout { get; init; } = TimeSpan.FromSeconds(5);
     }
 
 }

@@ -43,6 +43,7 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
     private readonly ILogger _logger;
     private int _next;
     private int _sessionsDialed;
+    private int _dialAttempts;
     private int _disposed;
     private int _bufferWarned;
 
@@ -73,6 +74,9 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
 
     /// <summary>KCP sessions dialed successfully (one per connection, or one per pooled smux session).</summary>
     internal int SessionsDialed => Volatile.Read(ref _sessionsDialed);
+
+    /// <summary>Dial attempts made, retries included (the bench reports how many a failover took).</summary>
+    internal int DialAttempts => Volatile.Read(ref _dialAttempts);
 
     /// <summary>The pooled smux sessions to <paramref name="remote"/> that are not closed yet (tests kill one under the pool).</summary>
     internal SmuxPoolSession[] SmuxSessionsTo(IPEndPoint remote) => _smuxPools.TryGetValue(new KcpEndPoint(remote), out var pool) ? pool.Snapshot() : [];
@@ -123,6 +127,7 @@ public sealed class KcpConnectionFactory : IConnectionFactory, IAsyncDisposable
 
     private async ValueTask<ConnectionContext> DialOnceAsync(IPEndPoint remote, CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _dialAttempts);
         var socket = UdpSockets.Connect(remote, _options.Kcp.SocketBufferSize);
         WarnIfBuffersCapped(socket, remote);
         var loop = _loops[(int)((uint)Interlocked.Increment(ref _next) % (uint)_loops.Length)];

@@ -8,11 +8,8 @@ public static class CliRunner
 {
     public static async Task<(int ExitCode, LineWriter Out, LineWriter Error)> RunAsync(params string[] args)
     {
-        var output = new LineWriter();
-        var error = new LineWriter();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var code = await CliApp.RunAsync(args, new CliIo(output, error, null, false), null, timeout.Token);
-        return (code, output, error);
+        await using var cli = RunningCli.Start(args);
+        return (await cli.Run, cli.Out, cli.Error);
     }
 
     /// <summary>Parses the JSON object on the last line of a bench's output.</summary>
