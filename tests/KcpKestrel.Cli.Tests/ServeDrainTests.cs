@@ -5,6 +5,8 @@ using System.Text.Json;
 using KcpKestrel.Cli.Commands;
 using KcpKestrel.Cli.Serve;
 using KcpKestrel.Cli.Tests.Infrastructure;
+using KcpKestrel.Protocols.Snappy;
+using KcpKestrel.Smux;
 using KcpKestrel.Transport.Kcp;
 using KcpKestrel.Transport.Kcp.Client;
 using Microsoft.AspNetCore.Connections;
@@ -163,6 +165,35 @@ public sealed class ServeDrainTests
         }
         finally
         {
+            await connection.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task SmuxStream_EndsOnKestrelsCloseRequest_AndItsSessionWithTheCloseSignal()
+    {
+        var options = new KcpOptions { Crypt = "aes", Key = Key, IoLoopCount = 1, Multiplexing = KcpMultiplexing.Smux, Compression = KcpCompression.Snappy };
+        await using var host = await ServeHost.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), null, "echo", options, TcpServeOptions.Default, CancellationToken.None);
+        await using var client = CreateClient();
+        var connection = await client.ConnectAsync(new KcpEndPoint(host.KcpEndPoint!));
+        var snappy = new SnappyDuplexPipe(connection.Transport);
+        var session = new SmuxSession(snappy, isClient: true);
+        try
+        {
+            var stream = await session.OpenStreamAsync();
+            var payload = Payload(10_000);
+            await stream.Output.WriteAsync(payload);
+            Assert.Equal(payload, await TestWaits.ReadExactlyAsync(stream.Input, payload.Length));
+
+            await host.DrainAndStopAsync(TimeSpan.Zero, TimeSpan.FromMinutes(10)).WaitAsync(TestWaits.Bound);
+            Assert.Empty(await TestWaits.ReadToEndAsync(stream.Input).WaitAsync(TestWaits.Bound));
+            await TestWaits.WaitUntilAsync(() => connection.Features.Get<IKcpSessionFeature>()!.CloseReason != KcpCloseReason.None, "the KCP session to end");
+            Assert.Equal(KcpCloseReason.RemoteClose, connection.Features.Get<IKcpSessionFeature>()!.CloseReason);
+        }
+        finally
+        {
+            await session.DisposeAsync();
+            await snappy.DisposeAsync();
             await connection.DisposeAsync();
         }
     }
