@@ -118,7 +118,7 @@ internal sealed class ServeHost : IAsyncDisposable
     /// <summary>The options the KCP endpoint was given (what the command line asked for, after <see cref="KcpOptions.CopyTo"/>).</summary>
     public KcpOptions? KcpOptions { get; private init; }
 
-    /// <summary><c>listening kcp=A [tcp=B] [health=C] [instance=ID]</c>: fields are only ever added at the end.</summary>
+    /// <summary><c>listening kcp=A [tcp=B] [health=C] [instance=ID]</c>: kcp and tcp stay first, where scripts have always read them.</summary>
     public string ReadyLine =>
         "listening" + (KcpEndPoint is { } k ? $" kcp={k}" : string.Empty) + (TcpEndPoint is { } t ? $" tcp={t}" : string.Empty)
         + (HealthEndPoint is { } h ? $" health={h}" : string.Empty) + (InstanceId is { } id ? $" instance={id}" : string.Empty);
