@@ -33,6 +33,7 @@ internal static class ServeCommand
             0,
             MaxDrainDelaySeconds,
             $"seconds from 0 to {MaxDrainDelaySeconds}");
+        drainDelay.HelpName = "SECONDS";
         var kcpFlags = new KcpFlags();
         var tcpFlags = new TcpFlags();
         var smuxFlags = new SmuxFlags();
