@@ -201,7 +201,7 @@ public sealed class ServeDrainTests
     [Fact]
     public async Task Sigterm_WithDrainDelay_AnswersUnreadyWhileServing_ThenEndsTheSessionAndExitsZero()
     {
-        using var process = CliProcess.Start(["serve", "--kcp", "127.0.0.1:0", "--health", "127.0.0.1:0", "--drain-delay", "2", "--instance-id", "sigterm-drain", .. Kcp]);
+        using var process = CliProcess.Start(["serve", "--kcp", "127.0.0.1:0", "--health", "127.0.0.1:0", "--drain-delay", "3", "--instance-id", "sigterm-drain", .. Kcp]);
         await using var client = CreateClient();
         ConnectionContext? connection = null;
         try
