@@ -47,7 +47,8 @@ internal static class CliApp
                     Output = io.Out,
                     Error = io.Error,
                     EnableDefaultExceptionHandler = false,
-                    ProcessTerminationTimeout = terminationTimeout,
+                    // serve --drain-delay keeps serving that long after the signal before it stops.
+                    ProcessTerminationTimeout = terminationTimeout + ServeCommand.DrainDelay(parse),
                 },
                 cancellationToken).ConfigureAwait(false);
         }

@@ -11,11 +11,14 @@ public sealed class ServeBenchTests
     public async Task Serve_PrintsOneReadyLineWithTheBoundPorts_AndStopsCleanly()
     {
         var serve = await ServeProcess.StartAsync(["--kcp", "127.0.0.1:0", "--tcp", "127.0.0.1:0", .. Kcp]);
-        Assert.Matches(@"^listening kcp=127\.0\.0\.1:\d+ tcp=127\.0\.0\.1:\d+$", serve.ReadyLine);
+
+        // No --instance-id: <hostname>-<pid>.
+        Assert.Matches(@"^listening kcp=127\.0\.0\.1:\d+ tcp=127\.0\.0\.1:\d+ instance=\S+$", serve.ReadyLine);
+        Assert.EndsWith($" instance={Environment.MachineName}-{Environment.ProcessId}", serve.ReadyLine, StringComparison.Ordinal);
         Assert.NotEqual(0, serve.Kcp.Port);
         Assert.Equal(0, await serve.StopAsync());
         Assert.Equal(2, serve.Out.Lines.Count);
-        Assert.StartsWith("{\"event\":\"stopped\",", serve.Out.Lines[1], StringComparison.Ordinal);
+        Assert.StartsWith($"{{\"event\":\"stopped\",\"instance\":\"{Environment.MachineName}-{Environment.ProcessId}\",\"kcp\":", serve.Out.Lines[1], StringComparison.Ordinal);
     }
 
     [Theory]

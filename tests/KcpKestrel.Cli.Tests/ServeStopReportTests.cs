@@ -15,26 +15,13 @@ public sealed class ServeStopReportTests
     [InlineData("INT")]
     public async Task Signal_PrintsOneStoppedJsonLine_WithConsistentCounters(string signal)
     {
-        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
-        var start = new ProcessStartInfo(host)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "KcpKestrel.Cli.dll"));
-        foreach (var arg in (string[])["serve", "--kcp", "127.0.0.1:0", "--tcp", "127.0.0.1:0", .. Kcp])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
+        using var process = CliProcess.Start(["serve", "--kcp", "127.0.0.1:0", "--tcp", "127.0.0.1:0", "--instance-id", "stop-report", .. Kcp]);
         try
         {
             var error = process.StandardError.ReadToEndAsync();
             var ready = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
             Assert.NotNull(ready);
-            Assert.Matches(@"^listening kcp=127\.0\.0\.1:\d+ tcp=127\.0\.0\.1:\d+$", ready);
+            Assert.Matches(@"^listening kcp=127\.0\.0\.1:\d+ tcp=127\.0\.0\.1:\d+ instance=stop-report$", ready);
             var kcp = CliRunner.Endpoint(ready, "kcp");
 
             var (benchCode, bench, _) = await CliRunner.RunAsync(["bench", "--kcp", kcp.ToString(), "--workload", "echo", "--bytes", "256K", .. Kcp]);
@@ -43,11 +30,7 @@ public sealed class ServeStopReportTests
             Assert.Equal(0, benchCode);
             Assert.True(benchJson.GetProperty("kernel_drops").GetInt64() >= 0, bench.Text);
 
-            using (var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-            {
-                await kill.WaitForExitAsync();
-                Assert.Equal(0, kill.ExitCode);
-            }
+            await CliProcess.SignalAsync(process, signal);
 
             var rest = await process.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
@@ -58,6 +41,7 @@ public sealed class ServeStopReportTests
             using var document = JsonDocument.Parse(line);
             var root = document.RootElement;
             Assert.Equal("stopped", root.GetProperty("event").GetString());
+            Assert.Equal("stop-report", root.GetProperty("instance").GetString());
             var counters = root.GetProperty("kcp");
             var accepted = counters.GetProperty("sessionsAccepted").GetInt64();
             Assert.True(accepted >= 1, line);

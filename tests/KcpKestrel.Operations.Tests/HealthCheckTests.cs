@@ -5,6 +5,7 @@ using KcpKestrel.Transport.Kcp.Diagnostics;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace KcpKestrel.Operations.Tests;
@@ -26,6 +27,7 @@ public sealed class HealthCheckTests
         Assert.Equal(0, figures["sessions"]);
         Assert.Equal(true, figures["accepting"]);
         Assert.Equal("aes", figures["crypt"]);
+        Assert.Equal(false, entry.Data["stopping"]);
     }
 
     [Fact]
@@ -40,6 +42,29 @@ public sealed class HealthCheckTests
         var entry = report.Entries["kcp"];
         Assert.Equal(HealthStatus.Degraded, entry.Status);
         Assert.Contains("holds 1 of 1 sessions", entry.Description, StringComparison.Ordinal);
+        await connection.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task HostStopping_ReportsTheFailureStatus_WhileTheListenerStillServes()
+    {
+        await using var host = await OpsHost.StartEchoAsync();
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
+
+        // ApplicationStopping without StopAsync: what a drain delay looks like (the host has begun
+        // stopping, Kestrel has not unbound yet).
+        host.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+        var entry = (await health.CheckHealthAsync()).Entries["kcp"];
+        Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+        Assert.Equal("The host is stopping; 0 KCP session(s) still open.", entry.Description);
+        Assert.Equal(true, entry.Data["stopping"]);
+        Assert.Equal(true, ((IReadOnlyDictionary<string, object>)entry.Data[host.KcpEndPoint.IPEndPoint.ToString()])["accepting"]);
+
+        // Unready is not closed: the listener still serves.
+        await using var client = Client.Create();
+        var connection = await client.ConnectAsync(host.KcpEndPoint);
+        await Client.EchoAsync(connection, 100);
         await connection.DisposeAsync();
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 
 namespace KcpKestrel.Tests.Shared;
@@ -20,6 +21,22 @@ internal static class TestWaits
         var bound = limit ?? Bound;
         var deadline = Environment.TickCount64 + (long)bound.TotalMilliseconds;
         while (!condition())
+        {
+            if (Environment.TickCount64 > deadline)
+            {
+                Assert.Fail($"Timed out after {bound.TotalSeconds} s waiting for {what}.");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>As <see cref="WaitUntilAsync(Func{bool}, string, TimeSpan?)"/>, for a condition that has to await (a request, say).</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what = "the condition", TimeSpan? limit = null)
+    {
+        var bound = limit ?? Bound;
+        var deadline = Environment.TickCount64 + (long)bound.TotalMilliseconds;
+        while (!await condition())
         {
             if (Environment.TickCount64 > deadline)
             {
@@ -59,5 +76,27 @@ internal static class TestWaits
                 return [.. all];
             }
         }
+    }
+
+    /// <summary>
+    /// The next <paramref name="count"/> bytes of <paramref name="reader"/>; fails the test when the writer
+    /// completes first or they do not come within <see cref="Bound"/>.
+    /// </summary>
+    public static async Task<byte[]> ReadExactlyAsync(PipeReader reader, int count)
+    {
+        var all = new byte[count];
+        var received = 0;
+        using var bound = new CancellationTokenSource(Bound);
+        while (received < count)
+        {
+            var result = await reader.ReadAsync(bound.Token);
+            var take = result.Buffer.Slice(0, Math.Min(result.Buffer.Length, count - received));
+            take.CopyTo(all.AsSpan(received));
+            received += (int)take.Length;
+            reader.AdvanceTo(take.End);
+            Assert.False(result.IsCompleted && received < count, $"the stream ended after {received} of {count} bytes");
+        }
+
+        return all;
     }
 }

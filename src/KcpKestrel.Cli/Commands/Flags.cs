@@ -50,6 +50,28 @@ internal static class Flags
         };
     }
 
+    /// <summary>A name for logs and reports: 1 to <paramref name="maxLength"/> letters, digits, '.', '_', '-' or ':' (no spaces, so it stays one field of a line).</summary>
+    public static Option<string?> Name(string name, string description, int maxLength)
+    {
+        var accepted = $"1 to {maxLength} characters: letters, digits, '.', '_', '-' or ':'";
+        return new Option<string?>(name)
+        {
+            Description = $"{description} ({accepted})",
+            HelpName = "ID",
+            CustomParser = r =>
+            {
+                var text = Single(r);
+                if (text.Length is > 0 && text.Length <= maxLength && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or ':'))
+                {
+                    return text;
+                }
+
+                r.AddError($"{name} '{text}' is not valid; accepted: {accepted}.");
+                return null;
+            },
+        };
+    }
+
     /// <summary>A byte count; accepts K, M and G suffixes (binary: 64M = 64 MiB).</summary>
     public static Option<long?> Bytes(string name, string description, long min, long max)
     {

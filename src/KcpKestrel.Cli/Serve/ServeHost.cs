@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -22,10 +23,12 @@ internal sealed class ServeHost : IAsyncDisposable
     private readonly ListenOptions? _kcp;
     private readonly ListenOptions? _tcp;
     private readonly ImmutableArray<IKcpListenerState> _kcpListeners;
+    private HealthEndpoint? _health;
 
-    private ServeHost(WebApplication app, ListenOptions? kcp, ListenOptions? tcp, TcpServeOptions tcpOptions)
+    private ServeHost(WebApplication app, ListenOptions? kcp, ListenOptions? tcp, TcpServeOptions tcpOptions, string? instanceId)
     {
         _app = app;
+        InstanceId = instanceId;
         _kcp = kcp;
         _tcp = tcp;
 
@@ -44,6 +47,15 @@ internal sealed class ServeHost : IAsyncDisposable
         TcpDescription = tcp is null ? null : tcpOptions.Describe(app.Services);
     }
 
+    /// <summary>serve's <c>--instance-id</c> (ready line, stop report, health); null for demo's host.</summary>
+    public string? InstanceId { get; }
+
+    /// <summary>A drain has started (<see cref="BeginDrain"/> or a signal through the host's own lifetime).</summary>
+    public bool Draining => _app.Lifetime.ApplicationStopping.IsCancellationRequested;
+
+    /// <summary>The bound health endpoint; null without <c>--health</c>.</summary>
+    public IPEndPoint? HealthEndPoint => _health?.EndPoint;
+
     /// <summary>Which TCP transport serves the TCP endpoint after any fallback (e.g. <c>tcp engine=iouring architecture=reactor ...</c>); null without one.</summary>
     public string? TcpDescription { get; }
 
@@ -57,6 +69,26 @@ internal sealed class ServeHost : IAsyncDisposable
         }
 
         return total;
+    }
+
+    /// <summary>KCP sessions open now (accepted or queued), over the KCP listeners.</summary>
+    public int KcpSessions()
+    {
+        var total = 0;
+        foreach (var listener in _kcpListeners)
+        {
+            total += listener.SessionCount;
+        }
+
+        return total;
+    }
+
+    /// <summary>What <c>GET /healthz</c> answers now.</summary>
+    public async Task<HealthSnapshot> HealthAsync(CancellationToken cancellationToken)
+    {
+        var report = await _app.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(cancellationToken).ConfigureAwait(false);
+        var counters = KcpCounters();
+        return new HealthSnapshot(report.Status, InstanceId ?? string.Empty, Draining, KcpSessions(), counters.SessionsAccepted, counters.SessionsClosed);
     }
 
     /// <summary>The smux figures of the KCP listeners, summed (zeros without <c>--smux</c>).</summary>
@@ -86,16 +118,39 @@ internal sealed class ServeHost : IAsyncDisposable
     /// <summary>The options the KCP endpoint was given (what the command line asked for, after <see cref="KcpOptions.CopyTo"/>).</summary>
     public KcpOptions? KcpOptions { get; private init; }
 
+    /// <summary><c>listening kcp=A [tcp=B] [health=C] [instance=ID]</c>: kcp and tcp stay first, where scripts have always read them.</summary>
     public string ReadyLine =>
-        "listening" + (KcpEndPoint is { } k ? $" kcp={k}" : string.Empty) + (TcpEndPoint is { } t ? $" tcp={t}" : string.Empty);
+        "listening" + (KcpEndPoint is { } k ? $" kcp={k}" : string.Empty) + (TcpEndPoint is { } t ? $" tcp={t}" : string.Empty)
+        + (HealthEndPoint is { } h ? $" health={h}" : string.Empty) + (InstanceId is { } id ? $" instance={id}" : string.Empty);
 
-    public static async Task<ServeHost> StartAsync(IPEndPoint? kcp, IPEndPoint? tcp, string app, KcpOptions kcpOptions, TcpServeOptions tcpOptions, CancellationToken cancellationToken)
+    /// <summary>demo's host: no instance id, no health endpoint.</summary>
+    public static Task<ServeHost> StartAsync(IPEndPoint? kcp, IPEndPoint? tcp, string app, KcpOptions kcpOptions, TcpServeOptions tcpOptions, CancellationToken cancellationToken) =>
+        StartAsync(kcp, tcp, app, kcpOptions, tcpOptions, instanceId: null, health: null, cancellationToken);
+
+    /// <param name="kcp">The KCP endpoint.</param>
+    /// <param name="tcp">The TCP endpoint of the same app; null for none.</param>
+    /// <param name="app">One of <see cref="AppNames"/>.</param>
+    /// <param name="kcpOptions">The KCP endpoint's options.</param>
+    /// <param name="tcpOptions">The TCP transport.</param>
+    /// <param name="instanceId">serve's instance id; null for none (demo).</param>
+    /// <param name="health">Where to serve <c>GET /healthz</c> (its own server, see <see cref="HealthEndpoint"/>); null for none.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    public static async Task<ServeHost> StartAsync(
+        IPEndPoint? kcp,
+        IPEndPoint? tcp,
+        string app,
+        KcpOptions kcpOptions,
+        TcpServeOptions tcpOptions,
+        string? instanceId,
+        IPEndPoint? health,
+        CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.Logging.AddFilter(level => level >= LogLevel.Warning);
-        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        LogWarningsToStandardError(builder);
+
+        // The health check service logs every Unhealthy result as an error: while draining that is each probe,
+        // and /healthz (or the stop report) already says so.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None);
         builder.Services.AddSingleton<EchoApp>();
         builder.Services.AddSingleton<SinkApp>();
         builder.Services.AddHealthChecks().AddKcp();
@@ -160,7 +215,30 @@ internal sealed class ServeHost : IAsyncDisposable
             throw;
         }
 
-        return new ServeHost(web, kcpListen, tcpListen, tcpOptions) { KcpOptions = kcpListenOptions };
+        var host = new ServeHost(web, kcpListen, tcpListen, tcpOptions, instanceId) { KcpOptions = kcpListenOptions };
+        if (health is not null)
+        {
+            try
+            {
+                host._health = await HealthEndpoint.StartAsync(health, host.HealthAsync, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await host.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        return host;
+    }
+
+    /// <summary>serve's and the health endpoint's logging: warnings and worse, one line each, on stderr (stdout is for scripts).</summary>
+    public static void LogWarningsToStandardError(WebApplicationBuilder builder)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.AddFilter(level => level >= LogLevel.Warning);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
     }
 
     private static void UseApp(ListenOptions listen, string app)
@@ -183,11 +261,41 @@ internal sealed class ServeHost : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts a drain: fires the host's ApplicationStopping, so the KCP health check (and <c>/healthz</c>) turn
+    /// unready at once while every endpoint keeps serving, old sessions and new.
+    /// </summary>
+    public void BeginDrain() => _app.Lifetime.StopApplication();
+
+    /// <summary>
+    /// The graceful stop of a signal: <see cref="BeginDrain"/>, serve on for <paramref name="delay"/> (probing
+    /// balancers stop sending new clients), then stop Kestrel: its listeners unbind and it asks every
+    /// connection to close (the echo and sink apps end their side, so each KCP session drains and sends its
+    /// close signal); connections still open <paramref name="timeout"/> later are aborted.
+    /// </summary>
+    public async Task DrainAndStopAsync(TimeSpan delay, TimeSpan timeout)
+    {
+        BeginDrain();
+        if (delay > TimeSpan.Zero)
+        {
+            await Task.Delay(delay).ConfigureAwait(false);
+        }
+
+        await StopAsync(timeout).ConfigureAwait(false);
+    }
+
     public Task StopAsync(TimeSpan timeout) => _app.StopWithinAsync(timeout);
 
     public async ValueTask DisposeAsync()
     {
         await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+
+        // The health endpoint last: it answers 503 until the app's server has stopped.
+        if (_health is not null)
+        {
+            await _health.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 }

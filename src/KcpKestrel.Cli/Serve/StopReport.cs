@@ -6,13 +6,13 @@ namespace KcpKestrel.Cli.Serve;
 
 /// <summary>
 /// The one JSON line <c>serve</c> prints on stdout as it stops (SIGTERM or SIGINT), for scripts:
-/// <c>{"event":"stopped","kcp":{"sessionsAccepted":..,...,"dropped":{"cipher":..,...}},"smux":{"sessions":..,"streamsAccepted":..,"protocolErrors":..}}</c>
-/// (smux figures are zeros unless the endpoint multiplexes).
+/// <c>{"event":"stopped","instance":..,"kcp":{"sessionsAccepted":..,...,"dropped":{"cipher":..,...}},"smux":{"sessions":..,"streamsAccepted":..,"protocolErrors":..}}</c>
+/// (smux figures are zeros unless the endpoint multiplexes; "instance" is serve's --instance-id).
 /// Drop reasons use the names of the <c>kcp.datagrams.dropped</c> metric's <c>reason</c> tag.
 /// </summary>
 internal static class StopReport
 {
-    public static string Format(KcpTransportCounters c, SmuxTotals smux = default)
+    public static string Format(KcpTransportCounters c, SmuxTotals smux = default, string? instance = null)
     {
         ArgumentNullException.ThrowIfNull(c);
         using var stream = new MemoryStream();
@@ -20,6 +20,11 @@ internal static class StopReport
         {
             json.WriteStartObject();
             json.WriteString("event", "stopped");
+            if (instance is not null)
+            {
+                json.WriteString("instance", instance);
+            }
+
             json.WriteStartObject("kcp");
             json.WriteNumber("sessionsAccepted", c.SessionsAccepted);
             json.WriteNumber("sessionsValidated", c.SessionsValidated);

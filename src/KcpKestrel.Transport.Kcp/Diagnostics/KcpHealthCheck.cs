@@ -1,14 +1,16 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 
 namespace KcpKestrel.Transport.Kcp.Diagnostics;
 
 /// <summary>
 /// Reports the KCP listeners of the host: Healthy while every bound endpoint accepts and has room,
 /// Degraded when one holds more than 90% of <see cref="KcpOptions.MaxSessions"/> or of its accept
-/// queue, the registration's failure status when none is bound or one stopped accepting (so a
-/// readiness probe takes a draining instance out of rotation).
+/// queue, the registration's failure status when none is bound, one stopped accepting, or the host
+/// has begun stopping (so a readiness probe takes a draining instance out of rotation from the first
+/// moment of its stop, while its listeners still serve the sessions they hold).
 /// </summary>
 internal sealed class KcpHealthCheck : IHealthCheck
 {
@@ -16,8 +18,15 @@ internal sealed class KcpHealthCheck : IHealthCheck
     public const double DegradedRatio = 0.9;
 
     private readonly KcpConnectionListenerFactory[] _factories;
+    private readonly IHostApplicationLifetime? _lifetime;
 
-    public KcpHealthCheck(IEnumerable<IConnectionListenerFactory> factories)
+    /// <param name="factories">The host's transports; the KCP ones are reported.</param>
+    /// <param name="lifetime">
+    /// The host's lifetime, when there is a host: its <see cref="IHostApplicationLifetime.ApplicationStopping"/>
+    /// fires before Kestrel unbinds (and, with a drain delay, well before), which is when a balancer
+    /// that probes must stop sending new clients here.
+    /// </param>
+    public KcpHealthCheck(IEnumerable<IConnectionListenerFactory> factories, IHostApplicationLifetime? lifetime = null)
     {
         ArgumentNullException.ThrowIfNull(factories);
         var found = new List<KcpConnectionListenerFactory>();
@@ -30,6 +39,7 @@ internal sealed class KcpHealthCheck : IHealthCheck
         }
 
         _factories = [.. found];
+        _lifetime = lifetime;
     }
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -88,6 +98,17 @@ internal sealed class KcpHealthCheck : IHealthCheck
 
         data["endpoints"] = endpoints.ToArray();
         data["sessions"] = totalSessions;
+        var stopping = _lifetime?.ApplicationStopping.IsCancellationRequested == true;
+        data["stopping"] = stopping;
+        if (stopping)
+        {
+            // Before "no endpoint bound": a stopping host is not coming back, whatever its listeners' state.
+            return Task.FromResult(new HealthCheckResult(
+                context.Registration.FailureStatus,
+                string.Create(CultureInfo.InvariantCulture, $"The host is stopping; {totalSessions} KCP session(s) still open."),
+                data: data));
+        }
+
         if (endpoints.Count == 0)
         {
             return Task.FromResult(new HealthCheckResult(context.Registration.FailureStatus, "No KCP endpoint is bound.", data: data));

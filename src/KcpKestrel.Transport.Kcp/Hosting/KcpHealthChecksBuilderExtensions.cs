@@ -9,7 +9,8 @@ public static class KcpHealthChecksBuilderExtensions
     /// <summary>
     /// Reports the KCP listeners (needs <c>UseKcp</c>): Healthy while each bound endpoint accepts with
     /// room to spare; Degraded above 90% of MaxSessions or of the accept queue;
-    /// <paramref name="failureStatus"/> when no KCP endpoint is bound or one stopped accepting.
+    /// <paramref name="failureStatus"/> when no KCP endpoint is bound, one stopped accepting, or the host
+    /// is stopping (from <c>IHostApplicationLifetime.ApplicationStopping</c>, before Kestrel unbinds).
     /// The result's data holds each endpoint's sessions, limits, cipher and FEC.
     /// </summary>
     /// <param name="builder">The health checks builder.</param>

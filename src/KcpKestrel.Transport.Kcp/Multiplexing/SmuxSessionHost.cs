@@ -50,9 +50,25 @@ internal sealed class SmuxSessionHost : IAsyncDisposable
     /// <summary>Completes once smux has ended and the KCP session is released.</summary>
     public Task Completion { get; }
 
-    /// <summary>Closes smux (every stream fails), then the KCP session gracefully, and waits for both.</summary>
+    /// <summary>How long dispose lets smux send the FINs of streams the app has finished before it closes smux.</summary>
+    internal static TimeSpan FinFlushTimeout { get; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Lets smux send the FINs of the streams the app has finished (bounded by <see cref="FinFlushTimeout"/>), closes
+    /// smux (streams still open fail), then the KCP session gracefully, and waits for both.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
+        // Kestrel disposes the listener once its connections are done, so the app's streams have completed their
+        // output and their FINs wait in smux's write queue; a closed session sends nothing more, and the peer's
+        // streams would fail ("session closed") instead of reading end-of-stream. A stream leaves smux's table once
+        // its FIN is out (and its input closed).
+        var until = Environment.TickCount64 + (long)FinFlushTimeout.TotalMilliseconds;
+        while (_session.StreamCount > 0 && !_session.Completion.IsCompleted && Environment.TickCount64 < until)
+        {
+            await Task.Delay(5).ConfigureAwait(false);
+        }
+
         await _session.DisposeAsync().ConfigureAwait(false);
         await Completion.ConfigureAwait(false);
     }
