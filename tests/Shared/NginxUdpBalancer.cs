@@ -17,8 +17,6 @@ internal sealed partial class NginxUdpBalancer : IAsyncDisposable
     public const string StreamModule = "/usr/lib/nginx/modules/ngx_stream_module.so";
     public const string InstallHint = "nginx with its stream module is not installed (" + Binary + ", " + StreamModule + "): apt-get install nginx libnginx-mod-stream (.ci/run does it).";
 
-    private const string WorkerStarted = "start worker process";
-
     private readonly Process _process;
     private readonly string _prefix;
     private readonly string _recipe;
@@ -71,7 +69,7 @@ internal sealed partial class NginxUdpBalancer : IAsyncDisposable
             try
             {
                 await TestWaits.WaitUntilAsync(
-                    () => started.HasExited || (UdpPortRange.IsBound(endPoint.Port) && balancer.ErrorLog.Contains(WorkerStarted, StringComparison.Ordinal)),
+                    () => started.HasExited || (UdpPortRange.IsBound(endPoint.Port) && WorkerStartedLine().IsMatch(balancer.ErrorLog)),
                     "nginx to bind its UDP port and start its workers");
                 if (!started.HasExited)
                 {
@@ -133,18 +131,21 @@ internal sealed partial class NginxUdpBalancer : IAsyncDisposable
 
     /// <summary>
     /// Rewrites the upstream list and reloads (SIGHUP): nginx starts new workers with the new list and shuts the old
-    /// ones down gracefully. Completes once the new workers have started; fails with the log if nginx refused it.
+    /// ones down gracefully (bounded by the recipe's worker_shutdown_timeout). Completes once the old workers have
+    /// exited, so only the new list is in force; fails with the log if nginx refused the new configuration.
     /// </summary>
     public async Task ReloadAsync(IReadOnlyList<IPEndPoint> upstreams)
     {
-        var workers = CountOccurrences(ErrorLog, WorkerStarted);
-        var before = ErrorLog.Length;
+        var before = ErrorLog;
+        var oldWorkers = WorkerStartedLine().Matches(before).Select(m => m.Groups["pid"].Value).ToHashSet();
         await File.WriteAllTextAsync(ConfPath, Render(_recipe, EndPoint, upstreams));
         Assert.True(Signals.Send(_process.Id, Signals.Hup), $"nginx is gone: {ErrorLog}");
         await TestWaits.WaitUntilAsync(
-            () => ErrorLog[before..] is var since && (CountOccurrences(since, WorkerStarted) >= workers || since.Contains("[emerg]", StringComparison.Ordinal)),
-            "nginx to start its workers with the new configuration");
-        Assert.False(ErrorLog[before..].Contains("[emerg]", StringComparison.Ordinal), $"nginx refused the new configuration: {ErrorLog[before..]}");
+            () => ErrorLog[before.Length..] is var since
+                && (since.Contains("[emerg]", StringComparison.Ordinal)
+                    || WorkerExitedLine().Matches(since).Select(m => m.Groups["pid"].Value).ToHashSet().IsSupersetOf(oldWorkers)),
+            "nginx's old workers to exit after a reload");
+        Assert.False(ErrorLog[before.Length..].Contains("[emerg]", StringComparison.Ordinal), $"nginx refused the new configuration: {ErrorLog[before.Length..]}");
         Upstreams = upstreams;
     }
 
@@ -192,16 +193,11 @@ internal sealed partial class NginxUdpBalancer : IAsyncDisposable
         return Process.Start(start)!;
     }
 
-    private static int CountOccurrences(string text, string what)
-    {
-        var count = 0;
-        for (var at = text.IndexOf(what, StringComparison.Ordinal); at >= 0; at = text.IndexOf(what, at + what.Length, StringComparison.Ordinal))
-        {
-            count++;
-        }
+    [GeneratedRegex(@"start worker process (?<pid>\d+)")]
+    private static partial Regex WorkerStartedLine();
 
-        return count;
-    }
+    [GeneratedRegex(@"worker process (?<pid>\d+) exited")]
+    private static partial Regex WorkerExitedLine();
 
     [GeneratedRegex(@"(?<head>^\s*listen\s+)\S+(?<tail>\s+udp\b)", RegexOptions.Multiline)]
     private static partial Regex ListenLine();
