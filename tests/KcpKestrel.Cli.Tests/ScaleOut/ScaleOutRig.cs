@@ -10,6 +10,8 @@ namespace KcpKestrel.Cli.Tests.ScaleOut;
 /// </summary>
 internal sealed class ScaleOutRig : IAsyncDisposable
 {
+    private static readonly HttpClient s_http = new() { Timeout = TestWaits.Bound };
+
     private readonly string[] _serveArgs;
     private readonly List<ServeChild> _instances;
 
@@ -81,6 +83,14 @@ internal sealed class ScaleOutRig : IAsyncDisposable
         return await Task.WhenAll(stops);
     }
 
+    /// <summary>Instance <paramref name="index"/>'s <c>GET /healthz</c> (serve's --health): its status code and JSON body.</summary>
+    public async Task<(HttpStatusCode Status, JsonElement Body)> HealthAsync(int index)
+    {
+        using var response = await s_http.GetAsync(new Uri($"http://{CliRunner.Endpoint(_instances[index].ReadyLine, "health")}/healthz"));
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return (response.StatusCode, body.RootElement.Clone());
+    }
+
     /// <summary>What an instance's stop JSON says about it, for failure messages.</summary>
     public static string Describe(JsonElement?[] stops) => string.Join("; ", stops.Select((s, i) => $"instance {i}: {(s is { } json ? json.GetProperty("kcp").ToString() : "killed")}"));
 
@@ -99,6 +109,5 @@ internal sealed class ScaleOutRig : IAsyncDisposable
         }
     }
 
-    // serve22's --instance-id once it lands; nothing until then, so the rig runs on any serve.
-    private static string[] InstanceId(int index) => [];
+    private static string[] InstanceId(int index) => ["--instance-id", $"i{index}"];
 }
