@@ -30,6 +30,22 @@ internal static class TestWaits
         }
     }
 
+    /// <summary>As <see cref="WaitUntilAsync(Func{bool}, string, TimeSpan?)"/>, for a condition that has to await (a request, say).</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what = "the condition", TimeSpan? limit = null)
+    {
+        var bound = limit ?? Bound;
+        var deadline = Environment.TickCount64 + (long)bound.TotalMilliseconds;
+        while (!await condition())
+        {
+            if (Environment.TickCount64 > deadline)
+            {
+                Assert.Fail($"Timed out after {bound.TotalSeconds} s waiting for {what}.");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
     /// <summary>Completes when <paramref name="token"/> is cancelled; fails the test past <see cref="Bound"/>.</summary>
     public static async Task WaitAsync(CancellationToken token, string what = "the cancellation")
     {
