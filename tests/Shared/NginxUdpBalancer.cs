@@ -9,7 +9,7 @@ namespace KcpKestrel.Tests.Shared;
 /// nginx's stream UDP proxy (Debian's <c>nginx</c> and <c>libnginx-mod-stream</c>) run from the repository's recipe,
 /// deploy/nginx/kcpkestrel-udp.conf, with only its addresses replaced: a free loopback port to listen on and the
 /// given upstream list. It runs in the foreground with a prefix directory of its own, so no system nginx, /etc/nginx
-/// or /run is involved. Disposing it stops it (SIGQUIT, then a kill) and removes the prefix.
+/// or /run is involved. Disposing it stops it (SIGTERM, then a kill) and removes the prefix.
 /// </summary>
 internal sealed partial class NginxUdpBalancer : IAsyncDisposable
 {
@@ -155,11 +155,12 @@ internal sealed partial class NginxUdpBalancer : IAsyncDisposable
         {
             if (!_process.HasExited)
             {
-                // SIGQUIT: a graceful stop; workers with UDP sessions open may wait for proxy_timeout, so a kill follows.
-                Signals.Send(_process.Id, Signals.Quit);
+                // SIGTERM, nginx's fast stop: a graceful one (SIGQUIT) waits out worker_shutdown_timeout (5 s in the
+                // recipe) while UDP sessions are open, which is all of them at a test's end. A kill if even that hangs.
+                Signals.Send(_process.Id, Signals.Term);
                 try
                 {
-                    await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(3));
+                    await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5));
                 }
                 catch (TimeoutException)
                 {

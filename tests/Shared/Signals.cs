@@ -4,13 +4,11 @@ namespace KcpKestrel.Tests.Shared;
 
 /// <summary>
 /// POSIX signals to a child process (Linux numbers): the tests stop real processes the way an orchestrator does
-/// (SIGTERM a drain, SIGKILL a crash, SIGHUP an nginx reload, SIGQUIT its graceful stop).
+/// (SIGTERM a drain or nginx's fast stop, SIGKILL a crash, SIGHUP an nginx reload).
 /// </summary>
 internal static partial class Signals
 {
     public const int Hup = 1;
-    public const int Int = 2;
-    public const int Quit = 3;
     public const int Kill = 9;
     public const int Term = 15;
 
