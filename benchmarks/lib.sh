@@ -64,11 +64,17 @@ median_row() { sort -g | awk 'NF {a[++n] = $0} END {if (n) print a[int((n + 1) /
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # build_go_peer OUTPUT: builds the kcp-go reference peer (tests/GoPeer) in GOPATH mode on Debian's kcp-go
-# (golang-github-xtaci-kcp-dev, imported without /v5), as the interop tests do.
+# (golang-github-xtaci-kcp-dev, imported without /v5), as the interop tests do; with its gRPC app and workload
+# (-tags grpc) when Debian's golang-google-grpc-dev is installed (go_peer_has_grpc).
 build_go_peer() {
   command -v go >/dev/null || { echo "go is not on PATH: install Go (Debian: apt-get install golang-go golang-github-xtaci-kcp-dev)" >&2; exit 1; }
-  (cd "$ROOT/tests/GoPeer" && GO111MODULE=off GOPATH=/usr/share/gocode go build -o "$1" .)
+  local tags=()
+  if go_peer_has_grpc; then tags=(-tags grpc); fi
+  (cd "$ROOT/tests/GoPeer" && GO111MODULE=off GOPATH=/usr/share/gocode go build "${tags[@]}" -o "$1" .)
 }
+
+# go_peer_has_grpc: whether build_go_peer includes the gRPC echo (-app grpc, -workload grpc).
+go_peer_has_grpc() { [[ -d /usr/share/gocode/src/google.golang.org/grpc ]]; }
 
 # build_go_relay OUTPUT: builds the independent UDP relay (benchmarks/compare/relay, Go standard library only), so a
 # lossy-link figure can be checked through a relay that kcpkestrel was not tuned against.

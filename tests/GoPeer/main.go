@@ -3,13 +3,15 @@
 //
 //	GO111MODULE=off GOPATH=/usr/share/gocode go build -o kcppeer .
 //
-// Server: kcppeer -mode server -listen 127.0.0.1:0 -app echo|sink [kcp flags]
+// Server: kcppeer -mode server -listen 127.0.0.1:0 -app echo|sink|http|grpc [kcp flags]
 //
 //	prints "listening ADDR" once ready, serves until stdin closes or it is killed.
 //
-// Client: kcppeer -mode client -target ADDR -workload echo|bulk|pingpong|http [-bytes N] [-size N] [-count N] [-concurrency N] [kcp flags]
+// Client: kcppeer -mode client -target ADDR -workload echo|bulk|pingpong|http|grpc [-bytes N] [-size N] [-count N] [-concurrency N] [kcp flags]
 //
 //	prints one JSON line with the result; exit code 1 when integrity failed.
+//
+// grpc (a unary echo as kcpkestrel serve --app grpc's, see grpc.go) needs the peer built with -tags grpc.
 package main
 
 import (
@@ -34,11 +36,11 @@ var (
 	mode        = flag.String("mode", "server", "server or client")
 	listen      = flag.String("listen", "127.0.0.1:0", "server: UDP address to listen on")
 	target      = flag.String("target", "", "client: UDP address to dial")
-	app         = flag.String("app", "echo", "server: echo, sink or http (GET /plaintext)")
-	workload    = flag.String("workload", "echo", "client: echo, bulk, pingpong or http")
-	concurrency = flag.Int("concurrency", 16, "client: concurrent requests (and most connections) for http")
+	app         = flag.String("app", "echo", "server: echo, sink, http (GET /plaintext) or grpc (unary echo; -tags grpc)")
+	workload    = flag.String("workload", "echo", "client: echo, bulk, pingpong, http or grpc (-tags grpc)")
+	concurrency = flag.Int("concurrency", 16, "client: concurrent requests for http and grpc (and most connections for http)")
 	totalBytes  = flag.Int64("bytes", 16<<20, "client: bytes to send for echo and bulk")
-	size        = flag.Int("size", 64, "client: message size for pingpong")
+	size        = flag.Int("size", 64, "client: message size for pingpong and grpc")
 	count       = flag.Int("count", 1000, "client: round trips for pingpong")
 	seed        = flag.Int64("seed", 1, "client: seed of the payload")
 	crypt       = flag.String("crypt", "none", "aes, aes-128, aes-192, salsa20, blowfish, twofish, cast5, 3des, tea, xtea, xor, sm4, none, null")
@@ -53,6 +55,12 @@ var (
 	resend      = flag.Int("resend", 2, "KCP fast resend")
 	nc          = flag.Int("nc", 1, "KCP no congestion control")
 	timeout     = flag.Duration("timeout", 120*time.Second, "client: give up after this long")
+)
+
+// The gRPC app and workload; set by grpc.go, which only a build with -tags grpc includes.
+var (
+	serveGRPC    func(*kcp.Listener) error
+	grpcWorkload func(kcp.BlockCrypt) result
 )
 
 func blockCrypt() (kcp.BlockCrypt, error) {
@@ -133,6 +141,14 @@ func serve(block kcp.BlockCrypt) {
 	}()
 	if *app == "http" {
 		fmt.Fprintln(os.Stderr, serveHTTP(l))
+		os.Exit(1)
+	}
+	if *app == "grpc" {
+		if serveGRPC == nil {
+			fmt.Fprintln(os.Stderr, "-app grpc needs a peer built with -tags grpc")
+		} else {
+			fmt.Fprintln(os.Stderr, serveGRPC(l))
+		}
 		os.Exit(1)
 	}
 	for {
@@ -223,10 +239,17 @@ type result struct {
 }
 
 func client(block kcp.BlockCrypt) int {
-	if *workload == "http" {
+	if *workload == "http" || *workload == "grpc" {
 		// Sessions of its own, one per HTTP connection.
 		start := time.Now()
-		r := httpWorkload(block)
+		run := httpWorkload
+		if *workload == "grpc" {
+			if grpcWorkload == nil {
+				return report(result{Workload: *workload, Error: "-workload grpc needs a peer built with -tags grpc", Errors: 1})
+			}
+			run = grpcWorkload
+		}
+		r := run(block)
 		r.Workload = *workload
 		r.Seconds = time.Since(start).Seconds()
 		return report(r)

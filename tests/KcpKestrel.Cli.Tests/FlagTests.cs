@@ -14,7 +14,7 @@ namespace KcpKestrel.Cli.Tests;
 public sealed class FlagTests
 {
     [Theory]
-    [InlineData(new[] { "bench", "--kcp", "127.0.0.1:4000", "--workload", "bogus" }, "--workload 'bogus' is not valid; accepted: bulk, echo, pingpong, sessions, http, udpblast.")]
+    [InlineData(new[] { "bench", "--kcp", "127.0.0.1:4000", "--workload", "bogus" }, "--workload 'bogus' is not valid; accepted: bulk, echo, pingpong, sessions, http, grpc, udpblast.")]
     [InlineData(new[] { "bench", "--kcp", "127.0.0.1:4000", "--workload", "http", "--conn", "2" }, "--conn applies only with --smux")]
     [InlineData(new[] { "bench", "--kcp", "127.0.0.1:4000", "--workload", "http", "--autoexpire", "30" }, "--autoexpire applies only with --smux")]
     [InlineData(new[] { "bench", "--kcp", "127.0.0.1:4000", "--workload", "http", "--smux", "--conn", "0" }, "--conn '0' is not valid; accepted: a whole number from 1 to 256.")]
@@ -30,7 +30,7 @@ public sealed class FlagTests
     [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--read-buffer", "1K" }, "--read-buffer '1K' is not valid; accepted: 4096 bytes or more")]
     [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--stream-mode", "maybe" }, "--stream-mode 'maybe' is not valid; accepted: true or false (1 or 0).")]
     [InlineData(new[] { "bench", "--kcp", "127.0.0.1:4000", "--workload", "echo", "--max-sessions", "5" }, "--max-sessions")]
-    [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--app", "ftp" }, "--app 'ftp' is not valid; accepted: echo, sink, http.")]
+    [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--app", "ftp" }, "--app 'ftp' is not valid; accepted: echo, sink, http, grpc.")]
     [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--udp-io", "kqueue" }, "--udp-io 'kqueue' is not valid; accepted: iouring, epoll, native, socket.")]
     [InlineData(new[] { "serve", "--kcp", "nowhere" }, "--kcp: 'nowhere' has no port")]
     [InlineData(new[] { "serve", "--kcp", "127.0.0.1:0", "--tcp-engine", "uring" }, "--tcp-engine 'uring' is not valid; accepted: iouring, epoll, sockets.")]

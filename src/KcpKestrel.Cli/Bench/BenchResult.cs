@@ -45,16 +45,16 @@ internal sealed record BenchResult
     /// </summary>
     public double? ConnectMs { get; init; }
 
-    /// <summary>HTTP requests answered (http workload).</summary>
+    /// <summary>HTTP requests or gRPC calls answered (http and grpc workloads).</summary>
     public int Requests { get; init; }
 
-    /// <summary>Milliseconds from the start to the first HTTP response, its dial included (http workload).</summary>
+    /// <summary>Milliseconds from the start to the first HTTP response or gRPC reply, its dial included (http and grpc workloads).</summary>
     public double? FirstResponseMs { get; init; }
 
     /// <summary>Connections (or smux streams) bulk and echo ran over at once (--streams).</summary>
     public int Streams { get; init; } = 1;
 
-    /// <summary>HTTP connections opened (http workload).</summary>
+    /// <summary>HTTP connections opened (http and grpc workloads).</summary>
     public int Dials { get; init; }
 
     /// <summary>Median time to open an HTTP connection, in µs: a KCP dial, a smux stream open or a TCP connect (http workload).</summary>
@@ -117,7 +117,7 @@ internal sealed record BenchResult
                 json.WriteNumber("streams", Streams);
             }
 
-            if (Workload == "http")
+            if (Workload is "http" or "grpc")
             {
                 // rtt_p50_us/rtt_p99_us above are the requests' latencies.
                 json.WriteNumber("requests", Requests);

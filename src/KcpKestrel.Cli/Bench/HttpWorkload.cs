@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http;
 
 namespace KcpKestrel.Cli.Bench;
@@ -27,69 +26,21 @@ internal static class HttpWorkload
             BaseAddress = new Uri("http://kcpkestrel/"),
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        var rtts = new RttRecorder(count);
-        long bytes = 0;
-        var errors = 0;
-        string? firstError = null;
-        var start = Stopwatch.GetTimestamp();
-        await OneAsync().ConfigureAwait(false);
-        var firstResponseMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        var next = 1;
-        var callers = new Task[Math.Min(concurrency, Math.Max(1, count - 1))];
-        for (var c = 0; c < callers.Length; c++)
-        {
-            callers[c] = Task.Run(CallerAsync, cancellationToken);
-        }
-
-        await Task.WhenAll(callers).ConfigureAwait(false);
-        var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        var rtt = rtts.Summary();
+        var result = await RequestLoop.RunAsync("http", count, concurrency, OneAsync, IsFailure, progress, cancellationToken).ConfigureAwait(false);
         var (dialP50, dialP99) = dials.Percentiles();
-        return new BenchResult
-        {
-            Workload = "http",
-            Bytes = bytes,
-            Seconds = seconds,
-            RttP50Us = rtt.P50,
-            RttP99Us = rtt.P99,
-            RttP999Us = rtt.P999,
-            Ok = errors == 0,
-            Errors = errors,
-            Error = firstError,
-            Requests = rtts.Count,
-            FirstResponseMs = firstResponseMs,
-            Dials = dials.Count,
-            DialP50Us = dialP50,
-            DialP99Us = dialP99,
-        };
+        return result with { Dials = dials.Count, DialP50Us = dialP50, DialP99Us = dialP99 };
 
-        async Task CallerAsync()
+        async Task<int> OneAsync(int index, CancellationToken cancellationToken)
         {
-            while (Interlocked.Increment(ref next) <= count && Volatile.Read(ref errors) == 0)
-            {
-                await OneAsync().ConfigureAwait(false);
-            }
-        }
-
-        async Task OneAsync()
-        {
-            var began = Stopwatch.GetTimestamp();
-            try
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Get, Path);
-                request.Headers.ConnectionClose = connectionClose;
-                using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
-                response.EnsureSuccessStatusCode();
-                var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-                rtts.Add(began);
-                Interlocked.Add(ref bytes, body.Length);
-                progress.Add(1);
-            }
-            catch (Exception e) when (e is HttpRequestException or IOException or TimeoutException or Polly.Timeout.TimeoutRejectedException)
-            {
-                Interlocked.Increment(ref errors);
-                Interlocked.CompareExchange(ref firstError, e.Message, null);
-            }
+            using var request = new HttpRequestMessage(HttpMethod.Get, Path);
+            request.Headers.ConnectionClose = connectionClose;
+            using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            response.EnsureSuccessStatusCode();
+            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            return body.Length;
         }
     }
+
+    private static bool IsFailure(Exception e) =>
+        e is HttpRequestException or IOException or TimeoutException or Polly.Timeout.TimeoutRejectedException;
 }

@@ -8,18 +8,18 @@ namespace KcpKestrel.Cli.Commands;
 /// <summary><c>kcpkestrel bench</c>: a client workload against a serve (or a kcp-go peer); the last line is JSON.</summary>
 internal static class BenchCommand
 {
-    public static readonly string[] WorkloadNames = ["bulk", "echo", "pingpong", "sessions", "http", "udpblast"];
+    public static readonly string[] WorkloadNames = ["bulk", "echo", "pingpong", "sessions", "http", "grpc", "udpblast"];
 
     public static Command Create(CliIo io)
     {
         var kcp = Flags.Endpoint("--kcp", "KCP server to dial");
         var tcp = Flags.Endpoint("--tcp", "TCP server to dial");
-        var workload = Flags.Choice("--workload", "bulk: --bytes to a sink; echo: --bytes to an echo server, SHA-256 checked; pingpong: --count round trips of --size bytes; sessions: --sessions sessions each ping-ponging at --rate for --duration; http: --count GETs of serve --app http's /plaintext through HttpClient at --concurrency; udpblast: raw UDP on loopback, the ceiling", WorkloadNames);
+        var workload = Flags.Choice("--workload", "bulk: --bytes to a sink; echo: --bytes to an echo server, SHA-256 checked; pingpong: --count round trips of --size bytes; sessions: --sessions sessions each ping-ponging at --rate for --duration; http: --count GETs of serve --app http's /plaintext through HttpClient at --concurrency; grpc: --count unary calls of serve --app grpc's echo with --size bytes through a GrpcChannel at --concurrency; udpblast: raw UDP on loopback, the ceiling", WorkloadNames);
         workload.Required = true;
         var bytes = Flags.Bytes("--bytes", "Bytes to send for bulk and echo (default 16M)", 1, 1L << 40);
-        var size = Flags.Int("--size", "Message size for pingpong and sessions (default 64)", 4, 1 << 20, "4 to 1048576 bytes");
-        var count = Flags.Int("--count", "Round trips for pingpong, requests for http (default 1000)", 1, 100_000_000);
-        var concurrency = Flags.Int("--concurrency", "Concurrent requests for http, and the most HTTP connections (default 16)", 1, 10_000);
+        var size = Flags.Int("--size", "Message size for pingpong, sessions and grpc (default 64)", 4, 1 << 20, "4 to 1048576 bytes");
+        var count = Flags.Int("--count", "Round trips for pingpong, requests for http and grpc (default 1000)", 1, 100_000_000);
+        var concurrency = Flags.Int("--concurrency", "Concurrent requests for http and grpc, and the most HTTP connections for http (default 16)", 1, 10_000);
         var connectionClose = new Option<bool>("--connection-close") { Description = "http: every request asks for Connection: close, so each opens a connection of its own (a KCP session, or with --smux a stream) and pays its dial" };
         var streams = Flags.Int("--streams", "bulk and echo: split --bytes over this many connections at once (with --smux, streams on the pooled sessions; default 1)", 1, 10_000);
         var sessions = Flags.Int("--sessions", "Concurrent sessions (default 100)", 1, 100_000);
@@ -122,6 +122,13 @@ internal static class BenchCommand
             return http with { Transport = dialer.Transport, KcpSessions = KcpSessions(dialer) };
         }
 
+        if (settings.Workload == "grpc")
+        {
+            var progress = new BenchProgress($"grpc over {dialer.Transport}", settings.Count, "calls");
+            var grpc = await progress.RunAsync(io, () => GrpcWorkload.RunAsync(dialer, settings.Count, settings.Concurrency, settings.Size, progress, cancellationToken)).ConfigureAwait(false);
+            return grpc with { Transport = dialer.Transport, KcpSessions = KcpSessions(dialer) };
+        }
+
         if (settings.Streams > 1 && settings.Workload is "bulk" or "echo")
         {
             var progress = new BenchProgress($"{settings.Workload} over {settings.Streams} {dialer.Transport} connections", settings.Bytes, "bytes");
@@ -165,7 +172,7 @@ internal static class BenchCommand
     /// <summary>What to run.</summary>
     internal sealed record Settings(string Workload, long Bytes, int Size, int Count, int Sessions, double Rate, TimeSpan Duration)
     {
-        /// <summary>Concurrent requests of the http workload.</summary>
+        /// <summary>Concurrent requests of the http and grpc workloads.</summary>
         public int Concurrency { get; init; } = 16;
 
         /// <summary>Whether each http request opens a connection of its own.</summary>

@@ -14,6 +14,12 @@ internal sealed class KcpFlags
     /// <summary>kcptun's default key, so a kcptun or kcp-go peer started without --key matches.</summary>
     public const string DefaultKey = "it's a secrect";
 
+    /// <summary>
+    /// The environment variable read for the key when --key is not given: a container passes its secret
+    /// this way, off the command line (which other processes of the machine can read).
+    /// </summary>
+    public const string KeyVariable = "KCPKESTREL_KEY";
+
     private readonly List<(KcpSetting Setting, Option<object?> Option)> _flags = [];
 
     // Not a KcpOptions setting (no configuration key): how this process's loops do UDP I/O, which
@@ -91,7 +97,7 @@ internal sealed class KcpFlags
     /// <summary>Builds validated options; bad combinations throw <see cref="UsageException"/> naming the flag.</summary>
     public KcpOptions Build(ParseResult result)
     {
-        var options = new KcpOptions { Key = DefaultKey };
+        var options = new KcpOptions { Key = Environment.GetEnvironmentVariable(KeyVariable) is { Length: > 0 } key ? key : DefaultKey };
 
         // kcptun: --nodelay/--interval/--resend/--nc alone mean "manual"; with a named --mode they conflict.
         string? manualFlag = null;
@@ -191,7 +197,7 @@ internal sealed class KcpFlags
     {
         var defaultText = setting.Name switch
         {
-            nameof(KcpOptions.Key) => "kcptun's",
+            nameof(KcpOptions.Key) => $"{KeyVariable} if set, else kcptun's",
             _ when setting.DefaultDescription is not null => setting.DefaultDescription,
             _ => Show(setting, setting.Default),
         };

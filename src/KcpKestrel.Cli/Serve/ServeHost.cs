@@ -16,7 +16,7 @@ namespace KcpKestrel.Cli.Serve;
 /// <summary>The Kestrel host of <c>serve</c> (and of <c>demo</c>): the same app on a KCP and a TCP endpoint.</summary>
 internal sealed class ServeHost : IAsyncDisposable
 {
-    public static readonly string[] AppNames = ["echo", "sink", "http"];
+    public static readonly string[] AppNames = ["echo", "sink", "http", "grpc"];
 
     private readonly WebApplication _app;
     private readonly ListenOptions? _kcp;
@@ -99,6 +99,11 @@ internal sealed class ServeHost : IAsyncDisposable
         builder.Services.AddSingleton<EchoApp>();
         builder.Services.AddSingleton<SinkApp>();
         builder.Services.AddHealthChecks().AddKcp();
+        if (app == "grpc")
+        {
+            GrpcEchoApp.AddTo(builder.Services);
+        }
+
         builder.WebHost.UseKcp();
         tcpOptions.Apply(builder.WebHost);
 
@@ -139,6 +144,11 @@ internal sealed class ServeHost : IAsyncDisposable
             });
         }
 
+        if (app == "grpc")
+        {
+            GrpcEchoApp.MapTo(web);
+        }
+
         try
         {
             await web.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -162,6 +172,10 @@ internal sealed class ServeHost : IAsyncDisposable
                 break;
             case "sink":
                 listen.UseConnectionHandler<SinkApp>();
+                break;
+            case "grpc":
+                // gRPC without TLS: HTTP/2 with prior knowledge (h2c), as GrpcChannel speaks to an http:// address.
+                listen.Protocols = HttpProtocols.Http2;
                 break;
             default:
                 listen.Protocols = HttpProtocols.Http1;
