@@ -33,7 +33,7 @@ internal sealed class ScaleOutRig : IAsyncDisposable
     /// <summary><paramref name="count"/> instances (started at once) with <paramref name="serveArgs"/>, then nginx over them.</summary>
     public static async Task<ScaleOutRig> StartAsync(int count, params string[] serveArgs)
     {
-        var starts = Enumerable.Range(0, count).Select(i => ServeChild.StartAsync([.. serveArgs, .. InstanceId(i)])).ToArray();
+        var starts = Enumerable.Range(0, count).Select(_ => ServeChild.StartAsync(serveArgs)).ToArray();
         try
         {
             await Task.WhenAll(starts);
@@ -68,7 +68,7 @@ internal sealed class ScaleOutRig : IAsyncDisposable
     /// <summary>Starts one more instance and reloads nginx with it added to the upstream list.</summary>
     public async Task<ServeChild> AddInstanceAsync()
     {
-        var added = await ServeChild.StartAsync([.. _serveArgs, .. InstanceId(_instances.Count)]);
+        var added = await ServeChild.StartAsync(_serveArgs);
         _instances.Add(added);
         await Balancer.ReloadAsync([.. Balancer.Upstreams, added.Kcp]);
         return added;
@@ -108,6 +108,4 @@ internal sealed class ScaleOutRig : IAsyncDisposable
             }
         }
     }
-
-    private static string[] InstanceId(int index) => ["--instance-id", $"i{index}"];
 }
