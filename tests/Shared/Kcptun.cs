@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -51,7 +50,7 @@ internal sealed class Kcptun : IAsyncDisposable
         kcptun.EndPoint = new IPEndPoint(IPAddress.Loopback, port);
         try
         {
-            await TestWaits.WaitUntilAsync(() => kcptun._process.HasExited || UdpPortBound(port), "kcptun-server to bind its UDP port");
+            await TestWaits.WaitUntilAsync(() => kcptun._process.HasExited || UdpPortRange.IsBound(port), "kcptun-server to bind its UDP port");
             if (kcptun._process.HasExited)
             {
                 throw new InvalidOperationException($"kcptun-server exited with {kcptun._process.ExitCode}: {kcptun.Log}");
@@ -151,21 +150,5 @@ internal sealed class Kcptun : IAsyncDisposable
         }
 
         return null;
-    }
-
-    /// <summary>Whether a socket is bound to UDP <paramref name="port"/> on IPv4 (/proc/net/udp; kcptun-server binds no other way).</summary>
-    private static bool UdpPortBound(int port)
-    {
-        var suffix = ":" + port.ToString("X4", CultureInfo.InvariantCulture);
-        foreach (var line in File.ReadLines("/proc/net/udp").Skip(1))
-        {
-            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length > 1 && fields[1].EndsWith(suffix, StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
@@ -42,5 +43,24 @@ internal static class UdpPortRange
         }
 
         throw new InvalidOperationException($"No {count} consecutive free UDP ports found on loopback.");
+    }
+
+    /// <summary>
+    /// Whether a socket is bound to UDP <paramref name="port"/> on IPv4 (/proc/net/udp): how a test waits for an external
+    /// program (kcptun-server, nginx) that prints nothing when its UDP socket is ready.
+    /// </summary>
+    public static bool IsBound(int port)
+    {
+        var suffix = ":" + port.ToString("X4", CultureInfo.InvariantCulture);
+        foreach (var line in File.ReadLines("/proc/net/udp").Skip(1))
+        {
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length > 1 && fields[1].EndsWith(suffix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
