@@ -17,7 +17,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -127,15 +126,5 @@ func runGRPC(block kcp.BlockCrypt) result {
 		}()
 	}
 	wg.Wait()
-	if firstErr != nil {
-		return result{Error: firstErr.Error(), Errors: 1}
-	}
-	sort.Float64s(rtts)
-	return result{
-		Bytes:  received,
-		P50us:  rtts[len(rtts)/2],
-		P99us:  rtts[len(rtts)*99/100],
-		P999us: rtts[len(rtts)*999/1000],
-		OK:     true,
-	}
+	return latencyResult(rtts, received, firstErr)
 }

@@ -88,6 +88,12 @@ func httpWorkload(block kcp.BlockCrypt) result {
 		}()
 	}
 	wg.Wait()
+	return latencyResult(rtts, bytes, firstErr)
+}
+
+// latencyResult is the JSON of a request workload (http, grpc): the first error, or the bytes and the
+// round-trip percentiles of every request.
+func latencyResult(rtts []float64, bytes int64, firstErr error) result {
 	if firstErr != nil {
 		return result{Error: firstErr.Error(), Errors: 1}
 	}
