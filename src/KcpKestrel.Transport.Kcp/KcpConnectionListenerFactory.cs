@@ -1,3 +1,4 @@
+using KcpKestrel.Shared;
 using System.Buffers;
 using System.Diagnostics.Metrics;
 using System.Net;

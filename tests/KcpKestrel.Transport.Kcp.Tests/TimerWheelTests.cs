@@ -1,3 +1,4 @@
+using KcpKestrel.Shared;
 using KcpKestrel.Transport.Kcp.Io.Loops;
 
 namespace KcpKestrel.Transport.Kcp.Tests;

@@ -1,3 +1,4 @@
+using KcpKestrel.Shared;
 using System.Buffers;
 using System.Net;
 using System.Security.Cryptography;

@@ -1,3 +1,4 @@
+using KcpKestrel.Shared;
 using System.Buffers.Binary;
 using KcpKestrel.Core.Arq;
 using KcpKestrel.Core.Crypto;

@@ -1,3 +1,4 @@
+using KcpKestrel.Shared;
 using System.Security.Cryptography;
 using KcpKestrel.Core.Crypto;
 using KcpKestrel.Transport.Kcp.Io.Datagrams;

@@ -1,3 +1,4 @@
+using KcpKestrel.Shared;
 using System.Buffers;
 using KcpKestrel.Core.Fec;
 using KcpKestrel.Transport.Kcp.Diagnostics;

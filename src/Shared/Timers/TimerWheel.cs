@@ -1,4 +1,4 @@
-namespace KcpKestrel.Transport.Kcp.Io.Loops;
+namespace KcpKestrel.Shared;
 
 /// <summary>
 /// A hashed timing wheel with 1 ms slots, one per I/O loop, scheduling every session's next KCP

@@ -1,4 +1,4 @@
-namespace KcpKestrel.Transport.Kcp.Io.Loops;
+namespace KcpKestrel.Shared;
 
 /// <summary>An intrusive node of a <see cref="TimerWheel"/>, so scheduling allocates nothing.</summary>
 internal abstract class TimerWheelEntry
