@@ -75,7 +75,8 @@ public sealed class MetricsTests
         Assert.Contains((string)close.Tags["reason"]!, new[] { "remote_close", "local_close" });
         // The histograms are recorded right after the close counter, not atomically with it.
         await TestWaits.WaitUntilAsync(() => rtt.GetMeasurementSnapshot().Count == 1 && duration.GetMeasurementSnapshot().Count == 1, "one rtt and one duration measurement");
-        Assert.True(rtt.LastMeasurement!.Value > 0);
+        // KCP's srtt is whole milliseconds: on loopback it is often 0, so only its range is checked.
+        Assert.InRange(rtt.LastMeasurement!.Value, 0, 1_000);
 
         await TestWaits.WaitUntilAsync(
             () =>
