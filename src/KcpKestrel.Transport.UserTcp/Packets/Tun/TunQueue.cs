@@ -34,6 +34,12 @@ internal sealed unsafe class TunQueue : IPacketQueue
     /// <summary>The last unexpected errno of a read or write, for diagnostics.</summary>
     public int LastError;
 
+    /// <summary>
+    /// The loop's packet counters, if it wants this queue's send drops in <see cref="PacketCounters.OutDropped"/>
+    /// too (the writer cannot see them: <see cref="IPacketQueue.Send"/> returns nothing).
+    /// </summary>
+    public PacketCounters? Counters { get; set; }
+
     /// <inheritdoc />
     public bool Wait(int timeoutMs)
     {
@@ -111,6 +117,10 @@ internal sealed unsafe class TunQueue : IPacketQueue
         if (errno == TunNative.EAGAIN || errno == TunNative.ENOBUFS)
         {
             SendDropped++;
+            if (Counters is { } counters)
+            {
+                counters.OutDropped++;
+            }
         }
         else
         {
