@@ -239,6 +239,14 @@ public sealed class TunDeviceTests(ITestOutputHelper output)
 
             queue.Wake();
             Assert.True(queue.Wait(0));
+
+            // A loop blocked in Wait when the device goes away is released, and late wakes are harmless.
+            waiter = Task.Run(() => queue.Wait(30_000));
+            await Task.Delay(50);
+            device.Dispose();
+            await waiter.WaitAsync(TimeSpan.FromSeconds(10));
+            queue.Wake();
+            Assert.False(queue.Wait(0));
         }
     }
 
