@@ -48,4 +48,9 @@ internal sealed class TcpCounters
     public long SynCookiesSent;
     public long SynCookiesAccepted;
     public long TimeWaitReused;
+
+    // Appended by the connection (ut-conn)
+    public long DroppedPaws;
+    public long DroppedReassemblyFull;
+    public long PersistTimeouts;
 }
