@@ -49,6 +49,11 @@ internal sealed class TcpCounters
     public long SynCookiesAccepted;
     public long TimeWaitReused;
 
+    // Appended by the connection (ut-conn)
+    public long DroppedPaws;
+    public long DroppedReassemblyFull;
+    public long PersistTimeouts;
+
     // Stack-level drops and defences (TcpStack)
     public long DroppedInvalidFlags;
     public long ResetsRateLimited;
