@@ -16,6 +16,10 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
     private const ulong CookieLabel = 2;
     private const ulong PortLabel = 3;
 
+    // TcpConnection's per-connection TSval offset is ISS * this (RFC 7323 §5.4): a cookie SYN-ACK's TSval must
+    // already carry it, or the connection's later TSvals would jump and the peer's PAWS could drop them.
+    private const uint TsOffsetFactor = 2654435761u;
+
     private readonly TcpStackOptions _options;
     private readonly Dictionary<TcpFlowKey, TcpConnection> _flows = [];
     private readonly Dictionary<TcpConnection, TcpListenerEntry> _halfOpen = new(ReferenceEqualityComparer.Instance);
@@ -55,7 +59,7 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
         _ports = new EphemeralPorts(p0, p1, options.EphemeralPortMin, options.EphemeralPortMax);
         _challengeAcks = new SegmentRateLimiter(options.ChallengeAcksPerSecond);
         _resets = new SegmentRateLimiter(options.ResetsPerSecond);
-        _windowScale = options.Connection.WindowScaling ? WindowScaleFor(options.Connection.ReceiveBufferSize) : (byte)0;
+        _windowScale = TcpConnection.ReceiveWindowScale(options.Connection);
     }
 
     public ITcpSegmentOutput Output { get; }
@@ -69,21 +73,6 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
 
     /// <summary>Passively opened connections still in SYN-RECEIVED, over all listeners.</summary>
     public int HalfOpenCount => _halfOpen.Count;
-
-    /// <summary>
-    /// The window-scale shift this stack announces for a receive buffer: the smallest that fits the buffer in the
-    /// 16-bit window (RFC 7323 §2.3 caps it at 14).
-    /// </summary>
-    public static byte WindowScaleFor(int receiveBufferSize)
-    {
-        byte shift = 0;
-        while (shift < 14 && (receiveBufferSize >> shift) > ushort.MaxValue)
-        {
-            shift++;
-        }
-
-        return shift;
-    }
 
     /// <summary>The connection of <paramref name="flow"/>, if the stack holds one.</summary>
     public bool TryGetConnection(in TcpFlowKey flow, out TcpConnection connection) =>
@@ -201,7 +190,6 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
         _lastNow = now;
         var connection = new TcpConnection(this, flow, _options.Connection) { Events = events };
         _flows.Add(flow, connection);
-        Counters.ActiveOpens++;
         connection.OpenActive(_isn.Next(flow, now), now);
         return connection;
     }
@@ -396,7 +384,6 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
         _flows.Add(flow, connection);
         _halfOpen.Add(connection, listener);
         listener.HalfOpen++;
-        Counters.PassiveOpens++;
         connection.OpenPassive(header, _isn.Next(flow, now), now);
     }
 
@@ -431,7 +418,7 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
         if (peer.HasTimestamps && connectionOptions.Timestamps)
         {
             synAck.Options.HasTimestamps = true;
-            synAck.Options.TsVal = now;
+            synAck.Options.TsVal = unchecked(now + (cookie * TsOffsetFactor));
             synAck.Options.TsEcr = peer.TsVal;
         }
 
@@ -460,7 +447,6 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
         mss = Math.Min(mss, _options.Connection.Mss);
         var connection = new TcpConnection(this, flow, _options.Connection);
         _flows.Add(flow, connection);
-        Counters.PassiveOpens++;
         Counters.SynCookiesAccepted++;
         _cookieOpening = connection;
         _cookieHandedOff = false;
