@@ -338,7 +338,9 @@ internal sealed partial class TcpConnection : TimerWheelEntry
         _sndMax = _sndNxt;
         _sndBufSeq = iss + 1;
         _highRxt = _sndNxt;
-        _tsOffset = iss * 2654435761u; // a per-connection TSval offset (RFC 7323 §5.4), derived from the unguessable ISS
+        // RFC 7323 §5.4: a TSval offset per 4-tuple, from the flow's per-process randomized hash, so it cannot be
+        // guessed yet stays monotonic across incarnations of one 4-tuple (what TIME-WAIT reuse compares).
+        _tsOffset = (uint)Flow.GetHashCode();
         _sndMss = ClampPeerMss(MinPeerMss);
         _lastHeard = now;
         _rttTiming = true;
