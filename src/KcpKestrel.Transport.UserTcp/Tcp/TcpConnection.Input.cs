@@ -7,6 +7,7 @@ internal sealed partial class TcpConnection
     public void OnSegment(in TcpHeader header, ReadOnlySpan<byte> payload, uint now)
     {
         _segmentsReceived++;
+        Owner.Counters.SegmentsReceived++;
         switch (State)
         {
             case TcpState.Closed:

@@ -153,8 +153,7 @@ internal sealed partial class TcpConnection : TimerWheelEntry
     /// <summary>From a SYN to a listening port: sends SYN-ACK with <paramref name="iss"/> (SYN-RECEIVED).</summary>
     public void OpenPassive(in TcpHeader syn, uint iss, uint now)
     {
-        _passive = true;
-        Owner.Counters.PassiveOpens++;
+        _passive = true; // the stack counts opens (it decides them)
         InitializeSend(iss, now);
         TakePeerSyn(syn, offered: true);
         State = TcpState.SynReceived;
@@ -170,8 +169,7 @@ internal sealed partial class TcpConnection : TimerWheelEntry
     /// </summary>
     public void OpenFromCookie(in TcpHeader ack, uint iss, ushort mss, int peerWindowScale, bool sackPermitted, ReadOnlySpan<byte> payload, uint now)
     {
-        _passive = true;
-        Owner.Counters.PassiveOpens++;
+        _passive = true; // the stack counts opens (it decides them)
         InitializeSend(iss, now);
         _sndUna = _sndNxt;
         _irs = ack.Seq - 1;
@@ -208,7 +206,6 @@ internal sealed partial class TcpConnection : TimerWheelEntry
     /// <summary>Active open: sends SYN with <paramref name="iss"/> (SYN-SENT).</summary>
     public void OpenActive(uint iss, uint now)
     {
-        Owner.Counters.ActiveOpens++;
         InitializeSend(iss, now);
         _rcvWscale = ReceiveWindowScale(Options);
         State = TcpState.SynSent;
@@ -457,7 +454,13 @@ internal sealed partial class TcpConnection : TimerWheelEntry
         _timers = ConnectionTimers.None;
         Owner.Timers.Remove(this);
         _send.Release();
-        _receive.Release();
+        if (reason != TcpCloseReason.Closed)
+        {
+            _receive.Release();
+        }
+
+        // After a graceful close the app may still drain what it has not read (Receive returns the ring to the
+        // pool once empty); after anything else the bytes are void.
         if (notify)
         {
             Notify(reason);
