@@ -69,6 +69,10 @@ internal sealed partial class TcpConnection
             }
 
         }
+        else if (ack == _sndUna && Flight > 0 && window == 0)
+        {
+            _retries = 0; // the peer is alive and only full: a shut window is not a reason to time out
+        }
         else if (ack == _sndUna && Flight > 0 && payloadLength == 0 && !h.Has(TcpFlags.Fin) && (!windowChanged || newSack))
         {
             OnDuplicateAck(now);

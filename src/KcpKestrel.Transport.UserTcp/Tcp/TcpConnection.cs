@@ -172,6 +172,7 @@ internal sealed partial class TcpConnection : TimerWheelEntry
         _passive = true; // the stack counts opens (it decides them)
         InitializeSend(iss, now);
         _sndUna = _sndNxt;
+        _rttTiming = false; // the handshake's RTT is unknown (the SYN-ACK left no state behind)
         _irs = ack.Seq - 1;
         _rcvNxt = ack.Seq;
         _rcvAdvEdge = _rcvNxt;
