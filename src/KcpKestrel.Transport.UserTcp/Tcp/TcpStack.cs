@@ -16,10 +16,6 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
     private const ulong CookieLabel = 2;
     private const ulong PortLabel = 3;
 
-    // TcpConnection's per-connection TSval offset is ISS * this (RFC 7323 §5.4): a cookie SYN-ACK's TSval must
-    // already carry it, or the connection's later TSvals would jump and the peer's PAWS could drop them.
-    private const uint TsOffsetFactor = 2654435761u;
-
     private readonly TcpStackOptions _options;
     private readonly Dictionary<TcpFlowKey, TcpConnection> _flows = [];
     private readonly Dictionary<TcpConnection, TcpListenerEntry> _halfOpen = new(ReferenceEqualityComparer.Instance);
@@ -190,6 +186,7 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
         _lastNow = now;
         var connection = new TcpConnection(this, flow, _options.Connection) { Events = events };
         _flows.Add(flow, connection);
+        Counters.ActiveOpens++;
         connection.OpenActive(_isn.Next(flow, now), now);
         return connection;
     }
@@ -384,6 +381,7 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
         _flows.Add(flow, connection);
         _halfOpen.Add(connection, listener);
         listener.HalfOpen++;
+        Counters.PassiveOpens++;
         connection.OpenPassive(header, _isn.Next(flow, now), now);
     }
 
@@ -418,7 +416,10 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
         if (peer.HasTimestamps && connectionOptions.Timestamps)
         {
             synAck.Options.HasTimestamps = true;
-            synAck.Options.TsVal = unchecked(now + (cookie * TsOffsetFactor));
+            // TcpConnection's TSval clock is now plus a per-4-tuple offset, the flow's hash (RFC 7323 §5.4): the
+            // cookie SYN-ACK must already run on it, or the connection's later TSvals would jump and the peer's
+            // PAWS could drop them (a test checks the continuity).
+            synAck.Options.TsVal = unchecked(now + (uint)flow.GetHashCode());
             synAck.Options.TsEcr = peer.TsVal;
         }
 
@@ -447,6 +448,7 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
         mss = Math.Min(mss, _options.Connection.Mss);
         var connection = new TcpConnection(this, flow, _options.Connection);
         _flows.Add(flow, connection);
+        Counters.PassiveOpens++;
         Counters.SynCookiesAccepted++;
         _cookieOpening = connection;
         _cookieHandedOff = false;
