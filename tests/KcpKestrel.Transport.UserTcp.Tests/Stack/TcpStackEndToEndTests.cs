@@ -43,6 +43,30 @@ public sealed class TcpStackEndToEndTests
     }
 
     [Fact]
+    public void IPv6_ConnectsAndCarriesData()
+    {
+        using var pair = new StackPair(18);
+        var acceptor = new StreamAcceptor(() => pair.Link.Now) { Configure = e => e.ToSend = 100_000 };
+        pair.Server.Listen(new System.Net.IPEndPoint(System.Net.IPAddress.IPv6Any, 8443), acceptor);
+        var client = new StreamEvents(() => pair.Link.Now) { ToSend = 100_000 };
+        client.Connection = pair.Client.Connect(
+            new System.Net.IPEndPoint(System.Net.IPAddress.Parse("fd00:77::2"), 0),
+            new System.Net.IPEndPoint(System.Net.IPAddress.Parse("fd00:77::1"), 8443),
+            client,
+            pair.Link.Now);
+
+        Assert.True(pair.Link.RunUntil(
+            () =>
+            {
+                acceptor.StartPending();
+                return client.Received == 100_000 && acceptor.Accepted is [{ Received: 100_000 }];
+            },
+            30_000));
+        Assert.True(client.Connection.Flow.IsIPv6);
+        Assert.Equal(0, client.Mismatches + acceptor.Accepted[0].Mismatches);
+    }
+
+    [Fact]
     public void AThousandSequentialConnections_OpenAndCloseCleanly_AndTimeWaitEmptiesTheTable()
     {
         using var pair = new StackPair(3);
