@@ -19,7 +19,7 @@ internal sealed partial class TcpConnection
             if (Sequence.Gt(ack, _sndBufSeq))
             {
                 var dataAcked = (int)(Sequence.Min(ack, dataEnd) - _sndBufSeq);
-                _send.Consume(dataAcked, Options.SendBufferSize);
+                _send.Consume(dataAcked, Options.SendBufferSize, Options.BufferPool);
                 _sndBufSeq += (uint)dataAcked;
             }
 
