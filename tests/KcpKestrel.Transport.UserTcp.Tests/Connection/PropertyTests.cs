@@ -1,3 +1,4 @@
+using System.Buffers;
 using CsCheck;
 using KcpKestrel.Transport.UserTcp.Tcp;
 
@@ -62,7 +63,7 @@ public class PropertyTests
                         seq = rcvNxt;
                     }
 
-                    var advanced = buffer.Write(rcvNxt, seq, slice, capacity);
+                    var advanced = buffer.Write(rcvNxt, seq, slice, capacity, ArrayPool<byte>.Shared);
                     Assert.True(advanced >= 0 || pieces.Count > ReceiveBuffer.MaxRanges);
                     if (advanced > 0)
                     {
@@ -76,18 +77,18 @@ public class PropertyTests
                     var seq = isn + (uint)start;
                     if (Sequence.Ge(seq, rcvNxt))
                     {
-                        rcvNxt += (uint)buffer.Write(rcvNxt, seq, data.AsSpan(start, count), capacity);
+                        rcvNxt += (uint)buffer.Write(rcvNxt, seq, data.AsSpan(start, count), capacity, ArrayPool<byte>.Shared);
                     }
                     else if (Sequence.Lt(rcvNxt, seq + (uint)count))
                     {
                         var skip = (int)(rcvNxt - seq);
-                        rcvNxt += (uint)buffer.Write(rcvNxt, rcvNxt, data.AsSpan(start + skip, count - skip), capacity);
+                        rcvNxt += (uint)buffer.Write(rcvNxt, rcvNxt, data.AsSpan(start + skip, count - skip), capacity, ArrayPool<byte>.Shared);
                     }
                 }
 
                 Assert.Equal(isn + (uint)length, rcvNxt);
                 var output = new byte[length];
-                Assert.Equal(length, buffer.Read(output, capacity));
+                Assert.Equal(length, buffer.Read(output, capacity, ArrayPool<byte>.Shared));
                 Assert.True(output.AsSpan().SequenceEqual(data));
                 Assert.False(buffer.HasBuffer);
             },
