@@ -48,10 +48,12 @@ public sealed class TcpStackEndToEndTests
     // once, after RTOs on both sides each side's bare ACKs carry SEG.SEQ = a go-back-N-lowered SND.NXT, below the
     // peer's RCV.NXT, and acknowledge beyond the peer's lowered SND.NXT: each side finds the other's ACK unacceptable
     // and answers it with an ACK, an endless ACK exchange every RTT while no data moves (RTO backed off to the max).
+    // (Seeds as of ut-conn fa7fa18; about 1 in 10 runs at 8-10% loss stalls so.)
     [Theory(Skip = "ut-conn: ACK exchange without progress after go-back-N on both sides (see the comment)")]
-    [InlineData(101, 0.08)]
-    [InlineData(110, 0.08)]
-    [InlineData(119, 0.08)]
+    [InlineData(222, 0.08)]
+    [InlineData(242, 0.08)]
+    [InlineData(254, 0.08)]
+    [InlineData(215, 0.10)]
     public void OneMiBEachWay_UnderHeavyLoss(int seed, double loss) => OneMiBEachWay_ArrivesIntact_AndTimeWaitExpires(seed, loss);
 
     [Fact]
