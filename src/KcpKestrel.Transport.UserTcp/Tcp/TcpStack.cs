@@ -200,7 +200,13 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
             listener.HalfOpen--;
         }
 
-        if (listener is null || listener.IsStopped || _disposed || !listener.Acceptor.TryAccept(connection))
+        if (listener is null || listener.IsStopped || _disposed)
+        {
+            // Nobody listens there any more (stopped, or a reopened TIME_WAIT of a port never listened on).
+            return false;
+        }
+
+        if (!listener.Acceptor.TryAccept(connection))
         {
             Counters.AcceptQueueFull++;
             return false;
