@@ -48,4 +48,14 @@ internal sealed class TcpCounters
     public long SynCookiesSent;
     public long SynCookiesAccepted;
     public long TimeWaitReused;
+
+    // Appended by the connection (ut-conn)
+    public long DroppedPaws;
+    public long DroppedReassemblyFull;
+    public long PersistTimeouts;
+
+    // Stack-level drops and defences (TcpStack)
+    public long DroppedInvalidFlags;
+    public long ResetsRateLimited;
+    public long TimeWaitEvicted;
 }
