@@ -70,6 +70,11 @@ internal sealed partial class TcpConnection
             var fin = _finQueued && length == unsent;
             var retransmission = Sequence.Lt(_sndNxt, _sndMax);
             SendSegment(_sndNxt, fin ? TcpFlags.Ack | TcpFlags.Psh | TcpFlags.Fin : TcpFlags.Ack | TcpFlags.Psh, offset, length, now);
+            // After a go-back-N a segment may start below SND.MAX and end past it: only the part past it is new.
+            var end = _sndNxt + (uint)length;
+            var fresh = Sequence.Gt(end, _sndMax) ? (int)(end - Sequence.Max(_sndNxt, _sndMax)) : 0;
+            _bytesSent += fresh;
+            Owner.Counters.BytesSent += fresh;
             if (retransmission)
             {
                 _retransmits++;
@@ -77,8 +82,6 @@ internal sealed partial class TcpConnection
             }
             else
             {
-                _bytesSent += length;
-                Owner.Counters.BytesSent += length;
                 if (!_rttTiming && !_timestamps)
                 {
                     _rttTiming = true;
