@@ -19,6 +19,13 @@ internal sealed partial class TcpConnection
             RetransmitHoles(now, mss);
         }
 
+        // RFC 5681 §4.1: after an idle period longer than the RTO, restart from the initial window, not with a
+        // burst of a window that was measured long ago.
+        if (Flight == 0 && _cc.Cwnd > 10 * mss && (int)(now - _lastDataSent) > _rtt.RtoMs)
+        {
+            _cc.Cwnd = 10 * mss;
+        }
+
         while (true)
         {
             var offset = (int)(_sndNxt - _sndBufSeq);
@@ -90,6 +97,7 @@ internal sealed partial class TcpConnection
                 }
             }
 
+            _lastDataSent = now;
             AdvanceSent(length + (fin ? 1 : 0), now);
         }
     }

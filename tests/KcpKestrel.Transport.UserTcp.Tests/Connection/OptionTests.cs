@@ -77,4 +77,19 @@ public class OptionTests
         Assert.True(maxHeld <= 4096, $"{maxHeld} bytes held");
         Assert.Equal(0, pair.ServerOwner.Counters.DroppedOutOfWindow);
     }
+
+    [Fact]
+    public void AfterIdleTheWindowRestartsFromTheInitialWindow()
+    {
+        var pair = new ConnectionPair(125);
+        pair.Connect();
+        Assert.True(pair.Transfer(pair.Client, pair.Server, 2_000_000, 125));
+        var mss = pair.Client.GetStatistics().Mss - 12;
+        Assert.True(pair.Client.GetStatistics().CongestionWindowBytes > 20 * mss);
+
+        pair.Link.Advance(5_000);
+        var before = pair.Link.A.Sent;
+        pair.Client.Send(new byte[200_000], pair.Now);
+        Assert.Equal(before + 10, pair.Link.A.Sent); // RFC 5681 §4.1: ten segments, not the old window
+    }
 }
