@@ -48,4 +48,8 @@ internal sealed class TcpCounters
     public long SynCookiesSent;
     public long SynCookiesAccepted;
     public long TimeWaitReused;
+
+    // Stack-level drops and defences (TcpStack)
+    public long DroppedInvalidFlags;
+    public long ResetsRateLimited;
 }
