@@ -192,6 +192,7 @@ internal sealed class ServeHost : IAsyncDisposable
         {
             web.MapGet("/plaintext", () => Results.Text("Hello, World!", "text/plain"));
             web.MapHealthChecks("/healthz");
+            TransferEndpoints.MapTo(web);
             web.MapPost("/echo", static async (HttpContext context) =>
             {
                 context.Response.ContentType = context.Request.ContentType ?? "application/octet-stream";
