@@ -52,4 +52,9 @@ internal sealed class TcpCounters
     // Stack-level drops and defences (TcpStack)
     public long DroppedInvalidFlags;
     public long ResetsRateLimited;
+
+    // Appended by the connection (ut-conn)
+    public long DroppedPaws;
+    public long DroppedReassemblyFull;
+    public long PersistTimeouts;
 }
