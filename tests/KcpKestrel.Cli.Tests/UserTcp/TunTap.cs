@@ -52,6 +52,9 @@ internal sealed class TunTap : IDisposable
     /// <summary>Writes one IP packet into the device: the stack reads it next.</summary>
     public void Send(ReadOnlySpan<byte> packet) => _socket.Send(packet);
 
+    /// <summary>Builds <paramref name="segment"/> and writes it into the device.</summary>
+    public void Send(RawSegment segment) => Send(segment.ToArray());
+
     /// <summary>
     /// The next packet the stack sent to <paramref name="destination"/> (an IPv4 address, 4 bytes) matching
     /// <paramref name="match"/>, or null after <paramref name="timeout"/>.

@@ -92,7 +92,7 @@ internal sealed class UserTcpServe : IAsyncDisposable
     }
 
     /// <summary>
-    /// The sum of every number named <paramref name="name"/> (case-insensitive) anywhere under
+    /// The sum of every number named <paramref name="name"/> (case and underscores ignored) anywhere under
     /// <paramref name="report"/>: the stop JSON nests counters by layer and loop, and a test wants the total.
     /// </summary>
     public static long Counter(JsonElement report, string name)
@@ -141,7 +141,7 @@ internal sealed class UserTcpServe : IAsyncDisposable
         {
             foreach (var property in element.EnumerateObject())
             {
-                if (property.Value.ValueKind == JsonValueKind.Number && string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
+                if (property.Value.ValueKind == JsonValueKind.Number && SameName(property.Name, name))
                 {
                     total += property.Value.GetInt64();
                     found = true;
@@ -160,6 +160,10 @@ internal sealed class UserTcpServe : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>bad_tcp_checksum, badTcpChecksum and BadTcpChecksum are one name.</summary>
+    private static bool SameName(string a, string b) =>
+        string.Equals(a.Replace("_", string.Empty, StringComparison.Ordinal), b.Replace("_", string.Empty, StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
 
     private static void Append(LineWriter writer, string? line)
     {
