@@ -68,11 +68,6 @@ internal sealed partial class TcpConnection
                 _timers &= ~ConnectionTimers.Retransmit;
             }
 
-            if (_wantSendable && SendableBytes > 0)
-            {
-                _wantSendable = false;
-                Events?.OnSendable(this);
-            }
         }
         else if (ack == _sndUna && Flight > 0 && payloadLength == 0 && !h.Has(TcpFlags.Fin) && (!windowChanged || newSack))
         {
@@ -96,6 +91,13 @@ internal sealed partial class TcpConnection
         if (_finQueued && Sequence.Gt(ack, FinSeq) && Sequence.Ge(_sndMax, FinSeq + 1))
         {
             OnFinAcked(now);
+        }
+
+        // Last, so a user that sends from the event sees the updated window and state.
+        if (_wantSendable && SendableBytes > 0)
+        {
+            _wantSendable = false;
+            Events?.OnSendable(this);
         }
     }
 

@@ -153,8 +153,7 @@ internal sealed partial class TcpConnection : TimerWheelEntry
     /// <summary>From a SYN to a listening port: sends SYN-ACK with <paramref name="iss"/> (SYN-RECEIVED).</summary>
     public void OpenPassive(in TcpHeader syn, uint iss, uint now)
     {
-        _passive = true;
-        Owner.Counters.PassiveOpens++;
+        _passive = true; // the stack counts opens (it decides them)
         InitializeSend(iss, now);
         TakePeerSyn(syn, offered: true);
         State = TcpState.SynReceived;
@@ -170,8 +169,7 @@ internal sealed partial class TcpConnection : TimerWheelEntry
     /// </summary>
     public void OpenFromCookie(in TcpHeader ack, uint iss, ushort mss, int peerWindowScale, bool sackPermitted, ReadOnlySpan<byte> payload, uint now)
     {
-        _passive = true;
-        Owner.Counters.PassiveOpens++;
+        _passive = true; // the stack counts opens (it decides them)
         InitializeSend(iss, now);
         _sndUna = _sndNxt;
         _irs = ack.Seq - 1;
@@ -208,7 +206,6 @@ internal sealed partial class TcpConnection : TimerWheelEntry
     /// <summary>Active open: sends SYN with <paramref name="iss"/> (SYN-SENT).</summary>
     public void OpenActive(uint iss, uint now)
     {
-        Owner.Counters.ActiveOpens++;
         InitializeSend(iss, now);
         _rcvWscale = ReceiveWindowScale(Options);
         State = TcpState.SynSent;
@@ -338,7 +335,9 @@ internal sealed partial class TcpConnection : TimerWheelEntry
         _sndMax = _sndNxt;
         _sndBufSeq = iss + 1;
         _highRxt = _sndNxt;
-        _tsOffset = iss * 2654435761u; // a per-connection TSval offset (RFC 7323 §5.4), derived from the unguessable ISS
+        // RFC 7323 §5.4: a TSval offset per 4-tuple, from the flow's per-process randomized hash, so it cannot be
+        // guessed yet stays monotonic across incarnations of one 4-tuple (what TIME-WAIT reuse compares).
+        _tsOffset = (uint)Flow.GetHashCode();
         _sndMss = ClampPeerMss(MinPeerMss);
         _lastHeard = now;
         _rttTiming = true;
@@ -455,7 +454,13 @@ internal sealed partial class TcpConnection : TimerWheelEntry
         _timers = ConnectionTimers.None;
         Owner.Timers.Remove(this);
         _send.Release();
-        _receive.Release();
+        if (reason != TcpCloseReason.Closed)
+        {
+            _receive.Release();
+        }
+
+        // After a graceful close the app may still drain what it has not read (Receive returns the ring to the
+        // pool once empty); after anything else the bytes are void.
         if (notify)
         {
             Notify(reason);
