@@ -38,14 +38,14 @@ internal sealed class UserTcpServe : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>
-    /// Starts serve in <paramref name="ns"/> with <c>--app <paramref name="app"/></c>, the spec extended by
+    /// Starts serve in <paramref name="ns"/> (its KCP endpoint on the namespace's own loopback, unused) with <c>--app <paramref name="app"/></c>, the spec extended by
     /// <paramref name="specExtra"/> (e.g. <c>loss=0.02,seed=7</c>), and waits for its ready line.
     /// </summary>
     public static async Task<UserTcpServe> StartAsync(NetNamespace ns, string app, string? specExtra = null, params string[] args)
     {
         var spec = $"tun=ut0,address={Address}/24,port={Port}" + (specExtra is null ? string.Empty : "," + specExtra);
         var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
-        var start = ns.ExecStartInfo([host, Path.Combine(AppContext.BaseDirectory, "KcpKestrel.Cli.dll"), "serve", "--usertcp", spec, "--app", app, .. args]);
+        var start = ns.ExecStartInfo([host, Path.Combine(AppContext.BaseDirectory, "KcpKestrel.Cli.dll"), "serve", "--kcp", "127.0.0.1:0", "--usertcp", spec, "--app", app, .. args]);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         var process = new Process { StartInfo = start };
         var serve = new UserTcpServe(process);
