@@ -28,7 +28,7 @@ public sealed class HttpClientInteropTests(Xunit.Abstractions.ITestOutputHelper 
 
         var report = await serve.StopAsync();
         output.WriteLine(report.ToString());
-        Assert.True(UserTcpServe.Counter(report, "bytesReceived") >= Size, "the upload crossed the stack");
-        Assert.True(UserTcpServe.Counter(report, "bytesSent") >= Size, "the download crossed the stack");
+        Assert.True(UserTcpServe.Counter(report, "bytesIn") >= Size, "the upload crossed the stack");
+        Assert.True(UserTcpServe.Counter(report, "bytesOut") >= Size, "the download crossed the stack");
     }
 }
