@@ -114,6 +114,11 @@ public sealed class HostilePacketTests(Xunit.Abstractions.ITestOutputHelper outp
             {
                 var source = new IPAddress([10, 77, 0, (byte)random.Next(10, 250)]);
                 tap.Send(new RawSegment { Source = source, SourcePort = (ushort)random.Next(1024, 65536), Flags = RawSegment.Syn, Sequence = (uint)random.NextInt64(1L << 32), Options = RawSegment.Mss(1460) });
+                if (i % 1000 == 999)
+                {
+                    // About a second in all: the real clients below connect while the flood is on.
+                    Thread.Sleep(50);
+                }
             }
         });
 
