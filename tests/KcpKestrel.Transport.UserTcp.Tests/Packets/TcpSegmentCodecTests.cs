@@ -1,3 +1,4 @@
+using CsCheck;
 using KcpKestrel.Transport.UserTcp.Packets;
 using KcpKestrel.Transport.UserTcp.Tcp;
 
@@ -211,5 +212,64 @@ public sealed class TcpSegmentCodecTests
         Assert.Equal(56, TcpSegmentCodec.Write(buffer, 1, 2, header));
         Assert.Equal(PacketDropReason.None, TcpSegmentCodec.TryRead(buffer.AsSpan(0, 56), out _, out _, out var read, out _));
         Assert.Equal(4, read.Options.SackCount);
+    }
+
+    [Fact]
+    public void RandomOptionAreas_NeverThrow_AndKeepTheirBounds()
+    {
+        Gen.Select(Gen.Byte.Array[0, 40], Gen.Bool).Sample((area, syn) =>
+        {
+            var options = default(TcpOptions);
+            if (TcpSegmentCodec.TryReadOptions(area, syn, ref options))
+            {
+                Assert.InRange(options.SackCount, 0, 4);
+                Assert.InRange(options.WindowScale, 0, 14);
+                Assert.True(syn || (options.Mss == 0 && !options.HasWindowScale && !options.SackPermitted));
+            }
+        }, iter: 20000);
+    }
+
+    [Fact]
+    public void WriteThenRead_RoundTripsRandomHeaders()
+    {
+        var gen = Gen.Select(Gen.UInt, Gen.UInt, Gen.Byte, Gen.UShort, Gen.UShort, Gen.Bool, Gen.Byte[0, 20], Gen.Bool)
+            .Select(Gen.Bool, Gen.UInt, Gen.UInt, Gen.Int[0, 4], Gen.UInt.Array[8]);
+        gen.Sample((fixedPart, hasTs, tsVal, tsEcr, sacks, edges) =>
+        {
+            var (seq, ack, flags, window, mss, hasWs, ws, sackOk) = fixedPart;
+            var header = new TcpHeader { Seq = seq, Ack = ack, Flags = (TcpFlags)flags | TcpFlags.Syn, Window = window };
+            header.Options.Mss = mss;
+            header.Options.HasWindowScale = hasWs;
+            header.Options.WindowScale = ws;
+            header.Options.SackPermitted = sackOk;
+            header.Options.HasTimestamps = hasTs;
+            header.Options.TsVal = tsVal;
+            header.Options.TsEcr = tsEcr;
+            header.Options.SackCount = (byte)sacks;
+            for (int i = 0; i < sacks; i++)
+            {
+                header.Options.Sack[i] = new SackBlock(edges[2 * i], edges[(2 * i) + 1]);
+            }
+
+            var buffer = new byte[60];
+            int length = TcpSegmentCodec.Write(buffer, 1, 2, header);
+            Assert.Equal(0, length % 4);
+            Assert.Equal(PacketDropReason.None, TcpSegmentCodec.TryRead(buffer.AsSpan(0, length), out _, out _, out var read, out var payload));
+            Assert.True(payload.IsEmpty);
+            Assert.Equal(header.Seq, read.Seq);
+            Assert.Equal(header.Ack, read.Ack);
+            Assert.Equal(header.Flags, read.Flags);
+            Assert.Equal(mss, read.Options.Mss);
+            Assert.Equal(hasWs, read.Options.HasWindowScale);
+            Assert.Equal(hasWs ? Math.Min(ws, (byte)14) : 0, read.Options.WindowScale);
+            Assert.Equal(sackOk, read.Options.SackPermitted);
+            Assert.Equal(hasTs, read.Options.HasTimestamps);
+            int used = (mss != 0 ? 4 : 0) + (hasTs ? 12 : sackOk ? 4 : 0) + (hasWs ? 4 : 0);
+            Assert.Equal(Math.Min(sacks, Math.Max(0, (40 - used - 4) / 8)), read.Options.SackCount);
+            for (int i = 0; i < read.Options.SackCount; i++)
+            {
+                Assert.Equal(header.Options.Sack[i], read.Options.Sack[i]);
+            }
+        }, iter: 5000);
     }
 }
