@@ -7,6 +7,7 @@ internal sealed partial class TcpConnection
     public void OnSegment(in TcpHeader header, ReadOnlySpan<byte> payload, uint now)
     {
         _segmentsReceived++;
+        Owner.Counters.SegmentsReceived++;
         switch (State)
         {
             case TcpState.Closed:
@@ -248,14 +249,19 @@ internal sealed partial class TcpConnection
     }
 
     /// <summary>
-    /// RFC 6191-lite: a SYN to a TIME-WAIT connection may reopen it when it is clearly newer: its timestamp above
-    /// TS.Recent when both sides used timestamps, else its sequence number above RCV.NXT (RFC 9293 §3.10.7.4's
-    /// BSD practice).
+    /// RFC 6191-lite: a SYN to a TIME-WAIT connection may reopen it when it is newer: not older than TS.Recent
+    /// (PAWS) and either its sequence number above RCV.NXT or its timestamp above TS.Recent (as Linux decides).
     /// </summary>
-    private bool MayReopen(in TcpHeader syn) =>
-        _timestamps && syn.Options.HasTimestamps
-            ? Sequence.Gt(syn.Options.TsVal, _tsRecent)
-            : Sequence.Gt(syn.Seq, _rcvNxt);
+    private bool MayReopen(in TcpHeader syn)
+    {
+        var hasTs = _timestamps && syn.Options.HasTimestamps;
+        if (hasTs && Sequence.Lt(syn.Options.TsVal, _tsRecent))
+        {
+            return false; // PAWS: an old duplicate SYN
+        }
+
+        return Sequence.Gt(syn.Seq, _rcvNxt) || (hasTs && Sequence.Gt(syn.Options.TsVal, _tsRecent));
+    }
 
     /// <summary>
     /// Reuses this TIME-WAIT connection for the new incarnation: every per-incarnation field is reset and the SYN is
@@ -266,8 +272,8 @@ internal sealed partial class TcpConnection
     {
         var iss = _sndMax + (2 * 65536u);
         Owner.Counters.TimeWaitReused++;
-        _send.Release();
-        _receive.Release();
+        _send.Release(Options.BufferPool);
+        _receive.Release(Options.BufferPool);
         _scoreboard.Clear();
         _rtt = default;
         _cc = default;

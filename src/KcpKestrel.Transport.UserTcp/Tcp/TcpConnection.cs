@@ -153,8 +153,7 @@ internal sealed partial class TcpConnection : TimerWheelEntry
     /// <summary>From a SYN to a listening port: sends SYN-ACK with <paramref name="iss"/> (SYN-RECEIVED).</summary>
     public void OpenPassive(in TcpHeader syn, uint iss, uint now)
     {
-        _passive = true;
-        Owner.Counters.PassiveOpens++;
+        _passive = true; // the stack counts opens (it decides them)
         InitializeSend(iss, now);
         TakePeerSyn(syn, offered: true);
         State = TcpState.SynReceived;
@@ -170,10 +169,10 @@ internal sealed partial class TcpConnection : TimerWheelEntry
     /// </summary>
     public void OpenFromCookie(in TcpHeader ack, uint iss, ushort mss, int peerWindowScale, bool sackPermitted, ReadOnlySpan<byte> payload, uint now)
     {
-        _passive = true;
-        Owner.Counters.PassiveOpens++;
+        _passive = true; // the stack counts opens (it decides them)
         InitializeSend(iss, now);
         _sndUna = _sndNxt;
+        _rttTiming = false; // the handshake's RTT is unknown (the SYN-ACK left no state behind)
         _irs = ack.Seq - 1;
         _rcvNxt = ack.Seq;
         _rcvAdvEdge = _rcvNxt;
@@ -189,6 +188,10 @@ internal sealed partial class TcpConnection : TimerWheelEntry
         if (_timestamps)
         {
             _tsRecent = ack.Options.TsVal;
+
+            // Continue the clock the stack's cookie SYN-ACK used (the ACK echoes it), whatever its offset was: our
+            // TSvals must never go below it, or the peer's PAWS would drop everything we send.
+            _tsOffset = ack.Options.TsEcr - now;
         }
 
         _sndWl1 = ack.Seq;
@@ -208,7 +211,6 @@ internal sealed partial class TcpConnection : TimerWheelEntry
     /// <summary>Active open: sends SYN with <paramref name="iss"/> (SYN-SENT).</summary>
     public void OpenActive(uint iss, uint now)
     {
-        Owner.Counters.ActiveOpens++;
         InitializeSend(iss, now);
         _rcvWscale = ReceiveWindowScale(Options);
         State = TcpState.SynSent;
@@ -220,7 +222,7 @@ internal sealed partial class TcpConnection : TimerWheelEntry
     /// <summary>Copies readable bytes out; may send a window update. Returns the count (0: none now).</summary>
     public int Receive(Span<byte> destination, uint now)
     {
-        var n = _receive.Read(destination, Options.ReceiveBufferSize);
+        var n = _receive.Read(destination, Options.ReceiveBufferSize, Options.BufferPool);
         if (n > 0 && State is not (TcpState.Closed or TcpState.TimeWait) && WindowUpdateDue())
         {
             SendAck(now);
@@ -238,7 +240,7 @@ internal sealed partial class TcpConnection : TimerWheelEntry
             return 0;
         }
 
-        var n = _send.Write(data, Options.SendBufferSize);
+        var n = _send.Write(data, Options.SendBufferSize, Options.BufferPool);
         if (n < data.Length)
         {
             _wantSendable = true;
@@ -338,7 +340,9 @@ internal sealed partial class TcpConnection : TimerWheelEntry
         _sndMax = _sndNxt;
         _sndBufSeq = iss + 1;
         _highRxt = _sndNxt;
-        _tsOffset = iss * 2654435761u; // a per-connection TSval offset (RFC 7323 §5.4), derived from the unguessable ISS
+        // RFC 7323 §5.4: a TSval offset per 4-tuple, from the flow's per-process randomized hash, so it cannot be
+        // guessed yet stays monotonic across incarnations of one 4-tuple (what TIME-WAIT reuse compares).
+        _tsOffset = (uint)Flow.GetHashCode();
         _sndMss = ClampPeerMss(MinPeerMss);
         _lastHeard = now;
         _rttTiming = true;
@@ -417,7 +421,7 @@ internal sealed partial class TcpConnection : TimerWheelEntry
         State = TcpState.TimeWait;
         _timers = ConnectionTimers.TimeWait;
         _idleDue = now + (uint)Options.TimeWaitMs;
-        _send.Release();
+        _send.Release(Options.BufferPool);
         Notify(TcpCloseReason.Closed);
     }
 
@@ -454,8 +458,14 @@ internal sealed partial class TcpConnection : TimerWheelEntry
         State = TcpState.Closed;
         _timers = ConnectionTimers.None;
         Owner.Timers.Remove(this);
-        _send.Release();
-        _receive.Release();
+        _send.Release(Options.BufferPool);
+        if (reason != TcpCloseReason.Closed)
+        {
+            _receive.Release(Options.BufferPool);
+        }
+
+        // After a graceful close the app may still drain what it has not read (Receive returns the ring to the
+        // pool once empty); after anything else the bytes are void.
         if (notify)
         {
             Notify(reason);

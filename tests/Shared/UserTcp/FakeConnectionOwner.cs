@@ -30,6 +30,12 @@ internal sealed class FakeConnectionOwner : ITcpConnectionOwner, ITcpSegmentInpu
     /// <summary>The connection segments are fed to; null drops them (counted as no connection).</summary>
     public TcpConnection? Connection { get; set; }
 
+    /// <summary>When set, a SYN arriving while <see cref="Connection"/> is null opens one passively with these options (a one-connection listener).</summary>
+    public TcpConnectionOptions? ListenOptions { get; set; }
+
+    /// <summary>The ISS the next passive open uses.</summary>
+    public uint NextIss { get; set; } = 0x7000_0000;
+
     /// <summary>The challenge ACKs allowed per second.</summary>
     public int ChallengeAcksPerSecond { get; set; }
 
@@ -60,6 +66,10 @@ internal sealed class FakeConnectionOwner : ITcpConnectionOwner, ITcpSegmentInpu
     {
         ReleasedCount++;
         Released = connection;
+        if (ReferenceEquals(Connection, connection))
+        {
+            Connection = null; // the flow is forgotten, as the stack would
+        }
     }
 
     public bool TryTakeChallengeAck(uint now)
@@ -83,6 +93,13 @@ internal sealed class FakeConnectionOwner : ITcpConnectionOwner, ITcpSegmentInpu
 
     public void OnSegment(in TcpFlowKey flow, in TcpHeader header, ReadOnlySpan<byte> payload, uint now)
     {
+        if (Connection is null && ListenOptions is not null && header.Flags == TcpFlags.Syn)
+        {
+            Connection = new TcpConnection(this, flow, ListenOptions);
+            Connection.OpenPassive(header, NextIss, now);
+            return;
+        }
+
         if (Connection is null)
         {
             Counters.DroppedNoConnection++;
