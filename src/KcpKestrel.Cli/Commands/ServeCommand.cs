@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using KcpKestrel.Cli.Serve;
-using KcpKestrel.Transport.UserTcp.Packets.Tun;
+using KcpKestrel.Transport.UserTcp;
 using Microsoft.AspNetCore.Connections;
 
 namespace KcpKestrel.Cli.Commands;
