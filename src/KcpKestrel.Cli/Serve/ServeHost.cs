@@ -184,6 +184,10 @@ internal sealed class ServeHost : IAsyncDisposable
         if (userTcp is not null)
         {
             builder.WebHost.UseUserSpaceTcp();
+
+            // A start failure (no TUN device for this user, say) comes back from StartAsync and serve reports it in
+            // one line; the host's own error log of it would add a stack trace.
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         }
 
         ListenOptions? kcpListen = null;
