@@ -116,6 +116,13 @@ public sealed class UserTcpOptions
             }
         }
 
+        if (Mss is > 0 and < 88)
+        {
+            // Linux's floor (TCP_MIN_MSS): below it every segment would be mostly headers.
+            error = $"User-space TCP option Mss = {Mss} is not valid; accepted: 0 (derived from Mtu) or 88 to 65495 bytes.";
+            return false;
+        }
+
         if (MaxRto < MinRto)
         {
             error = $"User-space TCP option MaxRto = {MaxRto} is less than MinRto = {MinRto}; accepted: MaxRto >= MinRto.";

@@ -13,7 +13,7 @@ internal static class UserTcpSettings
     [
         // 1280: IPv6's minimum link MTU, which is also room for any IPv4 header and a useful MSS.
         new() { Name = nameof(UserTcpOptions.Mtu), Min = 1280, Max = 65535, Accepted = "1280 to 65535 bytes", Get = o => o.Mtu },
-        new() { Name = nameof(UserTcpOptions.Mss), Min = 0, Max = 65495, Accepted = "0 (derived from Mtu) or 88 to 65495 bytes", Get = o => o.Mss is > 0 and < 88 ? -1 : o.Mss },
+        new() { Name = nameof(UserTcpOptions.Mss), Min = 0, Max = 65495, Accepted = "0 (derived from Mtu) or 88 to 65495 bytes", Get = o => o.Mss },
         new() { Name = nameof(UserTcpOptions.ReceiveBufferSize), Min = 4096, Max = 64 << 20, Accepted = "4 KiB to 64 MiB", Get = o => o.ReceiveBufferSize },
         new() { Name = nameof(UserTcpOptions.SendBufferSize), Min = 4096, Max = 64 << 20, Accepted = "4 KiB to 64 MiB", Get = o => o.SendBufferSize },
         new() { Name = nameof(UserTcpOptions.DelayedAck), Min = 0, Max = 500, IsDuration = true, Accepted = "0 to 500 ms (RFC 1122)", Get = o => Ms(o.DelayedAck) },

@@ -57,6 +57,8 @@ internal sealed class UserTcpConnection : ConnectionContext,
     private bool _sendBlocked;
     private bool _closed;
     private TcpCloseReason _closeReason;
+    private long _bytesToApp;
+    private long _bytesFromApp;
 
     public UserTcpConnection(UserTcpLoop loop, TcpConnection tcp, MemoryPool<byte> pool, UserTcpOptions options, IUserTcpConnectionObserver observer)
     {
@@ -117,6 +119,10 @@ internal sealed class UserTcpConnection : ConnectionContext,
 
     /// <summary>Why the connection ended, once it has (loop thread's view).</summary>
     internal TcpCloseReason? CloseReason => _closed ? _closeReason : null;
+
+    /// <summary>The pumps' state, for diagnostics (a racy snapshot).</summary>
+    internal string Describe() =>
+        $"{ConnectionId} tcp={_tcp.State} rcvable={_tcp.ReceivableBytes} sndable={_tcp.SendableBytes} stats={_tcp.GetStatistics()} pending={_pending} inPaused={_inputPaused} inDone={_inputDone} discard={_discardInput} outWaiting={_outputWaiting} outDone={_outputDone} sendBlocked={_sendBlocked} closed={_closed} loopFault={_loop.Fault} toApp={_bytesToApp} fromApp={_bytesFromApp} tcpIn={_tcp.GetStatistics().BytesReceived} tcpOut={_tcp.GetStatistics().BytesSent} scheduled={_tcp.IsScheduled} due={_tcp.WheelDue} now={_loop.Now} wheel={_loop.Timers.Count} timeout={_loop.Timers.NextTimeout(_loop.Now)}";
 
     /// <summary>Starts pumping: called on the loop once the connection is ESTABLISHED and owned by this object.</summary>
     internal void Start(uint now)
@@ -252,6 +258,7 @@ internal sealed class UserTcpConnection : ConnectionContext,
             }
 
             _inputWriter.Advance(n);
+            _bytesToApp += n;
             moved = true;
         }
 
@@ -329,6 +336,7 @@ internal sealed class UserTcpConnection : ConnectionContext,
 
             var n = _tcp.Send(memory.Span, now);
             sent += n;
+            _bytesFromApp += n;
             if (n < memory.Length)
             {
                 blocked = true;

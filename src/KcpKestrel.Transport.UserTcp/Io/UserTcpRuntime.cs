@@ -28,7 +28,7 @@ internal sealed class UserTcpRuntime : IDisposable
     public IReadOnlyList<UserTcpLoopStack> Loops => _loops;
 
     /// <summary>Opens the source (creating and configuring the TUN device unless the endpoint carries a source) and starts a loop per queue.</summary>
-    /// <exception cref="Exception">A <c>TunUnavailableException</c> when the device cannot be created (no root / CAP_NET_ADMIN, no /dev/net/tun).</exception>
+    /// <exception cref="TunUnavailableException">The device cannot be created (no root / CAP_NET_ADMIN, no /dev/net/tun).</exception>
     public static UserTcpRuntime Start(UserTcpEndPoint endPoint, UserTcpOptions options)
     {
         var queues = endPoint.QueueCount ?? options.QueueCount;

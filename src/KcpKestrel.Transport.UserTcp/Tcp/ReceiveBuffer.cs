@@ -34,7 +34,7 @@ internal struct ReceiveBuffer
     /// Returns how far RCV.NXT advances (0 for an out-of-order segment), or -1 when the segment was not stored
     /// (too many ranges).
     /// </summary>
-    public int Write(uint rcvNxt, uint seq, ReadOnlySpan<byte> data, int capacity)
+    public int Write(uint rcvNxt, uint seq, ReadOnlySpan<byte> data, int capacity, ArrayPool<byte> pool)
     {
         if (data.IsEmpty)
         {
@@ -47,7 +47,7 @@ internal struct ReceiveBuffer
             return -1;
         }
 
-        _buffer ??= ArrayPool<byte>.Shared.Rent(capacity);
+        _buffer ??= pool.Rent(capacity);
         var position = (_head + _readable + offset) % capacity;
         var first = Math.Min(data.Length, capacity - position);
         data[..first].CopyTo(_buffer.AsSpan(position));
@@ -71,7 +71,7 @@ internal struct ReceiveBuffer
     }
 
     /// <summary>Copies in-order bytes out; returns the array when nothing is held.</summary>
-    public int Read(Span<byte> destination, int capacity)
+    public int Read(Span<byte> destination, int capacity, ArrayPool<byte> pool)
     {
         var n = Math.Min(destination.Length, _readable);
         if (n <= 0)
@@ -86,7 +86,7 @@ internal struct ReceiveBuffer
         _readable -= n;
         if (_readable == 0 && _rangeCount == 0)
         {
-            Release();
+            Release(pool);
         }
 
         return n;
@@ -122,11 +122,11 @@ internal struct ReceiveBuffer
     }
 
     /// <summary>Returns the arrays and forgets everything.</summary>
-    public void Release()
+    public void Release(ArrayPool<byte> pool)
     {
         if (_buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            pool.Return(_buffer);
             _buffer = null;
         }
 

@@ -4,7 +4,7 @@ namespace KcpKestrel.Transport.UserTcp.Tcp;
 
 /// <summary>
 /// A connection's send ring: bytes the app queued, from the oldest unacknowledged one on. The array is rented from
-/// <see cref="ArrayPool{T}"/> at the first write and returned as soon as everything is acknowledged, so an idle
+/// the connection's <see cref="ArrayPool{T}"/> at the first write and returned as soon as everything is acknowledged, so an idle
 /// connection holds no buffer. A struct inside the connection: one object fewer per stream.
 /// </summary>
 internal struct SendBuffer
@@ -20,7 +20,7 @@ internal struct SendBuffer
     public readonly bool HasBuffer => _buffer is not null;
 
     /// <summary>Appends what fits under <paramref name="capacity"/>; returns how much.</summary>
-    public int Write(ReadOnlySpan<byte> data, int capacity)
+    public int Write(ReadOnlySpan<byte> data, int capacity, ArrayPool<byte> pool)
     {
         var n = Math.Min(data.Length, capacity - _count);
         if (n <= 0)
@@ -28,7 +28,7 @@ internal struct SendBuffer
             return 0;
         }
 
-        _buffer ??= ArrayPool<byte>.Shared.Rent(capacity);
+        _buffer ??= pool.Rent(capacity);
         var size = Math.Min(_buffer.Length, capacity);
         var tail = (_head + _count) % size;
         var first = Math.Min(n, size - tail);
@@ -55,7 +55,7 @@ internal struct SendBuffer
     }
 
     /// <summary>Drops the <paramref name="n"/> oldest bytes (acknowledged); returns the array when nothing is left.</summary>
-    public void Consume(int n, int capacity)
+    public void Consume(int n, int capacity, ArrayPool<byte> pool)
     {
         n = Math.Min(n, _count);
         if (n <= 0)
@@ -66,7 +66,7 @@ internal struct SendBuffer
         _count -= n;
         if (_count == 0)
         {
-            Release();
+            Release(pool);
             return;
         }
 
@@ -74,11 +74,11 @@ internal struct SendBuffer
     }
 
     /// <summary>Returns the array and forgets the bytes.</summary>
-    public void Release()
+    public void Release(ArrayPool<byte> pool)
     {
         if (_buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            pool.Return(_buffer);
             _buffer = null;
         }
 

@@ -19,7 +19,7 @@ internal sealed partial class TcpConnection
             if (Sequence.Gt(ack, _sndBufSeq))
             {
                 var dataAcked = (int)(Sequence.Min(ack, dataEnd) - _sndBufSeq);
-                _send.Consume(dataAcked, Options.SendBufferSize);
+                _send.Consume(dataAcked, Options.SendBufferSize, Options.BufferPool);
                 _sndBufSeq += (uint)dataAcked;
             }
 
@@ -68,6 +68,10 @@ internal sealed partial class TcpConnection
                 _timers &= ~ConnectionTimers.Retransmit;
             }
 
+        }
+        else if (ack == _sndUna && Flight > 0 && window == 0)
+        {
+            _retries = 0; // the peer is alive and only full: a shut window is not a reason to time out
         }
         else if (ack == _sndUna && Flight > 0 && payloadLength == 0 && !h.Has(TcpFlags.Fin) && (!windowChanged || newSack))
         {
@@ -123,16 +127,27 @@ internal sealed partial class TcpConnection
         }
     }
 
-    /// <summary>A duplicate ACK: fast retransmit on the third (or once SACK shows three segments' worth above the hole), NewReno inflation after.</summary>
+    /// <summary>
+    /// A duplicate ACK: fast retransmit on the third (or once SACK shows three segments' worth above the hole), or
+    /// sooner with fewer than four segments out and nothing new to send (early retransmit, RFC 5827), so a small
+    /// window recovers without an RTO; NewReno inflation after.
+    /// </summary>
     private void OnDuplicateAck(uint now)
     {
         var mss = SegmentPayload;
         _cc.DupAcks++;
         if (!_cc.InRecovery)
         {
-            var sackSaysLost = _sack && !_scoreboard.IsEmpty && _scoreboard.SackedBytes >= 3 * mss;
+            var threshold = 3;
+            var outstanding = (Flight + mss - 1) / mss;
+            if (outstanding < 4 && !HasSendableData())
+            {
+                threshold = Math.Max(1, outstanding - 1);
+            }
+
+            var sackSaysLost = _sack && !_scoreboard.IsEmpty && _scoreboard.SackedBytes > (threshold - 1) * mss;
             // RFC 6582 §3.2 step 2: no new recovery for losses from before the last one ended.
-            if ((_cc.DupAcks >= 3 || sackSaysLost) && Sequence.Gt(_sndUna, _cc.Recover))
+            if ((_cc.DupAcks >= threshold || sackSaysLost) && Sequence.Gt(_sndUna, _cc.Recover))
             {
                 var useSack = _sack && !_scoreboard.IsEmpty;
                 _cc.EnterRecovery(Flight, mss, _sndMax, useSack);

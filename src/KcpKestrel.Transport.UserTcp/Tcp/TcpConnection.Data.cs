@@ -43,7 +43,7 @@ internal sealed partial class TcpConnection
         if (!payload.IsEmpty)
         {
             var hadHoles = _receive.HasOutOfOrder;
-            var advanced = _receive.Write(_rcvNxt, seq, payload, Options.ReceiveBufferSize);
+            var advanced = _receive.Write(_rcvNxt, seq, payload, Options.ReceiveBufferSize, Options.BufferPool);
             if (advanced > 0)
             {
                 _rcvNxt += (uint)advanced;

@@ -272,8 +272,8 @@ internal sealed partial class TcpConnection
     {
         var iss = _sndMax + (2 * 65536u);
         Owner.Counters.TimeWaitReused++;
-        _send.Release();
-        _receive.Release();
+        _send.Release(Options.BufferPool);
+        _receive.Release(Options.BufferPool);
         _scoreboard.Clear();
         _rtt = default;
         _cc = default;

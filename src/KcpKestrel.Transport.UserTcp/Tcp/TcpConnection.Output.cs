@@ -100,9 +100,15 @@ internal sealed partial class TcpConnection
             return Math.Min(_cc.Cwnd - Pipe(), peerRoom);
         }
 
-        var window = Math.Min(_sndWnd, _cc.Cwnd);
+        // Limited transmit (RFC 3042): the first two duplicate ACKs each let one new segment out, to keep the ACK
+        // clock running toward the third.
+        var cwnd = _cc.Cwnd + (_cc.DupAcks is 1 or 2 ? _cc.DupAcks * SegmentPayload : 0);
+        var window = Math.Min(_sndWnd, cwnd);
         return (int)Math.Max(0, (long)window - (int)(_sndNxt - _sndUna));
     }
+
+    /// <summary>Whether unsent data could go out now (the early-retransmit rule asks).</summary>
+    private bool HasSendableData() => _send.Count - (int)(_sndNxt - _sndBufSeq) > 0 && Usable() > 0;
 
     /// <summary>
     /// RFC 6675's pipe, approximated: what is outstanding, less what the peer SACKed, less the holes below the

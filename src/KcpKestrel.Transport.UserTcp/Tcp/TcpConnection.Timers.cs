@@ -101,6 +101,13 @@ internal sealed partial class TcpConnection
             ResendAt(_sndUna, 1, now); // only the FIN is outstanding
             _sndNxt = _sndUna + 1;
         }
+        else if (_sndWnd == 0)
+        {
+            // The window shut with data still unacknowledged: resend the first segment anyway (RFC 9293 §3.8.6.1
+            // allows it), so the peer answers with its current window and the connection does not stall.
+            RetransmitFirst(now);
+            _sndNxt = Sequence.Max(_sndNxt, _highRxt);
+        }
     }
 
     private void OnPersistTimeout(uint now)

@@ -172,6 +172,7 @@ internal sealed partial class TcpConnection : TimerWheelEntry
         _passive = true; // the stack counts opens (it decides them)
         InitializeSend(iss, now);
         _sndUna = _sndNxt;
+        _rttTiming = false; // the handshake's RTT is unknown (the SYN-ACK left no state behind)
         _irs = ack.Seq - 1;
         _rcvNxt = ack.Seq;
         _rcvAdvEdge = _rcvNxt;
@@ -187,6 +188,10 @@ internal sealed partial class TcpConnection : TimerWheelEntry
         if (_timestamps)
         {
             _tsRecent = ack.Options.TsVal;
+
+            // Continue the clock the stack's cookie SYN-ACK used (the ACK echoes it), whatever its offset was: our
+            // TSvals must never go below it, or the peer's PAWS would drop everything we send.
+            _tsOffset = ack.Options.TsEcr - now;
         }
 
         _sndWl1 = ack.Seq;
@@ -217,7 +222,7 @@ internal sealed partial class TcpConnection : TimerWheelEntry
     /// <summary>Copies readable bytes out; may send a window update. Returns the count (0: none now).</summary>
     public int Receive(Span<byte> destination, uint now)
     {
-        var n = _receive.Read(destination, Options.ReceiveBufferSize);
+        var n = _receive.Read(destination, Options.ReceiveBufferSize, Options.BufferPool);
         if (n > 0 && State is not (TcpState.Closed or TcpState.TimeWait) && WindowUpdateDue())
         {
             SendAck(now);
@@ -235,7 +240,7 @@ internal sealed partial class TcpConnection : TimerWheelEntry
             return 0;
         }
 
-        var n = _send.Write(data, Options.SendBufferSize);
+        var n = _send.Write(data, Options.SendBufferSize, Options.BufferPool);
         if (n < data.Length)
         {
             _wantSendable = true;
@@ -416,7 +421,7 @@ internal sealed partial class TcpConnection : TimerWheelEntry
         State = TcpState.TimeWait;
         _timers = ConnectionTimers.TimeWait;
         _idleDue = now + (uint)Options.TimeWaitMs;
-        _send.Release();
+        _send.Release(Options.BufferPool);
         Notify(TcpCloseReason.Closed);
     }
 
@@ -453,10 +458,10 @@ internal sealed partial class TcpConnection : TimerWheelEntry
         State = TcpState.Closed;
         _timers = ConnectionTimers.None;
         Owner.Timers.Remove(this);
-        _send.Release();
+        _send.Release(Options.BufferPool);
         if (reason != TcpCloseReason.Closed)
         {
-            _receive.Release();
+            _receive.Release(Options.BufferPool);
         }
 
         // After a graceful close the app may still drain what it has not read (Receive returns the ring to the

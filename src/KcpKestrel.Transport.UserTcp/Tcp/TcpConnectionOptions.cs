@@ -56,4 +56,10 @@ internal sealed class TcpConnectionOptions
 
     /// <summary>Whether to offer and accept window scaling.</summary>
     public bool WindowScaling { get; init; } = true;
+
+    /// <summary>
+    /// Where the send and receive rings are rented from (and returned to when empty). A loop may give its
+    /// connections a pool of their own so other threads never take (or trim) their arrays.
+    /// </summary>
+    public System.Buffers.ArrayPool<byte> BufferPool { get; init; } = System.Buffers.ArrayPool<byte>.Shared;
 }

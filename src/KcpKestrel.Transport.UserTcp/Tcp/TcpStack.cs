@@ -19,7 +19,7 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
     private readonly TcpStackOptions _options;
     private readonly Dictionary<TcpFlowKey, TcpConnection> _flows = [];
     private readonly Dictionary<TcpConnection, TcpListenerEntry> _halfOpen = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<ushort, TcpListenerEntry> _listeners = [];
+    private readonly TcpListenerTable _listeners = new();
     private readonly InitialSequenceNumbers _isn;
     private readonly SynCookies _cookies;
     private readonly EphemeralPorts _ports;
@@ -55,7 +55,7 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
         _ports = new EphemeralPorts(p0, p1, options.EphemeralPortMin, options.EphemeralPortMax);
         _challengeAcks = new SegmentRateLimiter(options.ChallengeAcksPerSecond);
         _resets = new SegmentRateLimiter(options.ResetsPerSecond);
-        _windowScale = options.Connection.WindowScaling ? WindowScaleFor(options.Connection.ReceiveBufferSize) : (byte)0;
+        _windowScale = TcpConnection.ReceiveWindowScale(options.Connection);
     }
 
     public ITcpSegmentOutput Output { get; }
@@ -70,21 +70,6 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
     /// <summary>Passively opened connections still in SYN-RECEIVED, over all listeners.</summary>
     public int HalfOpenCount => _halfOpen.Count;
 
-    /// <summary>
-    /// The window-scale shift this stack announces for a receive buffer: the smallest that fits the buffer in the
-    /// 16-bit window (RFC 7323 §2.3 caps it at 14).
-    /// </summary>
-    public static byte WindowScaleFor(int receiveBufferSize)
-    {
-        byte shift = 0;
-        while (shift < 14 && (receiveBufferSize >> shift) > ushort.MaxValue)
-        {
-            shift++;
-        }
-
-        return shift;
-    }
-
     /// <summary>The connection of <paramref name="flow"/>, if the stack holds one.</summary>
     public bool TryGetConnection(in TcpFlowKey flow, out TcpConnection connection) =>
         _flows.TryGetValue(flow, out connection!);
@@ -95,71 +80,15 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
     /// </summary>
     public void Listen(IPEndPoint local, ITcpAcceptor acceptor)
     {
-        ArgumentNullException.ThrowIfNull(local);
-        ArgumentNullException.ThrowIfNull(acceptor);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (local.Port is <= 0 or > ushort.MaxValue)
-        {
-            throw new ArgumentOutOfRangeException(nameof(local), "A listener needs a port (1-65535).");
-        }
-
-        var isIPv6 = local.AddressFamily == AddressFamily.InterNetworkV6;
-        var isWildcard = local.Address.Equals(IPAddress.Any) || local.Address.Equals(IPAddress.IPv6Any);
-        var address = isWildcard ? UInt128.Zero : TcpFlowKey.ToUInt128(local.Address);
-        var port = (ushort)local.Port;
-        _listeners.TryGetValue(port, out var head);
-        for (var entry = head; entry is not null; entry = entry.Next)
-        {
-            if (entry.IsWildcard == isWildcard && entry.IsIPv6 == isIPv6 && entry.Address == address)
-            {
-                throw new SocketException((int)SocketError.AddressAlreadyInUse);
-            }
-        }
-
-        _listeners[port] = new TcpListenerEntry(address, port, isIPv6, isWildcard, acceptor) { Next = head };
+        _listeners.Add(local, acceptor);
     }
 
     /// <summary>
     /// Stops listening on <paramref name="local"/>: new SYNs get resets; its half-open connections complete their
     /// handshake but are refused (reset) instead of accepted. False when nothing listened there.
     /// </summary>
-    public bool StopListening(IPEndPoint local)
-    {
-        ArgumentNullException.ThrowIfNull(local);
-        var isIPv6 = local.AddressFamily == AddressFamily.InterNetworkV6;
-        var isWildcard = local.Address.Equals(IPAddress.Any) || local.Address.Equals(IPAddress.IPv6Any);
-        var address = isWildcard ? UInt128.Zero : TcpFlowKey.ToUInt128(local.Address);
-        var port = (ushort)local.Port;
-        if (!_listeners.TryGetValue(port, out var head))
-        {
-            return false;
-        }
-
-        TcpListenerEntry? previous = null;
-        for (var entry = head; entry is not null; previous = entry, entry = entry.Next)
-        {
-            if (entry.IsWildcard == isWildcard && entry.IsIPv6 == isIPv6 && entry.Address == address)
-            {
-                entry.IsStopped = true;
-                if (previous is not null)
-                {
-                    previous.Next = entry.Next;
-                }
-                else if (entry.Next is not null)
-                {
-                    _listeners[port] = entry.Next;
-                }
-                else
-                {
-                    _listeners.Remove(port);
-                }
-
-                return true;
-            }
-        }
-
-        return false;
-    }
+    public bool StopListening(IPEndPoint local) => _listeners.Remove(local);
 
     /// <summary>
     /// Active open from <paramref name="local"/> (a specific address; port 0: an ephemeral port chosen so the 4-tuple
@@ -227,7 +156,7 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
             return;
         }
 
-        var listener = FindListener(flow);
+        var listener = _listeners.Find(flow);
         if (listener is not null)
         {
             OnListenerSegment(listener, flow, header, payload, now);
@@ -264,7 +193,7 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
         if (!_halfOpen.Remove(connection, out var listener))
         {
             // A cookie's connection was never half-open: its listener is the one listening now.
-            listener = FindListener(connection.Flow);
+            listener = _listeners.Find(connection.Flow);
         }
         else
         {
@@ -431,7 +360,10 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
         if (peer.HasTimestamps && connectionOptions.Timestamps)
         {
             synAck.Options.HasTimestamps = true;
-            synAck.Options.TsVal = now;
+            // TcpConnection's TSval clock is now plus a per-4-tuple offset, the flow's hash (RFC 7323 §5.4): the
+            // cookie SYN-ACK must already run on it, or the connection's later TSvals would jump and the peer's
+            // PAWS could drop them (a test checks the continuity).
+            synAck.Options.TsVal = unchecked(now + (uint)flow.GetHashCode());
             synAck.Options.TsEcr = peer.TsVal;
         }
 
@@ -509,34 +441,6 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
         Output.Send(flow, reset, default, default);
     }
 
-    private TcpListenerEntry? FindListener(in TcpFlowKey flow)
-    {
-        if (!_listeners.TryGetValue(flow.LocalPort, out var entry))
-        {
-            return null;
-        }
-
-        TcpListenerEntry? wildcard = null;
-        for (; entry is not null; entry = entry.Next)
-        {
-            if (entry.Matches(flow))
-            {
-                if (!entry.IsWildcard)
-                {
-                    return entry;
-                }
-
-                // An IPv4 wildcard beats the dual-mode IPv6 one for IPv4 flows.
-                if (wildcard is null || (!flow.IsIPv6 && !entry.IsIPv6))
-                {
-                    wildcard = entry;
-                }
-            }
-        }
-
-        return wildcard;
-    }
-
     private TcpFlowKey ChooseEphemeralPort(in TcpFlowKey template)
     {
         var offset = _ports.Offset(template.LocalAddress, template.RemoteAddress, template.RemotePort, template.IsIPv6);
@@ -544,7 +448,7 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
         {
             var port = _ports.NextCandidate(offset);
             var flow = new TcpFlowKey(template.LocalAddress, port, template.RemoteAddress, template.RemotePort, template.IsIPv6);
-            if (!_flows.ContainsKey(flow) && FindListener(flow) is null)
+            if (!_flows.ContainsKey(flow) && _listeners.Find(flow) is null)
             {
                 return flow;
             }

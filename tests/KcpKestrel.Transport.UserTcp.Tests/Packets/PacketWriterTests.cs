@@ -158,7 +158,7 @@ public sealed class PacketWriterTests
     {
         var queue = new NullQueue();
         var writer = new PacketWriter(queue, 1500, new PacketCounters());
-        var input = new CountingInput();
+        var input = new CountingSegmentInput();
         var dispatcher = new PacketDispatcher(TestPackets.StackAddresses, input, new PacketCounters());
         var payload = new byte[1400];
         var header = TestPackets.Data(2);
@@ -200,12 +200,5 @@ public sealed class PacketWriterTests
         public void Dispose()
         {
         }
-    }
-
-    private sealed class CountingInput : ITcpSegmentInput
-    {
-        public long Count;
-
-        public void OnSegment(in TcpFlowKey flow, in TcpHeader header, ReadOnlySpan<byte> payload, uint now) => Count++;
     }
 }

@@ -8,7 +8,9 @@ namespace KcpKestrel.Transport.UserTcp.Tests.Stack;
 /// </summary>
 internal sealed class StreamEvents : ITcpConnectionEvents
 {
-    private static readonly byte[] Scratch = new byte[64 * 1024];
+    // One per thread: test classes run in parallel, and a connection per event object would cost 64 KiB each.
+    [ThreadStatic]
+    private static byte[]? _scratch;
     private readonly Func<uint> _clock;
 
     public StreamEvents(Func<uint> clock) => _clock = clock;
@@ -35,6 +37,8 @@ internal sealed class StreamEvents : ITcpConnectionEvents
     public TcpCloseReason? ClosedReason { get; private set; }
 
     public bool IsShutdown { get; private set; }
+
+    private static byte[] Scratch => _scratch ??= new byte[64 * 1024];
 
     public static byte Pattern(long position) => (byte)((position * 131) ^ (position >> 9));
 

@@ -166,13 +166,4 @@ public sealed class TcpStackClosedPortTests : IDisposable
     {
         Assert.Throws<ArgumentException>(() => new TcpStack(new TcpStackOptions(), _output, new TimerWheel(), new byte[8]));
     }
-
-    [Fact]
-    public void WindowScale_IsTheSmallestThatFitsTheBuffer()
-    {
-        Assert.Equal(0, TcpStack.WindowScaleFor(65_535));
-        Assert.Equal(1, TcpStack.WindowScaleFor(65_536));
-        Assert.Equal(3, TcpStack.WindowScaleFor(256 * 1024));
-        Assert.Equal(14, TcpStack.WindowScaleFor(int.MaxValue));
-    }
 }

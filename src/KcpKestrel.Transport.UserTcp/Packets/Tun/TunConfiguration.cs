@@ -62,9 +62,10 @@ internal static unsafe class TunConfiguration
     }
 
     /// <summary>
-    /// Adds an IPv6 address with a prefix of <paramref name="prefixLength"/> bits. Duplicate address detection is
-    /// turned off on the interface first (best effort): nothing answers DAD on a TUN link, and a tentative address
-    /// would keep kernel sockets from using it for a second or so.
+    /// Adds an IPv6 address with a prefix of <paramref name="prefixLength"/> bits and waits (up to 2 s) until it is
+    /// usable. Duplicate address detection is turned off on the interface first (best effort): nothing answers DAD
+    /// on a TUN link. Even then the kernel adds the address as tentative and clears that from a work queue a moment
+    /// later; a socket bound to it before then fails with EADDRNOTAVAIL, hence the wait.
     /// </summary>
     public static void AddIPv6Address(string name, IPAddress address, int prefixLength)
     {
@@ -90,6 +91,8 @@ internal static unsafe class TunConfiguration
         {
             _ = TunNative.Close(fd);
         }
+
+        WaitUntilNotTentative(name, address, TimeSpan.FromSeconds(2));
     }
 
     /// <summary>Brings the interface up (IFF_UP), keeping its other flags.</summary>
@@ -126,6 +129,55 @@ internal static unsafe class TunConfiguration
         if (ipv6 is { } v6)
         {
             AddIPv6Address(name, v6.Address, v6.PrefixLength);
+        }
+    }
+
+    /// <summary>
+    /// Polls the calling thread's namespace's address list (<c>/proc/thread-self/net/if_inet6</c>: /proc/self/net
+    /// would be the process's namespace, not this thread's) until <paramref name="address"/> on
+    /// <paramref name="name"/> has neither IFA_F_TENTATIVE nor IFA_F_DADFAILED.
+    /// </summary>
+    private static void WaitUntilNotTentative(string name, IPAddress address, TimeSpan limit)
+    {
+        const int Tentative = 0x40;
+        const int DadFailed = 0x08;
+        const string List = "/proc/thread-self/net/if_inet6";
+        if (!File.Exists(List))
+        {
+            return;
+        }
+
+        string hex = Convert.ToHexStringLower(address.GetAddressBytes());
+        long deadline = Environment.TickCount64 + (long)limit.TotalMilliseconds;
+        while (true)
+        {
+            int? flags = null;
+            foreach (var line in File.ReadLines(List))
+            {
+                // "fd000077000000000000000000000002 02 40 00 80   kktun0": address, index, prefix, scope, flags, name.
+                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Length >= 6 && fields[0] == hex && fields[5] == name)
+                {
+                    flags = Convert.ToInt32(fields[4], 16);
+                }
+            }
+
+            if (flags is { } f && (f & DadFailed) != 0)
+            {
+                throw new IOException($"{address} on {name}: duplicate address detection failed.");
+            }
+
+            if (flags is { } g && (g & Tentative) == 0)
+            {
+                return;
+            }
+
+            if (Environment.TickCount64 > deadline)
+            {
+                throw new IOException($"{address} on {name} is still {(flags is null ? "missing" : "tentative")} after {limit.TotalSeconds:0.#} s.");
+            }
+
+            Thread.Sleep(5);
         }
     }
 

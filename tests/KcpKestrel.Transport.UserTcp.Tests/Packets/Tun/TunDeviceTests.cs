@@ -164,6 +164,60 @@ public sealed class TunDeviceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task SteadyStateSendAndReceive_AllocateNothing()
+    {
+        if (Skipped())
+        {
+            return;
+        }
+
+        await using var ns = await NetNamespace.CreateAsync();
+        var (device, _) = OpenInside(ns, 1, () => 0);
+        using (device)
+        {
+            var queue = device.OpenQueue(0);
+            var input = new CountingSegmentInput();
+            var counters = new PacketCounters();
+            var dispatcher = new PacketDispatcher([TcpFlowKey.ToUInt128(StackV4)], input, counters);
+            var writer = new PacketWriter(queue, device.Mtu, counters);
+
+            // A SYN to a closed port of the kernel draws a RST: one packet out, one in, per round.
+            var flow = TcpFlowKey.From(new IPEndPoint(StackV4, 45678), new IPEndPoint(KernelV4, 9));
+            var syn = new TcpHeader { Seq = 1, Flags = TcpFlags.Syn, Window = 65535 };
+            var buffer = new byte[2048];
+            for (int i = 0; i < 10; i++)
+            {
+                Round(queue, writer, dispatcher, flow, syn, buffer);
+            }
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 200; i++)
+            {
+                Round(queue, writer, dispatcher, flow, syn, buffer);
+            }
+
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            output.WriteLine($"{counters.PacketsOut} out, {input.Count} RSTs in, {counters.Dropped} dropped, {allocated} bytes allocated");
+            Assert.True(input.Count >= 150, $"the kernel answered {input.Count} of 210 SYNs");
+            Assert.Equal(0, allocated);
+        }
+    }
+
+    private static void Round(IPacketQueue queue, PacketWriter writer, PacketDispatcher dispatcher, in TcpFlowKey flow, in TcpHeader syn, byte[] buffer)
+    {
+        writer.Send(flow, syn, default, default);
+        for (int tries = 0; tries < 50 && !queue.Wait(100); tries++)
+        {
+        }
+
+        int length;
+        while ((length = queue.TryReceive(buffer)) > 0)
+        {
+            dispatcher.OnPacket(buffer.AsSpan(0, length), 0);
+        }
+    }
+
+    [Fact]
     public async Task Wake_EndsAWaitEarly_AndDisposeEndsItToo()
     {
         if (Skipped())
