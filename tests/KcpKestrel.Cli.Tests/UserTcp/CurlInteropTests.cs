@@ -4,7 +4,7 @@ namespace KcpKestrel.Cli.Tests.UserTcp;
 
 /// <summary>
 /// curl (the kernel's TCP, inside the test's namespace) against <c>serve --usertcp</c>: one thousand requests on one
-/// kept-alive connection, over HTTP/1.1 and over HTTP/2 with prior knowledge. Needs root, iproute2 and curl.
+/// kept-alive connection over HTTP/1.1, and HTTP/2 with prior knowledge. Needs root, iproute2 and curl.
 /// </summary>
 public sealed class CurlInteropTests(Xunit.Abstractions.ITestOutputHelper output)
 {
@@ -30,7 +30,7 @@ public sealed class CurlInteropTests(Xunit.Abstractions.ITestOutputHelper output
     }
 
     [Fact]
-    public async Task Http2PriorKnowledge_AThousandRequestsOnOneConnection_AllAnswered()
+    public async Task Http2PriorKnowledge_EachCurlAnsweredOverHttp2()
     {
         if (UserTcpInterop.Unavailable(curl: true) is { } reason)
         {
@@ -38,16 +38,22 @@ public sealed class CurlInteropTests(Xunit.Abstractions.ITestOutputHelper output
             return;
         }
 
-        // serve's grpc app is its HTTP/2-only (h2c) endpoint; a GET of a path no service maps is a plain 404 there,
-        // on the same HTTP/2 connection every time.
+        // serve's grpc app is its HTTP/2-only (h2c) endpoint; a GET of a path no service maps is a plain 404 there.
+        // One request per curl: curl 7.88 (Debian 12) fails its second request on a reused prior-knowledge
+        // connection with "Error in the HTTP2 framing layer" against Kestrel on the kernel's TCP too, so the
+        // thousand requests on one HTTP/2 connection are HttpClient's (HttpClientInteropTests).
         await using var ns = await NetNamespace.CreateAsync();
         await using var serve = await UserTcpServe.StartAsync(ns, "grpc");
 
-        var lines = await CurlAsync(ns, ["--http2-prior-knowledge"], $"http://{UserTcpServe.EndPoint}/nothing-here");
+        for (var i = 0; i < 20; i++)
+        {
+            var (code, stdout, stderr) = await ns.ExecAsync(TimeSpan.FromSeconds(30), "curl", "-sS", "--max-time", "20", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_version} %{http_code}", $"http://{UserTcpServe.EndPoint}/nothing-here");
+            Assert.True(code == 0, $"curl exited with {code}: {stderr}");
+            Assert.Equal("2 404", stdout.Trim());
+        }
 
-        AssertEveryReply(lines, "2", "404", string.Empty);
         var report = await serve.StopAsync();
-        Assert.Equal(1, UserTcpServe.Counter(report, "passiveOpens"));
+        Assert.Equal(20, UserTcpServe.Counter(report, "passiveOpens"));
     }
 
     /// <summary>Runs one curl with <see cref="Requests"/> copies of <paramref name="url"/>; one <c>#</c> line per reply.</summary>

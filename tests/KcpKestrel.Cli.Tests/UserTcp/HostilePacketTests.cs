@@ -55,7 +55,7 @@ public sealed class HostilePacketTests(Xunit.Abstractions.ITestOutputHelper outp
     }
 
     [Fact]
-    public async Task RstSynAndDataWithWrongSequenceNumbers_IntoALiveConnection_AreIgnoredOrChallenged()
+    public async Task RstSynAndAckInjectionIntoALiveConnection_IgnoredOrChallenged_ConnectionSurvives()
     {
         if (UserTcpInterop.Unavailable() is { } reason)
         {
@@ -66,18 +66,35 @@ public sealed class HostilePacketTests(Xunit.Abstractions.ITestOutputHelper outp
         await using var ns = await NetNamespace.CreateAsync();
         await using var serve = await UserTcpServe.StartAsync(ns, "http");
         using var live = await KeepAliveHttp.OpenAsync(ns);
-        await live.AssertAliveAsync();
         using var tap = TunTap.Open(ns);
-        var random = new Random(23);
+        await live.AssertAliveAsync();
+        var kernel = live.Local.Address.GetAddressBytes();
+        var port = (ushort)live.Local.Port;
 
-        // The live connection's own 4-tuple, with sequence numbers a blind attacker would guess.
-        var forged = new RawSegment { Source = live.Local.Address, SourcePort = (ushort)live.Local.Port };
+        // The stack's reply shows where both sequence spaces stand: its ACK is RCV.NXT, its end SND.NXT.
+        var reply = tap.Receive(kernel, p => RawSegment.DestinationPortOf(p) == port && RawSegment.PayloadLengthOf(p) > 0, TimeSpan.FromSeconds(5));
+        Assert.NotNull(reply);
+        var rcvNxt = RawSegment.AcknowledgmentOf(reply);
+        var sndNxt = RawSegment.SequenceOf(reply) + (uint)RawSegment.PayloadLengthOf(reply);
+        var random = new Random(23);
+        var forged = new RawSegment { Source = live.Local.Address, SourcePort = port };
         for (var i = 0; i < 20; i++)
         {
+            // Blind: sequence numbers guessed at random (out of window but for a one-in-thousands chance).
             tap.Send(forged with { Flags = RawSegment.Rst, Sequence = (uint)random.NextInt64(1L << 32) });
             tap.Send(forged with { Flags = RawSegment.Rst | RawSegment.Ack, Sequence = (uint)random.NextInt64(1L << 32), Acknowledgment = (uint)random.NextInt64(1L << 32) });
             tap.Send(forged with { Flags = RawSegment.Syn, Sequence = (uint)random.NextInt64(1L << 32), Options = RawSegment.Mss(1460) });
-            tap.Send(forged with { Flags = RawSegment.Ack | RawSegment.Psh, Sequence = (uint)random.NextInt64(1L << 32), Acknowledgment = (uint)random.NextInt64(1L << 32), Payload = "GET /evil HTTP/1.1\r\n\r\n"u8.ToArray() });
+            tap.Send(forged with { Flags = RawSegment.Ack | RawSegment.Psh, Sequence = (uint)random.NextInt64(1L << 32), Acknowledgment = sndNxt, Payload = "GET /evil HTTP/1.1\r\n\r\n"u8.ToArray() });
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            // In the window but not exact: RFC 5961 3.2 and 4.2 answer each with a challenge ACK, never a reset.
+            tap.Send(forged with { Flags = RawSegment.Rst, Sequence = rcvNxt + 1 + (uint)i });
+            tap.Send(forged with { Flags = RawSegment.Syn, Sequence = rcvNxt + 1 + (uint)i, Options = RawSegment.Mss(1460) });
+
+            // An ACK of data never sent (RFC 5961 5.2): dropped, answered with an ACK.
+            tap.Send(forged with { Flags = RawSegment.Ack, Sequence = rcvNxt, Acknowledgment = sndNxt + 1_000_000 });
         }
 
         await live.AssertAliveAsync();
@@ -85,10 +102,10 @@ public sealed class HostilePacketTests(Xunit.Abstractions.ITestOutputHelper outp
         var report = await serve.StopAsync();
         output.WriteLine(report.ToString());
         Assert.Equal(0, UserTcpServe.Counter(report, "resetsReceived"));
-        Assert.True(UserTcpServe.Counter(report, "challengeAcksSent") + UserTcpServe.Counter(report, "challengeAcksLimited") > 0, $"challenge ACKs in {report}");
+        Assert.True(UserTcpServe.Counter(report, "challengeAcksSent") + UserTcpServe.Counter(report, "challengeAcksLimited") >= 5, $"challenge ACKs in {report}");
         Assert.True(
-            UserTcpServe.Counter(report, "rst_ignored") + UserTcpServe.Counter(report, "out_of_window") + UserTcpServe.Counter(report, "bad_ack") + UserTcpServe.Counter(report, "challengeAcksSent") >= 20,
-            $"the forged segments counted in {report}");
+            UserTcpServe.Counter(report, "rst_ignored") + UserTcpServe.Counter(report, "out_of_window") + UserTcpServe.Counter(report, "duplicateSegments") >= 80,
+            $"the 80 blind segments counted in {report}");
         Assert.Equal(1, UserTcpServe.Counter(report, "passiveOpens"));
     }
 

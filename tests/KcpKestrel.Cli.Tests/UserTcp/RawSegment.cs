@@ -89,6 +89,9 @@ internal sealed record RawSegment
     /// <summary>The sequence number of a received segment (IPv4, at its IHL).</summary>
     public static uint SequenceOf(byte[] packet) => BinaryPrimitives.ReadUInt32BigEndian(packet.AsSpan(((packet[0] & 0xf) * 4) + 4));
 
+    /// <summary>The acknowledgment number of a received segment.</summary>
+    public static uint AcknowledgmentOf(byte[] packet) => BinaryPrimitives.ReadUInt32BigEndian(packet.AsSpan(((packet[0] & 0xf) * 4) + 8));
+
     /// <summary>The flags of a received segment.</summary>
     public static byte FlagsOf(byte[] packet) => packet[((packet[0] & 0xf) * 4) + 13];
 
