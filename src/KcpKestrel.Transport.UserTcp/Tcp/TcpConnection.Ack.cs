@@ -14,6 +14,7 @@ internal sealed partial class TcpConnection
         if (Sequence.Gt(ack, _sndUna))
         {
             var acked = (int)(ack - _sndUna);
+            var flightBefore = Flight;
             SampleRtt(h, ack, now);
             var dataEnd = _sndBufSeq + (uint)_send.Count;
             if (Sequence.Gt(ack, _sndBufSeq))
@@ -54,7 +55,13 @@ internal sealed partial class TcpConnection
             else
             {
                 _cc.DupAcks = 0;
-                _cc.OnAck(acked, mss);
+
+                // RFC 7661's spirit: an application-limited sender (less than half the window in flight) has not
+                // shown the path can take more, so the window does not grow.
+                if (2L * flightBefore >= _cc.Cwnd)
+                {
+                    _cc.OnAck(acked, mss);
+                }
             }
 
             // RFC 6298 §5.3: restart the timer on new data acknowledged; stop it when nothing is outstanding.

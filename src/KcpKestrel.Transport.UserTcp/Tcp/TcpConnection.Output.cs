@@ -19,6 +19,13 @@ internal sealed partial class TcpConnection
             RetransmitHoles(now, mss);
         }
 
+        // RFC 5681 §4.1: after an idle period longer than the RTO, restart from the initial window, not with a
+        // burst of a window that was measured long ago.
+        if (Flight == 0 && _cc.Cwnd > 10 * mss && (int)(now - _lastDataSent) > _rtt.RtoMs)
+        {
+            _cc.Cwnd = 10 * mss;
+        }
+
         while (true)
         {
             var offset = (int)(_sndNxt - _sndBufSeq);
@@ -70,6 +77,11 @@ internal sealed partial class TcpConnection
             var fin = _finQueued && length == unsent;
             var retransmission = Sequence.Lt(_sndNxt, _sndMax);
             SendSegment(_sndNxt, fin ? TcpFlags.Ack | TcpFlags.Psh | TcpFlags.Fin : TcpFlags.Ack | TcpFlags.Psh, offset, length, now);
+            // After a go-back-N a segment may start below SND.MAX and end past it: only the part past it is new.
+            var end = _sndNxt + (uint)length;
+            var fresh = Sequence.Gt(end, _sndMax) ? (int)(end - Sequence.Max(_sndNxt, _sndMax)) : 0;
+            _bytesSent += fresh;
+            Owner.Counters.BytesSent += fresh;
             if (retransmission)
             {
                 _retransmits++;
@@ -77,8 +89,6 @@ internal sealed partial class TcpConnection
             }
             else
             {
-                _bytesSent += length;
-                Owner.Counters.BytesSent += length;
                 if (!_rttTiming && !_timestamps)
                 {
                     _rttTiming = true;
@@ -87,6 +97,7 @@ internal sealed partial class TcpConnection
                 }
             }
 
+            _lastDataSent = now;
             AdvanceSent(length + (fin ? 1 : 0), now);
         }
     }

@@ -49,6 +49,7 @@ internal sealed partial class TcpConnection : TimerWheelEntry
     private uint _idleDue;
     private uint _rateDue;
     private uint _lastHeard;
+    private uint _lastDataSent;
     private ConnectionTimers _timers;
     private byte _retries;
     private byte _persistProbes;

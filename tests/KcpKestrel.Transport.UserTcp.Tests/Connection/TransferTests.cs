@@ -21,6 +21,10 @@ public class TransferTests(ITestOutputHelper output)
         var c = pair.ClientOwner.Counters;
         var s = pair.ServerOwner.Counters;
         output.WriteLine($"loss {loss}: sim {pair.Now - 1000} ms; client retransmits {c.Retransmits} fast {c.FastRetransmits} sack {c.SackRecoveries} rto {c.RtoExpirations}; server retransmits {s.Retransmits} fast {s.FastRetransmits} sack {s.SackRecoveries} rto {s.RtoExpirations}; ooo {s.OutOfOrderSegments}/{c.OutOfOrderSegments} dup {s.DuplicateSegments}/{c.DuplicateSegments}");
+        // The statistics count each byte once however often it was sent.
+        Assert.Equal(FourMiB, pair.Client.GetStatistics().BytesSent);
+        Assert.Equal(FourMiB, pair.Server.GetStatistics().BytesReceived);
+        Assert.Equal(FourMiB, pair.Server.GetStatistics().BytesSent);
         if (loss > 0)
         {
             Assert.True(c.Retransmits > 0 && s.Retransmits > 0);
