@@ -143,16 +143,16 @@ internal sealed class UserTcpConnection : ConnectionContext,
 
     // ---- loop thread ----
 
-    public void OnEstablished(TcpConnection connection) => Start(_loop.Now);
+    public void OnEstablished(TcpConnection connection) => Start(_loop.TurnNow);
 
-    public void OnReceivable(TcpConnection connection) => PumpInput(_loop.Now);
+    public void OnReceivable(TcpConnection connection) => PumpInput(_loop.TurnNow);
 
     public void OnSendable(TcpConnection connection)
     {
         if (_sendBlocked)
         {
             _sendBlocked = false;
-            PumpOutput(_loop.Now);
+            PumpOutput(_loop.TurnNow);
         }
     }
 
