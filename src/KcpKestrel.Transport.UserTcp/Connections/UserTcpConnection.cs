@@ -30,13 +30,14 @@ internal sealed class UserTcpConnection : ConnectionContext,
     private const int OutputReadable = 1;
     private const int InputFlushed = 2;
     private const int AbortRequested = 4;
-    private const int Disposed = 8;
 
     private static long s_lastId;
 
     private readonly UserTcpLoop _loop;
     private readonly TcpConnection _tcp;
     private readonly IUserTcpConnectionObserver _observer;
+    // Never disposed: a close signal queued to the pool may still be on its way when Kestrel disposes the connection,
+    // and it has no timer or wait handle to release.
     private readonly CancellationTokenSource _closedCts = new();
     private readonly FeatureCollection _features = new();
     private readonly PipeWriter _inputWriter;
@@ -56,6 +57,7 @@ internal sealed class UserTcpConnection : ConnectionContext,
     private bool _outputDone;
     private bool _sendBlocked;
     private bool _closed;
+    private bool _drainAfterClose;
     private TcpCloseReason _closeReason;
     private long _bytesToApp;
     private long _bytesFromApp;
@@ -137,7 +139,6 @@ internal sealed class UserTcpConnection : ConnectionContext,
     {
         Transport.Input.Complete();
         Transport.Output.Complete();
-        Request(Disposed);
         return base.DisposeAsync();
     }
 
@@ -174,8 +175,18 @@ internal sealed class UserTcpConnection : ConnectionContext,
 
         if (!_inputDone)
         {
-            _inputDone = true;
-            _inputWriter.Complete(error);
+            if (error is null)
+            {
+                // A graceful close can come with the last data (both FINs, then TIME-WAIT, which keeps the received
+                // bytes): the app still reads them all before its input ends.
+                _drainAfterClose = true;
+                PumpInput(_loop.TurnNow);
+            }
+            else
+            {
+                _inputDone = true;
+                _inputWriter.Complete(error);
+            }
         }
 
         if (!_outputDone)
@@ -191,6 +202,16 @@ internal sealed class UserTcpConnection : ConnectionContext,
     public void Run(uint now)
     {
         var pending = Interlocked.Exchange(ref _pending, 0);
+
+        // An abort first: a completion of the output posted with it must not send a FIN before the RST.
+        if ((pending & AbortRequested) != 0 && !_closed)
+        {
+            _tcp.Abort(now);
+
+            // The connection reports OnClosed(Aborted) itself; this covers one that already left its stack.
+            OnClosed(_tcp, TcpCloseReason.Aborted);
+        }
+
         if ((pending & InputFlushed) != 0)
         {
             var result = _inputFlush.GetResult();
@@ -215,24 +236,12 @@ internal sealed class UserTcpConnection : ConnectionContext,
             }
         }
 
-        if ((pending & AbortRequested) != 0 && !_closed)
-        {
-            _tcp.Abort(now);
-
-            // The connection reports OnClosed(Aborted) itself; this covers one that already left its stack.
-            OnClosed(_tcp, TcpCloseReason.Aborted);
-        }
-
-        if ((pending & Disposed) != 0)
-        {
-            _closedCts.Dispose();
-        }
     }
 
     /// <summary>Moves received bytes from TCP into the input pipe until TCP has none or the pipe pushes back.</summary>
     private void PumpInput(uint now)
     {
-        if (_inputPaused || _closed)
+        if (_inputPaused || (_closed && !_drainAfterClose))
         {
             return;
         }
@@ -283,7 +292,7 @@ internal sealed class UserTcpConnection : ConnectionContext,
             }
         }
 
-        if (_tcp.IsReceiveComplete && !_inputDone)
+        if ((_tcp.IsReceiveComplete || (_drainAfterClose && _tcp.ReceivableBytes == 0)) && !_inputDone)
         {
             // The peer's FIN, after every byte before it: the app's read ends.
             _inputDone = true;
