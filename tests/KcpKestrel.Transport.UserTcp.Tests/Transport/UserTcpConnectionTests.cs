@@ -15,11 +15,13 @@ namespace KcpKestrel.Transport.UserTcp.Tests.Transport;
 /// </summary>
 public sealed class UserTcpConnectionTests
 {
-    [Fact]
-    public async Task EchoesThroughAConnectionHandler()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task EchoesThroughAConnectionHandler(bool ipv6)
     {
-        await using var pair = await UserTcpPair.StartAsync(listen => listen.Run(EchoAsync));
-        await using var connection = await pair.Client.ConnectAsync(UserTcpPair.ServerEndPoint);
+        await using var pair = await UserTcpPair.StartAsync(listen => listen.Run(EchoAsync), ipv6: ipv6);
+        await using var connection = await pair.Client.ConnectAsync(pair.ServerEndPoint);
 
         var data = new byte[1 << 20];
         new Random(5).NextBytes(data);
@@ -33,8 +35,8 @@ public sealed class UserTcpConnectionTests
         }
 
         Assert.Equal(data, await reading.WaitAsync(TestWaits.Bound));
-        Assert.Equal(new IPEndPoint(UserTcpPair.ServerAddress, UserTcpPair.Port), connection.RemoteEndPoint);
-        Assert.Equal(UserTcpPair.ClientAddress, ((IPEndPoint)connection.LocalEndPoint!).Address);
+        Assert.Equal(pair.ServerEndPoint, connection.RemoteEndPoint);
+        Assert.Equal(ipv6 ? UserTcpPair.ClientAddressV6 : UserTcpPair.ClientAddress, ((IPEndPoint)connection.LocalEndPoint!).Address);
     }
 
     [Fact]
@@ -54,7 +56,7 @@ public sealed class UserTcpConnectionTests
                 o.ReceiveBufferSize = ClientBuffer;
                 o.MaxReadBufferSize = ClientBuffer;
             });
-        await using var connection = await pair.Client.ConnectAsync(UserTcpPair.ServerEndPoint);
+        await using var connection = await pair.Client.ConnectAsync(pair.ServerEndPoint);
         var tcp = ((UserTcpConnection)connection).Tcp;
         var loop = pair.Client.Runtime.Loops[0].Loop;
 
@@ -111,7 +113,7 @@ public sealed class UserTcpConnectionTests
             await connection.Transport.Input.ReadAsync();
             connection.Abort(new ConnectionAbortedException("test"));
         }));
-        await using var connection = await pair.Client.ConnectAsync(UserTcpPair.ServerEndPoint);
+        await using var connection = await pair.Client.ConnectAsync(pair.ServerEndPoint);
 
         await connection.Transport.Output.WriteAsync(new byte[] { 1 });
         await Assert.ThrowsAsync<ConnectionResetException>(() => TestWaits.ReadToEndAsync(connection.Transport.Input).WaitAsync(TestWaits.Bound));
@@ -137,7 +139,7 @@ public sealed class UserTcpConnectionTests
                 readFailed.TrySetResult(e);
             }
         }));
-        var connection = await pair.Client.ConnectAsync(UserTcpPair.ServerEndPoint);
+        var connection = await pair.Client.ConnectAsync(pair.ServerEndPoint);
         await connection.Transport.Output.WriteAsync(new byte[] { 1, 2, 3 });
 
         connection.Abort(new ConnectionAbortedException("test"));
@@ -161,7 +163,7 @@ public sealed class UserTcpConnectionTests
             await connection.Transport.Output.WriteAsync(all);
             await connection.Transport.Output.CompleteAsync();
         }));
-        await using var connection = await pair.Client.ConnectAsync(UserTcpPair.ServerEndPoint);
+        await using var connection = await pair.Client.ConnectAsync(pair.ServerEndPoint);
 
         var data = Pattern(300_000);
         await connection.Transport.Output.WriteAsync(data);
@@ -190,7 +192,7 @@ public sealed class UserTcpConnectionTests
     public async Task TheLoopsAllocateNothingPerMessageInSteadyState()
     {
         await using var pair = await UserTcpPair.StartAsync(listen => listen.Run(EchoAsync));
-        await using var connection = await pair.Client.ConnectAsync(UserTcpPair.ServerEndPoint);
+        await using var connection = await pair.Client.ConnectAsync(pair.ServerEndPoint);
         var message = new byte[1024];
         var clientLoop = pair.Client.Runtime.Loops[0].Loop;
         var serverLoop = ((UserTcpConnection)connection).Tcp is { } ? ServerLoop(pair) : null!;

@@ -109,7 +109,7 @@ public sealed class UserTcpKestrelTests
     {
         var handler = new SocketsHttpHandler
         {
-            ConnectCallback = async (_, cancellationToken) => new ConnectionStream(await pair.Client.ConnectAsync(UserTcpPair.ServerEndPoint, cancellationToken)),
+            ConnectCallback = async (_, cancellationToken) => new ConnectionStream(await pair.Client.ConnectAsync(pair.ServerEndPoint, cancellationToken)),
             SslOptions =
             {
                 RemoteCertificateValidationCallback = (_, presented, _, _) =>

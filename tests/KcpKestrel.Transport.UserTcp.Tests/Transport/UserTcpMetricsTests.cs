@@ -30,7 +30,7 @@ public sealed class UserTcpMetricsTests
             await connection.Transport.Output.CompleteAsync();
         })))
         {
-            await using var connection = await pair.Client.ConnectAsync(UserTcpPair.ServerEndPoint);
+            await using var connection = await pair.Client.ConnectAsync(pair.ServerEndPoint);
             await connection.Transport.Output.WriteAsync(new byte[10_000]);
             await connection.Transport.Output.CompleteAsync();
             Assert.Equal(10_000, (await TestWaits.ReadToEndAsync(connection.Transport.Input).WaitAsync(TestWaits.Bound)).Length);
