@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using KcpKestrel.Transport.UserTcp.Tcp;
 
 namespace KcpKestrel.Transport.UserTcp.Packets;
@@ -151,54 +150,5 @@ internal sealed class PacketDispatcher
         }
 
         return false;
-    }
-
-    /// <summary>The TCP flags of an IP packet, or null when it is not a whole TCP segment (test link filters).</summary>
-    public static TcpFlags? PeekTcpFlags(ReadOnlySpan<byte> packet)
-    {
-        int offset;
-        if (packet.Length >= Ipv4Header.MinLength && packet[0] >> 4 == 4 && packet[9] == Ipv4Header.ProtocolTcp)
-        {
-            offset = (packet[0] & 0x0F) * 4;
-        }
-        else if (packet.Length >= Ipv6Header.Length && packet[0] >> 4 == 6 && packet[6] == Ipv6Header.NextHeaderTcp)
-        {
-            offset = Ipv6Header.Length;
-        }
-        else
-        {
-            return null;
-        }
-
-        return packet.Length >= offset + TcpSegmentCodec.MinHeaderLength ? (TcpFlags)packet[offset + 13] : null;
-    }
-
-    /// <summary>The TCP payload length of an IP packet, or -1 when it is not a whole TCP segment (test link filters).</summary>
-    public static int PeekTcpPayloadLength(ReadOnlySpan<byte> packet)
-    {
-        int offset;
-        int total;
-        if (packet.Length >= Ipv4Header.MinLength && packet[0] >> 4 == 4 && packet[9] == Ipv4Header.ProtocolTcp)
-        {
-            offset = (packet[0] & 0x0F) * 4;
-            total = Math.Min(packet.Length, BinaryPrimitives.ReadUInt16BigEndian(packet[2..]));
-        }
-        else if (packet.Length >= Ipv6Header.Length && packet[0] >> 4 == 6 && packet[6] == Ipv6Header.NextHeaderTcp)
-        {
-            offset = Ipv6Header.Length;
-            total = Math.Min(packet.Length, Ipv6Header.Length + BinaryPrimitives.ReadUInt16BigEndian(packet[4..]));
-        }
-        else
-        {
-            return -1;
-        }
-
-        if (total < offset + TcpSegmentCodec.MinHeaderLength)
-        {
-            return -1;
-        }
-
-        int headerLength = (packet[offset + 12] >> 4) * 4;
-        return total - offset - headerLength >= 0 ? total - offset - headerLength : -1;
     }
 }

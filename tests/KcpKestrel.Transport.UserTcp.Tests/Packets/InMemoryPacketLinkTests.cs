@@ -1,4 +1,5 @@
 using KcpKestrel.Transport.UserTcp.Packets;
+using KcpKestrel.Transport.UserTcp.Tcp;
 
 namespace KcpKestrel.Transport.UserTcp.Tests.Packets;
 
@@ -109,5 +110,19 @@ public sealed class InMemoryPacketLinkTests
 
         Assert.Equal(2, link.A.Overflowed);
         Assert.Equal(4, link.B.InFlight);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Filters_ReadFlagsSeqAndPayloadLength(bool v6)
+    {
+        var header = TestPackets.Data();
+        var packet = TestPackets.FromPeer(v6, header, new byte[123]);
+        Assert.Equal(TcpFlags.Ack | TcpFlags.Psh, InMemoryPacketLinkFilters.TcpFlagsOf(packet));
+        Assert.Equal(header.Seq, InMemoryPacketLinkFilters.TcpSeqOf(packet));
+        Assert.Equal(123, InMemoryPacketLinkFilters.TcpPayloadLengthOf(packet));
+        Assert.Null(InMemoryPacketLinkFilters.TcpFlagsOf(packet.AsSpan(0, 30)));
+        Assert.Equal(-1, InMemoryPacketLinkFilters.TcpPayloadLengthOf([0x45, 0, 0]));
     }
 }

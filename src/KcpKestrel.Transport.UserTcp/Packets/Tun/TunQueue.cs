@@ -4,13 +4,19 @@ namespace KcpKestrel.Transport.UserTcp.Packets.Tun;
 
 /// <summary>
 /// One queue of a TUN device: a non-blocking fd that reads and writes whole IP packets, and an eventfd so another
-/// thread can end a <see cref="Wait"/>. Used by one loop thread; <see cref="Wake"/> from any.
+/// thread can end a <see cref="Wait"/>. Used by one loop thread; <see cref="Wake"/> from any. Give
+/// <see cref="TryReceive"/> a buffer of at least the device's MTU: a longer packet is cut to the buffer (and then
+/// dropped as truncated by the dispatcher).
 /// </summary>
 internal sealed unsafe class TunQueue : IPacketQueue
 {
     private readonly int _fd;
     private readonly int _eventFd;
     private int _disposed;
+
+    // Wake calls in progress: Dispose waits for them before closing the eventfd, so a Wake racing a Dispose never
+    // writes to a closed descriptor whose number the process may already have reused.
+    private int _wakers;
 
     internal TunQueue(int fd, int eventFd, int index)
     {
@@ -71,13 +77,19 @@ internal sealed unsafe class TunQueue : IPacketQueue
     /// <inheritdoc />
     public void Wake()
     {
-        if (Volatile.Read(ref _disposed) != 0)
+        Interlocked.Increment(ref _wakers);
+        try
         {
-            return;
+            if (Volatile.Read(ref _disposed) == 0)
+            {
+                ulong one = 1;
+                _ = TunNative.Write(_eventFd, &one, sizeof(ulong));
+            }
         }
-
-        ulong one = 1;
-        _ = TunNative.Write(_eventFd, &one, sizeof(ulong));
+        finally
+        {
+            Interlocked.Decrement(ref _wakers);
+        }
     }
 
     /// <inheritdoc />
@@ -137,9 +149,16 @@ internal sealed unsafe class TunQueue : IPacketQueue
             return;
         }
 
-        // Wake a waiting loop first, so it sees the queue closing rather than polling a closed fd.
+        // Wake a waiting loop first, so it sees the queue closing rather than polling a closed fd. The loop should
+        // have stopped using the queue before it is disposed: a read racing the close could hit a reused fd number.
         ulong one = 1;
         _ = TunNative.Write(_eventFd, &one, sizeof(ulong));
+        var spin = default(SpinWait);
+        while (Volatile.Read(ref _wakers) != 0)
+        {
+            spin.SpinOnce();
+        }
+
         _ = TunNative.Close(_fd);
         _ = TunNative.Close(_eventFd);
     }

@@ -163,6 +163,67 @@ public sealed class TunDeviceTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task HandshakeAndOddLengthData_WrittenByHand_ReachTheKernelsSocket(bool v6)
+    {
+        if (Skipped())
+        {
+            return;
+        }
+
+        await using var ns = await NetNamespace.CreateAsync();
+        var kernel = v6 ? KernelV6 : KernelV4;
+        var (device, listener) = OpenInside(ns, 1, () =>
+        {
+            var socket = new Socket(kernel.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            socket.Bind(new IPEndPoint(kernel, 0));
+            socket.Listen();
+            return socket;
+        });
+        using (device)
+        using (listener)
+        {
+            var queue = device.OpenQueue(0);
+            var input = new RecordingSegmentInput();
+            var counters = new PacketCounters();
+            var dispatcher = new PacketDispatcher([TcpFlowKey.ToUInt128(StackV4), TcpFlowKey.ToUInt128(StackV6)], input, counters);
+            var writer = new PacketWriter(queue, device.Mtu, counters);
+            var flow = TcpFlowKey.From(new IPEndPoint(v6 ? StackV6 : StackV4, 45679), (IPEndPoint)listener.LocalEndPoint!);
+
+            const uint Iss = 0xFFFF_FFF0; // the data's sequence numbers wrap
+            var syn = new TcpHeader { Seq = Iss, Flags = TcpFlags.Syn, Window = 65535 };
+            syn.Options.Mss = 1400;
+            writer.Send(flow, syn, default, default);
+            Pump([queue], dispatcher, () => input.Segments.Count > 0, "SYN-ACK from the kernel");
+            var synAck = input.Segments[0].Header;
+            Assert.Equal(TcpFlags.Syn | TcpFlags.Ack, synAck.Flags);
+
+            var ack = new TcpHeader { Seq = unchecked(Iss + 1), Ack = synAck.Seq + 1, Flags = TcpFlags.Ack, Window = 65535 };
+            writer.Send(flow, ack, default, default);
+            byte[] first = "hello, "u8.ToArray();
+            byte[] second = "kernel!!"u8.ToArray();
+            var data = ack with { Flags = TcpFlags.Ack | TcpFlags.Psh };
+            writer.Send(flow, data, first, second); // 15 bytes: an odd length, split as a send ring's wrap would be
+
+            using var accepted = await listener.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            var received = new byte[64];
+            int total = 0;
+            while (total < 15)
+            {
+                int n = await accepted.ReceiveAsync(received.AsMemory(total)).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+                Assert.True(n > 0, "the kernel closed the connection");
+                total += n;
+            }
+
+            Assert.Equal("hello, kernel!!", System.Text.Encoding.ASCII.GetString(received, 0, total));
+
+            // The kernel acknowledges all 15 bytes.
+            Pump([queue], dispatcher, () => input.Segments.Exists(s => s.Header.Ack == unchecked(Iss + 16)), "ACK of the data");
+        }
+    }
+
     [Fact]
     public async Task SteadyStateSendAndReceive_AllocateNothing()
     {
@@ -239,6 +300,14 @@ public sealed class TunDeviceTests(ITestOutputHelper output)
 
             queue.Wake();
             Assert.True(queue.Wait(0));
+
+            // A loop blocked in Wait when the device goes away is released, and late wakes are harmless.
+            waiter = Task.Run(() => queue.Wait(30_000));
+            await Task.Delay(50);
+            device.Dispose();
+            await waiter.WaitAsync(TimeSpan.FromSeconds(10));
+            queue.Wake();
+            Assert.False(queue.Wait(0));
         }
     }
 
