@@ -57,4 +57,5 @@ internal sealed class TcpCounters
     // Stack-level drops and defences (TcpStack)
     public long DroppedInvalidFlags;
     public long ResetsRateLimited;
+    public long TimeWaitEvicted;
 }

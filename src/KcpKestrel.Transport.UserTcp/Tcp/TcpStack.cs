@@ -15,6 +15,7 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
     private const ulong IsnLabel = 1;
     private const ulong CookieLabel = 2;
     private const ulong PortLabel = 3;
+    private const int TimeWaitEvictionScan = 64;
 
     private readonly TcpStackOptions _options;
     private readonly Dictionary<TcpFlowKey, TcpConnection> _flows = [];
@@ -111,7 +112,7 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
             throw new ArgumentOutOfRangeException(nameof(remote), "The remote endpoint needs a port (1-65535).");
         }
 
-        if (_flows.Count >= _options.MaxConnections)
+        if (!HasRoom(now))
         {
             Counters.DroppedMaxConnections++;
             throw new InvalidOperationException($"The stack holds its maximum of {_options.MaxConnections} connections.");
@@ -200,7 +201,13 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
             listener.HalfOpen--;
         }
 
-        if (listener is null || listener.IsStopped || _disposed || !listener.Acceptor.TryAccept(connection))
+        if (listener is null || listener.IsStopped || _disposed)
+        {
+            // Nobody listens there any more (stopped, or a reopened TIME_WAIT of a port never listened on).
+            return false;
+        }
+
+        if (!listener.Acceptor.TryAccept(connection))
         {
             Counters.AcceptQueueFull++;
             return false;
@@ -303,7 +310,7 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
         }
 
         // A SYN (HasValidFlags let nothing else without ACK through).
-        if (_flows.Count >= _options.MaxConnections)
+        if (!HasRoom(now))
         {
             Counters.DroppedMaxConnections++;
             return;
@@ -382,7 +389,7 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
             return false;
         }
 
-        if (_flows.Count >= _options.MaxConnections)
+        if (!HasRoom(now))
         {
             // A valid cookie, but no room: silence, as for a SYN past the limit (the peer retransmits).
             Counters.DroppedMaxConnections++;
@@ -412,6 +419,46 @@ internal sealed class TcpStack : ITcpSegmentInput, ITcpConnectionOwner, IDisposa
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Whether the flow table has room for one more connection. When full, a TIME_WAIT connection among the first
+    /// <see cref="TimeWaitEvictionScan"/> flows gives its place (as Linux caps TIME_WAIT with tcp_max_tw_buckets):
+    /// closing many short connections must not lock out new ones for 2 MSL. The scan is bounded, so a table full of
+    /// live connections costs a SYN flood little.
+    /// </summary>
+    private bool HasRoom(uint now)
+    {
+        if (_flows.Count < _options.MaxConnections)
+        {
+            return true;
+        }
+
+        TcpConnection? victim = null;
+        var scanned = 0;
+        foreach (var connection in _flows.Values)
+        {
+            if (connection.State == TcpState.TimeWait)
+            {
+                victim = connection;
+                break;
+            }
+
+            if (++scanned == TimeWaitEvictionScan)
+            {
+                break;
+            }
+        }
+
+        if (victim is null)
+        {
+            return false;
+        }
+
+        // In TIME_WAIT an abort sends nothing and tells nobody (the user heard Closed already); it releases the flow.
+        victim.Abort(now);
+        Counters.TimeWaitEvicted++;
+        return _flows.Count < _options.MaxConnections;
     }
 
     private void SendReset(in TcpFlowKey flow, in TcpHeader header, int payloadLength, uint now)

@@ -162,6 +162,23 @@ public sealed class TcpStackClosedPortTests : IDisposable
     }
 
     [Fact]
+    public void TheIPv4Wildcard_TakesOnlyIPv4_TheIPv6WildcardTakesBoth()
+    {
+        var v6 = TcpFlowKey.From(new IPEndPoint(IPAddress.Parse("fd00:77::1"), 8080), new IPEndPoint(IPAddress.Parse("fd00:77::2"), 40000));
+        using var stack = new TcpStack(new TcpStackOptions { SynCookies = SynCookieMode.Always }, _output, new TimerWheel(), new byte[16]);
+        stack.Listen(new IPEndPoint(IPAddress.Any, 8080), new RecordingAcceptor());
+        stack.OnSegment(v6, Syn(), default, 1_000);
+        Assert.Equal(TcpFlags.Rst | TcpFlags.Ack, _output.Last.Flags);
+
+        stack.Listen(new IPEndPoint(IPAddress.IPv6Any, 8081), new RecordingAcceptor());
+        stack.OnSegment(TcpFlowKey.From(new IPEndPoint(IPAddress.Parse("fd00:77::1"), 8081), new IPEndPoint(IPAddress.Parse("fd00:77::2"), 40000)), Syn(), default, 1_000);
+        Assert.Equal(TcpFlags.Syn | TcpFlags.Ack, _output.Last.Flags);
+        stack.OnSegment(Flow(localPort: 8081), Syn(), default, 1_000);
+        Assert.Equal(TcpFlags.Syn | TcpFlags.Ack, _output.Last.Flags);
+        Assert.Equal(2, stack.Counters.SynCookiesSent);
+    }
+
+    [Fact]
     public void AShortSecret_IsRefused()
     {
         Assert.Throws<ArgumentException>(() => new TcpStack(new TcpStackOptions(), _output, new TimerWheel(), new byte[8]));

@@ -14,6 +14,8 @@ public sealed class TcpStackEndToEndTests
     [Theory]
     [InlineData(1, 0.0)]
     [InlineData(2, 0.02)]
+    [InlineData(103, 0.04)]
+    [InlineData(106, 0.04)]
     public void OneMiBEachWay_ArrivesIntact_AndTimeWaitExpires(int seed, double loss)
     {
         using var pair = new StackPair(seed);
@@ -27,7 +29,7 @@ public sealed class TcpStackEndToEndTests
         var client = pair.Connect(MiB, shutdownWhenSent: true);
         Assert.True(
             pair.RunUntil(() => client.ReceiveComplete && pair.Acceptor.Accepted is [{ ReceiveComplete: true }], 600_000),
-            $"transfer stalled: client sent {client.Sent} received {client.Received}, server {Describe(pair)}");
+            $"transfer stalled: client sent {client.Sent} received {client.Received}, {Describe(pair)}; client {Describe(client.Connection)}; server {(pair.Acceptor.Accepted is [var s] ? $"sent {s.Sent} received {s.Received} " + Describe(s.Connection) : "none")}");
 
         var server = Assert.Single(pair.Acceptor.Accepted);
         Assert.Equal(MiB, client.Received);
@@ -40,6 +42,42 @@ public sealed class TcpStackEndToEndTests
         Assert.Equal(TcpCloseReason.Closed, client.ClosedReason);
         Assert.Equal(TcpCloseReason.Closed, server.ClosedReason);
         Assert.Equal(0, pair.Server.HalfOpenCount);
+    }
+
+    // KNOWN ut-conn ISSUE, reproduced here: at 8% loss (4% duplication, 8% reordering) both directions sending at
+    // once, after RTOs on both sides each side's bare ACKs carry SEG.SEQ = a go-back-N-lowered SND.NXT, below the
+    // peer's RCV.NXT, and acknowledge beyond the peer's lowered SND.NXT: each side finds the other's ACK unacceptable
+    // and answers it with an ACK, an endless ACK exchange every RTT while no data moves (RTO backed off to the max).
+    // (Seeds as of ut-conn fa7fa18; about 1 in 10 runs at 8-10% loss stalls so.)
+    [Theory(Skip = "ut-conn: ACK exchange without progress after go-back-N on both sides (see the comment)")]
+    [InlineData(222, 0.08)]
+    [InlineData(242, 0.08)]
+    [InlineData(254, 0.08)]
+    [InlineData(215, 0.10)]
+    public void OneMiBEachWay_UnderHeavyLoss(int seed, double loss) => OneMiBEachWay_ArrivesIntact_AndTimeWaitExpires(seed, loss);
+
+    [Fact]
+    public void IPv6_ConnectsAndCarriesData()
+    {
+        using var pair = new StackPair(18);
+        var acceptor = new StreamAcceptor(() => pair.Link.Now) { Configure = e => e.ToSend = 100_000 };
+        pair.Server.Listen(new System.Net.IPEndPoint(System.Net.IPAddress.IPv6Any, 8443), acceptor);
+        var client = new StreamEvents(() => pair.Link.Now) { ToSend = 100_000 };
+        client.Connection = pair.Client.Connect(
+            new System.Net.IPEndPoint(System.Net.IPAddress.Parse("fd00:77::2"), 0),
+            new System.Net.IPEndPoint(System.Net.IPAddress.Parse("fd00:77::1"), 8443),
+            client,
+            pair.Link.Now);
+
+        Assert.True(pair.Link.RunUntil(
+            () =>
+            {
+                acceptor.StartPending();
+                return client.Received == 100_000 && acceptor.Accepted is [{ Received: 100_000 }];
+            },
+            30_000));
+        Assert.True(client.Connection.Flow.IsIPv6);
+        Assert.Equal(0, client.Mismatches + acceptor.Accepted[0].Mismatches);
     }
 
     [Fact]
@@ -87,6 +125,9 @@ public sealed class TcpStackEndToEndTests
         Assert.Equal(1_000, pair.Client.Counters.ActiveOpens);
         Assert.True(0 == pair.Client.Counters.ResetsSent + pair.Server.Counters.ResetsSent, $"resets: client {pair.Client.Counters.ResetsSent} server {pair.Server.Counters.ResetsSent}, server no-connection {pair.Server.Counters.DroppedNoConnection} bad cookie {pair.Server.Counters.DroppedBadCookie}, client no-connection {pair.Client.Counters.DroppedNoConnection}");
     }
+
+    internal static string Describe(TcpConnection? c) => c is null ? "none" :
+        $"{c.State} sendable {c.SendableBytes} receivable {c.ReceivableBytes} scheduled {c.IsScheduled} {c.GetStatistics()}";
 
     internal static string Describe(StackPair pair) =>
         $"client flows {pair.Client.ConnectionCount}, server flows {pair.Server.ConnectionCount}, half-open {pair.Server.HalfOpenCount}, in flight {pair.Link.InFlightCount}, now {pair.Link.Now}";
