@@ -110,11 +110,20 @@ public sealed class UserTcpEndPoint : EndPoint
     /// </summary>
     internal IPacketSource? PacketSource { get; init; }
 
+    /// <summary>
+    /// Seeded loss applied to the device's packets both ways (a <see cref="LossyPacketSource"/>), from the spec's
+    /// <c>loss=P,seed=N</c>: for tests and demonstrations of recovery, never for production. <see cref="LinkImpairment.None"/> by default.
+    /// </summary>
+    internal LinkImpairment Impairment { get; init; }
+
+    /// <summary>The seed of <see cref="Impairment"/>'s generators (<c>seed=N</c>; 1 by default).</summary>
+    internal int ImpairmentSeed { get; init; } = 1;
+
     /// <summary>The other keys a spec may carry, for front ends that add their own (read by them, not here).</summary>
     internal IReadOnlyDictionary<string, string> ExtraKeys { get; init; } = new Dictionary<string, string>();
 
     /// <summary>
-    /// Parses the CLI's form: <c>tun=NAME,address=ADDRESS/PREFIX,port=PORT[,peer=ADDRESS][,queues=N]</c>, keys in any
+    /// Parses the CLI's form: <c>tun=NAME,address=ADDRESS/PREFIX,port=PORT[,peer=ADDRESS][,queues=N][,loss=P,seed=N]</c>, keys in any
     /// order, for example <c>tun=ut0,address=10.77.0.1/24,port=8080</c> or <c>tun=ut6,address=fd00:77::1/64,port=80</c>.
     /// </summary>
     /// <param name="value">The text.</param>
@@ -139,7 +148,7 @@ public sealed class UserTcpEndPoint : EndPoint
 
             var key = part[..equals].ToLowerInvariant();
             var text = part[(equals + 1)..];
-            var known = key is "tun" or "address" or "port" or "peer" or "queues";
+            var known = key is "tun" or "address" or "port" or "peer" or "queues" or "loss" or "seed";
             if (!known && (extraKeys is null || !extraKeys.Contains(key)))
             {
                 throw new FormatException($"'{value}': unknown key '{key}'; {Form}.");
@@ -186,9 +195,22 @@ public sealed class UserTcpEndPoint : EndPoint
             queues = n;
         }
 
+        var loss = 0d;
+        if (keys.TryGetValue("loss", out var lossText)
+            && (!double.TryParse(lossText, NumberStyles.Float, CultureInfo.InvariantCulture, out loss) || !(loss >= 0 && loss <= 1)))
+        {
+            throw new FormatException($"'{value}': loss '{lossText}' is not a probability from 0 to 1 (loss=0.02 drops 2% of packets each way).");
+        }
+
+        var seed = 1;
+        if (keys.TryGetValue("seed", out var seedText) && !int.TryParse(seedText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out seed))
+        {
+            throw new FormatException($"'{value}': seed '{seedText}' is not a whole number.");
+        }
+
         try
         {
-            return new UserTcpEndPoint(name, address, prefix, port, peer) { QueueCount = queues, ExtraKeys = extra };
+            return new UserTcpEndPoint(name, address, prefix, port, peer) { QueueCount = queues, ExtraKeys = extra, Impairment = new LinkImpairment(loss), ImpairmentSeed = seed };
         }
         catch (ArgumentException e)
         {
@@ -200,7 +222,7 @@ public sealed class UserTcpEndPoint : EndPoint
 
     /// <summary>A copy whose packets come from <paramref name="source"/> instead of the device (tests, an app's own source).</summary>
     internal UserTcpEndPoint WithPacketSource(IPacketSource source) =>
-        new(DeviceName, Address, PrefixLength, Port, PeerAddress) { QueueCount = QueueCount, Configure = Configure, PacketSource = source, ExtraKeys = ExtraKeys };
+        new(DeviceName, Address, PrefixLength, Port, PeerAddress) { QueueCount = QueueCount, Configure = Configure, PacketSource = source, ExtraKeys = ExtraKeys, Impairment = Impairment, ImpairmentSeed = ImpairmentSeed };
 
     /// <inheritdoc />
     public override string ToString() =>

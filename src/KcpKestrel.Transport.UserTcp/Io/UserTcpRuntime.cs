@@ -34,6 +34,12 @@ internal sealed class UserTcpRuntime : IDisposable
         var queues = endPoint.QueueCount ?? options.QueueCount;
         var owns = endPoint.PacketSource is null;
         var source = endPoint.PacketSource ?? TunPacketSource.Open(endPoint, options.Mtu, queues);
+        if (owns && endPoint.Impairment.Active)
+        {
+            // loss=P,seed=N in the spec: the device's packets are lost on purpose, both ways (tests of recovery).
+            source = new LossyPacketSource(source, endPoint.Impairment, endPoint.ImpairmentSeed);
+        }
+
         var runtime = new UserTcpRuntime(endPoint, source, owns);
         try
         {
