@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using KcpKestrel.Transport.UserTcp.Connections;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace KcpKestrel.Transport.UserTcp.Tests.Transport;
@@ -20,7 +21,7 @@ public sealed class UserTcpConnectionTests
     [InlineData(true)]
     public async Task EchoesThroughAConnectionHandler(bool ipv6)
     {
-        await using var pair = await UserTcpPair.StartAsync(listen => listen.Run(EchoAsync), ipv6: ipv6);
+        await using var pair = await UserTcpPair.StartAsync(listen => listen.UseConnectionHandler<EchoConnectionHandler>(), ipv6: ipv6);
         await using var connection = await pair.Client.ConnectAsync(pair.ServerEndPoint);
 
         var data = new byte[1 << 20];

@@ -41,7 +41,8 @@ public sealed class UserTcpMetricsTests
             Assert.Contains(measurements, m => m.Name == "usertcp.packets.dropped" && m.Reason == "bad_tcp_checksum");
         }
 
-        Assert.Equal(2, Count(measurements, "usertcp.connections.opened", null));
+        // At least: the meter's name is process-wide, so tests running beside this one may add their own.
+        Assert.True(Count(measurements, "usertcp.connections.opened", null) >= 2);
         Assert.Contains(measurements, m => m.Name == "usertcp.connection.srtt");
         Assert.Contains(measurements, m => m.Name == "usertcp.connection.bytes_in" && m.Value == 10_000);
     }
