@@ -119,7 +119,7 @@ public sealed class UserTcpConnectionTests
         await connection.Transport.Output.WriteAsync(new byte[] { 1 });
         await Assert.ThrowsAsync<ConnectionResetException>(() => TestWaits.ReadToEndAsync(connection.Transport.Input).WaitAsync(TestWaits.Bound));
         await TestWaits.WaitAsync(connection.ConnectionClosed, "the client's ConnectionClosed");
-        Assert.Equal(1, pair.Client.Runtime.Loops[0].TcpCounters.ResetsReceived);
+        await TestWaits.WaitUntilAsync(() => pair.Client.Runtime.Loops[0].TcpCounters.ResetsReceived == 1, "the client to count the reset");
     }
 
     [Fact]
@@ -148,7 +148,9 @@ public sealed class UserTcpConnectionTests
         await closed.Task.WaitAsync(TestWaits.Bound);
         Assert.IsType<ConnectionResetException>(await readFailed.Task.WaitAsync(TestWaits.Bound));
         await connection.DisposeAsync();
-        Assert.Equal(1, pair.Client.Runtime.Loops[0].TcpCounters.Aborted);
+
+        // The client's loop counts the abort just after sending the RST, so the server may see the RST first.
+        await TestWaits.WaitUntilAsync(() => pair.Client.Runtime.Loops[0].TcpCounters.Aborted == 1, "the client's abort to be counted");
     }
 
     [Fact]
