@@ -124,7 +124,7 @@ internal sealed class UserTcpConnection : ConnectionContext,
 
     /// <summary>The pumps' state, for diagnostics (a racy snapshot).</summary>
     internal string Describe() =>
-        $"{ConnectionId} tcp={_tcp.State} rcvable={_tcp.ReceivableBytes} sndable={_tcp.SendableBytes} stats={_tcp.GetStatistics()} pending={_pending} inPaused={_inputPaused} inDone={_inputDone} discard={_discardInput} outWaiting={_outputWaiting} outDone={_outputDone} sendBlocked={_sendBlocked} closed={_closed} loopFault={_loop.Fault} toApp={_bytesToApp} fromApp={_bytesFromApp} tcpIn={_tcp.GetStatistics().BytesReceived} tcpOut={_tcp.GetStatistics().BytesSent} scheduled={_tcp.IsScheduled} due={_tcp.WheelDue} now={_loop.Now} wheel={_loop.Timers.Count} timeout={_loop.Timers.NextTimeout(_loop.Now)}";
+        $"{ConnectionId} tcp={_tcp.State} receivable={_tcp.ReceivableBytes} sendable={_tcp.SendableBytes} toApp={_bytesToApp} fromApp={_bytesFromApp} pending={_pending} inputPaused={_inputPaused} inputDone={_inputDone} discard={_discardInput} outputWaiting={_outputWaiting} outputDone={_outputDone} sendBlocked={_sendBlocked} closed={_closed} loopFault={_loop.Fault?.Message}";
 
     /// <summary>Starts pumping: called on the loop once the connection is ESTABLISHED and owned by this object.</summary>
     internal void Start(uint now)
