@@ -60,6 +60,8 @@ internal static class UserTcpStopReport
                 tcp.ChallengeAcksLimited += t.ChallengeAcksLimited;
                 tcp.SynCookiesSent += t.SynCookiesSent;
                 tcp.SynCookiesAccepted += t.SynCookiesAccepted;
+                tcp.ResetsRateLimited += t.ResetsRateLimited;
+                tcp.PersistTimeouts += t.PersistTimeouts;
                 for (var i = 0; i < drops.Length; i++)
                 {
                     drops[i] += UserTcpDropReasons.All[i].Read(p, t);
@@ -97,6 +99,8 @@ internal static class UserTcpStopReport
         json.WriteNumber("challengeAcksLimited", tcp.ChallengeAcksLimited);
         json.WriteNumber("synCookiesSent", tcp.SynCookiesSent);
         json.WriteNumber("synCookiesAccepted", tcp.SynCookiesAccepted);
+        json.WriteNumber("resetsRateLimited", tcp.ResetsRateLimited);
+        json.WriteNumber("persistTimeouts", tcp.PersistTimeouts);
         json.WriteStartObject("dropped");
         for (var i = 0; i < drops.Length; i++)
         {

@@ -23,7 +23,7 @@ internal sealed class PendingConnect(UserTcpConnectionFactory factory, UserTcpLo
     {
         var established = factory.Wrap(stack, connection);
         connection.Events = established;
-        established.Start(stack.Loop.Now);
+        established.Start(stack.Loop.TurnNow);
         if (!_completion.TrySetResult(established))
         {
             // The connect was cancelled meanwhile.

@@ -30,13 +30,14 @@ internal sealed class UserTcpConnection : ConnectionContext,
     private const int OutputReadable = 1;
     private const int InputFlushed = 2;
     private const int AbortRequested = 4;
-    private const int Disposed = 8;
 
     private static long s_lastId;
 
     private readonly UserTcpLoop _loop;
     private readonly TcpConnection _tcp;
     private readonly IUserTcpConnectionObserver _observer;
+    // Never disposed: a close signal queued to the pool may still be on its way when Kestrel disposes the connection,
+    // and it has no timer or wait handle to release.
     private readonly CancellationTokenSource _closedCts = new();
     private readonly FeatureCollection _features = new();
     private readonly PipeWriter _inputWriter;
@@ -56,6 +57,7 @@ internal sealed class UserTcpConnection : ConnectionContext,
     private bool _outputDone;
     private bool _sendBlocked;
     private bool _closed;
+    private bool _drainAfterClose;
     private TcpCloseReason _closeReason;
     private long _bytesToApp;
     private long _bytesFromApp;
@@ -122,7 +124,7 @@ internal sealed class UserTcpConnection : ConnectionContext,
 
     /// <summary>The pumps' state, for diagnostics (a racy snapshot).</summary>
     internal string Describe() =>
-        $"{ConnectionId} tcp={_tcp.State} rcvable={_tcp.ReceivableBytes} sndable={_tcp.SendableBytes} stats={_tcp.GetStatistics()} pending={_pending} inPaused={_inputPaused} inDone={_inputDone} discard={_discardInput} outWaiting={_outputWaiting} outDone={_outputDone} sendBlocked={_sendBlocked} closed={_closed} loopFault={_loop.Fault} toApp={_bytesToApp} fromApp={_bytesFromApp} tcpIn={_tcp.GetStatistics().BytesReceived} tcpOut={_tcp.GetStatistics().BytesSent} scheduled={_tcp.IsScheduled} due={_tcp.WheelDue} now={_loop.Now} wheel={_loop.Timers.Count} timeout={_loop.Timers.NextTimeout(_loop.Now)}";
+        $"{ConnectionId} tcp={_tcp.State} receivable={_tcp.ReceivableBytes} sendable={_tcp.SendableBytes} toApp={_bytesToApp} fromApp={_bytesFromApp} pending={_pending} inputPaused={_inputPaused} inputDone={_inputDone} discard={_discardInput} outputWaiting={_outputWaiting} outputDone={_outputDone} sendBlocked={_sendBlocked} closed={_closed} loopFault={_loop.Fault?.Message}";
 
     /// <summary>Starts pumping: called on the loop once the connection is ESTABLISHED and owned by this object.</summary>
     internal void Start(uint now)
@@ -137,22 +139,21 @@ internal sealed class UserTcpConnection : ConnectionContext,
     {
         Transport.Input.Complete();
         Transport.Output.Complete();
-        Request(Disposed);
         return base.DisposeAsync();
     }
 
     // ---- loop thread ----
 
-    public void OnEstablished(TcpConnection connection) => Start(_loop.Now);
+    public void OnEstablished(TcpConnection connection) => Start(_loop.TurnNow);
 
-    public void OnReceivable(TcpConnection connection) => PumpInput(_loop.Now);
+    public void OnReceivable(TcpConnection connection) => PumpInput(_loop.TurnNow);
 
     public void OnSendable(TcpConnection connection)
     {
         if (_sendBlocked)
         {
             _sendBlocked = false;
-            PumpOutput(_loop.Now);
+            PumpOutput(_loop.TurnNow);
         }
     }
 
@@ -174,8 +175,18 @@ internal sealed class UserTcpConnection : ConnectionContext,
 
         if (!_inputDone)
         {
-            _inputDone = true;
-            _inputWriter.Complete(error);
+            if (error is null)
+            {
+                // A graceful close can come with the last data (both FINs, then TIME-WAIT, which keeps the received
+                // bytes): the app still reads them all before its input ends.
+                _drainAfterClose = true;
+                PumpInput(_loop.TurnNow);
+            }
+            else
+            {
+                _inputDone = true;
+                _inputWriter.Complete(error);
+            }
         }
 
         if (!_outputDone)
@@ -191,6 +202,16 @@ internal sealed class UserTcpConnection : ConnectionContext,
     public void Run(uint now)
     {
         var pending = Interlocked.Exchange(ref _pending, 0);
+
+        // An abort first: a completion of the output posted with it must not send a FIN before the RST.
+        if ((pending & AbortRequested) != 0 && !_closed)
+        {
+            _tcp.Abort(now);
+
+            // The connection reports OnClosed(Aborted) itself; this covers one that already left its stack.
+            OnClosed(_tcp, TcpCloseReason.Aborted);
+        }
+
         if ((pending & InputFlushed) != 0)
         {
             var result = _inputFlush.GetResult();
@@ -215,24 +236,12 @@ internal sealed class UserTcpConnection : ConnectionContext,
             }
         }
 
-        if ((pending & AbortRequested) != 0 && !_closed)
-        {
-            _tcp.Abort(now);
-
-            // The connection reports OnClosed(Aborted) itself; this covers one that already left its stack.
-            OnClosed(_tcp, TcpCloseReason.Aborted);
-        }
-
-        if ((pending & Disposed) != 0)
-        {
-            _closedCts.Dispose();
-        }
     }
 
     /// <summary>Moves received bytes from TCP into the input pipe until TCP has none or the pipe pushes back.</summary>
     private void PumpInput(uint now)
     {
-        if (_inputPaused || _closed)
+        if (_inputPaused || (_closed && !_drainAfterClose))
         {
             return;
         }
@@ -283,7 +292,7 @@ internal sealed class UserTcpConnection : ConnectionContext,
             }
         }
 
-        if (_tcp.IsReceiveComplete && !_inputDone)
+        if ((_tcp.IsReceiveComplete || (_drainAfterClose && _tcp.ReceivableBytes == 0)) && !_inputDone)
         {
             // The peer's FIN, after every byte before it: the app's read ends.
             _inputDone = true;

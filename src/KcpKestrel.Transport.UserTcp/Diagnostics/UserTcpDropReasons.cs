@@ -33,6 +33,9 @@ internal static class UserTcpDropReasons
         ("max_connections", static (_, t) => t.DroppedMaxConnections),
         ("rst_ignored", static (_, t) => t.RstIgnored),
         ("syn_ignored", static (_, t) => t.SynIgnored),
+        ("invalid_flags", static (_, t) => t.DroppedInvalidFlags),
+        ("paws", static (_, t) => t.DroppedPaws),
+        ("reassembly_full", static (_, t) => t.DroppedReassemblyFull),
     ];
 
     /// <summary>A close reason as the <c>reason</c> tag of <c>usertcp.connections.closed</c> shows it.</summary>

@@ -12,7 +12,8 @@ public static class UserTcpWebHostBuilderExtensions
     /// <summary>
     /// Registers the user-space TCP transport beside Kestrel's sockets transport: endpoints added with
     /// <c>ListenUserSpaceTcp</c> are served by the stack in this process over their TUN device, every other endpoint
-    /// as before. Each endpoint's settings apply over <paramref name="configure"/>'s and are validated at bind.
+    /// as before. Each endpoint's settings apply over <paramref name="configure"/>'s and are validated at bind: a bad
+    /// value stops the start with a message naming the setting and what it accepts.
     /// </summary>
     /// <param name="builder">The web host builder.</param>
     /// <param name="configure">Changes the transport's default settings.</param>
@@ -28,7 +29,6 @@ public static class UserTcpWebHostBuilderExtensions
                 options.Configure(configure);
             }
 
-            options.Validate(o => o.TryValidate(out _), "The user-space TCP transport's default settings are not valid.");
             services.AddMetrics();
 
             // Kestrel adds its sockets transport with TryAdd; make sure it is there whatever the order of calls, so

@@ -53,6 +53,13 @@ internal sealed class UserTcpLoop : IDisposable
     /// <summary>The loop's clock: ms since the loop was made, wrapping (RFC 9293 style arithmetic on it is modular).</summary>
     public uint Now => (uint)(Environment.TickCount64 - _clockOrigin);
 
+    /// <summary>
+    /// The time of the current turn (loop thread): what every call into TCP during the turn is given. Events raised in
+    /// the middle of a turn must use it, not <see cref="Now"/>, or a later send in the same turn would carry an older
+    /// timestamp than an earlier one (TSval must not go back: the peer's PAWS drops such segments).
+    /// </summary>
+    public uint TurnNow { get; private set; }
+
     /// <summary>Whether the caller is this loop's thread.</summary>
     public bool IsLoopThread => Thread.CurrentThread == _thread;
 
@@ -115,6 +122,7 @@ internal sealed class UserTcpLoop : IDisposable
                 }
 
                 now = Now;
+                TurnNow = now;
                 var handler = Handler;
                 for (var i = 0; i < ReceiveBatch; i++)
                 {

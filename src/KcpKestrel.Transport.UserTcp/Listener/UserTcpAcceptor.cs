@@ -16,7 +16,7 @@ internal sealed class UserTcpAcceptor(UserTcpConnectionListener listener, UserTc
         }
 
         // Data that came with the handshake's last ACK goes to the pipe at once.
-        accepted.Start(stack.Loop.Now);
+        accepted.Start(stack.Loop.TurnNow);
         return true;
     }
 }

@@ -83,10 +83,10 @@ public sealed class UserTcpEndPointTests
     [Fact]
     public void ExtraKeysPassThroughForFrontEnds()
     {
-        var endPoint = UserTcpEndPoint.Parse("tun=ut0,address=10.77.0.1/24,port=80,loss=0.05,seed=7", ["loss", "seed"]);
+        var endPoint = UserTcpEndPoint.Parse("tun=ut0,address=10.77.0.1/24,port=80,color=red,size=7", ["color", "size"]);
 
-        Assert.Equal("0.05", endPoint.ExtraKeys["loss"]);
-        Assert.Equal("7", endPoint.ExtraKeys["seed"]);
+        Assert.Equal("red", endPoint.ExtraKeys["color"]);
+        Assert.Equal("7", endPoint.ExtraKeys["size"]);
     }
 
     [Fact]

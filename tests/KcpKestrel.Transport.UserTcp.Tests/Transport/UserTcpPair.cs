@@ -15,10 +15,13 @@ internal sealed class UserTcpPair : IAsyncDisposable
 {
     public static readonly IPAddress ServerAddress = IPAddress.Parse("10.77.0.1");
     public static readonly IPAddress ClientAddress = IPAddress.Parse("10.77.0.2");
+    public static readonly IPAddress ServerAddressV6 = IPAddress.Parse("fd00:77::1");
+    public static readonly IPAddress ClientAddressV6 = IPAddress.Parse("fd00:77::2");
     public const int Port = 8080;
 
-    private UserTcpPair(InMemoryPacketLink link, IHost server, UserTcpConnectionFactory client)
+    private UserTcpPair(InMemoryPacketLink link, IHost server, UserTcpConnectionFactory client, IPEndPoint serverEndPoint)
     {
+        ServerEndPoint = serverEndPoint;
         Link = link;
         Server = server;
         Client = client;
@@ -30,7 +33,8 @@ internal sealed class UserTcpPair : IAsyncDisposable
 
     public UserTcpConnectionFactory Client { get; }
 
-    public static IPEndPoint ServerEndPoint => new(ServerAddress, Port);
+    /// <summary>Where the client connects: the server's address (IPv4, or IPv6 for an IPv6 pair) and port.</summary>
+    public IPEndPoint ServerEndPoint { get; }
 
     /// <summary>Starts the server with <paramref name="configureListen"/> on its endpoint, and the client stack.</summary>
     public static async Task<UserTcpPair> StartAsync(
@@ -38,10 +42,12 @@ internal sealed class UserTcpPair : IAsyncDisposable
         Action<IWebHostBuilder>? configureWebHost = null,
         Action<UserTcpOptions>? serverOptions = null,
         Action<UserTcpOptions>? clientOptions = null,
-        int seed = 1)
+        int seed = 1,
+        bool ipv6 = false)
     {
         var link = new InMemoryPacketLink(seed);
-        var serverEndPoint = new UserTcpEndPoint("kkut0", ServerAddress, 24, Port, ClientAddress) { PacketSource = link.A, Configure = serverOptions };
+        var (server, client, prefix) = ipv6 ? (ServerAddressV6, ClientAddressV6, 64) : (ServerAddress, ClientAddress, 24);
+        var serverEndPoint = new UserTcpEndPoint("kkut0", server, prefix, Port, client) { PacketSource = link.A, Configure = serverOptions };
         var host = await KestrelTestHost.StartAsync(web =>
         {
             web.UseKestrel(o => o.ListenUserSpaceTcp(serverEndPoint, configureListen));
@@ -51,8 +57,8 @@ internal sealed class UserTcpPair : IAsyncDisposable
 
         var options = new UserTcpOptions();
         clientOptions?.Invoke(options);
-        var client = new UserTcpConnectionFactory(new UserTcpEndPoint("kkut1", ClientAddress, 24, 0, ServerAddress) { PacketSource = link.B }, options);
-        return new UserTcpPair(link, host, client);
+        var factory = new UserTcpConnectionFactory(new UserTcpEndPoint("kkut1", client, prefix, 0, server) { PacketSource = link.B }, options);
+        return new UserTcpPair(link, host, factory, new IPEndPoint(server, Port));
     }
 
     public async ValueTask DisposeAsync()
