@@ -44,6 +44,7 @@ public sealed class HostilePacketTests(Xunit.Abstractions.ITestOutputHelper outp
         }
 
         await live.AssertAliveAsync();
+        await live.CloseAsync();
         var report = await serve.StopAsync();
         output.WriteLine(report.ToString());
         Assert.True(UserTcpServe.Counter(report, "bad_tcp_checksum") >= Each, $"bad TCP checksums in {report}");
@@ -52,6 +53,9 @@ public sealed class HostilePacketTests(Xunit.Abstractions.ITestOutputHelper outp
         Assert.True(UserTcpServe.Counter(report, "bad_options") >= 4 * Each, $"forged options in {report}");
         Assert.True(UserTcpServe.Counter(report, "bad_tcp_header") >= Each, $"bad data offsets in {report}");
         Assert.Equal(1, UserTcpServe.Counter(report, "passiveOpens"));
+
+        // Back to no connections before the stop: nothing was left for it to abort.
+        Assert.Equal(0, UserTcpServe.Counter(report, "aborted"));
     }
 
     [Fact]
@@ -99,6 +103,7 @@ public sealed class HostilePacketTests(Xunit.Abstractions.ITestOutputHelper outp
 
         await live.AssertAliveAsync();
         await live.AssertAliveAsync();
+        await live.CloseAsync();
         var report = await serve.StopAsync();
         output.WriteLine(report.ToString());
         Assert.Equal(0, UserTcpServe.Counter(report, "resetsReceived"));
@@ -107,6 +112,7 @@ public sealed class HostilePacketTests(Xunit.Abstractions.ITestOutputHelper outp
             UserTcpServe.Counter(report, "rst_ignored") + UserTcpServe.Counter(report, "out_of_window") + UserTcpServe.Counter(report, "duplicateSegments") >= 80,
             $"the 80 blind segments counted in {report}");
         Assert.Equal(1, UserTcpServe.Counter(report, "passiveOpens"));
+        Assert.Equal(0, UserTcpServe.Counter(report, "aborted"));
     }
 
     [Fact]
@@ -199,12 +205,15 @@ public sealed class HostilePacketTests(Xunit.Abstractions.ITestOutputHelper outp
         Assert.True(mss >= 536 || payload <= 536, $"{payload} bytes to a peer that asked for MSS {mss}");
         tap.Send(peer with { Flags = RawSegment.Rst, Sequence = Iss + 1 + (uint)request.Length });
 
-        var live = await KeepAliveHttp.OpenAsync(ns);
+        using var live = await KeepAliveHttp.OpenAsync(ns);
         await live.AssertAliveAsync();
-        live.Dispose();
+        await live.CloseAsync();
         var report = await serve.StopAsync();
         output.WriteLine(report.ToString());
         Assert.Equal(2, UserTcpServe.Counter(report, "passiveOpens"));
+
+        // The raw peer's connection ended with its RST, the live one with FINs: none left to abort.
+        Assert.Equal(0, UserTcpServe.Counter(report, "aborted"));
     }
 
     private static RawSegment Syn(ushort port) => new() { Source = Spoofed, SourcePort = port, Flags = RawSegment.Syn, Sequence = 7, Options = RawSegment.Mss(1460) };

@@ -41,6 +41,21 @@ internal sealed class KeepAliveHttp : IDisposable
         _start += length;
     }
 
+    /// <summary>
+    /// Closes gracefully: a FIN, then reads until the server's FIN (bounded), so the stack has closed its side before
+    /// the test stops serve and the stop JSON's <c>aborted</c> counts only connections something leaked.
+    /// </summary>
+    public async Task CloseAsync()
+    {
+        using var timeout = new CancellationTokenSource(TestWaits.Bound);
+        _socket.Shutdown(SocketShutdown.Send);
+        while (await _socket.ReceiveAsync(_buffer, timeout.Token) > 0)
+        {
+        }
+
+        _socket.Dispose();
+    }
+
     public void Dispose() => _socket.Dispose();
 
     private async Task<string> ReadHeadAsync(CancellationToken cancellationToken)
