@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using KcpKestrel.Cli.Serve;
+using KcpKestrel.Transport.UserTcp;
 using Microsoft.AspNetCore.Connections;
 
 namespace KcpKestrel.Cli.Commands;
@@ -22,7 +23,8 @@ internal static class ServeCommand
 
     public static Command Create(CliIo io)
     {
-        var kcp = Flags.Endpoint("--kcp", "UDP address to serve KCP on (port 0 picks one)", required: true);
+        var kcp = Flags.Endpoint("--kcp", "UDP address to serve KCP on (port 0 picks one); required unless --usertcp is given");
+        var userTcp = UserTcpServeOptions.Flag();
         var tcp = Flags.Endpoint("--tcp", "TCP address to serve the same app on (port 0 picks one)");
         var app = Flags.Choice("--app", "What each connection gets (default echo)", ServeHost.AppNames);
         var instanceId = Flags.Name("--instance-id", "This instance's name in the ready line, the stop report and /healthz; default <hostname>-<pid>", 128);
@@ -37,9 +39,10 @@ internal static class ServeCommand
         var kcpFlags = new KcpFlags();
         var tcpFlags = new TcpFlags();
         var smuxFlags = new SmuxFlags();
-        var command = new Command("serve", "Serve an app (echo, sink or http) over KCP and, optionally, TCP; prints 'listening kcp=... [tcp=...] [health=...] instance=...' when ready and one JSON line of its KCP counters ({\"event\":\"stopped\",...}) as it stops.");
+        var command = new Command("serve", "Serve an app (echo, sink or http) over KCP and, optionally, TCP and user-space TCP; prints 'listening kcp=... [tcp=...] [usertcp=...] [health=...] instance=...' when ready and one JSON line of its KCP counters ({\"event\":\"stopped\",...}) as it stops.");
         command.Options.Add(kcp);
         command.Options.Add(tcp);
+        command.Options.Add(userTcp);
         command.Options.Add(app);
         command.Options.Add(instanceId);
         command.Options.Add(health);
@@ -53,6 +56,12 @@ internal static class ServeCommand
             smuxFlags.Apply(result, kcpFlags, options);
             var tcpOptions = tcpFlags.Build(result);
             var id = result.GetValue(instanceId) ?? DefaultInstanceId();
+            var userTcpEndPoint = result.GetValue(userTcp);
+            if (result.GetValue(kcp) is null && userTcpEndPoint is null)
+            {
+                throw new UsageException($"serve needs --kcp or {UserTcpServeOptions.FlagName} (or both).");
+            }
+
             ServeHost started;
             try
             {
@@ -64,7 +73,15 @@ internal static class ServeCommand
                     tcpOptions,
                     id,
                     result.GetValue(health),
+                    userTcpEndPoint,
                     cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (FindTunUnavailable(e) is { } tun)
+            {
+                // No root / CAP_NET_ADMIN, or no /dev/net/tun: one line and the usage exit code, not a stack trace.
+                await io.Error.WriteLineAsync($"kcpkestrel: {UserTcpServeOptions.FlagName}: {tun.Message}").ConfigureAwait(false);
+                await io.Error.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                return CliApp.UsageExitCode;
             }
             catch (Exception e) when (e is AddressInUseException || e.InnerException is AddressInUseException)
             {
@@ -95,7 +112,7 @@ internal static class ServeCommand
             await host.DrainAndStopAsync(TimeSpan.FromSeconds(result.GetValue(drainDelay) ?? 0), StopTimeout).ConfigureAwait(false);
 
             // One JSON line with the KCP listener's final counters, for scripts.
-            await io.Out.WriteLineAsync(StopReport.Format(host.KcpCounters(), host.SmuxTotals(), host.InstanceId)).ConfigureAwait(false);
+            await io.Out.WriteLineAsync(StopReport.Format(host.KcpCounters(), host.SmuxTotals(), host.InstanceId, host.UserTcpListeners)).ConfigureAwait(false);
             await io.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             return 0;
         });
@@ -118,6 +135,19 @@ internal static class ServeCommand
         }
 
         return TimeSpan.Zero;
+    }
+
+    private static TunUnavailableException? FindTunUnavailable(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is TunUnavailableException tun)
+            {
+                return tun;
+            }
+        }
+
+        return null;
     }
 
     /// <summary><c>hostname-pid</c>: unique among the instances of one host, stable for the process's life.</summary>

@@ -2,6 +2,8 @@ using System.Collections.Immutable;
 using System.Net;
 using KcpKestrel.Transport.Kcp;
 using KcpKestrel.Transport.Kcp.Diagnostics;
+using KcpKestrel.Transport.UserTcp;
+using KcpKestrel.Transport.UserTcp.Listener;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -14,7 +16,7 @@ using Microsoft.Extensions.Logging;
 
 namespace KcpKestrel.Cli.Serve;
 
-/// <summary>The Kestrel host of <c>serve</c> (and of <c>demo</c>): the same app on a KCP and a TCP endpoint.</summary>
+/// <summary>The Kestrel host of <c>serve</c> (and of <c>demo</c>): the same app on a KCP, a TCP and a user-space TCP endpoint.</summary>
 internal sealed class ServeHost : IAsyncDisposable
 {
     public static readonly string[] AppNames = ["echo", "sink", "http", "grpc"];
@@ -22,28 +24,37 @@ internal sealed class ServeHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ListenOptions? _kcp;
     private readonly ListenOptions? _tcp;
+    private readonly ListenOptions? _userTcp;
+    private readonly ImmutableArray<UserTcpConnectionListener> _userTcpListeners;
     private readonly ImmutableArray<IKcpListenerState> _kcpListeners;
     private HealthEndpoint? _health;
 
-    private ServeHost(WebApplication app, ListenOptions? kcp, ListenOptions? tcp, TcpServeOptions tcpOptions, string? instanceId)
+    private ServeHost(WebApplication app, ListenOptions? kcp, ListenOptions? tcp, ListenOptions? userTcp, TcpServeOptions tcpOptions, string? instanceId)
     {
         _app = app;
         InstanceId = instanceId;
         _kcp = kcp;
         _tcp = tcp;
+        _userTcp = userTcp;
 
         // Held from start: a listener leaves the factory's registry as it is disposed, but its
         // counters stay readable, so the totals can be read after the host has stopped.
         var listeners = ImmutableArray.CreateBuilder<IKcpListenerState>();
+        var userTcpListeners = ImmutableArray.CreateBuilder<UserTcpConnectionListener>();
         foreach (var factory in app.Services.GetServices<IConnectionListenerFactory>())
         {
             if (factory is KcpConnectionListenerFactory kcpFactory)
             {
                 listeners.AddRange(kcpFactory.Listeners.Listeners);
             }
+            else if (factory is UserTcpConnectionListenerFactory userTcpFactory)
+            {
+                userTcpListeners.AddRange(userTcpFactory.Listeners);
+            }
         }
 
         _kcpListeners = listeners.ToImmutable();
+        _userTcpListeners = userTcpListeners.ToImmutable();
         TcpDescription = tcp is null ? null : tcpOptions.Describe(app.Services);
     }
 
@@ -115,17 +126,24 @@ internal sealed class ServeHost : IAsyncDisposable
     /// <summary>The bound TCP endpoint.</summary>
     public IPEndPoint? TcpEndPoint => _tcp?.EndPoint as IPEndPoint;
 
+    /// <summary>The user-space TCP endpoint's address and port (the stack's, on its TUN device).</summary>
+    public IPEndPoint? UserTcpEndPoint => (_userTcp?.EndPoint as UserTcpEndPoint)?.IPEndPoint;
+
+    /// <summary>The user-space TCP listeners (their loops' counters, readable after the host stopped).</summary>
+    public ImmutableArray<UserTcpConnectionListener> UserTcpListeners => _userTcpListeners;
+
     /// <summary>The options the KCP endpoint was given (what the command line asked for, after <see cref="KcpOptions.CopyTo"/>).</summary>
     public KcpOptions? KcpOptions { get; private init; }
 
-    /// <summary><c>listening kcp=A [tcp=B] [health=C] [instance=ID]</c>: kcp and tcp stay first, where scripts have always read them.</summary>
+    /// <summary><c>listening kcp=A [tcp=B] [usertcp=U] [health=C] [instance=ID]</c>: kcp and tcp stay first, where scripts have always read them.</summary>
     public string ReadyLine =>
         "listening" + (KcpEndPoint is { } k ? $" kcp={k}" : string.Empty) + (TcpEndPoint is { } t ? $" tcp={t}" : string.Empty)
+        + (UserTcpEndPoint is { } u ? $" usertcp={u}" : string.Empty)
         + (HealthEndPoint is { } h ? $" health={h}" : string.Empty) + (InstanceId is { } id ? $" instance={id}" : string.Empty);
 
     /// <summary>demo's host: no instance id, no health endpoint.</summary>
     public static Task<ServeHost> StartAsync(IPEndPoint? kcp, IPEndPoint? tcp, string app, KcpOptions kcpOptions, TcpServeOptions tcpOptions, CancellationToken cancellationToken) =>
-        StartAsync(kcp, tcp, app, kcpOptions, tcpOptions, instanceId: null, health: null, cancellationToken);
+        StartAsync(kcp, tcp, app, kcpOptions, tcpOptions, instanceId: null, health: null, userTcp: null, cancellationToken);
 
     /// <param name="kcp">The KCP endpoint.</param>
     /// <param name="tcp">The TCP endpoint of the same app; null for none.</param>
@@ -134,6 +152,7 @@ internal sealed class ServeHost : IAsyncDisposable
     /// <param name="tcpOptions">The TCP transport.</param>
     /// <param name="instanceId">serve's instance id; null for none (demo).</param>
     /// <param name="health">Where to serve <c>GET /healthz</c> (its own server, see <see cref="HealthEndpoint"/>); null for none.</param>
+    /// <param name="userTcp">The user-space TCP endpoint of the same app (its TUN device is created at start); null for none.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     public static async Task<ServeHost> StartAsync(
         IPEndPoint? kcp,
@@ -143,6 +162,7 @@ internal sealed class ServeHost : IAsyncDisposable
         TcpServeOptions tcpOptions,
         string? instanceId,
         IPEndPoint? health,
+        UserTcpEndPoint? userTcp,
         CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -161,10 +181,19 @@ internal sealed class ServeHost : IAsyncDisposable
 
         builder.WebHost.UseKcp();
         tcpOptions.Apply(builder.WebHost);
+        if (userTcp is not null)
+        {
+            builder.WebHost.UseUserSpaceTcp();
+
+            // A start failure (no TUN device for this user, say) comes back from StartAsync and serve reports it in
+            // one line; the host's own error log of it would add a stack trace.
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        }
 
         ListenOptions? kcpListen = null;
         KcpOptions? kcpListenOptions = null;
         ListenOptions? tcpListen = null;
+        ListenOptions? userTcpListen = null;
         builder.WebHost.ConfigureKestrel(o =>
         {
             o.Limits.MaxRequestBodySize = null;
@@ -182,6 +211,15 @@ internal sealed class ServeHost : IAsyncDisposable
                 o.Listen(tcp, l =>
                 {
                     tcpListen = l;
+                    UseApp(l, app);
+                });
+            }
+
+            if (userTcp is not null)
+            {
+                o.ListenUserSpaceTcp(userTcp, l =>
+                {
+                    userTcpListen = l;
                     UseApp(l, app);
                 });
             }
@@ -216,7 +254,7 @@ internal sealed class ServeHost : IAsyncDisposable
             throw;
         }
 
-        var host = new ServeHost(web, kcpListen, tcpListen, tcpOptions, instanceId) { KcpOptions = kcpListenOptions };
+        var host = new ServeHost(web, kcpListen, tcpListen, userTcpListen, tcpOptions, instanceId) { KcpOptions = kcpListenOptions };
         if (health is not null)
         {
             try

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using KcpKestrel.Transport.Kcp.Diagnostics;
+using KcpKestrel.Transport.UserTcp.Listener;
 
 namespace KcpKestrel.Cli.Serve;
 
@@ -8,11 +9,12 @@ namespace KcpKestrel.Cli.Serve;
 /// The one JSON line <c>serve</c> prints on stdout as it stops (SIGTERM or SIGINT), for scripts:
 /// <c>{"event":"stopped","instance":..,"kcp":{"sessionsAccepted":..,...,"dropped":{"cipher":..,...}},"smux":{"sessions":..,"streamsAccepted":..,"protocolErrors":..}}</c>
 /// (smux figures are zeros unless the endpoint multiplexes; "instance" is serve's --instance-id).
-/// Drop reasons use the names of the <c>kcp.datagrams.dropped</c> metric's <c>reason</c> tag.
+/// Drop reasons use the names of the <c>kcp.datagrams.dropped</c> metric's <c>reason</c> tag. With <c>--usertcp</c>, a
+/// <c>"usertcp"</c> object follows (see <see cref="UserTcpStopReport"/>); without it the line is as it always was.
 /// </summary>
 internal static class StopReport
 {
-    public static string Format(KcpTransportCounters c, SmuxTotals smux = default, string? instance = null)
+    public static string Format(KcpTransportCounters c, SmuxTotals smux = default, string? instance = null, IReadOnlyCollection<UserTcpConnectionListener>? userTcp = null)
     {
         ArgumentNullException.ThrowIfNull(c);
         using var stream = new MemoryStream();
@@ -58,6 +60,11 @@ internal static class StopReport
             json.WriteNumber("streamsAccepted", smux.StreamsAccepted);
             json.WriteNumber("protocolErrors", smux.ProtocolErrors);
             json.WriteEndObject();
+            if (userTcp is { Count: > 0 })
+            {
+                UserTcpStopReport.Write(json, userTcp);
+            }
+
             json.WriteEndObject();
         }
 
