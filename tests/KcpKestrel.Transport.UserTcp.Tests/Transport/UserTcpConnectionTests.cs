@@ -6,6 +6,7 @@ using KcpKestrel.Transport.UserTcp.Connections;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace KcpKestrel.Transport.UserTcp.Tests.Transport;
 
@@ -38,6 +39,33 @@ public sealed class UserTcpConnectionTests
         Assert.Equal(data, await reading.WaitAsync(TestWaits.Bound));
         Assert.Equal(pair.ServerEndPoint, connection.RemoteEndPoint);
         Assert.Equal(ipv6 ? UserTcpPair.ClientAddressV6 : UserTcpPair.ClientAddress, ((IPEndPoint)connection.LocalEndPoint!).Address);
+    }
+
+    [Fact(Skip = "Known TCP-layer stall under loss (about half the runs): both ends keep expiring their RTO (backed off to 10 s) without recovering; the same stall ut-conn's PropertyTests.AnyImpairedLinkDeliversByteExactBothWays reports. The failure message dumps both ends' counters.")]
+    public async Task EchoesByteExactOverALossyLink()
+    {
+        static void Fast(UserTcpOptions o) => o.MinRto = TimeSpan.FromMilliseconds(20);
+        await using var pair = await UserTcpPair.StartAsync(listen => listen.UseConnectionHandler<EchoConnectionHandler>(), serverOptions: Fast, clientOptions: Fast, seed: 23);
+        await using var connection = await pair.Client.ConnectAsync(pair.ServerEndPoint);
+        pair.Link.LossRate = 0.03;
+
+        var data = Pattern(512 * 1024);
+        var reading = TestWaits.ReadExactlyAsync(connection.Transport.Input, data.Length);
+        try
+        {
+            await connection.Transport.Output.WriteAsync(data).AsTask().WaitAsync(TestWaits.Bound);
+            Assert.Equal(data, await reading.WaitAsync(TestWaits.Bound));
+        }
+        catch (TimeoutException)
+        {
+            var tcp = ((UserTcpConnection)connection).Tcp;
+            static string Dump(object o) => string.Join(" ", o.GetType().GetFields().Where(f => f.GetValue(o) is long v && v != 0).Select(f => $"{f.Name}={f.GetValue(o)}"));
+            var server = ServerLoop(pair);
+            Assert.Fail(((UserTcpConnection)connection).Describe() + " " + await pair.Client.Runtime.Loops[0].Loop.InvokeAsync(_ => tcp.GetStatistics().ToString())
+                + "\nclient: " + Dump(pair.Client.Runtime.Loops[0].TcpCounters) + "\nserver: " + Dump(pair.Server.Services.GetServices<IConnectionListenerFactory>().OfType<UserTcpConnectionListenerFactory>().Single().Listeners[0].Runtime!.Loops[0].TcpCounters) + "\nlink: " + pair.Link.A + " / " + pair.Link.B);
+        }
+        var client = pair.Client.Runtime.Loops[0].TcpCounters;
+        Assert.True(client.Retransmits > 0, "nothing was retransmitted: the link lost nothing?");
     }
 
     [Fact]
