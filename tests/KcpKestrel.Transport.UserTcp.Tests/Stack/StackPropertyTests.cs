@@ -25,7 +25,8 @@ public sealed class StackPropertyTests
 
                 // Valid until at least two whole counter units have passed (up to three, by where in its unit it was made).
                 var at = now + later;
-                var age = SynCookies.Counter(at) - SynCookies.Counter(now);
+                // The counter wraps with the ms clock (16 bits of 65.536 s units), and so does the cookie's age.
+                var age = (SynCookies.Counter(at) - SynCookies.Counter(now)) & 0xFFFF;
                 var valid = Cookies.TryValidate(flow, peerIsn, cookie, at, out var decodedMss, out var decodedScale, out var decodedSack);
                 Assert.Equal(age <= SynCookies.MaxAge, valid);
                 if (valid)
