@@ -137,7 +137,7 @@ internal sealed partial class TcpConnection
                 _idleDue = now + (uint)Options.TimeWaitMs; // a retransmitted FIN restarts 2 MSL (RFC 9293 §3.10.7.4)
             }
 
-            SendAck(now);
+            SendOutOfWindowAck(hasData: payload.Length > 0 && !syn, now);
 
             // RFC 9293: with a zero window, a segment at RCV.NXT still carries a valid ACK.
             if (window == 0 && h.Seq == _rcvNxt && h.Has(TcpFlags.Ack) && !syn)

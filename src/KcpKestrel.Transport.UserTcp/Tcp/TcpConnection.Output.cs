@@ -259,8 +259,35 @@ internal sealed partial class TcpConnection
         _timers &= ~ConnectionTimers.DelayedAck;
     }
 
-    /// <summary>A bare ACK (also a window update, a duplicate ACK, the answer to an unacceptable segment).</summary>
-    private void SendAck(uint now) => SendSegment(_sndNxt, TcpFlags.Ack, 0, 0, now);
+    /// <summary>
+    /// A bare ACK (also a window update, a duplicate ACK, the answer to an unacceptable segment). Its sequence number
+    /// is SND.MAX, not SND.NXT: after a go-back-N SND.NXT sits below what the peer already received, and an ACK
+    /// there is out of its window, so it would drop it unread (and answer with an ACK of its own, which we could
+    /// find just as unacceptable: two stacks stuck trading ACKs while no data moves).
+    /// </summary>
+    private void SendAck(uint now) => SendSegment(_sndMax, TcpFlags.Ack, 0, 0, now);
+
+    /// <summary>
+    /// The ACK that answers an unacceptable segment. For one without data (a bare ACK, or a SYN), at most one per
+    /// <see cref="OutOfWindowAckIntervalMs"/> (Linux's tcp_invalid_ratelimit), so no two stacks can ever ping-pong
+    /// ACKs; a duplicate data segment is always answered, as the sender's loss recovery relies on it.
+    /// </summary>
+    private void SendOutOfWindowAck(bool hasData, uint now)
+    {
+        if (!hasData)
+        {
+            if (_outOfWindowAckSent && (int)(now - _lastOutOfWindowAck) < OutOfWindowAckIntervalMs)
+            {
+                Owner.Counters.OutOfWindowAcksLimited++;
+                return;
+            }
+
+            _outOfWindowAckSent = true;
+            _lastOutOfWindowAck = now;
+        }
+
+        SendAck(now);
+    }
 
     /// <summary>An ACK from the stack-wide RFC 5961 budget.</summary>
     private void SendChallengeAck(uint now)

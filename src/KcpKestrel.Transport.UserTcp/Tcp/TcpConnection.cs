@@ -15,12 +15,17 @@ internal sealed partial class TcpConnection : TimerWheelEntry
     /// <summary>The smallest send MSS accepted from a peer: RFC 9293 §3.7.1's IPv4 default. A smaller one only multiplies the per-byte work (a hostile peer's lever).</summary>
     internal const int MinPeerMss = 536;
 
+    /// <summary>The least time between two ACKs answering unacceptable data-less segments of one connection (Linux: 500 ms).</summary>
+    internal const int OutOfWindowAckIntervalMs = 500;
+
     // Sequence variables (RFC 9293 §3.3.1). SND.MAX is the highest ever sent (go-back-N after an RTO lowers SND.NXT).
     private uint _iss;
     private uint _irs;
     private uint _sndUna;
     private uint _sndNxt;
     private uint _sndMax;
+    private uint _lastOutOfWindowAck;
+    private bool _outOfWindowAckSent;
     private uint _sndWl1;
     private uint _sndWl2;
     private uint _sndBufSeq;

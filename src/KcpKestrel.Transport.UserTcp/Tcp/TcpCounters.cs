@@ -58,4 +58,5 @@ internal sealed class TcpCounters
     public long DroppedInvalidFlags;
     public long ResetsRateLimited;
     public long TimeWaitEvicted;
+    public long OutOfWindowAcksLimited;
 }
