@@ -98,6 +98,8 @@ internal sealed partial class TcpConnection
                     State = TcpState.Closing;
                     break;
                 case TcpState.FinWait2:
+                    // Acked once, now: no delayed ACK may follow into TIME-WAIT (the peer, gone from LAST-ACK by
+                    // then, answers a stray one with an RST).
                     SendAck(now);
                     EnterTimeWait(now);
                     ackNow = false;
@@ -111,7 +113,7 @@ internal sealed partial class TcpConnection
         {
             SendAck(now);
         }
-        else if (delivered && (_timers & ConnectionTimers.DelayedAck) == 0)
+        else if (delivered && State != TcpState.TimeWait && (_timers & ConnectionTimers.DelayedAck) == 0)
         {
             _ackDue = now + (uint)Options.DelayedAckMs;
             _timers |= ConnectionTimers.DelayedAck;

@@ -113,7 +113,16 @@ internal sealed partial class TcpConnection
             return;
         }
 
-        var segLength = payload.Length + (syn ? 1 : 0) + (h.Has(TcpFlags.Fin) ? 1 : 0);
+        if (syn && !rst)
+        {
+            // RFC 5961 §4.2: a SYN in any synchronized state gets a challenge ACK (from the budget), whatever its
+            // sequence number; in the window or out of it, it never resets the connection.
+            counters.SynIgnored++;
+            SendChallengeAck(now);
+            return;
+        }
+
+        var segLength = payload.Length + (h.Has(TcpFlags.Fin) ? 1 : 0);
         var window = ReceiveWindow();
         if (!Acceptable(h.Seq, segLength, window))
         {
@@ -140,7 +149,7 @@ internal sealed partial class TcpConnection
             SendOutOfWindowAck(hasData: payload.Length > 0 && !syn, now);
 
             // RFC 9293: with a zero window, a segment at RCV.NXT still carries a valid ACK.
-            if (window == 0 && h.Seq == _rcvNxt && h.Has(TcpFlags.Ack) && !syn)
+            if (window == 0 && h.Seq == _rcvNxt && h.Has(TcpFlags.Ack))
             {
                 ProcessAck(h, payload.Length, now);
             }
@@ -154,14 +163,6 @@ internal sealed partial class TcpConnection
         if (rst)
         {
             OnReset(h, now);
-            return;
-        }
-
-        if (syn)
-        {
-            // RFC 5961 §4: any SYN in a synchronized state gets a challenge ACK, never a reset.
-            counters.SynIgnored++;
-            SendChallengeAck(now);
             return;
         }
 

@@ -94,6 +94,28 @@ public class CloseTests
     }
 
     [Fact]
+    public void FinInFinWait2IsAckedOnceWithNoDelayedAckInTimeWait()
+    {
+        // The HTTP "Connection: close" pattern: the server answers and closes, the client reads and closes after it.
+        // A delayed ACK left armed into TIME-WAIT reached the client after LAST-ACK had closed it; it answered RST.
+        var pair = new ConnectionPair(67, ShortTimeWait, ShortTimeWait);
+        pair.Connect();
+        var server = pair.Server;
+        Assert.Equal(151, server.Send(new byte[151], pair.Now));
+        server.Shutdown(pair.Now);
+        Assert.True(pair.Link.RunUntil(() => pair.Client.State == TcpState.CloseWait && server.State == TcpState.FinWait2, 5_000));
+        pair.Client.Shutdown(pair.Now);
+        Assert.True(pair.Link.RunUntil(() => server.State == TcpState.TimeWait && pair.Client.State == TcpState.Closed, 5_000));
+        var sent = pair.Link.B.Sent;
+        var delayedAcks = pair.ServerOwner.Counters.DelayedAcks;
+        pair.Link.Advance(1_000);
+        Assert.Equal(sent, pair.Link.B.Sent);
+        Assert.Equal(delayedAcks, pair.ServerOwner.Counters.DelayedAcks);
+        Assert.Equal(0, pair.ServerOwner.Counters.RtoExpirations);
+        Assert.Equal(TcpState.TimeWait, server.State);
+    }
+
+    [Fact]
     public void AbortSendsResetAndThePeerSeesIt()
     {
         var pair = new ConnectionPair(66);

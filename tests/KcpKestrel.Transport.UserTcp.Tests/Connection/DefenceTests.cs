@@ -68,11 +68,28 @@ public class DefenceTests
         Inject(new TcpHeader { Seq = RcvNxt + 5, Flags = TcpFlags.Syn, Window = 1000 });
         Inject(new TcpHeader { Seq = 12345, Flags = TcpFlags.Syn, Window = 1000 });
         Assert.Equal(TcpState.Established, _pair.Client.State);
-        Assert.Equal(1, C.Raw.SynIgnored);
-        Assert.Equal(1, C.Raw.ChallengeAcksSent);
+        Assert.Equal(2, C.Raw.SynIgnored);
+        Assert.Equal(2, C.Raw.ChallengeAcksSent); // RFC 5961 §4.2: in the window or not, a challenge ACK
+        Assert.Equal(0, C.Raw.DuplicateSegments + C.Raw.DroppedOutOfWindow);
         Assert.Equal(0, C.Raw.ResetsSent);
-        Assert.Equal(sent + 2, _pair.Link.A.Sent); // the challenge ACK, and the ACK for the out-of-window one
+        Assert.Equal(sent + 2, _pair.Link.A.Sent);
         Assert.True(_pair.Transfer(_pair.Client, _pair.Server, 10_000, 72));
+    }
+
+    [Fact]
+    public void OutOfWindowSynsGetChallengeAcksFromTheBudget()
+    {
+        _pair.ClientOwner.ChallengeAcksPerSecond = 2;
+        var sent = _pair.Link.A.Sent;
+        Inject(new TcpHeader { Seq = RcvNxt - 100_000, Flags = TcpFlags.Syn, Window = 1000 }); // behind RCV.NXT
+        Inject(new TcpHeader { Seq = RcvNxt + 50_000_000, Flags = TcpFlags.Syn, Window = 1000 }); // far ahead
+        Inject(new TcpHeader { Seq = RcvNxt + 60_000_000, Flags = TcpFlags.Syn | TcpFlags.Ack, Ack = SndNxt, Window = 1000 });
+        Assert.Equal(TcpState.Established, _pair.Client.State);
+        Assert.Equal(3, C.Raw.SynIgnored);
+        Assert.Equal(2, C.Raw.ChallengeAcksSent);
+        Assert.Equal(1, C.Raw.ChallengeAcksLimited);
+        Assert.Equal(0, C.Raw.DuplicateSegments + C.Raw.DroppedOutOfWindow);
+        Assert.Equal(sent + 2, _pair.Link.A.Sent); // the budget's two, nothing for the third
     }
 
     [Fact]
