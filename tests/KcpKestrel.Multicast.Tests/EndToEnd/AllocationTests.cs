@@ -35,9 +35,7 @@ public sealed class AllocationTests
         }
 
         Run(20_000);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        Run(50_000);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var allocated = SteadyStateAllocations.Measure(() => Run(50_000));
 
         Assert.Equal(0, allocated);
         Assert.Equal(0, receiver.Duplicates + receiver.OutOfOrder + receiver.Corrupt);
@@ -70,9 +68,7 @@ public sealed class AllocationTests
         }
 
         Run(20_000);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        Run(20_000);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var allocated = SteadyStateAllocations.Measure(() => Run(20_000));
 
         Assert.Equal(0, allocated);
         Assert.True(publisher.Counters.Retransmits > 1000);
@@ -103,10 +99,14 @@ public sealed class AllocationTests
         }
 
         Run(2_000, 0);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        Run(20_000, 1_000_000);
+        var start = 1_000_000L;
+        var allocated = SteadyStateAllocations.Measure(() =>
+        {
+            Run(20_000, start);
+            start += 1_000_000;
+        });
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, allocated);
         Assert.True(publisher.Counters.NaksGone > 1_000_000);
         Assert.True(sink.Gone > 19_000);
     }
