@@ -249,7 +249,15 @@ internal sealed partial class TcpConnection
 
         if (_sack && _receive.HasOutOfOrder)
         {
-            header.Options.SackCount = (byte)_receive.WriteSackBlocks(ref header.Options.Sack, _timestamps ? 3 : 4);
+            // Options come out of the MSS (RFC 9293 §3.7.1): a full data segment has no room for SACK blocks (2 NOPs,
+            // kind and length, 8 bytes a block); they ride on bare ACKs. Without this a full segment with SACK blocks
+            // is larger than the MTU and never leaves: with data and out-of-order data both ways, a stall.
+            var room = _sndMss - length - (_timestamps ? 12 : 0) - 4;
+            var blocks = Math.Min(_timestamps ? 3 : 4, room < 0 ? 0 : room / 8);
+            if (blocks > 0)
+            {
+                header.Options.SackCount = (byte)_receive.WriteSackBlocks(ref header.Options.Sack, blocks);
+            }
         }
 
         _send.Peek(offset, length, Options.SendBufferSize, out var first, out var second);
