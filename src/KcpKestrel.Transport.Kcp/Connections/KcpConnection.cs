@@ -1,3 +1,4 @@
+using KcpKestrel.Shared;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
@@ -124,31 +125,5 @@ internal sealed class KcpConnection : ConnectionContext,
     }
 
     /// <summary>Fires <see cref="ConnectionClosed"/> once, off the loop thread so app callbacks never run on it.</summary>
-    internal void SignalClosed()
-    {
-        if (Interlocked.Exchange(ref _closedSignalled, 1) == 0)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(
-                static cts =>
-                {
-                    try
-                    {
-                        cts.Cancel();
-                    }
-                    catch (ObjectDisposedException)
-                    {
-                        // Kestrel already disposed the connection: nobody is listening.
-                    }
-                },
-                _closedCts,
-                preferLocal: false);
-        }
-    }
-
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
-    }
+    internal void SignalClosed() => ConnectionClosedSignal.Fire(ref _closedSignalled, _closedCts);
 }

@@ -1,3 +1,4 @@
+using KcpKestrel.Shared;
 using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
@@ -158,12 +159,5 @@ internal sealed class SmuxStreamConnection : ConnectionContext,
         {
             ThreadPool.UnsafeQueueUserWorkItem(static cts => cts.Cancel(), _closedCts, preferLocal: false);
         }
-    }
-
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
     }
 }
